@@ -1,0 +1,56 @@
+"""One typed settings object for the whole engine (prefix ``KIEMTRA_``).
+
+Built by :func:`get_settings` (cached), never at import time. Every path is resolved against
+``data_dir`` unless given absolute, so the embedded default lives in one folder (``./var``).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+RULES_DIR = PROJECT_ROOT / "services" / "rules" / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIEMTRA_", extra="ignore")
+
+    environment: str = Field("development", description="development | test | production")
+    data_dir: Path = Field(PROJECT_ROOT / "var", description="where the embedded database, documents and logs live")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
+    documents_dir: Path | None = Field(None, description="document store; default: data_dir/documents")
+    legal_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "legal", description="gazette text and fine table")
+
+    # Prefect: a long-lived local server managed by the CLI (never ephemeral mode).
+    prefect_api_url: str | None = Field(None, description="use this Prefect API instead of the managed local server")
+    prefect_port: int = 4209
+    prefect_home: Path | None = None
+
+    # Findings intake API (FastAPI under uvicorn).
+    intake_host: str = "127.0.0.1"
+    intake_port: int = 0  # 0: pick a free port
+
+    batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
+
+    @property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kiemtra.db').resolve()}"
+
+    @property
+    def documents_path(self) -> Path:
+        return (self.documents_dir or self.data_dir / "documents").resolve()
+
+    @property
+    def prefect_home_path(self) -> Path:
+        return (self.prefect_home or self.data_dir / "prefect").resolve()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
