@@ -1,0 +1,26 @@
+"""Flow ``publish-outcomes``: put final sanction outcomes on the public register, once each."""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from flows._settings import settings
+from models import InspectionStatus
+from services.stages import publishing, records
+
+
+@task(name="find-sanctioned-inspections")
+def find_sanctioned(campaign_code: str) -> list[int]:
+    return records.pending_inspection_ids(settings(), campaign_code, InspectionStatus.SANCTIONED)
+
+
+@task(name="publish-and-rebuild-register")
+def publish(campaign_code: str, inspection_ids: list[int]) -> dict[str, Any]:
+    return publishing.publish_outcomes(settings(), campaign_code, inspection_ids).as_dict()
+
+
+@flow(name="publish-outcomes")
+def publish_outcomes(campaign_code: str) -> dict[str, Any]:
+    """De-identified outcomes; the register's JSON, CSV and page are rebuilt from the stored publications."""
+    return publish(campaign_code, find_sanctioned(campaign_code))

@@ -1,0 +1,51 @@
+"""Flow ``run-campaign``: drive a campaign through whatever stages its stored state allows.
+
+It never waits: stages that have nothing to do are not started, and what the campaign waits for
+(inspectors' findings, officials' decisions) is reported. Re-run it at any time.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+
+from flows._settings import settings
+from flows.decide_sanctions import decide_sanctions
+from flows.issue_records import issue_records
+from flows.publish_outcomes import publish_outcomes
+from flows.schedule_inspections import schedule_inspections
+from flows.select_establishments import select_establishments
+from services.stages import publishing, status
+
+
+@task(name="read-campaign-state")
+def read_state(campaign_code: str) -> dict[str, Any]:
+    return status.campaign_status(settings(), campaign_code)
+
+
+@task(name="close-campaign-if-done")
+def close_if_done(campaign_code: str) -> bool:
+    return publishing.close_campaign_if_done(settings(), campaign_code)
+
+
+@flow(name="run-campaign")
+def run_campaign(campaign_code: str) -> dict[str, Any]:
+    stages: list[dict[str, Any]] = []
+    state = read_state(campaign_code)
+    if state["status"] == "draft":
+        stages.append(select_establishments(campaign_code))
+        state = read_state(campaign_code)
+    if state["status"] == "selected":
+        stages.append(schedule_inspections(campaign_code))
+        state = read_state(campaign_code)
+    if state["inspections"]["findings_submitted"]:
+        stages.append(issue_records(campaign_code))
+        state = read_state(campaign_code)
+    if state["ready_for_decision"]:
+        stages.append(decide_sanctions(campaign_code))
+        state = read_state(campaign_code)
+    if state["inspections"]["sanctioned"]:
+        stages.append(publish_outcomes(campaign_code))
+    elif state["status"] == "fieldwork":
+        close_if_done(campaign_code)
+    return {"stages": stages, "state": read_state(campaign_code)}

@@ -1,0 +1,61 @@
+"""Issued documents (immutable once issued), their numbering counters, and publications."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import UTCDateTime, created_at_field, json_field
+
+
+class DocumentType(StrEnum):
+    MINUTES = "minutes"  # biên bản kiểm tra
+    VIOLATION_RECORD = "violation_record"  # biên bản vi phạm hành chính (MBB01)
+    SANCTION_DECISION = "sanction_decision"  # quyết định xử phạt (MQĐ02)
+
+
+class Document(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("issuer_code", "doc_type", "year", "seq"),
+        sa.UniqueConstraint("doc_type", "subject_key", "revision"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: DocumentType = Field(sa_type=sa.String(24))
+    subject_key: str = Field(max_length=64, description="what it is about, e.g. inspection:12")
+    revision: int = Field(default=1, ge=1)
+    supersedes_id: int | None = Field(default=None, foreign_key="document.id")
+    issuer_code: str = Field(max_length=32)
+    year: int
+    seq: int
+    number: str = Field(max_length=64, description="số và ký hiệu, e.g. 12/BB-KT")
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    inspection_id: int | None = Field(default=None, foreign_key="inspection.id", index=True)
+    template_version: str = Field(max_length=32)
+    path: str = Field(max_length=500, description="relative to the document store")
+    sha256: str = Field(max_length=64)
+    size: int
+    issued_by: str = Field(max_length=64)
+    issued_at: datetime = created_at_field()
+
+
+class DocumentCounter(SQLModel, table=True):
+    """Last number used per issuer, type and year: numbers are sequential with no gap."""
+
+    issuer_code: str = Field(max_length=32, primary_key=True)
+    doc_type: str = Field(max_length=24, primary_key=True)
+    year: int = Field(primary_key=True)
+    last_seq: int = 0
+
+
+class Publication(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("channel", "subject_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    subject_key: str = Field(max_length=64)
+    document_id: int = Field(foreign_key="document.id")
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    payload: dict[str, Any] = json_field(dict)
+    published_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,0 +1,41 @@
+"""The registry of establishments (cơ sở lao động) with the risk attributes of DOMAIN.md section 5."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Field, SQLModel
+
+
+class Establishment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    tax_code: str = Field(max_length=14, unique=True)
+    name: str = Field(max_length=255)
+    address: str = Field(max_length=500)
+    province_code: str = Field(max_length=2, index=True)
+    commune_code: str = Field(max_length=5, index=True)
+    sector_vsic: str = Field(max_length=5, index=True)
+    ownership: str = Field(max_length=16)
+    legal_representative: str = Field(max_length=255)
+    representative_title: str = Field(max_length=64)
+    workforce: int = Field(ge=0)
+    hazardous_workers: int = Field(default=0, ge=0)
+    working_condition_class_max: int = Field(default=1, ge=1, le=6)
+    strict_equipment_count: int = Field(default=0, ge=0)
+    strict_work_workers: int = Field(default=0, ge=0)
+    last_health_exam_on: date | None = None
+    last_disease_exam_on: date | None = None
+    last_environment_monitoring_on: date | None = None
+    monitoring_failing_ratio: float = Field(default=0.0, ge=0, le=1)
+    fatal_accidents_3y: int = Field(default=0, ge=0)
+    serious_accidents_3y: int = Field(default=0, ge=0)
+    accidents_3y: int = Field(default=0, ge=0)
+    accident_reports_late: int = Field(default=0, ge=0)
+    osh_organisation_gaps: int = Field(default=0, ge=0, le=4)
+    untrained_workers: int = Field(default=0, ge=0)
+    vulnerable_workers: int = Field(default=0, ge=0)
+    past_violations: int = Field(default=0, ge=0)
+    last_inspected_on: date | None = None
+    open_complaints: int = Field(default=0, ge=0)
+
+
+ESTABLISHMENT_COLUMNS: tuple[str, ...] = tuple(c for c in Establishment.model_fields if c != "id")

@@ -1,0 +1,87 @@
+"""Inspections (campaign × establishment × team × date), findings and violations."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at_field, json_field
+
+
+class InspectionStatus(StrEnum):
+    SCHEDULED = "scheduled"  # on a team's calendar, establishment notified
+    FINDINGS_SUBMITTED = "findings_submitted"  # inspectors sent the checklist results
+    RECORDS_ISSUED = "records_issued"  # biên bản kiểm tra (+ biên bản vi phạm) issued
+    SANCTIONED = "sanctioned"  # quyết định xử phạt issued
+    CLOSED = "closed"  # nothing left to do (no violation, or outcome published)
+
+
+INSPECTION_TRANSITIONS: dict[InspectionStatus, frozenset[InspectionStatus]] = {
+    InspectionStatus.SCHEDULED: frozenset({InspectionStatus.FINDINGS_SUBMITTED}),
+    InspectionStatus.FINDINGS_SUBMITTED: frozenset({InspectionStatus.RECORDS_ISSUED}),
+    InspectionStatus.RECORDS_ISSUED: frozenset({InspectionStatus.SANCTIONED, InspectionStatus.CLOSED}),
+    InspectionStatus.SANCTIONED: frozenset({InspectionStatus.CLOSED}),
+    InspectionStatus.CLOSED: frozenset(),
+}
+
+
+class Inspection(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "establishment_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    establishment_id: int = Field(foreign_key="establishment.id", index=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    scheduled_on: date
+    status: InspectionStatus = Field(default=InspectionStatus.SCHEDULED, sa_type=sa.String(24), index=True)
+
+
+class FindingResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class Submission(SQLModel, table=True):
+    """One findings submission as received; the client's id makes retries idempotent."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_submission_id: str = Field(max_length=64, unique=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    submitted_by_id: int = Field(foreign_key="person.id")
+    content_sha256: str = Field(max_length=64)
+    received_at: datetime = created_at_field()
+
+
+class Finding(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("inspection_id", "item_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    item_code: str = Field(max_length=16)
+    result: FindingResult = Field(sa_type=sa.String(16))
+    workers_affected: int | None = Field(default=None, ge=0)
+    devices_affected: int | None = Field(default=None, ge=0)
+    note: str = Field(default="", max_length=2000)
+    evidence: list[str] = json_field(list)
+
+
+class Violation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    finding_id: int = Field(foreign_key="finding.id", unique=True)
+    provision_code: str = Field(max_length=64)
+    proposed_amount: int = Field(ge=0)
+    range_min: int = Field(ge=0)
+    range_max: int = Field(ge=0)
+    reasoning: list[str] = json_field(list)
+    final_amount: int | None = Field(default=None, ge=0)
+    decided_by_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_on: date | None = None
+
+
+def finding_payload(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Canonical order of a findings payload, for hashing."""
+    return sorted(findings, key=lambda f: f["item_code"])

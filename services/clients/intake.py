@@ -1,0 +1,62 @@
+"""Client of the findings-intake API, as inspectors' devices and officials' tools use it.
+
+Retries transport errors and 5xx answers with backoff: a submission carries the client's own id, so a
+retry of something the server already stored returns the same receipt instead of a duplicate.
+"""
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+import httpx
+
+from services.intake.schemas import DecisionReceipt, InspectionOut, SubmissionReceipt
+
+
+class IntakeClientError(Exception):
+    """The API refused a request; ``status`` and the server's Vietnamese ``detail``/``errors`` are kept."""
+
+    def __init__(self, status: int, detail: str, errors: list[str], request: httpx.Request) -> None:
+        super().__init__(f"{status}: {detail} {errors}")
+        self.status, self.detail, self.errors, self.request = status, detail, errors, request
+
+
+class IntakeClient:
+    def __init__(self, client: httpx.Client, *, token: str, retries: int = 3, backoff_s: float = 0.2) -> None:
+        self._client, self._token, self._retries, self._backoff = client, token, retries, backoff_s
+
+    def _send(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._token}"}
+        for attempt in range(self._retries + 1):
+            try:
+                response = self._client.request(method, path, json=json, headers=headers)
+            except httpx.TransportError:
+                if attempt == self._retries:
+                    raise
+            else:
+                if response.status_code < 500 or attempt == self._retries:
+                    break
+            time.sleep(self._backoff * 2**attempt)
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = {"detail": response.text}
+            raise IntakeClientError(response.status_code, str(body.get("detail")), list(body.get("errors", [])),
+                                    response.request)
+        return response
+
+    def inspections(self) -> list[InspectionOut]:
+        return [InspectionOut.model_validate(i) for i in self._send("GET", "/api/inspections").json()]
+
+    def inspection(self, inspection_id: int) -> InspectionOut:
+        return InspectionOut.model_validate(self._send("GET", f"/api/inspections/{inspection_id}").json())
+
+    def submit_findings(self, inspection_id: int, client_submission_id: str, findings: list[dict[str, Any]]) -> SubmissionReceipt:
+        body = {"client_submission_id": client_submission_id, "findings": findings}
+        return SubmissionReceipt.model_validate(self._send("POST", f"/api/inspections/{inspection_id}/findings", body).json())
+
+    def decide(self, inspection_id: int, decided_on: date, amounts: dict[int, int]) -> DecisionReceipt:
+        body = {"decided_on": decided_on.isoformat(), "amounts": {str(k): v for k, v in amounts.items()}}
+        return DecisionReceipt.model_validate(self._send("POST", f"/api/inspections/{inspection_id}/decision", body).json())

@@ -1,0 +1,75 @@
+"""Database engine, sessions and migrations.
+
+SQLite (WAL) is the embedded default; PostgreSQL by URL is the production path. The schema is created
+only by the Alembic migrations in ``migrations/`` (never ``create_all``), so tests run the real ones.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.settings import PROJECT_ROOT, Settings
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # Take the write lock when the transaction starts: a deferred transaction that reads and then
+    # writes fails with "database is locked" instead of waiting, and number allocation must serialise.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def get_engine(settings: Settings) -> Engine:
+    if settings.db_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return _engine_for(settings.db_url)
+
+
+@contextmanager
+def session_scope(settings: Settings) -> Iterator[Session]:
+    """A unit of work: commits when the block ends normally, rolls back otherwise."""
+    with Session(get_engine(settings), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def alembic_config(settings: Settings) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", settings.db_url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    get_engine(settings)  # creates the data dir for SQLite
+    command.upgrade(alembic_config(settings), "head")

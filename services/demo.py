@@ -1,0 +1,206 @@
+"""The demo province: agencies, people, a synthetic registry, a campaign, and simulated field users.
+
+Every step is an upsert keyed by a natural code, so running the demo again adds nothing. The simulated
+inspectors and officials talk to the engine only through the intake HTTP API, as real ones do.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import Agency, AgencyKind, Campaign, Establishment, Person, PersonRole
+from services import audit
+from services.clients.intake import IntakeClient
+from services.db import session_scope
+from services.intake.logic import hash_token
+from services.intake.schemas import InspectionOut
+from services.registry.generate import generate_people, generate_registry
+from services.registry.geo import load_units
+from services.settings import Settings
+
+PROVINCE = "04"  # Cao Bằng
+INSERT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    campaign_code: str = "CB-2026-ATVSLD-01"
+    establishments: int = 20_000
+    quota: int = 40
+    teams: int = 4
+    period_start: date = date(2026, 3, 2)
+    period_end: date = date(2026, 5, 29)
+    seed: int = 2026
+
+
+def seed_agencies(session: Session, province_code: str = PROVINCE) -> dict[str, Agency]:
+    province = load_units().province(province_code)
+    parent = f"UBND {province.full_name.upper()}"
+    wanted = [("SNV", "SỞ NỘI VỤ", AgencyKind.LABOUR), ("SYT", "SỞ Y TẾ", AgencyKind.HEALTH),
+              ("LDLD", "LIÊN ĐOÀN LAO ĐỘNG TỈNH", AgencyKind.OTHER), ("UBND", "ỦY BAN NHÂN DÂN TỈNH", AgencyKind.OTHER)]
+    out = {}
+    for code, name, kind in wanted:
+        agency = session.exec(select(Agency).where(Agency.code == code)).first()
+        if agency is None:
+            agency = Agency(code=code, name=name, parent_name=parent, kind=kind, province_code=province_code,
+                            place=province.name)
+            session.add(agency)
+            session.flush()
+        out[code] = agency
+    return out
+
+
+def seed_people(session: Session, agencies: dict[str, Agency], *, teams: int, seed: int) -> dict[str, str]:
+    """Inspectors per agency and the two signing officials; returns fresh API tokens by person code.
+
+    Tokens are rotated on every demo run (only their hashes are stored), and the rotation is audited.
+    """
+    roster: list[tuple[str, str, str, PersonRole]] = []
+    for i in range(teams):
+        roster.append((f"SNV-TT{i + 1:02d}", "SNV", "Thanh tra viên", PersonRole.INSPECTOR))
+        roster.append((f"SYT-CV{i + 1:02d}", "SYT", "Chuyên viên Phòng Nghiệp vụ Y", PersonRole.INSPECTOR))
+    for i in range(max(teams // 2, 1)):
+        roster.append((f"LDLD-CV{i + 1:02d}", "LDLD", "Chuyên viên Ban Chính sách pháp luật", PersonRole.INSPECTOR))
+    roster.append(("SNV-CTT", "SNV", "Chánh Thanh tra Sở", PersonRole.OFFICIAL))
+    roster.append(("UBND-CT", "UBND", "Chủ tịch Ủy ban nhân dân tỉnh", PersonRole.OFFICIAL))
+    roster.append(("SNV-LEAD", "SNV", "Phó Giám đốc Sở", PersonRole.LEAD))
+    names = generate_people(len(roster), seed=seed)
+    tokens = {}
+    for (code, agency_code, title, role), name in zip(roster, names, strict=True):
+        person = session.exec(select(Person).where(Person.code == code)).first()
+        if person is None:
+            person = Person(code=code, full_name=name["full_name"], agency_id=agencies[agency_code].id, title=title, role=role)
+        token = secrets.token_urlsafe(24)
+        person.token_hash = hash_token(token)
+        session.add(person)
+        session.flush()
+        audit.record(session, actor="demo", action="token_rotated", entity=person, reason="Cấp mã truy cập cho bản chạy thử")
+        tokens[code] = token
+    return tokens
+
+
+def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as_of: date,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Insert the synthetic registry with SQLAlchemy Core, skipping tax codes already present. Returns rows added."""
+    table = Establishment.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    before = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    batch: list[dict[str, Any]] = []
+    for row in generate_registry(n, province_codes=[province_code], seed=seed, as_of=as_of):
+        batch.append(row)
+        if len(batch) == INSERT_BATCH:
+            session.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["tax_code"]), batch)
+            if progress:
+                progress(len(batch))
+            batch = []
+    if batch:
+        session.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["tax_code"]), batch)
+        if progress:
+            progress(len(batch))
+    return int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() - before)
+
+
+def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, members: Iterable[str], province_code: str,
+                    period_start: date, period_end: date, quota: int, teams: int, actor: str) -> tuple[Campaign, bool]:
+    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    if campaign is not None:
+        return campaign, False
+    campaign = Campaign(
+        code=code, title=title, lead_agency_id=lead.id, member_agency_codes=sorted(members), province_code=province_code,
+        period_start=period_start, period_end=period_end, quota=quota, team_count=teams, created_by=actor,
+        legal_basis=["Bộ luật Lao động năm 2019", "Luật An toàn, vệ sinh lao động năm 2015",
+                     "Nghị định số 12/2022/NĐ-CP ngày 17/01/2022 của Chính phủ",
+                     "Kế hoạch số 664/KH-UBND năm 2025 của UBND tỉnh Cao Bằng"])
+    session.add(campaign)
+    session.flush()
+    audit.record(session, actor=actor, action="campaign_created", entity=campaign, to_state="draft",
+                 reason=f"Lập kế hoạch kiểm tra liên ngành {code}")
+    return campaign, True
+
+
+# --- simulated field users -------------------------------------------------------------------------
+
+def _stale(last: date | None, on: date, days: int = 365) -> bool:
+    return last is None or last < on - timedelta(days=days)
+
+
+def observed_findings(inspection: InspectionOut, e: Establishment) -> list[dict[str, Any]]:
+    """What an inspector would find, from the establishment's real condition (seeded per inspection)."""
+    rng = random.Random(f"{inspection.id}:{e.tax_code}")
+    on = inspection.scheduled_on
+    fails: dict[str, tuple[bool, int]] = {
+        "health_exam": (_stale(e.last_health_exam_on, on, 183 if e.hazardous_workers else 365), e.workforce),
+        "occupational_disease": (e.hazardous_workers > 0 and _stale(e.last_disease_exam_on, on), e.hazardous_workers),
+        "vulnerable_workers": (e.vulnerable_workers > 0, e.vulnerable_workers),
+        "medical_unit": (e.osh_organisation_gaps >= 2, 0),
+        "monitoring": (_stale(e.last_environment_monitoring_on, on), e.workforce),
+        "training": (e.untrained_workers > 0, e.untrained_workers),
+        "equipment": (e.strict_equipment_count > 0 and rng.random() < 0.35, e.strict_equipment_count),
+        "accident_reporting": (e.accident_reports_late > 0, 0),
+        "osh_organisation": (e.osh_organisation_gaps > 0, 0),
+    }
+    out = []
+    for item in inspection.checklist:
+        failed, count = fails.get(str(item.get("risk_factor", "")), (rng.random() < 0.06, max(1, e.workforce // 4)))
+        f: dict[str, Any] = {"item_code": item["code"], "result": "fail" if failed else "pass", "note": ""}
+        if failed and item["counts_workers"]:
+            f["workers_affected"] = max(1, min(count, e.workforce) or 1)
+        if failed and item["counts_devices"]:
+            f["devices_affected"] = max(1, count)
+        if failed:
+            f["note"] = "Cơ sở chưa xuất trình được hồ sơ chứng minh."
+        out.append(f)
+    return out
+
+
+def simulate_inspectors(settings: Settings, http: httpx.Client, tokens: dict[str, str], campaign_code: str,
+                        progress: Callable[[int], None] | None = None) -> int:
+    """Each team head submits the team's checklist for every visit still open. Returns submissions sent.
+
+    No database session is held across HTTP calls: SQLite transactions take the write lock when they begin.
+    """
+    sent = 0
+    for code, token in sorted(tokens.items()):
+        if not code.startswith("SNV-TT"):
+            continue
+        client = IntakeClient(http, token=token)
+        for inspection in client.inspections():
+            if inspection.campaign_code != campaign_code or inspection.status != "scheduled":
+                continue
+            with session_scope(settings) as session:
+                establishment = session.exec(select(Establishment).where(Establishment.tax_code == inspection.tax_code)).one()
+            client.submit_findings(inspection.id, f"{campaign_code}-{inspection.id}-v1",
+                                   observed_findings(inspection, establishment))
+            sent += 1
+            if progress:
+                progress(1)
+    return sent
+
+
+def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[str, str], campaign_code: str) -> int:
+    """The competent official of each file adopts the engine's proposed amounts, five days after the visit."""
+    clients = {titles[code]: IntakeClient(http, token=tokens[code]) for code in titles}
+    decided = 0
+    any_client = next(iter(clients.values()))
+    for inspection in any_client.inspections():
+        if inspection.campaign_code != campaign_code or inspection.status != "records_issued":
+            continue
+        signer = inspection.competent_signer
+        if signer is None or signer not in clients or any(v.final_amount is not None for v in inspection.violations):
+            continue
+        clients[signer].decide(inspection.id, inspection.scheduled_on + timedelta(days=5),
+                               {v.id: v.proposed_amount for v in inspection.violations})
+        decided += 1
+    return decided

@@ -1,0 +1,408 @@
+"""The one layout renderer: a TOML template (wording) + a context (data) -> a PDF laid out per NĐ 30/2020.
+
+A template (``templates/<name>.toml``) has ``version``, ``title`` (PDF metadata), a ``[header]`` (parent
+body, issuing body, number line, place and date, national motto) and ``[[body]]`` blocks, each with a
+``kind``:
+
+- ``title``: ``lines`` centred in bold (``rule = true`` draws the short line beneath);
+- ``paragraph``: ``text`` (``align``: justify|left|center|right, ``indent``: first-line indent,
+  ``keep_with_next``: a heading, moved to the next page when less than 30 mm remain below it);
+- ``list``: one ``text`` (or several ``lines``) per item of the list at ``each``, optionally only the items
+  where ``where`` is truthy; ``empty`` is printed when no item is left;
+- ``table``: ``columns`` (``header``, ``cell``, ``width``, ``align``) over the list at ``each``;
+- ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before);
+- ``spacer``: ``height`` in mm.
+
+Any block may carry ``when``/``unless`` (a path, truthy test) and ``space_before`` (pt). Inside a list or a
+table the item's keys, ``item``, ``loop.index``/``loop.count`` (after ``where``) and ``loop.number`` (position
+in the whole list) are in scope before the whole context.
+The placeholder language and the errors are described in :mod:`services.documents.format`.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+import re
+import tempfile
+import threading
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    HRFlowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from services.documents.format import GlyphError, TemplateError, expand, parse, parse_path, resolve
+from services.settings import TEMPLATES_DIR
+
+MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
+FRAME_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
+HEADER_LEFT = 70 * mm
+ALL = ((0, 0), (-1, -1))
+KEEP_WITH_NEXT = 30 * mm  # room a heading needs below it, else it starts the next page
+FONT = "LiberationSerif"
+_FACES = {FONT: "Regular", f"{FONT}-Bold": "Bold", f"{FONT}-Italic": "Italic",
+          f"{FONT}-BoldItalic": "BoldItalic"}
+_ALIGN = {"justify": TA_JUSTIFY, "left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
+
+
+@dataclass(frozen=True)
+class RenderedDocument:
+    path: Path
+    sha256: str
+    pages: int
+    size: int
+
+
+# --- fonts (registered once, on first render) ----------------------------------------------------------
+
+_font_lock = threading.Lock()
+_font_chars: frozenset[str] | None = None
+
+
+def _fonts() -> frozenset[str]:
+    """Register Liberation Serif (all four faces); return the characters every face can draw."""
+    global _font_chars
+    with _font_lock:
+        if _font_chars is None:
+            chars: set[str] | None = None
+            for name, face in _FACES.items():
+                font = TTFont(name, str(TEMPLATES_DIR / "fonts" / f"{FONT}-{face}.ttf"))
+                pdfmetrics.registerFont(font)
+                covered = {chr(c) for c in font.face.charToGlyph}
+                chars = covered if chars is None else chars & covered
+            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold", italic=f"{FONT}-Italic",
+                                          boldItalic=f"{FONT}-BoldItalic")
+            _font_chars = frozenset(chars or ())
+        return _font_chars
+
+
+def _style(size: float = 13, align: str = "justify", indent: bool = False, *, bold: bool = False,
+           italic: bool = False, after: float = 6) -> ParagraphStyle:
+    face = FONT + ("-BoldItalic" if bold and italic else "-Bold" if bold else "-Italic" if italic else "")
+    return ParagraphStyle(f"{face}-{size}-{align}-{indent}-{after}", fontName=face, fontSize=size,
+                          leading=round(size * 1.25, 2), alignment=_ALIGN[align],
+                          firstLineIndent=10 * mm if indent else 0, spaceAfter=after)
+
+
+# --- templates -----------------------------------------------------------------------------------------
+
+_COMMON = {"kind", "when", "unless", "space_before"}
+_KINDS: dict[str, set[str]] = {
+    "title": {"lines", "rule", "size"},
+    "paragraph": {"text", "align", "indent", "keep_with_next"},
+    "list": {"each", "where", "text", "lines", "empty", "align", "indent"},
+    "table": {"each", "where", "columns", "empty", "size"},
+    "signatures": {"columns"},
+    "spacer": {"height"},
+}
+_NESTED = {"columns": {"header", "cell", "width", "align", "lines"},
+           "lines": {"text", "size", "space", "when", "unless"}}
+_HEADER = {"parent", "body", "number", "place_date", "motto", "motto_sub"}
+_PATH_KEYS = {"each", "where", "when", "unless"}
+
+
+def _check(name: str, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(table) - allowed
+    if unknown:
+        raise TemplateError(f"khóa không hợp lệ {sorted(unknown)} tại {where}", template=name)
+    for key, value in table.items():
+        try:
+            if key in _PATH_KEYS:
+                parse_path(value)
+            elif isinstance(value, str):
+                parse(value)
+        except (ValueError, TypeError) as exc:
+            raise TemplateError(f"{where}.{key}: {exc}", template=name) from exc
+        items = value if isinstance(value, list) else []
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                _check(name, f"{where}.{key}[{i}]", item, _NESTED.get(key, set()))
+            elif isinstance(item, str):
+                _check(name, f"{where}.{key}[{i}]", {"text": item}, {"text"})
+
+
+def _validate(name: str, spec: dict[str, Any]) -> None:
+    for key in ("version", "title", "header", "body"):
+        if key not in spec:
+            raise TemplateError(f"thiếu khóa '{key}'", template=name, key=key)
+    if not isinstance(spec["header"], dict) or not isinstance(spec["body"], list) or not all(
+            isinstance(block, dict) for block in spec["body"]):
+        raise TemplateError("'header' phải là bảng, 'body' là danh sách bảng ([[body]])", template=name)
+    _check(name, "header", spec["header"], _HEADER)
+    missing = _HEADER - {"parent"} - set(spec["header"])
+    if missing:
+        raise TemplateError(f"header thiếu {sorted(missing)}", template=name)
+    for i, block in enumerate(spec["body"]):
+        kind = block.get("kind")
+        if kind not in _KINDS:
+            raise TemplateError(f"body[{i}]: kind không hợp lệ {kind!r}", template=name)
+        _check(name, f"body[{i}]", block, _COMMON | _KINDS[kind])
+
+
+@cache
+def _template(name: str) -> dict[str, Any]:
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise TemplateError(f"tên mẫu không hợp lệ: {name!r}", template=name)
+    path = TEMPLATES_DIR / f"{name}.toml"
+    try:
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise TemplateError(f"không có tệp mẫu {path}", template=name) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"TOML lỗi: {exc}", template=name) from exc
+    _validate(name, spec)
+    return spec
+
+
+def load_template(name: str) -> dict[str, Any]:
+    """The parsed, validated template (a copy of the cached one)."""
+    return copy.deepcopy(_template(name))
+
+
+def template_version(name: str) -> str:
+    return str(_template(name)["version"])
+
+
+# --- layout ----------------------------------------------------------------------------------------------
+
+@dataclass
+class _Layout:
+    """One render: the template name, the scope stack and the text drawn (for the glyph check)."""
+
+    template: str
+    scopes: list[Mapping[str, Any]]
+    drawn: list[str] = field(default_factory=list)
+
+    def text(self, source: str) -> str:
+        markup, plain = expand(source, self.scopes, template=self.template)
+        self.drawn.append(plain)
+        return markup
+
+    def para(self, source: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(self.text(source), style)
+
+    def value(self, path: str) -> Any:
+        clean, optional = parse_path(path)
+        return resolve(self.scopes, clean, optional=optional, template=self.template)
+
+    def shown(self, block: Mapping[str, Any]) -> bool:
+        return ("when" not in block or bool(self.value(block["when"]))) and (
+            "unless" not in block or not self.value(block["unless"]))
+
+    def items(self, block: Mapping[str, Any]) -> Iterator[None]:
+        """Push each item's scope in turn (only the items where ``where`` is truthy)."""
+        values = self.value(block["each"])
+        if values is None:
+            values = []
+        if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
+            raise TemplateError(f"'{block['each']}' không phải danh sách", template=self.template,
+                                key=block["each"])
+        scopes = [self._scope(item, number) for number, item in enumerate(values, start=1)]
+        if "where" in block:
+            scopes = [scope for scope in scopes if self._where(scope, block["where"])]
+        for index, scope in enumerate(scopes, start=1):
+            scope["loop"].update(index=index, count=len(scopes))
+            with self._pushed(scope):
+                yield None
+
+    @staticmethod
+    def _scope(item: Any, number: int) -> dict[str, Any]:
+        return {**(item if isinstance(item, Mapping) else {}), "item": item, "loop": {"number": number}}
+
+    def _where(self, scope: dict[str, Any], path: str) -> bool:
+        with self._pushed(scope):
+            return bool(self.value(path))
+
+    @contextmanager
+    def _pushed(self, scope: dict[str, Any]) -> Iterator[None]:
+        self.scopes.insert(0, scope)
+        try:
+            yield
+        finally:
+            self.scopes.pop(0)
+
+
+def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
+    """NĐ 30/2020 header: issuing body | national motto, then number | place and date."""
+    left: list[Flowable] = []
+    if header.get("parent"):
+        left.append(lay.para(header["parent"], _style(12.5, "center", after=0)))
+    body = lay.para(header["body"], _style(12.5, "center", bold=True, after=0))
+    sub = lay.para(header["motto_sub"], _style(13, "center", bold=True, after=0))
+    sub_width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", 13)
+    body_width = min(pdfmetrics.stringWidth(lay.drawn[-2], f"{FONT}-Bold", 12.5), HEADER_LEFT)
+    left += [body, HRFlowable(width=body_width / 3, thickness=0.6, color="black", spaceBefore=4)]
+    right = [lay.para(header["motto"], _style(12, "center", bold=True, after=0)), sub,
+             HRFlowable(width=sub_width, thickness=0.6, color="black", spaceBefore=4)]
+    number = lay.para(header["number"], _style(13, "center", after=0))
+    place = lay.para(header["place_date"], _style(13, "center", italic=True, after=0))
+    table = Table([[left, right], [number, place]], colWidths=[HEADER_LEFT, FRAME_WIDTH - HEADER_LEFT])
+    table.setStyle(_table_style(("ALIGN", *ALL, "CENTER"), ("LEFTPADDING", *ALL, 0),
+                                ("RIGHTPADDING", *ALL, 0), ("TOPPADDING", (0, 1), (-1, 1), 6),
+                                ("BOTTOMPADDING", *ALL, 0)))
+    return table
+
+
+def _table_style(*commands: tuple[Any, ...]) -> TableStyle:
+    """Every table draws in the document font (no Helvetica resource) and aligns cells to the top."""
+    return TableStyle([("FONT", *ALL, FONT, 13), ("VALIGN", *ALL, "TOP"), *commands])
+
+
+def _title(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    style = _style(block.get("size", 14), "center", bold=True, after=0)
+    out: list[Flowable] = [lay.para(line, style) for line in block["lines"]]
+    if block.get("rule"):
+        width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", style.fontSize)
+        out.append(HRFlowable(width=min(width, FRAME_WIDTH) / 3, thickness=0.6, color="black", spaceBefore=3))
+    return [*out, Spacer(1, 8)]
+
+
+def _paragraph(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    para = lay.para(block["text"], _style(13, block.get("align", "justify"), block.get("indent", True)))
+    # a heading is not left alone at the foot of a page; a long table after it may still split
+    return [CondPageBreak(KEEP_WITH_NEXT), para] if block.get("keep_with_next") else [para]
+
+
+def _list(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    style = _style(13, block.get("align", "justify"), block.get("indent", True))
+    lines = block.get("lines", [block["text"]] if "text" in block else [])
+    out: list[Flowable] = []
+    for _ in lay.items(block):
+        for line in lines:
+            line = {"text": line} if isinstance(line, str) else line
+            if lay.shown(line):
+                out.append(lay.para(line["text"], style))
+    if not out and "empty" in block:
+        out.append(lay.para(block["empty"], style))
+    return out
+
+
+def _table(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    size = block.get("size", 12)
+    columns = block["columns"]
+    head = [lay.para(c.get("header", ""), _style(size, "center", bold=True, after=0)) for c in columns]
+    rows = [[lay.para(c["cell"], _style(size, c.get("align", "left"), after=0)) for c in columns]
+            for _ in lay.items(block)]
+    if not rows:
+        empty = block.get("empty")
+        return [lay.para(empty, _style(13, "justify", True))] if empty else []
+    total = sum(c.get("width", 1) for c in columns)
+    table = Table([head, *rows], colWidths=[FRAME_WIDTH * c.get("width", 1) / total for c in columns],
+                  repeatRows=1)
+    table.setStyle(_table_style(("GRID", *ALL, 0.5, "black"), ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+                                ("TOPPADDING", *ALL, 3), ("BOTTOMPADDING", *ALL, 4)))
+    return [table, Spacer(1, 6)]
+
+
+def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    cells: list[list[Flowable]] = []
+    for column in block["columns"]:
+        cell: list[Flowable] = []
+        for line in column["lines"]:
+            if lay.shown(line):
+                if line.get("space"):
+                    cell.append(Spacer(1, line["space"] * mm))
+                if "text" in line:
+                    style = _style(line.get("size", 13), column.get("align", "center"), after=0)
+                    cell.append(lay.para(line["text"], style))
+        cells.append(cell)
+    total = sum(c.get("width", 1) for c in block["columns"])
+    table = Table([cells], colWidths=[FRAME_WIDTH * c.get("width", 1) / total for c in block["columns"]])
+    table.setStyle(_table_style(("LEFTPADDING", *ALL, 2), ("RIGHTPADDING", *ALL, 2)))
+    return [KeepTogether([Spacer(1, 6), table])]
+
+
+def _spacer(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    return [Spacer(1, block.get("height", 5) * mm)]
+
+
+_BUILDERS = {"title": _title, "paragraph": _paragraph, "list": _list, "table": _table,
+             "signatures": _signatures, "spacer": _spacer}
+
+
+def _story(lay: _Layout, spec: Mapping[str, Any]) -> list[Flowable]:
+    story: list[Flowable] = [_header(lay, spec["header"]), Spacer(1, 14)]
+    for block in spec["body"]:
+        if lay.shown(block):
+            if block.get("space_before"):
+                story.append(Spacer(1, block["space_before"]))
+            story += _BUILDERS[block["kind"]](lay, block)
+    return story
+
+
+def _page_number(canvas: Any, doc: Any) -> None:
+    """NĐ 30/2020: page numbers centred at the top, from the second page on."""
+    canvas.saveState()
+    canvas.setFont(FONT, 13)
+    canvas.drawCentredString(MARGINS["left"] + FRAME_WIDTH / 2, A4[1] - 13 * mm, str(doc.page))
+    canvas.restoreState()
+
+
+def _check_glyphs(lay: _Layout, covered: frozenset[str]) -> None:
+    for text in lay.drawn:
+        for char in text:
+            if char not in covered and char not in "\n":
+                raise GlyphError(f"ký tự U+{ord(char):04X} {char!r} không có trong phông chữ, "
+                                 f"trong: {text!r}", template=lay.template, char=char)
+
+
+def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> RenderedDocument:
+    """Render ``templates/<template>.toml`` with ``context`` to ``out_path``, atomically.
+
+    The same context gives the same bytes (fixed dates, deterministic font subsets), so a re-run of a
+    stage reproduces the file and its sha256. Raises :class:`TemplateError` (or :class:`GlyphError`)
+    before anything is written.
+    """
+    spec = _template(template)
+    covered = _fonts()
+    lay = _Layout(template, [context])
+    story = _story(lay, spec)
+    title = expand(spec["title"], lay.scopes, template=template)[1]
+    _check_glyphs(lay, covered)
+    buffer = BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
+                            topMargin=MARGINS["top"], bottomMargin=MARGINS["bottom"], invariant=1,
+                            title=title, author="", subject=f"{template} {spec['version']}",
+                            creator="kiemtra", initialFontName=FONT, initialFontSize=13)
+    doc.build(story, onLaterPages=_page_number)
+    data = buffer.getvalue()
+    out_path = Path(out_path)
+    _write_atomic(out_path, data)
+    digest = hashlib.sha256(data).hexdigest()
+    return RenderedDocument(path=out_path, sha256=digest, pages=doc.page, size=len(data))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

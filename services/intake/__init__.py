@@ -1,0 +1,1 @@
+"""Findings intake: the HTTP API inspectors and officials use from the field."""

@@ -1,0 +1,44 @@
+"""Serving the intake API with uvicorn: in a background thread (demo, tests) or in the foreground (CLI)."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import uvicorn
+
+from services.intake.app import create_app
+from services.settings import Settings
+
+
+@dataclass
+class RunningServer:
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start_in_thread(settings: Settings) -> RunningServer:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((settings.intake_host, settings.intake_port))
+    host, port = sock.getsockname()
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="intake-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("intake API did not start")
+        time.sleep(0.02)
+    return RunningServer(f"http://{host}:{port}", server, thread)
+
+
+def serve_forever(settings: Settings) -> None:
+    uvicorn.run(create_app(settings), host=settings.intake_host, port=settings.intake_port or 8088, log_level="info")

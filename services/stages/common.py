@@ -1,0 +1,32 @@
+"""What every stage shares: the result record and campaign look-up."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import Campaign
+from services.errors import NotFound
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass
+class StageResult:
+    stage: str
+    campaign_code: str
+    done: int = 0  # units of work this run did
+    already: int = 0  # units found already done (idempotent re-run)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stage": self.stage, "campaign_code": self.campaign_code, "done": self.done,
+                "already": self.already, **self.details}
+
+
+def get_campaign(session: Session, code: str) -> Campaign:
+    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+    if campaign is None:
+        raise NotFound(f"Không tìm thấy đợt kiểm tra có mã '{code}'.", campaign_code=code)
+    return campaign

@@ -1,0 +1,88 @@
+"""Stage 2: form the inter-agency teams and put the selected establishments on their calendar."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import (Agency, AgencyKind, Campaign, CampaignStatus, Establishment, Inspection, Person, PersonRole,
+                    Selection, Team, TeamMember, TeamRole)
+from services import audit
+from services.calendar import add_working_days, working_days
+from services.db import session_scope
+from services.errors import StageBlocked
+from services.rules.procedure import procedure_for
+from services.rules.schedule import Visit, place_visits
+from services.settings import Settings
+from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
+
+STAGE = "schedule-inspections"
+
+
+def _inspectors_by_kind(session: Session, campaign: Campaign) -> dict[AgencyKind, list[Person]]:
+    rows = session.exec(select(Person, Agency).join(Agency, Person.agency_id == Agency.id)
+                        .where(Person.role == PersonRole.INSPECTOR).order_by(Person.code)).all()
+    members = set(campaign.member_agency_codes)
+    out: dict[AgencyKind, list[Person]] = defaultdict(list)
+    for person, agency in rows:
+        if agency.id == campaign.lead_agency_id:
+            out[AgencyKind.LABOUR].append(person)
+        elif agency.code in members:
+            out[AgencyKind(agency.kind)].append(person)
+    return out
+
+
+def form_teams(session: Session, campaign: Campaign, *, actor: str) -> list[Team]:
+    """Each team: a head from the lead agency, a Sở Y tế member, and one member of another agency if any."""
+    pool = _inspectors_by_kind(session, campaign)
+    n = campaign.team_count
+    if len(pool[AgencyKind.LABOUR]) < n or len(pool[AgencyKind.HEALTH]) < n:
+        raise StageBlocked(
+            f"Không đủ người để thành lập {n} đoàn: cần {n} thanh tra viên của cơ quan chủ trì và {n} người của "
+            f"Sở Y tế, hiện có {len(pool[AgencyKind.LABOUR])} và {len(pool[AgencyKind.HEALTH])}.",
+            campaign_id=campaign.id)
+    teams = []
+    for i in range(n):
+        team = Team(campaign_id=campaign.id, number=i + 1, name=f"Đoàn kiểm tra liên ngành số {i + 1}")
+        session.add(team)
+        session.flush()
+        roster = [(pool[AgencyKind.LABOUR][i], TeamRole.HEAD), (pool[AgencyKind.HEALTH][i], TeamRole.MEMBER)]
+        if i < len(pool[AgencyKind.OTHER]):
+            roster.append((pool[AgencyKind.OTHER][i], TeamRole.MEMBER))
+        for person, role in roster:
+            session.add(TeamMember(team_id=team.id, person_id=person.id, role=role))
+        audit.record(session, actor=actor, action="team_formed", entity=team, reason=team.name,
+                     data={"members": [p.code for p, _ in roster]})
+        teams.append(team)
+    return teams
+
+
+def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
+    result = StageResult(STAGE, campaign_code)
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        if campaign.status != CampaignStatus.SELECTED:
+            result.already = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
+            return result
+        procedure = procedure_for(campaign.period_start)
+        teams = form_teams(session, campaign, actor=actor)
+        first_day = add_working_days(campaign.period_start, procedure.notice_working_days)
+        days = list(working_days(first_day, campaign.period_end))
+        selected = session.exec(select(Selection, Establishment.commune_code)
+                                .join(Establishment, Selection.establishment_id == Establishment.id)
+                                .where(Selection.campaign_id == campaign.id)).all()
+        visits = [Visit(s.establishment_id, commune, s.rank) for s, commune in selected]
+        placements = place_visits(visits, teams=len(teams), days=days, per_team_day=procedure.visits_per_team_day)
+        if placements:
+            session.connection().execute(sa.insert(Inspection.__table__), [  # type: ignore[attr-defined]
+                {"campaign_id": campaign.id, "establishment_id": p.establishment_id, "team_id": teams[p.team_index].id,
+                 "scheduled_on": p.day, "status": "scheduled"} for p in placements])
+        audit.transition(session, campaign, CampaignStatus.SCHEDULED, actor=actor,
+                         reason=f"Lập lịch {len(placements)} cuộc kiểm tra cho {len(teams)} đoàn, "
+                                f"thông báo trước {procedure.notice_working_days} ngày làm việc")
+        result.done = len(placements)
+        result.details = {"teams": len(teams), "team_days": len({(p.team_index, p.day) for p in placements}),
+                          "first_visit": min((p.day for p in placements), default=None),
+                          "last_visit": max((p.day for p in placements), default=None)}
+    return result

@@ -1,0 +1,44 @@
+"""Where a campaign stands: counts per state, documents, publications, and what it waits for."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from models import Document, Inspection, InspectionStatus, Publication, Selection, Team, Violation
+from services.db import session_scope
+from services.settings import Settings
+from services.stages.common import get_campaign
+
+
+def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
+    with session_scope(settings) as session:
+        c = get_campaign(session, campaign_code)
+        states = Counter(dict(session.exec(select(Inspection.status, sa.func.count()).where(Inspection.campaign_id == c.id)
+                                           .group_by(Inspection.status)).all()))
+        docs = dict(session.exec(select(Document.doc_type, sa.func.count()).where(Document.campaign_id == c.id)
+                                 .group_by(Document.doc_type)).all())
+        violations, proposed, final = session.exec(
+            select(sa.func.count(Violation.id), sa.func.coalesce(sa.func.sum(Violation.proposed_amount), 0),
+                   sa.func.coalesce(sa.func.sum(Violation.final_amount), 0))
+            .join(Inspection, Violation.inspection_id == Inspection.id).where(Inspection.campaign_id == c.id)).one()
+        undecided = session.exec(select(sa.func.count(sa.distinct(Violation.inspection_id)))
+                                 .join(Inspection, Violation.inspection_id == Inspection.id)
+                                 .where(Inspection.campaign_id == c.id, Violation.final_amount.is_(None))).one()  # type: ignore[union-attr]
+        selected = session.exec(select(sa.func.count()).select_from(Selection).where(Selection.campaign_id == c.id)).one()
+        teams = session.exec(select(sa.func.count()).select_from(Team).where(Team.campaign_id == c.id)).one()
+        publications = session.exec(select(sa.func.count()).select_from(Publication)
+                                    .where(Publication.campaign_id == c.id)).one()
+    waiting = []
+    if states[InspectionStatus.SCHEDULED]:
+        waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
+    if undecided:
+        waiting.append(f"quyết định mức phạt của người có thẩm quyền cho {undecided} hồ sơ")
+    return {"code": c.code, "status": str(c.status), "selected": selected, "teams": teams,
+            "inspections": {s.value: states.get(s, 0) for s in InspectionStatus},
+            "documents": {str(k): v for k, v in docs.items()}, "violations": violations,
+            "proposed_vnd": int(proposed), "final_vnd": int(final), "publications": publications,
+            "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
+            "waiting_for": waiting}

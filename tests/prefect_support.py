@@ -1,0 +1,70 @@
+"""Pytest support: one real local Prefect server per test session (never ephemeral mode).
+
+Registered by ``pytest_plugins = ["tests.prefect_support"]`` in tests/conftest.py; a test module may
+also import the fixture explicitly (``from tests.prefect_support import prefect_server``).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services.prefect_server import CLIENT_ENV_KEYS, PrefectServer, ensure_server, restore_prefect_client, stop_server
+from services.settings import Settings
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prefect_test_settings(data_dir: Path, port: int | None = None) -> Settings:
+    """Settings for a private managed server under ``data_dir`` (ignores any KIEMTRA_PREFECT_* env)."""
+    return Settings(
+        environment="test",
+        data_dir=data_dir,
+        prefect_port=port or free_port(),
+        prefect_api_url=None,
+        prefect_home=None,
+    )
+
+
+@contextlib.contextmanager
+def prefect_env_restored() -> Iterator[None]:
+    """Restore PREFECT_API_URL / PREFECT_HOME (and prefect's settings) on exit."""
+    previous = {key: os.environ.get(key) for key in CLIENT_ENV_KEYS}
+    try:
+        yield
+    finally:
+        restore_prefect_client(previous)
+
+
+# One server per session even when several modules import the fixture explicitly (each import makes
+# a distinct session-scoped fixture): the first instance starts it, the last one to finish stops it.
+_session: dict[str, object] = {"settings": None, "users": 0}
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """A ``prefect server`` for the whole session (its PREFECT_HOME in a session temp dir, a free
+    port); this process points at it while it runs, and it is stopped at the end."""
+    if _session["settings"] is None:
+        _session["settings"] = prefect_test_settings(tmp_path_factory.mktemp("prefect-session"))
+    settings = _session["settings"]
+    assert isinstance(settings, Settings)
+    with prefect_env_restored():
+        server = ensure_server(settings)
+        _session["users"] = int(_session["users"]) + 1  # type: ignore[call-overload]
+        try:
+            yield server
+        finally:
+            _session["users"] = int(_session["users"]) - 1  # type: ignore[call-overload]
+            if not _session["users"]:
+                stop_server(settings)
+                _session["settings"] = None
