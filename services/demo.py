@@ -5,8 +5,9 @@ inspectors and officials talk to the engine only through the intake HTTP API, as
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,6 +21,7 @@ from models import Agency, AgencyKind, Campaign, Establishment, Person, PersonRo
 from services import audit
 from services.clients.intake import IntakeClient
 from services.db import session_scope
+from services.errors import KiemtraError
 from services.intake.logic import hash_token
 from services.intake.schemas import InspectionOut
 from services.registry.generate import generate_people, generate_registry
@@ -58,10 +60,20 @@ def seed_agencies(session: Session, province_code: str = PROVINCE) -> dict[str, 
     return out
 
 
-def seed_people(session: Session, agencies: dict[str, Agency], *, teams: int, seed: int) -> dict[str, str]:
-    """Inspectors per agency and the two signing officials; returns fresh API tokens by person code.
+def demo_token(settings: Settings, person_code: str) -> str:
+    """The demo's API token of a person: derived from the development-only demo secret, so re-running the
+    demo needs no new tokens. Refused outside development and test."""
+    if settings.environment not in ("development", "test"):
+        raise KiemtraError("Mã truy cập thử nghiệm chỉ dùng trong môi trường phát triển.", person_code=person_code)
+    secret = settings.demo_token_secret.get_secret_value().encode()
+    return hmac.new(secret, person_code.encode(), hashlib.sha256).hexdigest()[:32]
 
-    Tokens are rotated on every demo run (only their hashes are stored), and the rotation is audited.
+
+def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency], *, teams: int,
+                seed: int) -> dict[str, str]:
+    """Inspectors per agency and the two signing officials; returns their demo API tokens by person code.
+
+    Only token hashes are stored; setting one is an audited state change (and happens once).
     """
     roster: list[tuple[str, str, str, PersonRole]] = []
     for i in range(teams):
@@ -78,11 +90,15 @@ def seed_people(session: Session, agencies: dict[str, Agency], *, teams: int, se
         person = session.exec(select(Person).where(Person.code == code)).first()
         if person is None:
             person = Person(code=code, full_name=name["full_name"], agency_id=agencies[agency_code].id, title=title, role=role)
-        token = secrets.token_urlsafe(24)
-        person.token_hash = hash_token(token)
-        session.add(person)
-        session.flush()
-        audit.record(session, actor="demo", action="token_rotated", entity=person, reason="Cấp mã truy cập cho bản chạy thử")
+            session.add(person)
+            session.flush()
+            audit.record(session, actor="demo", action="person_created", entity=person, reason=f"{title} ({agency_code})")
+        token = demo_token(settings, code)
+        if person.token_hash != hash_token(token):
+            person.token_hash = hash_token(token)
+            session.add(person)
+            session.flush()
+            audit.record(session, actor="demo", action="token_issued", entity=person, reason="Cấp mã truy cập thử nghiệm")
         tokens[code] = token
     return tokens
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Findings intake API (FastAPI under uvicorn).
     intake_host: str = "127.0.0.1"
     intake_port: int = 0  # 0: pick a free port
+
+    demo_token_secret: SecretStr = Field(SecretStr("demo-only-not-a-secret"),
+                                         description="derives the demo's API tokens; refused outside development")
 
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 

@@ -46,10 +46,12 @@ def create_context(**overrides: Any) -> dict[str, Any]:
             "name": "Đoàn kiểm tra liên ngành số 1",
             "head": {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc", "agency": "Sở Nội vụ"},
             "members": [
+                {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc", "agency": "Sở Nội vụ",
+                 "role_vi": "Trưởng đoàn"},
                 {"full_name": "Hoàng Văn Đức", "title": "Chuyên viên", "agency": "Sở Y tế",
                  "role_vi": "Thành viên"},
                 {"full_name": "Lục Thị Ánh Tuyết", "title": "Thanh tra viên", "agency": "Sở Nội vụ",
-                 "role_vi": "Thư ký đoàn"},
+                 "role_vi": "Phó Trưởng đoàn"},
             ],
         },
         "establishment": {
