@@ -1,0 +1,85 @@
+"""A stage killed half-way (SIGKILL, no clean-up) and started again ends with exactly the records of an
+uninterrupted run: same violations, same document numbers without gaps, same files, same audit trail."""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services import demo
+from services.intake.server import start_in_thread
+from services.prefect_server import PrefectServer
+from services.settings import Settings
+from services.stages import scheduling, selection
+from tests.conftest import make_settings
+from tests.factories import create_campaign, create_world
+from tests.snapshots import snapshot
+
+pytestmark = pytest.mark.slow
+CODE = "CRASH-01"
+KIEMTRA = str(Path(sys.executable).with_name("kiemtra"))
+
+
+def _campaign_with_findings(data_dir: Path) -> Settings:
+    settings = make_settings(data_dir)
+    from services.db import migrate
+
+    migrate(settings)
+    tokens = create_world(settings, establishments=1200, teams=3)
+    create_campaign(settings, code=CODE, quota=24, teams=3)
+    selection.select_establishments(settings, CODE)
+    scheduling.schedule_inspections(settings, CODE)
+    server = start_in_thread(settings)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            assert demo.simulate_inspectors(settings, http, tokens, CODE) == 24
+    finally:
+        server.stop()
+    return settings
+
+
+def _env(data_dir: Path, prefect: PrefectServer) -> dict[str, str]:
+    return {**os.environ, "KIEMTRA_DATA_DIR": str(data_dir), "KIEMTRA_PREFECT_API_URL": prefect.api_url,
+            "KIEMTRA_ENVIRONMENT": "test", "PREFECT_LOGGING_LEVEL": "WARNING"}
+
+
+def _documents(data_dir: Path) -> int:
+    with sqlite3.connect(data_dir / "kiemtra.db", timeout=30) as conn:
+        return int(conn.execute("SELECT count(*) FROM document").fetchone()[0])
+
+
+def test_killed_stage_resumes_to_the_same_records(tmp_path: Path, prefect_server: PrefectServer) -> None:
+    reference_dir, crashed_dir = tmp_path / "reference", tmp_path / "crashed"
+    reference = _campaign_with_findings(reference_dir)
+    crashed = _campaign_with_findings(crashed_dir)
+    assert snapshot(reference) == snapshot(crashed)  # same starting point
+
+    done = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(reference_dir, prefect_server),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    total = _documents(reference_dir)
+    assert total > 24  # minutes for all 24 visits plus violation records
+
+    victim = subprocess.Popen([KIEMTRA, "campaign", "run", CODE], env=_env(crashed_dir, prefect_server),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while _documents(crashed_dir) < 4:
+        assert victim.poll() is None, "the stage finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    issued_before_kill = _documents(crashed_dir)
+    assert 4 <= issued_before_kill < total, "the kill must land in the middle of the stage"
+
+    resumed = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(crashed_dir, prefect_server),
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert snapshot(crashed) == snapshot(reference)

@@ -1,0 +1,85 @@
+"""The README's first command, in-process: the whole demo campaign, twice, against a real Prefect server."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+from typer.testing import CliRunner
+
+from flows.cli import app
+from models import Document, DocumentType, Establishment, Inspection, Person, Violation
+from services.db import session_scope
+from services.prefect_server import PrefectServer
+from services.settings import get_settings
+from tests.snapshots import snapshot
+
+pytestmark = pytest.mark.slow
+ARGS = ["demo", "--establishments", "1500", "--quota", "8", "--teams", "2"]
+
+
+def _text(path: Path) -> str:
+    reader = PdfReader(path)
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
+
+
+@pytest.fixture
+def demo_env(tmp_path: Path, prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
+    monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
+    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
+    return data
+
+
+def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
+    runner = CliRunner()
+    first = runner.invoke(app, ARGS)
+    assert first.exit_code == 0, first.output
+    settings = get_settings()
+    before = snapshot(settings)
+    # the campaign ended: every visit closed, every document issued, every outcome published
+    assert "trạng thái: closed" in first.output
+    assert before["counts"]["inspection"] == 8
+    assert before["counts"]["document"] >= 8
+    decisions = [d for d in before["documents"] if d[0] == "sanction_decision"]
+    assert decisions and before["counts"]["publication"] == len(decisions)
+    assert all(row[1] == "closed" for row in before["inspections"])
+    assert str(settings.documents_path) in first.output.replace("\n", "")
+
+    second = runner.invoke(app, ARGS)
+    assert second.exit_code == 0, second.output
+    assert "đã có, chạy tiếp" in second.output
+    assert snapshot(settings) == before
+
+
+def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
+    result = CliRunner().invoke(app, ARGS)
+    assert result.exit_code == 0, result.output
+    settings = get_settings()
+    with session_scope(settings) as session:
+        docs = session.exec(select(Document).order_by(Document.id)).all()
+        kinds = {d.doc_type for d in docs}
+        assert kinds == {DocumentType.MINUTES, DocumentType.VIOLATION_RECORD, DocumentType.SANCTION_DECISION}
+        for doc in docs:
+            inspection = session.get(Inspection, doc.inspection_id)
+            establishment = session.get(Establishment, inspection.establishment_id)
+            text = _text(settings.documents_path / doc.path)
+            assert "■" not in text and "\ufffd" not in text
+            assert unicodedata.normalize("NFC", text) == text
+            assert establishment.name in text, (doc.number, establishment.name)
+            assert doc.number in text
+            heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH",
+                       "sanction_decision": "QUYẾT ĐỊNH"}[doc.doc_type]
+            assert heading in text
+            assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+            if doc.doc_type == DocumentType.SANCTION_DECISION:
+                violation = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).first()
+                signer = session.get(Person, violation.decided_by_id)
+                assert signer.full_name in text
+    register = (settings.documents_path / "public" / "index.html").read_text(encoding="utf-8")
+    assert "Công khai kết quả xử phạt" in register

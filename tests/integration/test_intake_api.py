@@ -1,0 +1,365 @@
+"""The findings-intake API as inspectors and officials use it: the real app served on loopback, over HTTP.
+
+Set-up per test: a synthetic province (``create_world``), a campaign, and the selection and scheduling
+stages run directly, so every team has scheduled inspections. No database session is held across an
+HTTP call (SQLite transactions take the write lock when they begin).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from models import AuditEvent, Finding, Inspection, Person, Submission, TeamMember, Violation
+from services.db import session_scope
+from services.intake.server import start_in_thread
+from services.settings import Settings
+from services.stages import records, scheduling, selection
+from tests.factories import count, create_campaign, create_world
+
+CAMPAIGN = "TEST-01"
+PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # procedure_2025.json signers
+CHIEF_INSPECTOR = "Chánh Thanh tra Sở"
+
+
+@dataclass
+class Field:
+    settings: Settings
+    http: httpx.Client
+    tokens: dict[str, str]
+    team_inspections: dict[str, list[int]]  # inspector code → inspection ids of their team
+
+    def auth(self, person_code: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[person_code]}"}
+
+    def get(self, path: str, who: str) -> httpx.Response:
+        return self.http.get(path, headers=self.auth(who))
+
+    def post(self, path: str, who: str, body: Any) -> httpx.Response:
+        return self.http.post(path, headers=self.auth(who), json=body)
+
+
+@pytest.fixture
+def field(settings: Settings) -> Iterator[Field]:
+    tokens = create_world(settings, establishments=400, teams=2)
+    create_campaign(settings, code=CAMPAIGN, quota=10, teams=2)
+    selection.select_establishments(settings, CAMPAIGN)
+    scheduling.schedule_inspections(settings, CAMPAIGN)
+    with session_scope(settings) as session:
+        rows = session.exec(select(Person.code, Inspection.id)
+                            .join(TeamMember, TeamMember.person_id == Person.id)
+                            .join(Inspection, Inspection.team_id == TeamMember.team_id)
+                            .order_by(Inspection.id)).all()
+    team_inspections: dict[str, list[int]] = {}
+    for code, inspection_id in rows:
+        team_inspections.setdefault(code, []).append(inspection_id)
+    assert team_inspections["SNV-TT01"] and team_inspections["SNV-TT02"]
+    server = start_in_thread(settings)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            yield Field(settings, http, tokens, team_inspections)
+    finally:
+        server.stop()
+
+
+def stored(settings: Settings) -> dict[str, Any]:
+    """What a refused request must leave untouched."""
+    with session_scope(settings) as session:
+        return {
+            "submissions": count(session, Submission), "findings": count(session, Finding),
+            "violations": count(session, Violation), "audit": count(session, AuditEvent),
+            "statuses": dict(session.exec(select(Inspection.id, Inspection.status)).all()),
+            "final_amounts": dict(session.exec(select(Violation.id, Violation.final_amount)).all()),
+        }
+
+
+def checklist_of(f: Field, inspection_id: int, who: str) -> list[dict[str, Any]]:
+    response = f.get(f"/api/inspections/{inspection_id}", who)
+    assert response.status_code == 200, response.text
+    return response.json()["checklist"]
+
+
+def all_pass(checklist: list[dict[str, Any]], **fails: int) -> list[dict[str, Any]]:
+    """A complete checklist where every item passes except ``fails`` (``LD_03=0``: item code → workers affected,
+    0 for an item that does not count workers)."""
+    out = []
+    for item in checklist:
+        code = item["code"]
+        key = code.replace("-", "_")
+        if key in fails:
+            out.append({"item_code": code, "result": "fail", "note": "Chưa xuất trình hồ sơ.",
+                        **({"workers_affected": fails[key]} if fails[key] else {})})
+        else:
+            out.append({"item_code": code, "result": "pass"})
+    return out
+
+
+# --------------------------------------------------------------------------- authentication
+
+
+def test_without_or_with_a_bad_token_the_api_answers_401_in_vietnamese(field: Field) -> None:
+    missing = field.http.get("/api/inspections")
+    assert missing.status_code == 401
+    assert missing.json()["detail"] == "Thiếu mã truy cập (Authorization: Bearer …)."
+
+    bad = field.http.get("/api/inspections", headers={"Authorization": "Bearer not-a-real-token"})
+    assert bad.status_code == 401
+    assert bad.json()["detail"] == "Mã truy cập không hợp lệ hoặc đã bị thu hồi."
+
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    before = stored(field.settings)
+    post = field.http.post(f"/api/inspections/{inspection_id}/findings",
+                           json={"client_submission_id": "no-token-0001", "findings": [{"item_code": "LD-01",
+                                                                                        "result": "pass"}]})
+    assert post.status_code == 401
+    assert stored(field.settings) == before
+
+
+# --------------------------------------------------------------------------- teams see only their own work
+
+
+def test_an_inspector_sees_and_acts_only_on_their_own_teams_inspections(field: Field) -> None:
+    mine, theirs = field.team_inspections["SNV-TT01"], field.team_inspections["SNV-TT02"]
+    assert not set(mine) & set(theirs)
+
+    listed = field.get("/api/inspections", "SNV-TT01")
+    assert listed.status_code == 200
+    assert sorted(i["id"] for i in listed.json()) == sorted(mine)
+    health_member = field.get("/api/inspections", "SYT-CV02")  # Sở Y tế member of team 2
+    assert sorted(i["id"] for i in health_member.json()) == sorted(theirs)
+
+    other = theirs[0]
+    one = field.get(f"/api/inspections/{other}", "SNV-TT01")
+    assert one.status_code == 403
+    assert one.json()["detail"] == "Bạn không thuộc đoàn kiểm tra được giao cuộc kiểm tra này."
+
+    before = stored(field.settings)
+    body = {"client_submission_id": "wrong-team-0001", "findings": all_pass(checklist_of(field, other, "SNV-TT02"))}
+    refused = field.post(f"/api/inspections/{other}/findings", "SNV-TT01", body)
+    assert refused.status_code == 403
+    assert "không thuộc đoàn kiểm tra" in refused.json()["detail"]
+    assert stored(field.settings) == before
+
+
+def test_an_unknown_inspection_is_404(field: Field) -> None:
+    response = field.get("/api/inspections/99999", "SNV-CTT")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Không tìm thấy cuộc kiểm tra số 99999."
+
+
+# --------------------------------------------------------------------------- findings: idempotency
+
+
+def test_a_submission_is_stored_once_and_retries_are_idempotent(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    findings = all_pass(checklist_of(field, inspection_id, "SNV-TT01"), YT_01=12)
+    body = {"client_submission_id": "tt01-first-0001", "findings": findings}
+    url = f"/api/inspections/{inspection_id}/findings"
+
+    created = field.post(url, "SNV-TT01", body)
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    assert receipt["inspection_id"] == inspection_id
+    assert receipt["client_submission_id"] == "tt01-first-0001"
+    assert receipt["findings"] == len(findings)
+    assert receipt["failed_items"] == ["YT-01"]
+    after_first = stored(field.settings)
+    assert after_first["submissions"] == 1 and after_first["findings"] == len(findings)
+    assert after_first["statuses"][inspection_id] == "findings_submitted"
+    detail = field.get(f"/api/inspections/{inspection_id}", "SNV-TT01").json()
+    assert detail["status"] == "findings_submitted"
+
+    # the device lost the answer and sends the same thing again (items in another order)
+    retry = field.post(url, "SNV-TT01", {**body, "findings": list(reversed(findings))})
+    assert retry.status_code == 200, retry.text
+    assert retry.json() == receipt
+    assert stored(field.settings) == after_first
+
+    # same client id, different content
+    changed = [dict(f, result="fail", workers_affected=3) if f["item_code"] == "YT-03" else f for f in findings]
+    conflict = field.post(url, "SNV-TT01", {**body, "findings": changed})
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"] == "Mã gửi này đã được dùng cho một nội dung khác; hãy tạo mã gửi mới."
+    assert stored(field.settings) == after_first
+
+    # a new client id for an inspection that already has its results
+    again = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-second-0002", "findings": findings})
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"Cuộc kiểm tra {inspection_id} đã có kết quả (trạng thái 'findings_submitted')."
+    assert stored(field.settings) == after_first
+
+
+# --------------------------------------------------------------------------- findings: validation (422)
+
+
+def _item(findings: list[dict[str, Any]], code: str) -> int:
+    return next(i for i, f in enumerate(findings) if f["item_code"] == code)
+
+
+def _unknown_item(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    findings[0] = {"item_code": "ZZ-99", "result": "pass"}
+    return {"findings": findings}, "findings[0].item_code: mục 'ZZ-99' không có trong bảng kiểm của đoàn"
+
+
+def _duplicated_item(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    return {"findings": findings + [dict(findings[0])]}, \
+        f"findings[{len(findings)}].item_code: mục '{findings[0]['item_code']}' bị lặp lại"
+
+
+def _missing_items(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    return {"findings": [f for f in findings if f["item_code"] not in ("LD-02", "YT-05")]}, \
+        "findings: thiếu kết quả cho các mục LD-02, YT-05"
+
+
+def _negative_workers(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    i = _item(findings, "YT-01")
+    findings[i] = {"item_code": "YT-01", "result": "fail", "workers_affected": -3}
+    return {"findings": findings}, f"findings[{i}].workers_affected: không được âm hoặc nhỏ hơn giá trị cho phép"
+
+
+def _wrong_type(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    i = _item(findings, "YT-01")
+    findings[i] = {"item_code": "YT-01", "result": "fail", "workers_affected": "mười hai"}
+    return {"findings": findings}, f"findings[{i}].workers_affected: phải là số nguyên"
+
+
+def _unknown_result(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    findings[1] = dict(findings[1], result="ok")
+    return {"findings": findings}, "findings[1].result: giá trị không hợp lệ (pass, fail, not_applicable)"
+
+
+def _fail_per_worker_without_count(findings: list[dict[str, Any]]) -> tuple[Any, str]:
+    i = _item(findings, "LD-06")  # huấn luyện: fined per worker
+    findings[i] = {"item_code": "LD-06", "result": "fail"}
+    return {"findings": findings}, \
+        f"findings[{i}].workers_affected: mục 'LD-06' không đạt phải ghi số người lao động bị ảnh hưởng (≥ 1)"
+
+
+INVALID = {"unknown item code": _unknown_item, "duplicated item": _duplicated_item, "missing items": _missing_items,
+           "negative workers_affected": _negative_workers, "wrong type": _wrong_type,
+           "unknown result": _unknown_result, "failed per-worker item without workers": _fail_per_worker_without_count}
+
+
+@pytest.mark.parametrize("case", list(INVALID), ids=list(INVALID))
+def test_an_invalid_submission_is_refused_field_by_field_and_nothing_is_stored(field: Field, case: str) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    body, expected_error = INVALID[case](all_pass(checklist_of(field, inspection_id, "SNV-TT01")))
+    before = stored(field.settings)
+
+    response = field.post(f"/api/inspections/{inspection_id}/findings", "SNV-TT01",
+                          {"client_submission_id": "tt01-invalid-0001", **body})
+
+    assert response.status_code == 422, response.text
+    answer = response.json()
+    assert answer["detail"] in ("Dữ liệu gửi lên không hợp lệ.", "Kết quả kiểm tra không hợp lệ.")
+    assert expected_error in answer["errors"]
+    assert stored(field.settings) == before
+    # the same client id is still free for the corrected submission
+    fixed = field.post(f"/api/inspections/{inspection_id}/findings", "SNV-TT01",
+                       {"client_submission_id": "tt01-invalid-0001",
+                        "findings": all_pass(checklist_of(field, inspection_id, "SNV-TT01"))})
+    assert fixed.status_code == 201, fixed.text
+
+
+def test_a_malformed_json_body_is_refused_in_vietnamese(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    before = stored(field.settings)
+    response = field.http.post(f"/api/inspections/{inspection_id}/findings",
+                               headers={**field.auth("SNV-TT01"), "Content-Type": "application/json"},
+                               content=b'{"client_submission_id": "tt01-broken-01", "findings": [')
+    assert response.status_code == 422
+    answer = response.json()
+    assert answer["detail"] == "Dữ liệu gửi lên không hợp lệ."
+    assert len(answer["errors"]) == 1 and answer["errors"][0].endswith(": JSON không hợp lệ")
+    assert stored(field.settings) == before
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _submit_and_issue(f: Field, inspection_id: int, who: str, client_id: str, **fails: int) -> dict[str, Any]:
+    body = {"client_submission_id": client_id, "findings": all_pass(checklist_of(f, inspection_id, who), **fails)}
+    response = f.post(f"/api/inspections/{inspection_id}/findings", who, body)
+    assert response.status_code == 201, response.text
+    records.issue_records(f.settings, CAMPAIGN, [inspection_id])
+    detail = f.get(f"/api/inspections/{inspection_id}", "SNV-CTT").json()
+    assert detail["status"] == "records_issued"
+    return detail
+
+
+def test_only_the_competent_official_decides_the_fines_once(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    # 50 workers without periodic health exams (Art.22 cl.2, per worker, cap 75 million for an individual,
+    # 150 million for an organisation): above a Chánh Thanh tra Sở's competence either way.
+    detail = _submit_and_issue(field, inspection_id, "SNV-TT01", "tt01-decide-0001", YT_01=50)
+    assert detail["competent_signer"] == PROVINCE_CHAIR
+    (violation,) = detail["violations"]
+    assert violation["final_amount"] is None
+    vid, low, high = violation["id"], violation["range_min"], violation["range_max"]
+    url = f"/api/inspections/{inspection_id}/decision"
+    decided_on = "2026-03-12"
+    before = stored(field.settings)
+
+    by_inspector = field.post(url, "SNV-TT01", {"decided_on": decided_on, "amounts": {str(vid): low}})
+    assert by_inspector.status_code == 403
+    assert by_inspector.json()["detail"] == "Chỉ người có thẩm quyền xử phạt mới được quyết định mức phạt."
+
+    by_lower_official = field.post(url, "SNV-CTT", {"decided_on": decided_on, "amounts": {str(vid): low}})
+    assert by_lower_official.status_code == 403
+    assert by_lower_official.json()["detail"] == f"Vượt thẩm quyền: hồ sơ này phải do {PROVINCE_CHAIR} quyết định."
+
+    outside = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high + 1}})
+    assert outside.status_code == 422
+    assert outside.json()["errors"] == [
+        f"amounts.{vid}: mức phạt {high + 1:,} đồng nằm ngoài khung {low:,}–{high:,} đồng"]
+    below = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): low - 1}})
+    assert below.status_code == 422
+    assert stored(field.settings) == before
+
+    decision = {"decided_on": decided_on, "amounts": {str(vid): low}}
+    created = field.post(url, "UBND-CT", decision)
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    assert receipt["total_vnd"] == low and receipt["decided_on"] == decided_on and receipt["inspection_id"] == inspection_id
+    after = stored(field.settings)
+    assert after["final_amounts"] == {vid: low}
+    assert after["audit"] == before["audit"] + 1  # the fine_decided event
+
+    retry = field.post(url, "UBND-CT", decision)
+    assert retry.status_code == 200
+    assert retry.json() == receipt
+    assert stored(field.settings) == after
+
+    other_amount = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high}})
+    assert other_amount.status_code == 409
+    assert other_amount.json()["detail"] == f"Cuộc kiểm tra {inspection_id} đã có quyết định mức phạt khác."
+    assert stored(field.settings) == after
+    shown = field.get(f"/api/inspections/{inspection_id}", "SNV-TT01").json()
+    assert [v["final_amount"] for v in shown["violations"]] == [low]
+
+
+def test_a_file_within_the_chief_inspectors_competence_is_decided_by_them(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT02"][0]
+    # one act fined per violation (Art.20 cl.2: late OSH report, at most 3 million, 6 for an organisation)
+    detail = _submit_and_issue(field, inspection_id, "SNV-TT02", "tt02-decide-0001", LD_03=0)
+    assert detail["competent_signer"] == CHIEF_INSPECTOR
+    (violation,) = detail["violations"]
+    response = field.post(f"/api/inspections/{inspection_id}/decision", "SNV-CTT",
+                          {"decided_on": "2026-03-12", "amounts": {str(violation["id"]): violation["proposed_amount"]}})
+    assert response.status_code == 201, response.text
+    assert response.json()["total_vnd"] == violation["proposed_amount"]
+
+
+def test_a_decision_before_records_are_issued_is_a_conflict(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    before = stored(field.settings)
+    response = field.post(f"/api/inspections/{inspection_id}/decision", "UBND-CT",
+                          {"decided_on": "2026-03-12", "amounts": {}})
+    assert response.status_code == 409
+    assert "chưa có biên bản vi phạm hành chính" in response.json()["detail"]
+    assert stored(field.settings) == before
