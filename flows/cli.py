@@ -96,15 +96,11 @@ def _state_table(state: dict[str, Any]) -> Table:
 
 
 def _run_flow(name: str, campaign_code: str) -> dict[str, Any]:
-    from prefect.settings import temporary_settings
-
+    from flows._local import in_process_run
     from flows.run_campaign import run_campaign
 
     start = time.monotonic()
-    # Heartbeats detect crashed runs of deployments on workers; for a run in this very process they only add
-    # ~1 s per (sub)flow waiting for the heartbeat thread to stop.
-    with console.status(f"Đang chạy luồng {name} cho {campaign_code}…"), \
-            temporary_settings(updates={"flows.heartbeat_frequency": None}):
+    with console.status(f"Đang chạy luồng {name} cho {campaign_code}…"), in_process_run():
         out = run_campaign(campaign_code)
     out["seconds"] = time.monotonic() - start
     return out

@@ -1,0 +1,158 @@
+"""Benchmark: a province-scale campaign end to end on the embedded default (SQLite + local Prefect server).
+
+60,000-establishment registry, 400 inspections, 8 teams. The same stages run twice in this process:
+through Prefect (the ``run-campaign`` flow and its subflows, against a managed local ``prefect server``)
+and as plain function calls, each on its own fresh database. Field users (inspectors, officials) are
+simulated through the real intake HTTP API in both. The last line is one JSON object.
+
+    python benchmarks/campaign.py [--establishments 60000] [--inspections 400] [--teams 8]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services import demo  # noqa: E402
+from services.db import migrate, session_scope  # noqa: E402
+from services.intake.server import start_in_thread  # noqa: E402
+from services.settings import Settings, get_settings  # noqa: E402
+from services.stages import publishing, records, sanctions, scheduling, selection, status  # noqa: E402
+from models import InspectionStatus  # noqa: E402
+
+CODE = "BENCH-2026-01"
+
+
+def _setup(data_dir: Path, args: argparse.Namespace) -> tuple[Settings, dict[str, str], float]:
+    settings = Settings(environment="development", data_dir=data_dir, prefect_port=args.prefect_port)
+    migrate(settings)
+    start = time.perf_counter()
+    with session_scope(settings) as session:
+        agencies = demo.seed_agencies(session)
+        tokens = demo.seed_people(session, settings, agencies, teams=args.teams, seed=2026)
+        demo.seed_registry(session, n=args.establishments, province_code=demo.PROVINCE, seed=2026, as_of=date(2026, 3, 2))
+        demo.ensure_campaign(session, code=CODE, title="Benchmark", lead=agencies["SNV"], members=["SYT", "LDLD"],
+                             province_code=demo.PROVINCE, period_start=date(2026, 3, 2), period_end=date(2026, 5, 29),
+                             quota=args.inspections, teams=args.teams, actor="bench")
+    return settings, tokens, time.perf_counter() - start
+
+
+def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
+    start = time.perf_counter()
+    server = start_in_thread(settings)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            if step == "inspectors":
+                demo.simulate_inspectors(settings, http, tokens, CODE)
+            else:
+                demo.simulate_officials(http, tokens, {"SNV-CTT": "Chánh Thanh tra Sở",
+                                                       "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}, CODE)
+    finally:
+        server.stop()
+    return time.perf_counter() - start
+
+
+def _campaign(settings: Settings, tokens: dict[str, str], run_stages: Callable[[], None]) -> dict[str, float]:
+    t: dict[str, float] = {"stages": 0.0, "field": 0.0}
+    for field_step in ("inspectors", "officials", None):
+        start = time.perf_counter()
+        run_stages()
+        t["stages"] += time.perf_counter() - start
+        if field_step:
+            t["field"] += _field(settings, tokens, field_step)
+    return t
+
+
+def plain_stages(settings: Settings) -> Callable[[], None]:
+    """The same stages as run-campaign, as plain calls (no Prefect at all)."""
+    def run() -> None:
+        state = status.campaign_status(settings, CODE)
+        if state["status"] == "draft":
+            selection.select_establishments(settings, CODE)
+        if status.campaign_status(settings, CODE)["status"] == "selected":
+            scheduling.schedule_inspections(settings, CODE)
+        records.issue_records(settings, CODE, records.pending_inspection_ids(settings, CODE, InspectionStatus.FINDINGS_SUBMITTED))
+        with session_scope(settings) as session:
+            from services.stages.common import get_campaign
+            campaign_id = get_campaign(session, CODE).id
+        sanctions.decide_sanctions(settings, CODE, sanctions.ready_inspection_ids(settings, campaign_id))
+        sanctioned = records.pending_inspection_ids(settings, CODE, InspectionStatus.SANCTIONED)
+        if sanctioned:
+            publishing.publish_outcomes(settings, CODE, sanctioned)
+        publishing.close_campaign_if_done(settings, CODE)
+    return run
+
+
+def prefect_stages() -> Callable[[], None]:
+    from flows._local import in_process_run
+    from flows.run_campaign import run_campaign
+
+    def run() -> None:
+        with in_process_run():
+            run_campaign(CODE)
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--establishments", type=int, default=60_000)
+    parser.add_argument("--inspections", type=int, default=400)
+    parser.add_argument("--teams", type=int, default=8)
+    parser.add_argument("--prefect-port", type=int, default=4399)
+    args = parser.parse_args()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("prefect").setLevel(logging.WARNING)
+    from services.prefect_server import ensure_server, stop_server
+
+    with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:
+        root = Path(tmp)
+        plain_settings, plain_tokens, plain_seed_s = _setup(root / "plain", args)
+        plain = _campaign(plain_settings, plain_tokens, plain_stages(plain_settings))
+        plain_state = status.campaign_status(plain_settings, CODE)
+        print(f"plain:   seed {plain_seed_s:.1f}s, stages {plain['stages']:.1f}s, field {plain['field']:.1f}s, "
+              f"{plain_state['status']}, documents {plain_state['documents']}", flush=True)
+
+        prefect_settings, prefect_tokens, seed_s = _setup(root / "prefect", args)
+        # flows build their settings from the environment, as a worker's would
+        os.environ["KIEMTRA_DATA_DIR"] = str(prefect_settings.data_dir)
+        get_settings.cache_clear()
+        start = time.perf_counter()
+        ensure_server(prefect_settings)
+        server_start_s = time.perf_counter() - start
+        try:
+            orchestrated = _campaign(prefect_settings, prefect_tokens, prefect_stages())
+        finally:
+            stop_server(prefect_settings)
+        state = status.campaign_status(prefect_settings, CODE)
+        print(f"prefect: seed {seed_s:.1f}s, server start {server_start_s:.1f}s, stages {orchestrated['stages']:.1f}s, "
+              f"field {orchestrated['field']:.1f}s, {state['status']}, documents {state['documents']}", flush=True)
+        assert state["documents"] == plain_state["documents"], "both paths must produce the same documents"
+        total_s = seed_s + orchestrated["stages"] + orchestrated["field"]
+        figures: dict[str, Any] = {
+            "establishments": args.establishments, "inspections": state["selected"], "teams": args.teams,
+            "documents": sum(state["documents"].values()), "violations": state["violations"],
+            "campaign_status": state["status"],
+            "total_s": round(total_s, 2), "seed_registry_s": round(seed_s, 2),
+            "prefect_server_start_s": round(server_start_s, 2),
+            "stages_prefect_s": round(orchestrated["stages"], 2), "stages_plain_s": round(plain["stages"], 2),
+            "field_http_s": round(orchestrated["field"], 2),
+            "orchestration_overhead_s": round(orchestrated["stages"] - plain["stages"], 2),
+            "overhead_ratio": round(orchestrated["stages"] / plain["stages"], 3),
+        }
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
