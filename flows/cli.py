@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -281,6 +282,27 @@ def server_start() -> None:
 
     server = ensure_server(get_settings())
     console.print(f"Prefect API: {server.api_url} (PID {server.pid})")
+
+
+@server_app.command("deploy")
+def server_deploy() -> None:
+    """Tạo work pool và đăng ký mọi deployment trong prefect.yaml (prefect --no-prompt deploy --all)."""
+    import subprocess
+
+    from services.prefect_server import ensure_server, ensure_work_pool, prefect_client_env
+    from services.settings import PROJECT_ROOT
+
+    with _user_errors():
+        server = ensure_server(get_settings())
+        ensure_work_pool()
+        prefect = str(Path(sys.executable).with_name("prefect"))
+        done = subprocess.run([prefect, "--no-prompt", "deploy", "--all"], cwd=PROJECT_ROOT,
+                              env={**os.environ, **prefect_client_env(server), "PWD": str(PROJECT_ROOT)}, check=False)
+        if done.returncode != 0:
+            console.print(f"[bold red]prefect deploy thất bại (mã {done.returncode}).[/]")
+            raise typer.Exit(done.returncode)
+        console.print(f"Đã đăng ký các deployment trên {server.api_url}. Chạy worker: "
+                      f"PREFECT_API_URL={server.api_url} prefect worker start --pool kiemtra-process")
 
 
 @server_app.command("stop")

@@ -1,0 +1,174 @@
+"""Document numbers (services/issuing.py): unique, sequential, gap-free per issuer, type and year; documents
+immutable once issued. Over the real migrated SQLite database, including two processes at once."""
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from models import Campaign, Document, DocumentCounter, DocumentType, Establishment, Inspection
+from services.db import session_scope
+from services.issuing import ImmutableDocument, allocate_number, issue_document
+from services.settings import Settings
+from services.stages import records, scheduling, selection
+from tests.conftest import make_settings
+from tests.factories import count, create_campaign, create_world
+
+CAMPAIGN = "NUM-01"
+
+
+class Boom(Exception):
+    """A crash in the middle of a transaction."""
+
+
+def allocate(settings: Settings, *, issuer: str = "SNV", doc_type: str = "minutes", year: int = 2026) -> int:
+    with session_scope(settings) as session:
+        return allocate_number(session, issuer_code=issuer, doc_type=doc_type, year=year)
+
+
+def test_numbers_are_sequential_per_issuer_type_and_year(settings: Settings) -> None:
+    assert [allocate(settings) for _ in range(3)] == [1, 2, 3]
+    assert allocate(settings, doc_type="violation_record") == 1
+    assert allocate(settings, year=2027) == 1
+    assert allocate(settings, issuer="SYT") == 1
+    assert allocate(settings) == 4
+    assert allocate(settings, doc_type="violation_record") == 2
+    assert allocate(settings, year=2027) == 2
+
+
+def test_a_rolled_back_transaction_gives_its_number_back(settings: Settings) -> None:
+    assert allocate(settings) == 1
+    with pytest.raises(Boom), session_scope(settings) as session:
+        assert allocate_number(session, issuer_code="SNV", doc_type="minutes", year=2026) == 2
+        raise Boom
+    assert allocate(settings) == 2
+    # the very first number of a new sequence too (the counter row itself is rolled back)
+    with pytest.raises(Boom), session_scope(settings) as session:
+        assert allocate_number(session, issuer_code="SNV", doc_type="minutes", year=2030) == 1
+        raise Boom
+    assert allocate(settings, year=2030) == 1
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+def _allocate_in_process(db_dir: str, n: int, barrier: Any, results: Any) -> None:
+    settings = make_settings(Path(db_dir))
+    barrier.wait(timeout=60)
+    results.put([allocate(settings) for _ in range(n)])
+
+
+def test_two_processes_allocating_at_once_get_1_to_100_without_duplicate_or_gap(settings: Settings) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_allocate_in_process, args=(str(settings.data_dir), 50, barrier, results))
+               for _ in range(2)]
+    for w in workers:
+        w.start()
+    got = [results.get(timeout=120) for _ in workers]
+    for w in workers:
+        w.join(timeout=30)
+        assert w.exitcode == 0
+    for numbers in got:
+        assert numbers == sorted(numbers) and len(numbers) == 50  # each process sees its numbers grow
+    assert sorted(got[0] + got[1]) == list(range(1, 101))
+    with session_scope(settings) as session:
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 100  # type: ignore[union-attr]
+
+
+def test_two_threads_allocating_at_once_get_1_to_100_without_duplicate_or_gap(settings: Settings) -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = list(pool.map(lambda _: [allocate(settings) for _ in range(50)], range(2)))
+    assert sorted(got[0] + got[1]) == list(range(1, 101))
+
+
+# --------------------------------------------------------------------------- issuing documents
+
+
+@pytest.fixture
+def scheduled(settings: Settings) -> list[int]:
+    """A campaign with scheduled inspections; returns their ids."""
+    create_world(settings, establishments=200)
+    create_campaign(settings, code=CAMPAIGN, quota=4)
+    selection.select_establishments(settings, CAMPAIGN)
+    scheduling.schedule_inspections(settings, CAMPAIGN)
+    with session_scope(settings) as session:
+        return list(session.exec(select(Inspection.id).order_by(Inspection.id)).all())
+
+
+def minutes_context(session: Session, inspection_id: int) -> Callable[[str], Mapping[str, Any]]:
+    """The context of a biên bản kiểm tra with no findings yet, built as the records stage builds it."""
+    inspection = session.get(Inspection, inspection_id)
+    assert inspection is not None
+    campaign = session.get(Campaign, inspection.campaign_id)
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert campaign is not None and establishment is not None
+    base = {"issuer": records.issuer_of(session, campaign), "issued_on": inspection.scheduled_on,
+            "campaign": records.campaign_context(campaign), "team": records.team_context(session, inspection.team_id),
+            "establishment": records.establishment_context(establishment),
+            "inspection": {"date": inspection.scheduled_on, "start_time": "08:00", "end_time": "11:30",
+                           "place": establishment.address},
+            "findings": [], "violations": [], "total_amount": 0}
+    return lambda number: {**base, "number": number}
+
+
+def issue_minutes(settings: Settings, inspection_id: int, *, year: int = 2026,
+                  doc_type: DocumentType = DocumentType.MINUTES, crash: bool = False) -> Document:
+    with session_scope(settings) as session:
+        campaign_id = session.get(Inspection, inspection_id).campaign_id  # type: ignore[union-attr]
+        doc = issue_document(session, settings, doc_type=doc_type, subject_key=f"inspection:{inspection_id}",
+                             issuer_code="SNV", symbol="BB-KT" if doc_type == DocumentType.MINUTES else "BB-VPHC",
+                             year=year, campaign_id=campaign_id, inspection_id=inspection_id,
+                             template="bien_ban_kiem_tra", build_context=minutes_context(session, inspection_id),
+                             actor="test")
+        if crash:
+            raise Boom
+        return doc
+
+
+def test_issued_documents_are_numbered_in_sequence_and_issuing_again_returns_the_same(
+        settings: Settings, scheduled: list[int]) -> None:
+    first, second = issue_minutes(settings, scheduled[0]), issue_minutes(settings, scheduled[1])
+    assert (first.number, second.number) == ("1/BB-KT", "2/BB-KT")
+    record = issue_minutes(settings, scheduled[0], doc_type=DocumentType.VIOLATION_RECORD)
+    assert record.number == "1/BB-VPHC"
+    assert (settings.documents_path / first.path).read_bytes()[:5] == b"%PDF-"
+
+    again = issue_minutes(settings, scheduled[0])
+    assert (again.id, again.number, again.sha256) == (first.id, first.number, first.sha256)
+    with session_scope(settings) as session:
+        assert count(session, Document) == 3
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 2  # type: ignore[union-attr]
+    assert issue_minutes(settings, scheduled[2]).number == "3/BB-KT"
+
+
+def test_a_crash_before_commit_leaves_no_document_and_no_gap(settings: Settings, scheduled: list[int]) -> None:
+    assert issue_minutes(settings, scheduled[0]).number == "1/BB-KT"
+    with pytest.raises(Boom):
+        issue_minutes(settings, scheduled[1], crash=True)
+    with session_scope(settings) as session:
+        assert count(session, Document) == 1
+    assert issue_minutes(settings, scheduled[1]).number == "2/BB-KT"
+
+
+def test_an_issued_document_cannot_be_changed_or_deleted(settings: Settings, scheduled: list[int]) -> None:
+    doc = issue_minutes(settings, scheduled[0])
+
+    with pytest.raises(ImmutableDocument, match="đã ban hành, không được sửa"), session_scope(settings) as session:
+        stored = session.get(Document, doc.id)
+        assert stored is not None
+        stored.number = "99/BB-KT"
+        session.flush()
+    with pytest.raises(ImmutableDocument, match="đã ban hành, không được xóa"), session_scope(settings) as session:
+        stored = session.get(Document, doc.id)
+        session.delete(stored)
+        session.flush()
+
+    with session_scope(settings) as session:
+        kept = session.get(Document, doc.id)
+        assert kept is not None and (kept.number, kept.sha256, kept.path) == (doc.number, doc.sha256, doc.path)
