@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(PROJECT_ROOT / "var", description="where the embedded database, documents and logs live")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     documents_dir: Path | None = Field(None, description="document store; default: data_dir/documents")
-    legal_dir: Path = Field(PROJECT_ROOT.parent / "shared" / "legal", description="gazette text and fine table")
+    legal_dir: Path = Field(RULES_DIR / "legal", description="gazette text and fine table (NĐ 12/2022)")
 
     # Prefect: a long-lived local server managed by the CLI (never ephemeral mode).
     prefect_api_url: str | None = Field(None, description="use this Prefect API instead of the managed local server")
