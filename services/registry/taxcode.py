@@ -33,7 +33,7 @@ class InvalidTaxPrefix(ValueError):
 
 
 def _check(first9: str) -> int:
-    total = sum(w * (ord(ch) - 48) for w, ch in zip(WEIGHTS, first9))
+    total = sum(w * (ord(ch) - 48) for w, ch in zip(WEIGHTS, first9, strict=True))
     return 10 - total % 11
 
 
