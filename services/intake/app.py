@@ -37,6 +37,13 @@ def _field(loc: tuple[Any, ...]) -> str:
     return out or "body"
 
 
+def _where(error: Any) -> str:
+    loc = tuple(error["loc"])
+    if error["type"] == "json_invalid":  # loc is ("body", <character offset>), not a list index
+        return f"body (ký tự thứ {loc[-1]})" if len(loc) > 1 else "body"
+    return _field(loc)
+
+
 def _session(request: Request) -> Iterator[Session]:
     with Session(request.app.state.engine, expire_on_commit=False) as s:
         yield s
@@ -63,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [f"{_field(tuple(e['loc']))}: {_PYDANTIC_VI.get(e['type'], e['msg'])}" for e in exc.errors()]
+        errors = [f"{_where(e)}: {_PYDANTIC_VI.get(e['type'], e['msg'])}" for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": "Dữ liệu gửi lên không hợp lệ.", "errors": errors})
 
     @app.exception_handler(_HTTPError)

@@ -14,6 +14,7 @@ from services.prefect_server import (
     PrefectServer,
     PrefectServerError,
     ensure_server,
+    prefect_client_env,
     server_status,
     stop_server,
 )
@@ -29,21 +30,34 @@ def _process_exists(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
-def _run_trivial_flow(n_tasks: int) -> UUID:
-    from prefect import flow, task
+_SMOKE = """
+import sys
+from prefect import flow, task
 
-    @task
-    def square(x: int) -> int:
-        return x * x
+@task
+def square(x):
+    return x * x
 
-    @flow(name="kiemtra-server-smoke")
-    def smoke(n: int) -> int:
-        return sum(square(i) for i in range(n))
+@flow(name="kiemtra-server-smoke")
+def smoke(n):
+    return sum(square(i) for i in range(n))
 
-    state = smoke(n_tasks, return_state=True)
-    assert state.is_completed()
-    assert state.result() == sum(i * i for i in range(n_tasks))
-    return state.state_details.flow_run_id
+state = smoke(int(sys.argv[1]), return_state=True)
+assert state.is_completed() and state.result() == sum(i * i for i in range(int(sys.argv[1])))
+print(state.state_details.flow_run_id)
+"""
+
+
+def _run_trivial_flow_in_subprocess(server: PrefectServer, n_tasks: int) -> UUID:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, **prefect_client_env(server), "PREFECT_LOGGING_LEVEL": "WARNING"}
+    done = subprocess.run([sys.executable, "-c", _SMOKE, str(n_tasks)], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return UUID(done.stdout.strip().splitlines()[-1])
 
 
 def _task_runs_of(flow_run_id: UUID, expected: int, timeout: float = 30.0) -> list:
@@ -125,7 +139,10 @@ def test_start_reuse_run_flow_and_stop(tmp_path: Path) -> None:
             assert get_current_settings().api.url == server.api_url
             assert prefect.settings.PREFECT_API_URL.value() == server.api_url
 
-            flow_run_id = _run_trivial_flow(n_tasks=3)
+            # The flow runs in a fresh process pointed at this server: Prefect's events worker (which carries
+            # task-run records) is a process-wide singleton bound to the first API it talked to, so a test
+            # process that already used the session's server cannot be re-pointed reliably.
+            flow_run_id = _run_trivial_flow_in_subprocess(server, n_tasks=3)
             with get_client(sync_client=True) as client:
                 flow_run = client.read_flow_run(flow_run_id)
             assert flow_run.state is not None and flow_run.state.is_completed()

@@ -119,7 +119,7 @@ def test_prefix_without_check_digit_is_rejected():
     with pytest.raises(InvalidTaxPrefix):
         tax_code_check_digit("000000000")
     bad = next(p for p in (f"24{i:07d}" for i in range(1, 100)) if
-               sum(w * int(d) for w, d in zip((31, 29, 23, 19, 17, 13, 7, 5, 3), p)) % 11 == 0)
+               sum(w * int(d) for w, d in zip((31, 29, 23, 19, 17, 13, 7, 5, 3), p, strict=True)) % 11 == 0)
     with pytest.raises(InvalidTaxPrefix):
         tax_code_check_digit(bad)
     assert not any(is_valid_tax_code(f"{bad}{d}") for d in range(10))
