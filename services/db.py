@@ -21,10 +21,13 @@ from services.settings import PROJECT_ROOT, Settings
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    # WAL persists in the file. Switching needs an exclusive lock and does not wait for it, so only the
+    # first connection (migrate) switches; later ones just read the mode.
+    if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
 
 
@@ -62,14 +65,17 @@ def session_scope(settings: Settings) -> Iterator[Session]:
             raise
 
 
-def alembic_config(settings: Settings) -> Config:
+def alembic_config(settings: Settings, connection: sa.Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", settings.db_url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
     return cfg
 
 
 def migrate(settings: Settings) -> None:
     """Bring the schema to the newest migration (idempotent)."""
-    get_engine(settings)  # creates the data dir for SQLite
-    command.upgrade(alembic_config(settings), "head")
+    engine = get_engine(settings)  # creates the data dir for SQLite
+    with engine.connect() as conn:  # the first connection turns SQLite's WAL mode on, once, for the file
+        command.upgrade(alembic_config(settings, conn), "head")

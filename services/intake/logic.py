@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
@@ -91,6 +92,9 @@ def _validate_findings(items: list[Any], body: FindingsSubmission) -> None:
 
 def submit_findings(session: Session, person: Person, inspection_id: int, body: FindingsSubmission) -> tuple[SubmissionReceipt, bool]:
     """Store a findings submission. Returns (receipt, created). An identical retry returns the stored receipt."""
+    if person.role != PersonRole.INSPECTOR:
+        # findings are recorded by the team on site; the officials who sanction them never enter them
+        raise Forbidden("Chỉ thành viên đoàn kiểm tra mới được gửi kết quả kiểm tra.", person_id=person.id)
     inspection = get_inspection(session, person, inspection_id)
     digest = content_sha256(inspection_id, body)
     previous = session.exec(select(Submission).where(Submission.client_submission_id == body.client_submission_id)).first()
@@ -158,6 +162,11 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if needed is None or ceilings.get(person.title, -1) < ceilings[needed]:
         raise Forbidden(f"Vượt thẩm quyền: hồ sơ này phải do {needed} quyết định.", inspection_id=inspection_id)
     errors = [f"amounts: thiếu mức phạt cho hành vi {vid}" for vid in violations if vid not in body.amounts]
+    if body.decided_on < inspection.scheduled_on:
+        errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "
+                      f"{inspection.scheduled_on:%d/%m/%Y}")
+    if body.decided_on > date.today():
+        errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} chưa đến")
     errors += [f"amounts.{vid}: không có hành vi này trong hồ sơ" for vid in body.amounts if vid not in violations]
     for vid, amount in body.amounts.items():
         v = violations.get(vid)

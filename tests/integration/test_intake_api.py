@@ -6,9 +6,10 @@ HTTP call (SQLite transactions take the write lock when they begin).
 """
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import httpx
@@ -85,8 +86,9 @@ def checklist_of(f: Field, inspection_id: int, who: str) -> list[dict[str, Any]]
 
 
 def all_pass(checklist: list[dict[str, Any]], **fails: int) -> list[dict[str, Any]]:
-    """A complete checklist where every item passes except ``fails`` (``LD_03=0``: item code → workers affected,
-    0 for an item that does not count workers)."""
+    """A complete checklist where every item passes except ``fails``.
+
+    ``YT_01=12``: item YT-01 fails for 12 workers; 0 for an item that does not count workers."""
     out = []
     for item in checklist:
         code = item["code"]
@@ -139,7 +141,8 @@ def test_an_inspector_sees_and_acts_only_on_their_own_teams_inspections(field: F
     assert one.json()["detail"] == "Bạn không thuộc đoàn kiểm tra được giao cuộc kiểm tra này."
 
     before = stored(field.settings)
-    body = {"client_submission_id": "wrong-team-0001", "findings": all_pass(checklist_of(field, other, "SNV-TT02"))}
+    findings = all_pass(checklist_of(field, other, "SNV-TT02"))
+    body = {"client_submission_id": "wrong-team-0001", "findings": findings}
     refused = field.post(f"/api/inspections/{other}/findings", "SNV-TT01", body)
     assert refused.status_code == 403
     assert "không thuộc đoàn kiểm tra" in refused.json()["detail"]
@@ -181,7 +184,8 @@ def test_a_submission_is_stored_once_and_retries_are_idempotent(field: Field) ->
     assert stored(field.settings) == after_first
 
     # same client id, different content
-    changed = [dict(f, result="fail", workers_affected=3) if f["item_code"] == "YT-03" else f for f in findings]
+    changed = [dict(f, result="fail", workers_affected=3) if f["item_code"] == "YT-03" else f
+               for f in findings]
     conflict = field.post(url, "SNV-TT01", {**body, "findings": changed})
     assert conflict.status_code == 409
     assert conflict.json()["detail"] == "Mã gửi này đã được dùng cho một nội dung khác; hãy tạo mã gửi mới."
@@ -190,7 +194,8 @@ def test_a_submission_is_stored_once_and_retries_are_idempotent(field: Field) ->
     # a new client id for an inspection that already has its results
     again = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-second-0002", "findings": findings})
     assert again.status_code == 409
-    assert again.json()["detail"] == f"Cuộc kiểm tra {inspection_id} đã có kết quả (trạng thái 'findings_submitted')."
+    assert again.json()["detail"] == (
+        f"Cuộc kiểm tra {inspection_id} đã có kết quả (trạng thái 'findings_submitted').")
     assert stored(field.settings) == after_first
 
 
@@ -219,7 +224,8 @@ def _missing_items(findings: list[dict[str, Any]]) -> tuple[Any, str]:
 def _negative_workers(findings: list[dict[str, Any]]) -> tuple[Any, str]:
     i = _item(findings, "YT-01")
     findings[i] = {"item_code": "YT-01", "result": "fail", "workers_affected": -3}
-    return {"findings": findings}, f"findings[{i}].workers_affected: không được âm hoặc nhỏ hơn giá trị cho phép"
+    return {"findings": findings}, \
+        f"findings[{i}].workers_affected: không được âm hoặc nhỏ hơn giá trị cho phép"
 
 
 def _wrong_type(findings: list[dict[str, Any]]) -> tuple[Any, str]:
@@ -240,13 +246,15 @@ def _fail_per_worker_without_count(findings: list[dict[str, Any]]) -> tuple[Any,
         f"findings[{i}].workers_affected: mục 'LD-06' không đạt phải ghi số người lao động bị ảnh hưởng (≥ 1)"
 
 
-INVALID = {"unknown item code": _unknown_item, "duplicated item": _duplicated_item, "missing items": _missing_items,
-           "negative workers_affected": _negative_workers, "wrong type": _wrong_type,
-           "unknown result": _unknown_result, "failed per-worker item without workers": _fail_per_worker_without_count}
+INVALID = {"unknown item code": _unknown_item, "duplicated item": _duplicated_item,
+           "missing items": _missing_items, "negative workers_affected": _negative_workers,
+           "wrong type": _wrong_type, "unknown result": _unknown_result,
+           "failed per-worker item without workers": _fail_per_worker_without_count}
 
 
 @pytest.mark.parametrize("case", list(INVALID), ids=list(INVALID))
-def test_an_invalid_submission_is_refused_field_by_field_and_nothing_is_stored(field: Field, case: str) -> None:
+def test_an_invalid_submission_is_refused_field_by_field_and_nothing_is_stored(field: Field,
+                                                                                case: str) -> None:
     inspection_id = field.team_inspections["SNV-TT01"][0]
     body, expected_error = INVALID[case](all_pass(checklist_of(field, inspection_id, "SNV-TT01")))
     before = stored(field.settings)
@@ -275,11 +283,8 @@ def test_a_malformed_json_body_is_refused_in_vietnamese(field: Field) -> None:
     assert response.status_code == 422
     answer = response.json()
     assert answer["detail"] == "Dữ liệu gửi lên không hợp lệ."
-    assert len(answer["errors"]) == 1 and answer["errors"][0].endswith(": JSON không hợp lệ")
-    # The error names the request body. BUG (services/intake/app.py, _field): for ``json_invalid`` FastAPI's
-    # loc is ("body", <character position>), and the position is printed as a list index, so the inspector
-    # reads "[43]: JSON không hợp lệ" as if item 43 of a list were wrong.
-    assert answer["errors"][0].startswith("body"), answer["errors"]
+    # names the body and where the JSON breaks (not "[56]", which would read as a list index)
+    assert answer["errors"] == ["body (ký tự thứ 56): JSON không hợp lệ"]
     assert stored(field.settings) == before
 
 
@@ -287,7 +292,8 @@ def test_a_malformed_json_body_is_refused_in_vietnamese(field: Field) -> None:
 
 
 def _submit_and_issue(f: Field, inspection_id: int, who: str, client_id: str, **fails: int) -> dict[str, Any]:
-    body = {"client_submission_id": client_id, "findings": all_pass(checklist_of(f, inspection_id, who), **fails)}
+    findings = all_pass(checklist_of(f, inspection_id, who), **fails)
+    body = {"client_submission_id": client_id, "findings": findings}
     response = f.post(f"/api/inspections/{inspection_id}/findings", who, body)
     assert response.status_code == 201, response.text
     records.issue_records(f.settings, CAMPAIGN, [inspection_id])
@@ -315,7 +321,8 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
 
     by_lower_official = field.post(url, "SNV-CTT", {"decided_on": decided_on, "amounts": {str(vid): low}})
     assert by_lower_official.status_code == 403
-    assert by_lower_official.json()["detail"] == f"Vượt thẩm quyền: hồ sơ này phải do {PROVINCE_CHAIR} quyết định."
+    assert by_lower_official.json()["detail"] == (
+        f"Vượt thẩm quyền: hồ sơ này phải do {PROVINCE_CHAIR} quyết định.")
 
     outside = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high + 1}})
     assert outside.status_code == 422
@@ -329,7 +336,8 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
     created = field.post(url, "UBND-CT", decision)
     assert created.status_code == 201, created.text
     receipt = created.json()
-    assert receipt["total_vnd"] == low and receipt["decided_on"] == decided_on and receipt["inspection_id"] == inspection_id
+    assert (receipt["total_vnd"], receipt["decided_on"], receipt["inspection_id"]) == (low, decided_on,
+                                                                                         inspection_id)
     after = stored(field.settings)
     assert after["final_amounts"] == {vid: low}
     assert after["audit"] == before["audit"] + 1  # the fine_decided event
@@ -353,8 +361,9 @@ def test_a_file_within_the_chief_inspectors_competence_is_decided_by_them(field:
     detail = _submit_and_issue(field, inspection_id, "SNV-TT02", "tt02-decide-0001", LD_03=0)
     assert detail["competent_signer"] == CHIEF_INSPECTOR
     (violation,) = detail["violations"]
+    amounts = {str(violation["id"]): violation["proposed_amount"]}
     response = field.post(f"/api/inspections/{inspection_id}/decision", "SNV-CTT",
-                          {"decided_on": "2026-03-12", "amounts": {str(violation["id"]): violation["proposed_amount"]}})
+                          {"decided_on": "2026-03-12", "amounts": amounts})
     assert response.status_code == 201, response.text
     assert response.json()["total_vnd"] == violation["proposed_amount"]
 
@@ -366,4 +375,33 @@ def test_a_decision_before_records_are_issued_is_a_conflict(field: Field) -> Non
                           {"decided_on": "2026-03-12", "amounts": {}})
     assert response.status_code == 409
     assert "chưa có biên bản vi phạm hành chính" in response.json()["detail"]
+    assert stored(field.settings) == before
+
+
+def test_officials_do_not_enter_findings(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    checklist = checklist_of(field, inspection_id, "SNV-TT01")
+    before = stored(field.settings)
+    answer = field.post(f"/api/inspections/{inspection_id}/findings", "SNV-CTT",
+                        {"client_submission_id": "official-0001", "findings": all_pass(checklist)})
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "Chỉ thành viên đoàn kiểm tra mới được gửi kết quả kiểm tra."
+    assert stored(field.settings) == before
+
+
+def test_a_decision_dated_before_the_record_or_in_the_future_is_refused(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][0]
+    detail = _submit_and_issue(field, inspection_id, "SNV-TT01", "tt01-dates-0001", YT_01=50)
+    (violation,) = detail["violations"]
+    url, amounts = f"/api/inspections/{inspection_id}/decision", {str(violation["id"]): violation["range_min"]}
+    before = stored(field.settings)
+    visit = date.fromisoformat(detail["scheduled_on"])
+    early = field.post(url, "UBND-CT", {"decided_on": (visit - timedelta(days=1)).isoformat(), "amounts": amounts})
+    assert early.status_code == 422
+    assert early.json()["errors"] == [
+        f"decided_on: ngày quyết định {visit - timedelta(days=1):%d/%m/%Y} trước ngày lập biên bản vi phạm {visit:%d/%m/%Y}"]
+    future = date.today() + timedelta(days=3)
+    late = field.post(url, "UBND-CT", {"decided_on": future.isoformat(), "amounts": amounts})
+    assert late.status_code == 422
+    assert late.json()["errors"] == [f"decided_on: ngày quyết định {future:%d/%m/%Y} chưa đến"]
     assert stored(field.settings) == before

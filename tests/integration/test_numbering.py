@@ -109,7 +109,8 @@ def minutes_context(session: Session, inspection_id: int) -> Callable[[str], Map
     establishment = session.get(Establishment, inspection.establishment_id)
     assert campaign is not None and establishment is not None
     base = {"issuer": records.issuer_of(session, campaign), "issued_on": inspection.scheduled_on,
-            "campaign": records.campaign_context(campaign), "team": records.team_context(session, inspection.team_id),
+            "campaign": records.campaign_context(campaign),
+            "team": records.team_context(session, inspection.team_id),
             "establishment": records.establishment_context(establishment),
             "inspection": {"date": inspection.scheduled_on, "start_time": "08:00", "end_time": "11:30",
                            "place": establishment.address},
@@ -119,13 +120,13 @@ def minutes_context(session: Session, inspection_id: int) -> Callable[[str], Map
 
 def issue_minutes(settings: Settings, inspection_id: int, *, year: int = 2026,
                   doc_type: DocumentType = DocumentType.MINUTES, crash: bool = False) -> Document:
+    symbol = "BB-KT" if doc_type == DocumentType.MINUTES else "BB-VPHC"
     with session_scope(settings) as session:
         campaign_id = session.get(Inspection, inspection_id).campaign_id  # type: ignore[union-attr]
         doc = issue_document(session, settings, doc_type=doc_type, subject_key=f"inspection:{inspection_id}",
-                             issuer_code="SNV", symbol="BB-KT" if doc_type == DocumentType.MINUTES else "BB-VPHC",
-                             year=year, campaign_id=campaign_id, inspection_id=inspection_id,
-                             template="bien_ban_kiem_tra", build_context=minutes_context(session, inspection_id),
-                             actor="test")
+                             issuer_code="SNV", symbol=symbol, year=year, campaign_id=campaign_id,
+                             inspection_id=inspection_id, template="bien_ban_kiem_tra",
+                             build_context=minutes_context(session, inspection_id), actor="test")
         if crash:
             raise Boom
         return doc
@@ -147,7 +148,8 @@ def test_issued_documents_are_numbered_in_sequence_and_issuing_again_returns_the
     assert issue_minutes(settings, scheduled[2]).number == "3/BB-KT"
 
 
-def test_a_crash_before_commit_leaves_no_document_and_no_gap(settings: Settings, scheduled: list[int]) -> None:
+def test_a_crash_before_commit_leaves_no_document_and_no_gap(settings: Settings,
+                                                             scheduled: list[int]) -> None:
     assert issue_minutes(settings, scheduled[0]).number == "1/BB-KT"
     with pytest.raises(Boom):
         issue_minutes(settings, scheduled[1], crash=True)
@@ -159,16 +161,19 @@ def test_a_crash_before_commit_leaves_no_document_and_no_gap(settings: Settings,
 def test_an_issued_document_cannot_be_changed_or_deleted(settings: Settings, scheduled: list[int]) -> None:
     doc = issue_minutes(settings, scheduled[0])
 
-    with pytest.raises(ImmutableDocument, match="đã ban hành, không được sửa"), session_scope(settings) as session:
+    with (pytest.raises(ImmutableDocument, match="đã ban hành, không được sửa"),
+          session_scope(settings) as session):
         stored = session.get(Document, doc.id)
         assert stored is not None
         stored.number = "99/BB-KT"
         session.flush()
-    with pytest.raises(ImmutableDocument, match="đã ban hành, không được xóa"), session_scope(settings) as session:
+    with (pytest.raises(ImmutableDocument, match="đã ban hành, không được xóa"),
+          session_scope(settings) as session):
         stored = session.get(Document, doc.id)
         session.delete(stored)
         session.flush()
 
     with session_scope(settings) as session:
         kept = session.get(Document, doc.id)
-        assert kept is not None and (kept.number, kept.sha256, kept.path) == (doc.number, doc.sha256, doc.path)
+        assert kept is not None
+        assert (kept.number, kept.sha256, kept.path) == (doc.number, doc.sha256, doc.path)

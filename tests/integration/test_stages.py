@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from models import (AuditEvent, Campaign, CampaignStatus, Establishment, Inspection, Selection, Team, TeamMember)
+from models import AuditEvent, Campaign, CampaignStatus, Establishment, Inspection, Selection, Team, TeamMember
 from services.calendar import add_working_days, is_working_day
 from services.db import session_scope
 from services.errors import StageBlocked
@@ -23,7 +23,8 @@ END = date(2026, 5, 29)
 WORST: dict[str, Any] = {
     "workforce": 500, "hazardous_workers": 500, "working_condition_class_max": 6, "strict_equipment_count": 8,
     "fatal_accidents_3y": 2, "serious_accidents_3y": 3, "accidents_3y": 100, "accident_reports_late": 2,
-    "monitoring_failing_ratio": 1.0, "osh_organisation_gaps": 4, "untrained_workers": 500, "vulnerable_workers": 4,
+    "monitoring_failing_ratio": 1.0, "osh_organisation_gaps": 4, "untrained_workers": 500,
+    "vulnerable_workers": 4,
     "past_violations": 3, "open_complaints": 3, "last_health_exam_on": None, "last_disease_exam_on": None,
     "last_environment_monitoring_on": None, "sector_vsic": "05",
 }
@@ -41,7 +42,8 @@ def snapshot(settings: Settings) -> dict[str, Any]:
         return {"selections": count(session, Selection), "teams": count(session, Team),
                 "members": count(session, TeamMember), "inspections": count(session, Inspection),
                 "audit": count(session, AuditEvent),
-                "campaigns": [(c.code, c.status) for c in session.exec(select(Campaign).order_by(Campaign.id))]}
+                "campaigns": [(c.code, c.status)
+                              for c in session.exec(select(Campaign).order_by(Campaign.id))]}
 
 
 def selections(settings: Settings, code: str) -> list[Selection]:
@@ -50,7 +52,8 @@ def selections(settings: Settings, code: str) -> list[Selection]:
                                  .where(Campaign.code == code).order_by(Selection.rank)).all())
 
 
-def test_selection_skips_establishments_inspected_within_a_year_and_explains_each_score(settings: Settings) -> None:
+def test_selection_skips_establishments_inspected_within_a_year_and_explains_each_score(
+        settings: Settings) -> None:
     create_world(settings, establishments=400)
     create_campaign(settings, code="SEL-01", quota=10)
     make_worst(settings, [11, 12, 13], last_inspected_on=START - timedelta(days=100))
@@ -89,7 +92,8 @@ def test_the_same_seed_on_the_same_registry_gives_the_same_list(settings: Settin
     a, b = selections(settings, "SEL-A"), selections(settings, "SEL-B")
     assert [(s.establishment_id, s.score) for s in a] == [(s.establishment_id, s.score) for s in b]
     with session_scope(settings) as session:
-        assert session.exec(select(Campaign).where(Campaign.code == "SEL-B")).one().registry_snapshot_sha256 == snapshot_sha
+        second = session.exec(select(Campaign).where(Campaign.code == "SEL-B")).one()
+        assert second.registry_snapshot_sha256 == snapshot_sha
 
 
 def test_scheduling_puts_every_selected_establishment_on_a_team_day(settings: Settings) -> None:
@@ -137,8 +141,8 @@ def test_scheduling_refuses_when_there_are_too_few_inspectors_and_stores_nothing
         scheduling.schedule_inspections(settings, "FEW-01")
 
     assert blocked.value.message == (
-        "Không đủ người để thành lập 3 đoàn: cần 3 thanh tra viên của cơ quan chủ trì và 3 người của Sở Y tế, "
-        "hiện có 2 và 2.")
+        "Không đủ người để thành lập 3 đoàn: cần 3 thanh tra viên của cơ quan chủ trì và 3 người của "
+        "Sở Y tế, hiện có 2 và 2.")
     after = snapshot(settings)
     assert after == before
     assert after["teams"] == after["members"] == after["inspections"] == 0

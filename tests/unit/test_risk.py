@@ -1,4 +1,4 @@
-"""Risk scoring and selection (services/rules/risk.py) against the 2025 policy file, numbers worked by hand."""
+"""Risk scoring and selection (services/rules/risk.py) against the 2025 policy, numbers worked by hand."""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.rules.risk import (RiskPolicyError, factor_contributions, is_eligible, policy_for, score_all,
-                                 select_top)
+from services.rules.risk import RiskPolicyError, factor_contributions, is_eligible, policy_for, score_all, select_top
 from services.settings import RULES_DIR
 
 START = date(2026, 3, 2)  # campaign start, the date the factors are judged on
@@ -100,7 +99,8 @@ def test_select_top_is_deterministic_for_a_seed_and_seeds_only_reorder_ties() ->
     orders = {}
     for seed in range(1, 6):
         first = [s.establishment_id for s in select_top(score_all(rows, policy, START, seed), 7)]
-        again = [s.establishment_id for s in select_top(score_all(list(reversed(rows)), policy, START, seed), 7)]
+        shuffled = score_all(list(reversed(rows)), policy, START, seed)
+        again = [s.establishment_id for s in select_top(shuffled, 7)]
         assert first == again  # same seed, same list, whatever the registry order
         assert first[0] == 1  # the higher score always comes first
         assert sorted(first[1:]) == [2, 3, 4, 5, 6, 7]
@@ -134,5 +134,6 @@ def test_policy_for_picks_the_newest_policy_in_force_on_the_date(tmp_path: Path)
 
 
 def test_policy_for_refuses_a_date_before_the_first_policy() -> None:
-    with pytest.raises(RiskPolicyError, match="Không có chính sách đánh giá rủi ro nào có hiệu lực vào ngày 31/12/2024"):
+    with pytest.raises(RiskPolicyError,
+                       match="Không có chính sách đánh giá rủi ro nào có hiệu lực vào ngày 31/12/2024"):
         policy_for(date(2024, 12, 31))
