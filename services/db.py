@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -63,6 +64,15 @@ def session_scope(settings: Settings) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def upsert_insert(session: Session, table: sa.Table) -> Any:
+    """An INSERT that supports ``.on_conflict_do_nothing(...)`` on the session's database (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
 
 
 def alembic_config(settings: Settings, connection: sa.Connection | None = None) -> Config:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from models import Agency, AgencyKind, Campaign, Establishment, Person, PersonRole
 from services import audit
 from services.clients.intake import IntakeClient
-from services.db import session_scope
+from services.db import session_scope, upsert_insert
 from services.errors import KiemtraError
 from services.intake.logic import hash_token
 from services.intake.schemas import InspectionOut
@@ -107,22 +107,18 @@ def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as
                   progress: Callable[[int], None] | None = None) -> int:
     """Insert the synthetic registry with SQLAlchemy Core, skipping tax codes already present. Returns rows added."""
     table = Establishment.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["tax_code"])
     before = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     batch: list[dict[str, Any]] = []
     for row in generate_registry(n, province_codes=[province_code], seed=seed, as_of=as_of):
         batch.append(row)
         if len(batch) == INSERT_BATCH:
-            session.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["tax_code"]), batch)
+            session.execute(insert, batch)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
-        session.execute(dialect_insert(table).on_conflict_do_nothing(index_elements=["tax_code"]), batch)
+        session.execute(insert, batch)
         if progress:
             progress(len(batch))
     return int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() - before)

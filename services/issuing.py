@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from models import Document, DocumentCounter, DocumentType
 from services import audit
+from services.db import upsert_insert
 from services.documents import render_pdf, template_version
 from services.errors import InvalidTransition
 from services.settings import Settings
@@ -38,14 +39,9 @@ def _refuse_delete(_mapper: Any, _conn: Any, target: Document) -> None:
 
 
 def allocate_number(session: Session, *, issuer_code: str, doc_type: str, year: int) -> int:
-    dialect = session.get_bind().dialect.name
-    values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(dialect_insert(DocumentCounter).values(**values).on_conflict_do_nothing())
     table = DocumentCounter.__table__  # type: ignore[attr-defined]
+    values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
+    session.execute(upsert_insert(session, table).values(**values).on_conflict_do_nothing())
     stmt = (sa.update(table)
             .where(table.c.issuer_code == issuer_code, table.c.doc_type == doc_type, table.c.year == year)
             .values(last_seq=table.c.last_seq + 1).returning(table.c.last_seq))

@@ -1,6 +1,7 @@
 """What every stage shares: the result record and campaign look-up."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,3 +31,15 @@ def get_campaign(session: Session, code: str) -> Campaign:
     if campaign is None:
         raise NotFound(f"Không tìm thấy đợt kiểm tra có mã '{code}'.", campaign_code=code)
     return campaign
+
+
+def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int],
+                   step: Callable[[int], bool]) -> StageResult:
+    """Run ``step`` for each inspection (each its own transaction); it returns True when it did the work."""
+    result = StageResult(stage, campaign_code)
+    for inspection_id in inspection_ids:
+        if step(inspection_id):
+            result.done += 1
+        else:
+            result.already += 1
+    return result

@@ -27,7 +27,7 @@ from services.issuing import find_document
 from services.rules.fines import load_fine_table, provision_vi
 from services.rules.procedure import procedure_for
 from services.settings import Settings
-from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
+from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
 STAGE = "publish-outcomes"
 CSV_COLUMNS = ("so_quyet_dinh", "ngay_quyet_dinh", "co_quan_ban_hanh", "ten_co_so", "ma_so_thue", "ma_tinh", "ma_xa",
@@ -128,12 +128,8 @@ def write_register(settings: Settings) -> Path:
 
 def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
-    result = StageResult(STAGE, campaign_code)
-    for inspection_id in inspection_ids:
-        if publish_for_inspection(settings, inspection_id, actor=actor) == "published":
-            result.done += 1
-        else:
-            result.already += 1
+    result = per_inspection(STAGE, campaign_code, inspection_ids,
+                            lambda i: publish_for_inspection(settings, i, actor=actor) == "published")
     result.details["register"] = str(write_register(settings))
     result.details["campaign_closed"] = close_campaign_if_done(settings, campaign_code, actor=actor)
     return result

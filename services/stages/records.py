@@ -20,7 +20,7 @@ from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, propose_fine, provision_vi
 from services.rules.procedure import procedure_for
 from services.settings import Settings
-from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
+from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
 STAGE = "issue-records"
 _RESULT_VI = {FindingResult.PASS: "Đạt", FindingResult.FAIL: "Không đạt", FindingResult.NOT_APPLICABLE: "Không áp dụng"}
@@ -158,10 +158,5 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
 
 def issue_records(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                   actor: str = SYSTEM_ACTOR) -> StageResult:
-    result = StageResult(STAGE, campaign_code)
-    for inspection_id in inspection_ids:
-        if issue_for_inspection(settings, inspection_id, actor=actor) == "issued":
-            result.done += 1
-        else:
-            result.already += 1
-    return result
+    return per_inspection(STAGE, campaign_code, inspection_ids,
+                          lambda i: issue_for_inspection(settings, i, actor=actor) == "issued")

@@ -13,7 +13,7 @@ from services.intake.logic import is_organisation
 from services.issuing import find_document, issue_document
 from services.rules.procedure import competent_signer, procedure_for
 from services.settings import Settings
-from services.stages.common import SYSTEM_ACTOR, StageResult
+from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
 from services.stages.records import campaign_context, establishment_context, team_context, violations_context
 
 STAGE = "decide-sanctions"
@@ -80,11 +80,5 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
 
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
-    result = StageResult(STAGE, campaign_code)
-    for inspection_id in inspection_ids:
-        outcome = decide_for_inspection(settings, inspection_id, actor=actor)
-        if outcome == "issued":
-            result.done += 1
-        else:
-            result.already += 1
-    return result
+    return per_inspection(STAGE, campaign_code, inspection_ids,
+                          lambda i: decide_for_inspection(settings, i, actor=actor) == "issued")
