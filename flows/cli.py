@@ -35,6 +35,7 @@ def _configure() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-inspections": "Lập đoàn và lịch kiểm tra",
+            "lead-approval": "Người chủ trì duyệt danh sách (HTTP)",
             "findings-intake": "Tiếp nhận kết quả (HTTP)", "issue-records": "Ban hành biên bản",
             "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
             "publish-outcomes": "Công khai kết quả xử phạt"}
@@ -144,6 +145,10 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
             rows += _run_flow("run-campaign", plan.campaign_code)["stages"]
             intake = start_in_thread(settings)
             with httpx.Client(base_url=intake.url, timeout=30) as http:
+                t = time.monotonic()
+                approved = demo_mod.simulate_lead_review(http, tokens["SNV-LEAD"], plan.campaign_code)
+                rows.append({"stage": "lead-approval", "done": approved, "seconds": time.monotonic() - t})
+                rows += _run_flow("run-campaign", plan.campaign_code)["stages"]
                 with _progress() as progress:
                     task = progress.add_task("Thanh tra viên gửi kết quả qua API", total=quota)
                     t = time.monotonic()

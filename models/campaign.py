@@ -13,7 +13,8 @@ from models.base import created_at_field, json_field
 
 class CampaignStatus(StrEnum):
     DRAFT = "draft"  # plan entered, nothing selected
-    SELECTED = "selected"  # establishments proposed by risk
+    SELECTED = "selected"  # establishments proposed by risk, awaiting the lead's approval
+    APPROVED = "approved"  # the lead approved the list (with any additions/removals and their reasons)
     SCHEDULED = "scheduled"  # teams formed, visits on the calendar
     FIELDWORK = "fieldwork"  # findings are coming in, records being issued
     CLOSED = "closed"  # every inspection finished and outcomes published
@@ -21,11 +22,17 @@ class CampaignStatus(StrEnum):
 
 CAMPAIGN_TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.DRAFT: frozenset({CampaignStatus.SELECTED}),
-    CampaignStatus.SELECTED: frozenset({CampaignStatus.SCHEDULED}),
+    CampaignStatus.SELECTED: frozenset({CampaignStatus.APPROVED}),
+    CampaignStatus.APPROVED: frozenset({CampaignStatus.SCHEDULED}),
     CampaignStatus.SCHEDULED: frozenset({CampaignStatus.FIELDWORK}),
     CampaignStatus.FIELDWORK: frozenset({CampaignStatus.CLOSED}),
     CampaignStatus.CLOSED: frozenset(),
 }
+
+
+class CampaignKind(StrEnum):
+    PLANNED = "planned"  # kế hoạch: risk-based, Chỉ thị 20's once-a-year rule applies
+    SURPRISE = "surprise"  # đột xuất: only establishments with a recorded trigger
 
 
 class Campaign(SQLModel, table=True):
@@ -35,8 +42,12 @@ class Campaign(SQLModel, table=True):
     legal_basis: list[str] = json_field(list)
     lead_agency_id: int = Field(foreign_key="agency.id")
     member_agency_codes: list[str] = json_field(list)
-    province_code: str = Field(max_length=2)
+    kind: CampaignKind = Field(default=CampaignKind.PLANNED, sa_type=sa.String(16))
+    province_code: str | None = Field(default=None, max_length=2, description="None: a national campaign")
     commune_codes: list[str] = json_field(list)  # empty: the whole province
+    sector_codes: list[str] = json_field(list)  # empty: every sector
+    per_commune_max: int | None = Field(default=None, gt=0)
+    per_sector_max: int | None = Field(default=None, gt=0)
     period_start: date
     period_end: date
     quota: int = Field(gt=0)
@@ -44,9 +55,18 @@ class Campaign(SQLModel, table=True):
     status: CampaignStatus = Field(default=CampaignStatus.DRAFT, sa_type=sa.String(16))
     risk_policy_version: str | None = Field(default=None, max_length=32)
     selection_seed: int | None = None
-    registry_snapshot_sha256: str | None = Field(default=None, max_length=64)
+    registry_snapshot_sha256: str | None = Field(default=None, max_length=64,
+                                                 description="fingerprint of the registry rows the selection saw")
+    registry_snapshot_rows: int | None = None
     created_by: str = Field(max_length=64)
     created_at: datetime = created_at_field()
+
+
+class SelectionKind(StrEnum):
+    RISK = "risk"  # ranked by the risk policy
+    CONTROL = "control"  # random control sample of lower-risk establishments (checks the data)
+    TRIGGER = "trigger"  # đột xuất: a recorded complaint, accident or referral
+    LEAD_ADDED = "lead_added"  # added by the lead, with a reason
 
 
 class Selection(SQLModel, table=True):
@@ -59,6 +79,10 @@ class Selection(SQLModel, table=True):
     rank: int
     score: float
     factors: dict[str, Any] = json_field(dict)
+    kind: SelectionKind = Field(default=SelectionKind.RISK, sa_type=sa.String(16))
+    removed: bool = False
+    change_reason: str = Field(default="", max_length=1000, description="the lead's reason for adding or removing")
+    changed_by: str | None = Field(default=None, max_length=64)
 
 
 class TeamRole(StrEnum):
@@ -83,4 +107,4 @@ class TeamMember(SQLModel, table=True):
     role: TeamRole = Field(sa_type=sa.String(16))
 
 
-__all__ = ["Campaign", "CampaignStatus", "Selection", "Team", "TeamMember", "TeamRole"]
+__all__ = ["CampaignKind", "SelectionKind", "Campaign", "CampaignStatus", "Selection", "Team", "TeamMember", "TeamRole"]

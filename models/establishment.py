@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 
@@ -34,8 +35,13 @@ class Establishment(SQLModel, table=True):
     untrained_workers: int = Field(default=0, ge=0)
     vulnerable_workers: int = Field(default=0, ge=0)
     past_violations: int = Field(default=0, ge=0)
-    last_inspected_on: date | None = None
+    last_inspected_on: date | None = Field(default=None, index=True)
     open_complaints: int = Field(default=0, ge=0)
+    # derived at import (services.registry.fingerprint): a stable pseudo-random key for seeded ordering,
+    # and a 60-bit checksum of the row's content for the registry snapshot fingerprint
+    random_key: int = Field(default=0, ge=0, sa_type=sa.BigInteger)
+    row_checksum: int = Field(default=0, ge=0, sa_type=sa.BigInteger)
 
 
-ESTABLISHMENT_COLUMNS: tuple[str, ...] = tuple(c for c in Establishment.model_fields if c != "id")
+DERIVED_COLUMNS: tuple[str, ...] = ("random_key", "row_checksum")
+ESTABLISHMENT_COLUMNS: tuple[str, ...] = tuple(c for c in Establishment.model_fields if c != "id" and c not in DERIVED_COLUMNS)

@@ -25,6 +25,7 @@ from services.errors import KiemtraError
 from services.intake.logic import hash_token
 from services.intake.schemas import InspectionOut
 from services.registry.generate import generate_people, generate_registry
+from services.registry.fingerprint import with_derived
 from services.registry.geo import load_units
 from services.settings import Settings
 
@@ -111,7 +112,7 @@ def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as
     before = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     batch: list[dict[str, Any]] = []
     for row in generate_registry(n, province_codes=[province_code], seed=seed, as_of=as_of):
-        batch.append(row)
+        batch.append(with_derived(row))
         if len(batch) == INSERT_BATCH:
             session.execute(insert, batch)
             if progress:
@@ -202,6 +203,17 @@ def simulate_inspectors(settings: Settings, http: httpx.Client, tokens: dict[str
             if progress:
                 progress(1)
     return sent
+
+
+def simulate_lead_review(http: httpx.Client, token: str, campaign_code: str) -> int:
+    """The lead reads why each establishment was proposed, and approves the list as proposed."""
+    client = IntakeClient(http, token=token)
+    proposal = client.selection(campaign_code)
+    if proposal["status"] != "selected":
+        return 0
+    unexplained = [e["tax_code"] for e in proposal["establishments"] if e["kind"] == "risk" and not e["factors"]]
+    note = "Đồng ý danh sách đề xuất." if not unexplained else f"Lưu ý: {len(unexplained)} cơ sở không có yếu tố rủi ro."
+    return client.approve_selection(campaign_code, note)
 
 
 def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[str, str], campaign_code: str) -> int:

@@ -40,3 +40,10 @@ def count(session: Session, model: Any) -> int:
     from sqlmodel import func, select
 
     return int(session.exec(select(func.count()).select_from(model)).one())
+
+
+def approve(settings: Settings, campaign_code: str) -> int:
+    """The demo lead approves the proposed list as it stands."""
+    from services.stages.approval import approve_selection
+
+    return approve_selection(settings, campaign_code, by="SNV-LEAD")

@@ -57,6 +57,17 @@ class IntakeClient:
         body = {"client_submission_id": client_submission_id, "findings": findings}
         return SubmissionReceipt.model_validate(self._send("POST", f"/api/inspections/{inspection_id}/findings", body).json())
 
+    def selection(self, campaign_code: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"/api/campaigns/{campaign_code}/selection").json())
+
+    def change_selection(self, campaign_code: str, *, add: list[dict[str, str]] = (),  # type: ignore[assignment]
+                         remove: list[dict[str, str]] = ()) -> dict[str, int]:  # type: ignore[assignment]
+        body = {"add": list(add), "remove": list(remove)}
+        return dict(self._send("POST", f"/api/campaigns/{campaign_code}/selection/changes", body).json())
+
+    def approve_selection(self, campaign_code: str, note: str = "") -> int:
+        return int(self._send("POST", f"/api/campaigns/{campaign_code}/selection/approve", {"note": note}).json()["approved"])
+
     def decide(self, inspection_id: int, decided_on: date, amounts: dict[int, int]) -> DecisionReceipt:
         body = {"decided_on": decided_on.isoformat(), "amounts": {str(k): v for k, v in amounts.items()}}
         return DecisionReceipt.model_validate(self._send("POST", f"/api/inspections/{inspection_id}/decision", body).json())

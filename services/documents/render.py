@@ -1,22 +1,28 @@
 """The one layout renderer: a TOML template (wording) + a context (data) -> a PDF laid out per NĐ 30/2020.
 
-A template (``templates/<name>.toml``) has ``version``, ``title`` (PDF metadata), a ``[header]`` (parent
-body, issuing body, number line, place and date, national motto) and ``[[body]]`` blocks, each with a
-``kind``:
+A template (``templates/<name>.toml``) has ``version``, ``title`` (PDF metadata), optionally
+``orientation`` (``"portrait"``, the default, or ``"landscape"`` for a wide table, as an attached list), a
+``[header]`` (parent body, issuing body, number line, place and date, national motto) and ``[[body]]``
+blocks, each with a ``kind``:
 
 - ``title``: ``lines`` centred in bold (``rule = true`` draws the short line beneath);
 - ``paragraph``: ``text`` (``align``: justify|left|center|right, ``indent``: first-line indent,
-  ``keep_with_next``: a heading, moved to the next page when less than 30 mm remain below it);
+  ``keep_with_next``: a heading, moved to the next page when less than 30 mm remain below it, or the
+  number of mm given: the room the first lines of a tall table need);
 - ``list``: one ``text`` (or several ``lines``) per item of the list at ``each``, optionally only the items
   where ``where`` is truthy; ``empty`` is printed when no item is left;
-- ``table``: ``columns`` (``header``, ``cell``, ``width``, ``align``) over the list at ``each``;
+- ``table``: ``columns`` (``header``, ``cell``, ``width``, ``align``) over the list at ``each``; a column
+  with ``below = true`` is drawn on its own line under the item's other cells, across all but the first
+  column (which spans the item's lines, so an item never splits across pages): a long text such as the
+  reasons of a selection gets the page's width;
 - ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before);
 - ``spacer``: ``height`` in mm.
 
 Any block may carry ``when``/``unless`` (a path, truthy test) and ``space_before`` (pt). Inside a list or a
 table the item's keys, ``item``, ``loop.index``/``loop.count`` (after ``where``) and ``loop.number`` (position
 in the whole list) are in scope before the whole context.
-The placeholder language and the errors are described in :mod:`services.documents.format`.
+The placeholder language and the errors are described in :mod:`services.documents.format`; this module
+adds the formatter ``decimal`` (30 -> 30, 2.5 -> 2,5; ``decimal:1`` for one place).
 """
 from __future__ import annotations
 
@@ -30,13 +36,13 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -53,7 +59,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from services.documents.format import GlyphError, TemplateError, expand, parse, parse_path, resolve
+from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, parse, parse_path, resolve
+from services.documents.selection_list import decimal_vi
 from services.settings import TEMPLATES_DIR
 
 MARGINS = {"top": 20 * mm, "bottom": 20 * mm, "left": 30 * mm, "right": 15 * mm}
@@ -65,6 +72,11 @@ FONT = "LiberationSerif"
 _FACES = {FONT: "Regular", f"{FONT}-Bold": "Bold", f"{FONT}-Italic": "Italic",
           f"{FONT}-BoldItalic": "BoldItalic"}
 _ALIGN = {"justify": TA_JUSTIFY, "left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
+_PAGE_SIZES = {"portrait": A4, "landscape": landscape(A4)}
+
+# A Vietnamese decimal (scores, points). It belongs with the others in format.FORMATTERS; registered here
+# until it moves there, before any template is parsed (templates are only parsed through this module).
+FORMATTERS.setdefault("decimal", lambda v, a: decimal_vi(v, int(a) if a else 2))
 
 
 @dataclass(frozen=True)
@@ -117,7 +129,7 @@ _KINDS: dict[str, set[str]] = {
     "signatures": {"columns"},
     "spacer": {"height"},
 }
-_NESTED = {"columns": {"header", "cell", "width", "align", "lines"},
+_NESTED = {"columns": {"header", "cell", "width", "align", "lines", "below"},
            "lines": {"text", "size", "space", "when", "unless"}}
 _HEADER = {"parent", "body", "number", "place_date", "motto", "motto_sub"}
 _PATH_KEYS = {"each", "where", "when", "unless"}
@@ -147,6 +159,9 @@ def _validate(name: str, spec: dict[str, Any]) -> None:
     for key in ("version", "title", "header", "body"):
         if key not in spec:
             raise TemplateError(f"thiếu khóa '{key}'", template=name, key=key)
+    if spec.get("orientation", "portrait") not in _PAGE_SIZES:
+        raise TemplateError(f"orientation không hợp lệ {spec['orientation']!r} (portrait|landscape)",
+                            template=name, key="orientation")
     if not isinstance(spec["header"], dict) or not isinstance(spec["body"], list) or not all(
             isinstance(block, dict) for block in spec["body"]):
         raise TemplateError("'header' phải là bảng, 'body' là danh sách bảng ([[body]])", template=name)
@@ -189,11 +204,12 @@ def template_version(name: str) -> str:
 
 @dataclass
 class _Layout:
-    """One render: the template name, the scope stack and the text drawn (for the glyph check)."""
+    """One render: the template name, the scope stack, the text drawn (for the glyph check), the frame width."""
 
     template: str
     scopes: list[Mapping[str, Any]]
     drawn: list[str] = field(default_factory=list)
+    width: float = FRAME_WIDTH
 
     def text(self, source: str) -> str:
         markup, plain = expand(source, self.scopes, template=self.template)
@@ -258,7 +274,7 @@ def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
              HRFlowable(width=sub_width, thickness=0.6, color="black", spaceBefore=4)]
     number = lay.para(header["number"], _style(13, "center", after=0))
     place = lay.para(header["place_date"], _style(13, "center", italic=True, after=0))
-    table = Table([[left, right], [number, place]], colWidths=[HEADER_LEFT, FRAME_WIDTH - HEADER_LEFT])
+    table = Table([[left, right], [number, place]], colWidths=[HEADER_LEFT, lay.width - HEADER_LEFT])
     table.setStyle(_table_style(("ALIGN", *ALL, "CENTER"), ("LEFTPADDING", *ALL, 0),
                                 ("RIGHTPADDING", *ALL, 0), ("TOPPADDING", (0, 1), (-1, 1), 6),
                                 ("BOTTOMPADDING", *ALL, 0)))
@@ -275,14 +291,17 @@ def _title(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     out: list[Flowable] = [lay.para(line, style) for line in block["lines"]]
     if block.get("rule"):
         width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", style.fontSize)
-        out.append(HRFlowable(width=min(width, FRAME_WIDTH) / 3, thickness=0.6, color="black", spaceBefore=3))
+        out.append(HRFlowable(width=min(width, lay.width) / 3, thickness=0.6, color="black", spaceBefore=3))
     return [*out, Spacer(1, 8)]
 
 
 def _paragraph(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     para = lay.para(block["text"], _style(13, block.get("align", "justify"), block.get("indent", True)))
     # a heading is not left alone at the foot of a page; a long table after it may still split
-    return [CondPageBreak(KEEP_WITH_NEXT), para] if block.get("keep_with_next") else [para]
+    room = block.get("keep_with_next")
+    if not room:
+        return [para]
+    return [CondPageBreak(KEEP_WITH_NEXT if room is True else float(room) * mm), para]
 
 
 def _list(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
@@ -301,19 +320,37 @@ def _list(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
 
 def _table(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     size = block.get("size", 12)
-    columns = block["columns"]
+    columns = [c for c in block["columns"] if not c.get("below")]
+    below = [c for c in block["columns"] if c.get("below")]
+    if below and len(columns) < 2:
+        raise TemplateError("bảng có cột 'below' cần ít nhất hai cột thường", template=lay.template)
     head = [lay.para(c.get("header", ""), _style(size, "center", bold=True, after=0)) for c in columns]
-    rows = [[lay.para(c["cell"], _style(size, c.get("align", "left"), after=0)) for c in columns]
-            for _ in lay.items(block)]
+    heads = [head, *[_below_line(lay.para(c.get("header", ""), _style(size, "center", bold=True, after=0)),
+                                 len(columns)) for c in below]]
+    rows: list[list[Any]] = []
+    for _ in lay.items(block):
+        rows.append([lay.para(c["cell"], _style(size, c.get("align", "left"), after=0)) for c in columns])
+        rows += [_below_line(lay.para(c["cell"], _style(size, c.get("align", "left"), after=0)), len(columns))
+                 for c in below]
     if not rows:
         empty = block.get("empty")
         return [lay.para(empty, _style(13, "justify", True))] if empty else []
     total = sum(c.get("width", 1) for c in columns)
-    table = Table([head, *rows], colWidths=[FRAME_WIDTH * c.get("width", 1) / total for c in columns],
-                  repeatRows=1)
-    table.setStyle(_table_style(("GRID", *ALL, 0.5, "black"), ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
-                                ("TOPPADDING", *ALL, 3), ("BOTTOMPADDING", *ALL, 4)))
+    table = Table([*heads, *rows], colWidths=[lay.width * c.get("width", 1) / total for c in columns],
+                  repeatRows=len(heads))
+    spans: list[tuple[Any, ...]] = []
+    if below:  # each item's (and the header's) lines: the first column spans them, the 'below' lines the rest
+        for top in range(0, len(heads) + len(rows), len(heads)):
+            spans.append(("SPAN", (0, top), (0, top + len(below))))
+            spans += [("SPAN", (1, line), (-1, line)) for line in range(top + 1, top + 1 + len(below))]
+    table.setStyle(_table_style(("GRID", *ALL, 0.5, "black"), ("VALIGN", (0, 0), (-1, len(heads) - 1), "MIDDLE"),
+                                ("TOPPADDING", *ALL, 3), ("BOTTOMPADDING", *ALL, 4), *spans))
     return [table, Spacer(1, 6)]
+
+
+def _below_line(cell: Flowable, count: int) -> list[Any]:
+    """A line of a 'below' column: empty under the first column, the cell spanning all the others."""
+    return ["", cell, *[""] * (count - 2)]
 
 
 def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
@@ -329,7 +366,7 @@ def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
                     cell.append(lay.para(line["text"], style))
         cells.append(cell)
     total = sum(c.get("width", 1) for c in block["columns"])
-    table = Table([cells], colWidths=[FRAME_WIDTH * c.get("width", 1) / total for c in block["columns"]])
+    table = Table([cells], colWidths=[lay.width * c.get("width", 1) / total for c in block["columns"]])
     table.setStyle(_table_style(("LEFTPADDING", *ALL, 2), ("RIGHTPADDING", *ALL, 2)))
     return [KeepTogether([Spacer(1, 6), table])]
 
@@ -352,11 +389,11 @@ def _story(lay: _Layout, spec: Mapping[str, Any]) -> list[Flowable]:
     return story
 
 
-def _page_number(canvas: Any, doc: Any) -> None:
-    """NĐ 30/2020: page numbers centred at the top, from the second page on."""
+def _page_number(canvas: Any, doc: Any, *, width: float = FRAME_WIDTH, height: float = A4[1]) -> None:
+    """NĐ 30/2020: page numbers centred at the top (of the frame), from the second page on."""
     canvas.saveState()
     canvas.setFont(FONT, 13)
-    canvas.drawCentredString(MARGINS["left"] + FRAME_WIDTH / 2, A4[1] - 13 * mm, str(doc.page))
+    canvas.drawCentredString(MARGINS["left"] + width / 2, height - 13 * mm, str(doc.page))
     canvas.restoreState()
 
 
@@ -377,16 +414,18 @@ def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> Ren
     """
     spec = _template(template)
     covered = _fonts()
-    lay = _Layout(template, [context])
+    pagesize = _PAGE_SIZES[spec.get("orientation", "portrait")]
+    width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
+    lay = _Layout(template, [context], width=width)
     story = _story(lay, spec)
     title = expand(spec["title"], lay.scopes, template=template)[1]
     _check_glyphs(lay, covered)
     buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
+    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
                             topMargin=MARGINS["top"], bottomMargin=MARGINS["bottom"], invariant=1,
                             title=title, author="", subject=f"{template} {spec['version']}",
                             creator="kiemtra", initialFontName=FONT, initialFontSize=13)
-    doc.build(story, onLaterPages=_page_number)
+    doc.build(story, onLaterPages=partial(_page_number, width=width, height=pagesize[1]))
     data = buffer.getvalue()
     out_path = Path(out_path)
     _write_atomic(out_path, data)

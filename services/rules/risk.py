@@ -29,6 +29,8 @@ class RiskPolicy:
     window_days: int
     eligibility_rule_vi: str
     factors: Mapping[str, Mapping[str, Any]]
+    control_share: float = 0.0
+    trigger_window_days: int = 365
 
     def label_vi(self, factor: str) -> str:
         return str(self.factors[factor]["label_vi"])
@@ -51,7 +53,9 @@ def _load_all(folder: Path) -> tuple[RiskPolicy, ...]:
             policies.append(RiskPolicy(
                 version=raw["version"], effective_from=date.fromisoformat(raw["effective_from"]),
                 window_days=int(raw["eligibility"]["reinspection_window_days"]),
-                eligibility_rule_vi=raw["eligibility"]["rule_vi"], factors=raw["factors"]))
+                eligibility_rule_vi=raw["eligibility"]["rule_vi"], factors=raw["factors"],
+                control_share=float(raw.get("control_sample", {}).get("share", 0.0)),
+                trigger_window_days=int(raw["eligibility"].get("trigger_window_days", 365))))
         except (KeyError, ValueError, TypeError) as exc:
             raise RiskPolicyError(f"{path.name}: {exc!r}") from exc
     return tuple(sorted(policies, key=lambda p: p.effective_from))
@@ -75,8 +79,13 @@ def _per_unit(spec: Mapping[str, Any], value: float) -> float:
     return min(float(spec["per_unit"]) * value, float(spec["cap"]))
 
 
+def stale_cutoff(on: date, months: int) -> date:
+    """A date older than this is more than ``months`` months before ``on`` (30.44 days a month)."""
+    return on - timedelta(days=round(months * 30.44))
+
+
 def _stale(last: date | None, on: date, months: int) -> bool:
-    return last is None or last < on - timedelta(days=round(months * 30.44))
+    return last is None or last < stale_cutoff(on, months)
 
 
 def factor_contributions(row: Mapping[str, Any], policy: RiskPolicy, on: date) -> dict[str, float]:

@@ -62,7 +62,7 @@ def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str =
     result = StageResult(STAGE, campaign_code)
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
-        if campaign.status != CampaignStatus.SELECTED:
+        if campaign.status != CampaignStatus.APPROVED:
             result.already = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
             return result
         procedure = procedure_for(campaign.period_start)
@@ -71,7 +71,7 @@ def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str =
         days = list(working_days(first_day, campaign.period_end))
         selected = session.exec(select(Selection, Establishment.commune_code)
                                 .join(Establishment, Selection.establishment_id == Establishment.id)
-                                .where(Selection.campaign_id == campaign.id)).all()
+                                .where(Selection.campaign_id == campaign.id, Selection.removed.is_(False))).all()  # type: ignore[attr-defined]
         visits = [Visit(s.establishment_id, commune, s.rank) for s, commune in selected]
         placements = place_visits(visits, teams=len(teams), days=days, per_team_day=procedure.visits_per_team_day)
         if placements:

@@ -27,11 +27,14 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         undecided = session.exec(select(sa.func.count(sa.distinct(Violation.inspection_id)))
                                  .join(Inspection, Violation.inspection_id == Inspection.id)
                                  .where(Inspection.campaign_id == c.id, Violation.final_amount.is_(None))).one()  # type: ignore[union-attr]
-        selected = session.exec(select(sa.func.count()).select_from(Selection).where(Selection.campaign_id == c.id)).one()
+        selected = session.exec(select(sa.func.count()).select_from(Selection)
+                                .where(Selection.campaign_id == c.id, Selection.removed.is_(False))).one()  # type: ignore[attr-defined]
         teams = session.exec(select(sa.func.count()).select_from(Team).where(Team.campaign_id == c.id)).one()
         publications = session.exec(select(sa.func.count()).select_from(Publication)
                                     .where(Publication.campaign_id == c.id)).one()
     waiting = []
+    if c.status == "selected":
+        waiting.append(f"người chủ trì phê duyệt danh sách {selected} cơ sở đề xuất")
     if states[InspectionStatus.SCHEDULED]:
         waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
     if undecided:

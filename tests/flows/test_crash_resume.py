@@ -19,7 +19,7 @@ from services.prefect_server import PrefectServer
 from services.settings import Settings
 from services.stages import scheduling, selection
 from tests.conftest import make_settings
-from tests.factories import create_campaign, create_world
+from tests.factories import approve, create_campaign, create_world
 from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.slow
@@ -35,6 +35,7 @@ def _campaign_with_findings(data_dir: Path) -> Settings:
     tokens = create_world(settings, establishments=1200, teams=3)
     create_campaign(settings, code=CODE, quota=24, teams=3)
     selection.select_establishments(settings, CODE)
+    approve(settings, CODE)
     scheduling.schedule_inspections(settings, CODE)
     server = start_in_thread(settings)
     try:

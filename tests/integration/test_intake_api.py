@@ -21,7 +21,7 @@ from services.db import session_scope
 from services.intake.server import start_in_thread
 from services.settings import Settings
 from services.stages import records, scheduling, selection
-from tests.factories import count, create_campaign, create_world
+from tests.factories import approve, count, create_campaign, create_world
 
 CAMPAIGN = "TEST-01"
 PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # procedure_2025.json signers
@@ -50,6 +50,7 @@ def field(settings: Settings) -> Iterator[Field]:
     tokens = create_world(settings, establishments=400, teams=2)
     create_campaign(settings, code=CAMPAIGN, quota=10, teams=2)
     selection.select_establishments(settings, CAMPAIGN)
+    approve(settings, CAMPAIGN)
     scheduling.schedule_inspections(settings, CAMPAIGN)
     with session_scope(settings) as session:
         rows = session.exec(select(Person.code, Inspection.id)

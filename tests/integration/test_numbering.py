@@ -17,7 +17,7 @@ from services.issuing import ImmutableDocument, allocate_number, issue_document
 from services.settings import Settings
 from services.stages import records, scheduling, selection
 from tests.conftest import make_settings
-from tests.factories import count, create_campaign, create_world
+from tests.factories import approve, count, create_campaign, create_world
 
 CAMPAIGN = "NUM-01"
 
@@ -96,6 +96,7 @@ def scheduled(settings: Settings) -> list[int]:
     create_world(settings, establishments=200)
     create_campaign(settings, code=CAMPAIGN, quota=4)
     selection.select_establishments(settings, CAMPAIGN)
+    approve(settings, CAMPAIGN)
     scheduling.schedule_inspections(settings, CAMPAIGN)
     with session_scope(settings) as session:
         return list(session.exec(select(Inspection.id).order_by(Inspection.id)).all())

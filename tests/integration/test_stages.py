@@ -14,7 +14,7 @@ from services.db import session_scope
 from services.errors import StageBlocked
 from services.settings import Settings
 from services.stages import scheduling, selection
-from tests.factories import count, create_campaign, create_world
+from tests.factories import approve, count, create_campaign, create_world
 
 START = date(2026, 3, 2)
 END = date(2026, 5, 29)
@@ -100,6 +100,7 @@ def test_scheduling_puts_every_selected_establishment_on_a_team_day(settings: Se
     create_world(settings, establishments=400, teams=2)
     create_campaign(settings, code="SCH-01", quota=10, teams=2)
     selection.select_establishments(settings, "SCH-01")
+    approve(settings, "SCH-01")
     result = scheduling.schedule_inspections(settings, "SCH-01")
 
     assert result.done == 10 and result.details["teams"] == 2
@@ -119,11 +120,13 @@ def test_rerunning_selection_and_scheduling_changes_nothing(settings: Settings) 
     create_world(settings, establishments=400, teams=2)
     create_campaign(settings, code="RE-01", quota=12, teams=2)
     selection.select_establishments(settings, "RE-01")
+    approve(settings, "RE-01")
     scheduling.schedule_inspections(settings, "RE-01")
     before = snapshot(settings)
     assert before["selections"] == 12 and before["inspections"] == 12 and before["teams"] == 2
 
     again_selected = selection.select_establishments(settings, "RE-01")
+    assert approve(settings, "RE-01") == 12
     again_scheduled = scheduling.schedule_inspections(settings, "RE-01")
 
     assert (again_selected.done, again_selected.already) == (0, 12)
@@ -135,6 +138,7 @@ def test_scheduling_refuses_when_there_are_too_few_inspectors_and_stores_nothing
     create_world(settings, establishments=400, teams=2)  # 2 Sở Nội vụ inspectors, 2 from Sở Y tế
     create_campaign(settings, code="FEW-01", quota=10, teams=3)
     selection.select_establishments(settings, "FEW-01")
+    approve(settings, "FEW-01")
     before = snapshot(settings)
 
     with pytest.raises(StageBlocked) as blocked:
@@ -146,4 +150,4 @@ def test_scheduling_refuses_when_there_are_too_few_inspectors_and_stores_nothing
     after = snapshot(settings)
     assert after == before
     assert after["teams"] == after["members"] == after["inspections"] == 0
-    assert after["campaigns"] == [("FEW-01", CampaignStatus.SELECTED)]
+    assert after["campaigns"] == [("FEW-01", CampaignStatus.APPROVED)]

@@ -1,0 +1,241 @@
+"""The selection list as a spreadsheet: one column per risk factor, so the lead can sort and defend it.
+
+:func:`write_selection_xlsx` takes the context of the ``danh_sach_co_so`` PDF (see that template), whose rows
+additionally carry ``factors`` (factor key -> points), and the policy's Vietnamese labels (factor key ->
+label, in the policy's order; :func:`services.documents.selection_list.policy_labels`). Two sheets:
+
+- ``Danh sách``: a title, the selection basis (one line each), a blank row, the header row at
+  :data:`LIST_HEADER_ROW` (:data:`LEADING_HEADERS`, one column per label, :data:`TRAILING_HEADERS`), then
+  one row per establishment in the given order; a factor worth 0 is a blank cell;
+- ``Đã loại``: the establishments the lead removed, with the reason (header row :data:`REMOVED_HEADER_ROW`).
+
+The same context gives the same bytes: the workbook's created/modified dates are the list's date
+(``issued_on``) and every zip entry carries a fixed timestamp. Text is NFC; a text starting with ``=`` is
+stored as text, never as a formula.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from services.documents.format import group_digits, long_date, nfc, short_date
+
+SHEET_LIST = "Danh sách"
+SHEET_REMOVED = "Đã loại"
+TITLE = "DANH SÁCH CƠ SỞ DỰ KIẾN KIỂM TRA"
+LEADING_HEADERS = ("TT", "Tên cơ sở", "Mã số thuế", "Địa chỉ (xã)", "Ngành", "Số lao động")
+TRAILING_HEADERS = ("Điểm rủi ro", "Loại")
+REMOVED_HEADERS = ("TT", "Tên cơ sở", "Mã số thuế", "Lý do loại", "Người đề nghị")
+BASIS_LINES = 8  # rows 2..9 of the list sheet (see _basis_lines)
+LIST_HEADER_ROW = 1 + BASIS_LINES + 2  # title, basis lines, a blank row
+REMOVED_HEADER_ROW = 3  # title, blank row
+
+_LEADING_WIDTHS = (6, 44, 17, 22, 28, 11)
+_TRAILING_WIDTHS = (11, 24)
+_FACTOR_WIDTH = 14
+_REMOVED_WIDTHS = (6, 44, 17, 60, 18)
+_POINTS = "0.00"
+_WHOLE = "#,##0"
+_THIN = Side(style="thin", color="000000")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD_FILL = PatternFill("solid", fgColor="D9D9D9")
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
+
+
+def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels: Mapping[str, str]) -> Path:
+    """Write the selection list workbook to ``path`` (atomically: temp file, then ``os.replace``).
+
+    ``context`` is the ``danh_sach_co_so`` context with ``factors`` on every row; ``labels`` maps every
+    factor key of the policy to its Vietnamese label and fixes the factor columns and their order. A row
+    whose factors hold a key that ``labels`` lacks raises ``ValueError`` before anything is written, as
+    does a missing context key (``KeyError``).
+    """
+    labels = {key: nfc(label) for key, label in labels.items()}
+    rows = list(context["rows"])
+    for row in rows:
+        unknown = sorted(set(row["factors"]) - set(labels))
+        if unknown:
+            raise ValueError(f"cơ sở {row['tax_code']}: yếu tố rủi ro không có trong chính sách {unknown}")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_LIST
+    _list_sheet(sheet, context, rows, labels)
+    _removed_sheet(workbook.create_sheet(SHEET_REMOVED), context)
+    when = datetime.combine(_as_date(context["issued_on"]), time())
+    props = workbook.properties
+    props.creator = props.lastModifiedBy = "kiemtra"
+    props.title = nfc(f"{TITLE} - {context['campaign']['code']}")
+    props.created = props.modified = when
+    data = _reproducible(_save(workbook))
+    path = Path(path)
+    _write_atomic(path, data)
+    return path
+
+
+# --- sheets --------------------------------------------------------------------------------------------
+
+def _list_sheet(sheet: Worksheet, context: Mapping[str, Any], rows: Sequence[Mapping[str, Any]],
+                labels: Mapping[str, str]) -> None:
+    headers = [*LEADING_HEADERS, *labels.values(), *TRAILING_HEADERS]
+    widths = [*_LEADING_WIDTHS, *[_FACTOR_WIDTH] * len(labels), *_TRAILING_WIDTHS]
+    _title(sheet, len(headers))
+    for offset, line in enumerate(_basis_lines(context, len(rows)), start=2):
+        _put(sheet.cell(offset, 1), line)
+    _header(sheet, LIST_HEADER_ROW, headers, widths, height=90)
+    first_factor = len(LEADING_HEADERS) + 1
+    for r, row in enumerate(rows, start=LIST_HEADER_ROW + 1):
+        values = [row["rank"], row["name"], row["tax_code"], row["commune_vi"], row["sector_vi"], row["workforce"]]
+        for c, value in enumerate(values, start=1):
+            _put(sheet.cell(r, c), value)
+        for c, key in enumerate(labels, start=first_factor):
+            points = row["factors"].get(key)
+            _put(sheet.cell(r, c), float(points) if points else None, _POINTS)
+        c = first_factor + len(labels)
+        _put(sheet.cell(r, c), float(row["score"]), _POINTS)
+        _put(sheet.cell(r, c + 1), row["kind_vi"])
+        sheet.cell(r, 6).number_format = _WHOLE
+        sheet.cell(r, 3).number_format = "@"
+    _finish(sheet, LIST_HEADER_ROW, len(headers), len(rows), freeze_column=3)
+
+
+def _removed_sheet(sheet: Worksheet, context: Mapping[str, Any]) -> None:
+    removed = list(context["removed"])
+    _title(sheet, len(REMOVED_HEADERS), text=f"CƠ SỞ ĐÃ LOẠI KHỎI DANH SÁCH - {context['campaign']['code']}")
+    _header(sheet, REMOVED_HEADER_ROW, REMOVED_HEADERS, _REMOVED_WIDTHS, height=30)
+    for r, item in enumerate(removed, start=REMOVED_HEADER_ROW + 1):
+        values = [r - REMOVED_HEADER_ROW, item["name"], item["tax_code"], item["reason_vi"], item["changed_by"] or ""]
+        for c, value in enumerate(values, start=1):
+            _put(sheet.cell(r, c), value)
+        sheet.cell(r, 3).number_format = "@"
+    _finish(sheet, REMOVED_HEADER_ROW, len(REMOVED_HEADERS), len(removed), freeze_column=1)
+
+
+def _basis_lines(context: Mapping[str, Any], total: int) -> list[str]:
+    """The selection basis, one line each (BASIS_LINES of them), worded as in the PDF."""
+    issuer, campaign, basis, counts = context["issuer"], context["campaign"], context["basis"], context["counts"]
+    number = context.get("number") or "……………"
+    lines = [
+        f"(Kèm theo Kế hoạch số {number} của {issuer['name']}, đợt kiểm tra {campaign['code']}: {campaign['title']})",
+        f"{issuer['parent_name']} - {issuer['name']}; lập tại {issuer['place']}, {long_date(_as_date(context['issued_on']))}",
+        f"Đợt kiểm tra {campaign['code']} ({campaign['kind_vi']}), từ ngày {short_date(_as_date(campaign['period_start']))} "
+        f"đến ngày {short_date(_as_date(campaign['period_end']))}",
+        f"Chính sách đánh giá rủi ro: phiên bản {basis['policy_version']}",
+        f"Điều kiện lựa chọn: {basis['eligibility_rule_vi']}",
+        f"Hạt giống ngẫu nhiên (seed): {basis['seed']}",
+        f"Dữ liệu cơ sở lao động: {group_digits(int(basis['registry_rows']))} bản ghi, "
+        f"mã kiểm chứng (SHA-256) {basis['registry_fingerprint']}",
+        f"Tổng số cơ sở dự kiến kiểm tra: {total}, gồm: {counts['risk']} theo mức độ rủi ro; {counts['control']} mẫu "
+        f"đối chứng ngẫu nhiên; {counts['trigger']} đột xuất có căn cứ; {counts['lead_added']} bổ sung theo đề nghị "
+        f"của trưởng đoàn. Đã loại khỏi danh sách: {counts['removed']}",
+    ]
+    return lines
+
+
+def _title(sheet: Worksheet, columns: int, text: str = TITLE) -> None:
+    cell = sheet.cell(1, 1)
+    _put(cell, text)
+    cell.font = Font(bold=True, size=14)
+    cell.alignment = Alignment(horizontal="center")
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=columns)
+
+
+def _header(sheet: Worksheet, row: int, headers: Iterable[str], widths: Iterable[float], *, height: float) -> None:
+    for c, (text, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = sheet.cell(row, c)
+        _put(cell, text)
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.border = _BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(c)].width = width
+    sheet.row_dimensions[row].height = height
+
+
+def _finish(sheet: Worksheet, header_row: int, columns: int, count: int, *, freeze_column: int) -> None:
+    """Borders and wrapping on the body, frozen header, filter, A4 landscape print with the header repeated."""
+    for row in sheet.iter_rows(min_row=header_row + 1, max_row=header_row + count, max_col=columns):
+        for cell in row:
+            cell.border = _BOX
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+    last = get_column_letter(columns)
+    sheet.freeze_panes = f"{get_column_letter(freeze_column)}{header_row + 1}"
+    if count:
+        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + count}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _put(cell: Cell, value: Any, number_format: str | None = None) -> None:
+    """Text NFC and never a formula; numbers as numbers."""
+    if isinstance(value, str):
+        cell.value = nfc(value)
+        cell.data_type = "s"  # openpyxl would take a leading '=' for a formula
+    else:
+        cell.value = value
+    if number_format:
+        cell.number_format = number_format
+
+
+def _as_date(value: Any) -> date:
+    if not isinstance(value, date):
+        raise ValueError(f"expected a date, got {value!r}")
+    return value.date() if isinstance(value, datetime) else value
+
+
+# --- bytes ---------------------------------------------------------------------------------------------
+
+def _save(workbook: Workbook) -> bytes:
+    """openpyxl's save without its ``modified = now`` (openpyxl.writer.excel.save_workbook sets it)."""
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(workbook, archive).save()
+    return buffer.getvalue()
+
+
+def _reproducible(data: bytes) -> bytes:
+    """The same archive with every entry stamped with a fixed time (zipfile stamps ``writestr`` with now)."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, source.read(info.filename))
+    return out.getvalue()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+__all__ = [
+    "LEADING_HEADERS", "LIST_HEADER_ROW", "REMOVED_HEADERS", "REMOVED_HEADER_ROW", "SHEET_LIST", "SHEET_REMOVED",
+    "TRAILING_HEADERS", "write_selection_xlsx",
+]

@@ -1,0 +1,116 @@
+"""The lead's view of a campaign's proposed list: why each establishment is on it, changes, approval."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import select
+
+from models import Establishment, PersonRole, Selection
+from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
+from services.registry.geo import UnknownUnit, load_units
+from services.rules.risk import policy_version
+from services.stages import approval
+from services.stages.common import get_campaign
+
+router = APIRouter(prefix="/api/campaigns/{campaign_code}/selection", tags=["selection"])
+KIND_VI = {"risk": "Theo rủi ro", "control": "Mẫu đối chứng ngẫu nhiên", "trigger": "Đột xuất (có căn cứ)",
+           "lead_added": "Bổ sung theo đề nghị của người chủ trì"}
+
+
+class FactorOut(BaseModel):
+    factor: str
+    label_vi: str
+    points: float
+
+
+class SelectedOut(BaseModel):
+    rank: int
+    tax_code: str
+    name: str
+    commune: str
+    sector_vsic: str
+    workforce: int
+    score: float
+    kind: str
+    kind_vi: str
+    factors: list[FactorOut]
+    removed: bool
+    change_reason: str
+
+
+class SelectionOut(BaseModel):
+    campaign_code: str
+    status: str
+    policy_version: str | None
+    seed: int | None
+    registry_fingerprint: str | None
+    registry_rows: int | None
+    establishments: list[SelectedOut]
+
+
+class ChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tax_code: str = Field(min_length=10, max_length=14)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ChangesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    add: list[ChangeIn] = Field(default_factory=list, max_length=500)
+    remove: list[ChangeIn] = Field(default_factory=list, max_length=500)
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=1000)
+
+
+def _commune(code: str) -> str:
+    try:
+        return load_units().commune(code).full_name
+    except UnknownUnit:
+        return code
+
+
+def _require(person: Any, *roles: PersonRole) -> None:
+    if person.role not in roles:
+        raise http_error(403, "Chỉ người chủ trì đợt kiểm tra (hoặc người có thẩm quyền) được xem và duyệt danh sách.")
+
+
+@router.get("", response_model=SelectionOut)
+def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
+    _require(person, PersonRole.LEAD, PersonRole.OFFICIAL)
+    with mapped_errors():
+        campaign = get_campaign(db, campaign_code)
+    labels = policy_version(campaign.risk_policy_version).factors if campaign.risk_policy_version else {}
+    rows = db.exec(select(Selection, Establishment).join(Establishment, Selection.establishment_id == Establishment.id)
+                   .where(Selection.campaign_id == campaign.id).order_by(Selection.rank)).all()
+    return SelectionOut(
+        campaign_code=campaign.code, status=str(campaign.status), policy_version=campaign.risk_policy_version,
+        seed=campaign.selection_seed, registry_fingerprint=campaign.registry_snapshot_sha256,
+        registry_rows=campaign.registry_snapshot_rows,
+        establishments=[SelectedOut(
+            rank=s.rank, tax_code=e.tax_code, name=e.name, commune=_commune(e.commune_code), sector_vsic=e.sector_vsic,
+            workforce=e.workforce, score=s.score, kind=str(s.kind), kind_vi=KIND_VI[str(s.kind)],
+            factors=[FactorOut(factor=k, label_vi=str(labels.get(k, {}).get("label_vi", k)), points=v)
+                     for k, v in sorted(s.factors.items(), key=lambda kv: -kv[1])],
+            removed=s.removed, change_reason=s.change_reason) for s, e in rows])
+
+
+@router.post("/changes")
+def change(campaign_code: str, body: ChangesIn, request: Request, person: PersonDep) -> dict[str, int]:
+    _require(person, PersonRole.LEAD)
+    with mapped_errors():
+        return approval.change_selection(request.app.state.settings, campaign_code, by=person.code,
+                                         add=[approval.Change(c.tax_code, c.reason) for c in body.add],
+                                         remove=[approval.Change(c.tax_code, c.reason) for c in body.remove])
+
+
+@router.post("/approve")
+def approve(campaign_code: str, body: ApproveIn, request: Request, person: PersonDep) -> dict[str, int]:
+    _require(person, PersonRole.LEAD)
+    with mapped_errors():
+        return {"approved": approval.approve_selection(request.app.state.settings, campaign_code, by=person.code,
+                                                       note=body.note)}
