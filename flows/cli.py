@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.cli_selection import selection_app, trigger_app
 from services.errors import KiemtraError
 from services.prefect_server import PrefectServerError
 from services.settings import Settings, get_settings
@@ -26,6 +27,8 @@ campaign_app = typer.Typer(help="Đợt kiểm tra: tạo, chạy tiếp, xem tr
 server_app = typer.Typer(help="Máy chủ Prefect cục bộ (khởi động, dừng theo PID).", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(server_app, name="server")
+app.add_typer(selection_app, name="selection")
+app.add_typer(trigger_app, name="trigger")
 console = Console()
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from models import Establishment, PersonRole, Selection
+from services.documents.selection_list import KIND_VI, reasons_vi
 from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
 from services.registry.geo import UnknownUnit, load_units
 from services.rules.risk import policy_version
@@ -15,8 +16,6 @@ from services.stages import approval
 from services.stages.common import get_campaign
 
 router = APIRouter(prefix="/api/campaigns/{campaign_code}/selection", tags=["selection"])
-KIND_VI = {"risk": "Theo rủi ro", "control": "Mẫu đối chứng ngẫu nhiên", "trigger": "Đột xuất (có căn cứ)",
-           "lead_added": "Bổ sung theo đề nghị của người chủ trì"}
 
 
 class FactorOut(BaseModel):
@@ -36,6 +35,7 @@ class SelectedOut(BaseModel):
     kind: str
     kind_vi: str
     factors: list[FactorOut]
+    reasons_vi: str
     removed: bool
     change_reason: str
 
@@ -84,7 +84,8 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
     _require(person, PersonRole.LEAD, PersonRole.OFFICIAL)
     with mapped_errors():
         campaign = get_campaign(db, campaign_code)
-    labels = policy_version(campaign.risk_policy_version).factors if campaign.risk_policy_version else {}
+    labels = ({k: str(v["label_vi"]) for k, v in policy_version(campaign.risk_policy_version).factors.items()}
+              if campaign.risk_policy_version else {})
     rows = db.exec(select(Selection, Establishment).join(Establishment, Selection.establishment_id == Establishment.id)
                    .where(Selection.campaign_id == campaign.id).order_by(Selection.rank)).all()
     return SelectionOut(
@@ -94,8 +95,9 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
         establishments=[SelectedOut(
             rank=s.rank, tax_code=e.tax_code, name=e.name, commune=_commune(e.commune_code), sector_vsic=e.sector_vsic,
             workforce=e.workforce, score=s.score, kind=str(s.kind), kind_vi=KIND_VI[str(s.kind)],
-            factors=[FactorOut(factor=k, label_vi=str(labels.get(k, {}).get("label_vi", k)), points=v)
+            factors=[FactorOut(factor=k, label_vi=labels.get(k, k), points=v)
                      for k, v in sorted(s.factors.items(), key=lambda kv: -kv[1])],
+            reasons_vi=reasons_vi(s.factors, labels) if labels else "",
             removed=s.removed, change_reason=s.change_reason) for s, e in rows])
 
 
