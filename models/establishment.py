@@ -35,11 +35,11 @@ class Establishment(SQLModel, table=True):
     untrained_workers: int = Field(default=0, ge=0)
     vulnerable_workers: int = Field(default=0, ge=0)
     past_violations: int = Field(default=0, ge=0)
-    last_inspected_on: date | None = Field(default=None, index=True)
+    last_inspected_on: date | None = None  # no index: the eligibility test is best done during the scan
     open_complaints: int = Field(default=0, ge=0)
     # derived at import (services.registry.fingerprint): a stable pseudo-random key for seeded ordering,
     # and a 60-bit checksum of the row's content for the registry snapshot fingerprint
-    random_key: int = Field(default=0, ge=0, sa_type=sa.BigInteger)
+    random_key: int = Field(default=0, ge=0, sa_type=sa.BigInteger, index=True)
     row_checksum: int = Field(default=0, ge=0, sa_type=sa.BigInteger)
 
 

@@ -4,6 +4,9 @@
     ├── NotFound                 a campaign, inspection… that does not exist
     ├── InvalidTransition        a state change the state machine forbids
     ├── StageBlocked             a stage cannot run on the stored state (e.g. too few inspectors)
+    ├── RegistryImportRejected   a registry file with errors (services.registry.importer; carries the report)
+    ├── RegistryApiError         the registry API failed or answered nonsense (services.clients.registry_api)
+    ├── RulesError               rule data that cannot be used (services.rules: fine table, checklist)
     └── IntakeError              a findings/decision submission that cannot be accepted
         ├── Forbidden            not the caller's inspection
         └── Conflict             same client id with different content, or wrong state

@@ -59,7 +59,7 @@ def upgrade() -> None:
     with op.batch_alter_table('establishment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('random_key', sa.BigInteger(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('row_checksum', sa.BigInteger(), nullable=False, server_default='0'))
-        batch_op.create_index('ix_establishment_last_inspected_on', ['last_inspected_on'], unique=False)
+        batch_op.create_index('ix_establishment_random_key', ['random_key'], unique=False)
 
     with op.batch_alter_table('selection', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=False, server_default='risk'))
@@ -102,7 +102,7 @@ def downgrade() -> None:
         batch_op.drop_column('kind')
 
     with op.batch_alter_table('establishment', schema=None) as batch_op:
-        batch_op.drop_index('ix_establishment_last_inspected_on')
+        batch_op.drop_index('ix_establishment_random_key')
         batch_op.drop_column('row_checksum')
         batch_op.drop_column('random_key')
 

@@ -25,6 +25,7 @@ from services import audit
 from services.db import session_scope
 from services.errors import StageBlocked
 from services.rules.risk import RiskPolicy, factor_contributions, policy_for, policy_version
+from services.registry.fingerprint import seeded_order as seeded_order_value
 from services.rules.risk_sql import eligible, score_expression, seeded_order
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
@@ -79,17 +80,30 @@ def control_size(quota: int, policy: RiskPolicy) -> int:
 
 
 def _risk_picks(session: Session, campaign: Campaign, policy: RiskPolicy, seed: int, wanted: int) -> list[Pick]:
+    """Highest scores first; equal scores in the seeded order.
+
+    The database sorts by score alone (the cheap top-N sort) and returns a margin of extra rows; the
+    seeded tie-break is applied here. When the margin still ends on the boundary's score (a large tie),
+    the query is repeated with the tie-break inside SQL, so the result is always exactly the ordering
+    ``score DESC, seeded_order``.
+    """
     t = _table()
     score = score_expression(t, policy, campaign.period_start).label("score")
-    query = (sa.select(t.c.id, t.c.commune_code, t.c.sector_vsic, score)
-             .where(*scope(t, campaign), eligible(t, policy, campaign.period_start))
-             .order_by(score.desc(), seeded_order(t, seed)))
+    query = (sa.select(t.c.id, t.c.random_key, t.c.commune_code, t.c.sector_vsic, score)
+             .where(*scope(t, campaign), eligible(t, policy, campaign.period_start)))
+    conn = session.connection()
     if campaign.per_commune_max is None and campaign.per_sector_max is None:
-        return [Pick(r.id, SelectionKind.RISK, r.score) for r in session.connection().execute(query.limit(wanted))]
+        margin = max(64, wanted // 10)
+        rows = conn.execute(query.order_by(score.desc()).limit(wanted + margin)).all()
+        exact = len(rows) < wanted + margin or rows[-1].score < rows[min(wanted, len(rows)) - 1].score
+        if not exact:
+            rows = conn.execute(query.order_by(score.desc(), seeded_order(t, seed)).limit(wanted)).all()
+        rows = sorted(rows, key=lambda r: (-r.score, seeded_order_value(r.random_key, seed)))[:wanted]
+        return [Pick(r.id, SelectionKind.RISK, r.score) for r in rows]
     picks: list[Pick] = []
     per_commune: Counter[str] = Counter()
     per_sector: Counter[str] = Counter()
-    for r in session.connection().execution_options(stream_results=True).execute(query):
+    for r in conn.execution_options(stream_results=True).execute(query.order_by(score.desc(), seeded_order(t, seed))):
         if campaign.per_commune_max is not None and per_commune[r.commune_code] >= campaign.per_commune_max:
             continue
         if campaign.per_sector_max is not None and per_sector[r.sector_vsic] >= campaign.per_sector_max:
@@ -104,13 +118,22 @@ def _risk_picks(session: Session, campaign: Campaign, policy: RiskPolicy, seed: 
 
 def _control_picks(session: Session, campaign: Campaign, policy: RiskPolicy, seed: int, wanted: int,
                    taken: set[int]) -> list[Pick]:
-    """A seeded random sample of the eligible establishments the risk ranking did not take."""
+    """A seeded random sample of the eligible establishments the risk ranking did not take.
+
+    ``random_key`` is a uniform hash of the tax code; the seed picks a starting point on it and the sample
+    is the next establishments in key order (wrapping around), read through the key's index.
+    """
     if wanted <= 0:
         return []
     t = _table()
-    ids = session.connection().execute(
-        sa.select(t.c.id).where(*scope(t, campaign), eligible(t, policy, campaign.period_start))
-        .order_by(seeded_order(t, seed + CONTROL_SEED_OFFSET), t.c.id).limit(wanted + len(taken))).scalars().all()
+    start = seeded_order_value(CONTROL_SEED_OFFSET, seed)
+    base = sa.select(t.c.id).where(*scope(t, campaign), eligible(t, policy, campaign.period_start))
+    limit = wanted + len(taken)
+    ids = list(session.connection().execute(
+        base.where(t.c.random_key >= start).order_by(t.c.random_key, t.c.id).limit(limit)).scalars())
+    if len(ids) < limit:
+        ids += session.connection().execute(
+            base.where(t.c.random_key < start).order_by(t.c.random_key, t.c.id).limit(limit - len(ids))).scalars().all()
     chosen = [i for i in ids if i not in taken][:wanted]
     scores = _scores(session, chosen, policy, campaign)
     return [Pick(i, SelectionKind.CONTROL, scores[i]) for i in chosen]

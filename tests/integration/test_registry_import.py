@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -309,12 +308,4 @@ def test_read_rows_gives_spreadsheet_row_numbers_and_headers(tmp_path: Path) -> 
     assert len(first) == len(ESTABLISHMENT_COLUMNS)
 
 
-@pytest.mark.slow
-def test_100k_rows_import_within_10_seconds(settings: Settings, tmp_path: Path) -> None:
-    path = tmp_path / "100k.csv"
-    export_registry_csv(generate_registry(100_000, province_codes=["04", "20", "22", "24", "51"], seed=1, as_of=TODAY), path)
-    started = time.perf_counter()
-    result = import_registry(settings, path, actor="benchmark", today=TODAY)
-    elapsed = time.perf_counter() - started
-    assert result.inserted == 100_000
-    assert elapsed <= 10.0, f"100 000 rows took {elapsed:.1f} s"
+# The 100,000-row import speed is measured by benchmarks/selection.py (import_100k_csv_s), not asserted here.

@@ -1,0 +1,136 @@
+"""Benchmark: risk-based selection at national scale on the embedded default (SQLite).
+
+1,000,000 establishments in the five provinces whose 2025 commune lists ship with the project. Selects
+the top 2,000 for one province (Cao Bằng) and nationally through the real stage function (eligibility,
+control sample, factor explanations, storage, registry fingerprint, audit), and measures in the same
+run a raw SQL ``ORDER BY <score> LIMIT 2000`` over the same data (the same score expression, as SQL
+text on a bare sqlite3 connection). Also imports a 100,000-row CSV through the registry importer.
+The last line is one JSON object.
+
+    python benchmarks/selection.py [--rows 1000000] [--quota 2000]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
+
+from models import Establishment  # noqa: E402
+from services import demo  # noqa: E402
+from services.db import migrate, session_scope, upsert_insert  # noqa: E402
+from services.registry.fingerprint import with_derived  # noqa: E402
+from services.registry.generate import generate_registry  # noqa: E402
+from services.rules.risk import policy_for  # noqa: E402
+from services.rules.risk_sql import score_expression  # noqa: E402
+from services.settings import Settings  # noqa: E402
+from services.stages import selection  # noqa: E402
+
+PROVINCES = ["04", "20", "24", "22", "51"]  # Cao Bằng, Lạng Sơn, Bắc Ninh, Quảng Ninh, Quảng Ngãi
+START = date(2026, 3, 2)
+
+
+def seed(settings: Settings, rows: int) -> float:
+    start = time.perf_counter()
+    table = Establishment.__table__  # type: ignore[attr-defined]
+    with session_scope(settings) as session:
+        demo.seed_people(session, settings, demo.seed_agencies(session), teams=1, seed=1)
+        insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["tax_code"])
+        batch = []
+        for row in generate_registry(rows, province_codes=PROVINCES, seed=11, as_of=START):
+            batch.append(with_derived(row))
+            if len(batch) == 20_000:
+                session.execute(insert, batch)
+                batch = []
+        if batch:
+            session.execute(insert, batch)
+    return time.perf_counter() - start
+
+
+def campaign(settings: Settings, code: str, province: str | None, quota: int) -> None:
+    with session_scope(settings) as session:
+        agencies = demo.seed_agencies(session)
+        c, _ = demo.ensure_campaign(session, code=code, title=code, lead=agencies["SNV"], members=["SYT"],
+                                    province_code=province or "04", period_start=START, period_end=date(2026, 6, 30),
+                                    quota=quota, teams=1, actor="bench")
+        c.province_code = province
+        session.add(c)
+
+
+def timed_selection(settings: Settings, code: str) -> tuple[float, int]:
+    start = time.perf_counter()
+    result = selection.select_establishments(settings, code)
+    return time.perf_counter() - start, result.done
+
+
+def raw_sql(settings: Settings, quota: int) -> tuple[float, list[int]]:
+    table = Establishment.__table__  # type: ignore[attr-defined]
+    score = score_expression(table, policy_for(START), START)
+    sql = str(sa.select(table.c.id).order_by(score.desc()).limit(quota)
+              .compile(dialect=sqlite_dialect.dialect(), compile_kwargs={"literal_binds": True}))
+    conn = sqlite3.connect(settings.data_dir / "kiemtra.db")
+    start = time.perf_counter()
+    ids = [r[0] for r in conn.execute(sql)]
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed, ids
+
+
+def import_csv(root: Path, rows: int) -> float | None:
+    try:
+        from services.registry.importer import export_registry_csv, import_registry
+    except ImportError:
+        return None
+    settings = Settings(environment="development", data_dir=root / "import")
+    migrate(settings)
+    path = root / "registry-100k.csv"
+    export_registry_csv(generate_registry(rows, province_codes=PROVINCES, seed=5, as_of=START), path)
+    start = time.perf_counter()
+    import_registry(settings, path, actor="bench")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--quota", type=int, default=2000)
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="kiemtra-bench-sel-") as tmp:
+        root = Path(tmp)
+        settings = Settings(environment="development", data_dir=root / "national")
+        migrate(settings)
+        seed_s = seed(settings, args.rows)
+        print(f"seeded {args.rows} establishments in {seed_s:.1f}s", flush=True)
+        raw_warm_s, _ = raw_sql(settings, args.quota)  # warms the page cache for every measurement alike
+        campaign(settings, "BENCH-PROVINCE", "04", args.quota)
+        campaign(settings, "BENCH-NATIONAL", None, args.quota)
+        province_s, province_n = timed_selection(settings, "BENCH-PROVINCE")
+        national_s, national_n = timed_selection(settings, "BENCH-NATIONAL")
+        raw_s = min(raw_sql(settings, args.quota)[0] for _ in range(3))
+        print(f"province {province_s:.2f}s ({province_n}), national {national_s:.2f}s ({national_n}), raw SQL {raw_s:.2f}s",
+              flush=True)
+        verify_start = time.perf_counter()
+        verified = selection.verify_selection(settings, "BENCH-NATIONAL")
+        verify_s = time.perf_counter() - verify_start
+        import_s = import_csv(root, args.import_rows)
+        print(json.dumps({
+            "rows": args.rows, "quota": args.quota, "seed_s": round(seed_s, 2),
+            "province_s": round(province_s, 3), "national_s": round(national_s, 3), "raw_sql_s": round(raw_s, 3),
+            "ratio_vs_raw_sql": round(national_s / raw_s, 3), "verify_national_s": round(verify_s, 3),
+            "verify_identical": verified["identical"],
+            "import_100k_csv_s": None if import_s is None else round(import_s, 2),
+        }))
+
+
+if __name__ == "__main__":
+    main()
