@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.cli_registry import registry_app
 from flows.cli_selection import selection_app, trigger_app
 from services.errors import KiemtraError
 from services.prefect_server import PrefectServerError
@@ -29,6 +30,7 @@ app.add_typer(campaign_app, name="campaign")
 app.add_typer(server_app, name="server")
 app.add_typer(selection_app, name="selection")
 app.add_typer(trigger_app, name="trigger")
+app.add_typer(registry_app, name="registry")
 console = Console()
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     demo_token_secret: SecretStr = Field(SecretStr("demo-only-not-a-secret"),
                                          description="derives the demo's API tokens; refused outside development")
 
+    registry_api_url: str | None = Field(None, description="base URL of the paged JSON registry API")
+    registry_api_timeout_s: float = 10.0
+
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 
     @property

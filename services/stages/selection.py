@@ -25,13 +25,13 @@ from services import audit
 from services.db import session_scope
 from services.errors import StageBlocked
 from services.rules.risk import RiskPolicy, factor_contributions, policy_for, policy_version
+from services.registry.fingerprint import random_key
 from services.registry.fingerprint import seeded_order as seeded_order_value
 from services.rules.risk_sql import eligible, score_expression, seeded_order
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 
 STAGE = "select-establishments"
-CONTROL_SEED_OFFSET = 1  # the control sample uses its own seeded order, independent of tie-breaks
 ID_CHUNK = 900
 
 
@@ -126,7 +126,7 @@ def _control_picks(session: Session, campaign: Campaign, policy: RiskPolicy, see
     if wanted <= 0:
         return []
     t = _table()
-    start = seeded_order_value(CONTROL_SEED_OFFSET, seed)
+    start = random_key(f"control-sample:{seed}")  # a uniform starting point on the key for this seed
     base = sa.select(t.c.id).where(*scope(t, campaign), eligible(t, policy, campaign.period_start))
     limit = wanted + len(taken)
     ids = list(session.connection().execute(
