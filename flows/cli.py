@@ -195,6 +195,10 @@ def _print_documents(settings: Settings, campaign_code: str) -> None:
         example = next((d for d in docs if d.doc_type == kind), None)
         if example:
             console.print(f"  ví dụ {kind}: {settings.documents_path / example.path}  (số {example.number})")
+    from services.stages.selection_docs import export_selection
+
+    pdf, xlsx = export_selection(settings, campaign_code)
+    console.print(f"Danh sách cơ sở (điểm rủi ro, lý do): {pdf} và {xlsx.name}")
     console.print(f"Sổ công khai: {settings.documents_path / 'public' / 'index.html'} (và register.json, register.csv)")
 
 
