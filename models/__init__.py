@@ -5,12 +5,14 @@ from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, 
                              TeamRole)
 from models.document import Document, DocumentCounter, DocumentType, Publication
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
+from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
 from models.inspection import Finding, FindingResult, Inspection, InspectionStatus, Submission, Violation
 
 __all__ = [
     "Agency", "AgencyKind", "AuditEvent", "Campaign", "CampaignKind", "CampaignStatus", "InspectionTrigger",
-    "RegistryImport", "SelectionKind", "TriggerKind", "Document", "DocumentCounter",
+    "RegistryImport", "SelectionKind", "TriggerKind", "ConflictOfInterest", "Contact", "DeliveryStatus",
+    "Notification", "Unavailability", "Document", "DocumentCounter",
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation",

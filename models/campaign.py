@@ -58,6 +58,7 @@ class Campaign(SQLModel, table=True):
     registry_snapshot_sha256: str | None = Field(default=None, max_length=64,
                                                  description="fingerprint of the registry rows the selection saw")
     registry_snapshot_rows: int | None = None
+    decision_on: date | None = Field(default=None, description="date of the decision to inspect (QĐ kiểm tra)")
     created_by: str = Field(max_length=64)
     created_at: datetime = created_at_field()
 
