@@ -15,6 +15,9 @@ class DocumentType(StrEnum):
     MINUTES = "minutes"  # biên bản kiểm tra
     VIOLATION_RECORD = "violation_record"  # biên bản vi phạm hành chính (MBB01)
     SANCTION_DECISION = "sanction_decision"  # quyết định xử phạt (MQĐ02)
+    INSPECTION_DECISION = "inspection_decision"  # quyết định kiểm tra, thành lập đoàn kiểm tra liên ngành
+    INSPECTION_PLAN = "inspection_plan"  # kế hoạch tiến hành kiểm tra (one per team, with its schedule)
+    INSPECTION_NOTICE = "inspection_notice"  # thông báo kiểm tra (one per establishment)
 
 
 class Document(SQLModel, table=True):

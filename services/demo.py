@@ -17,7 +17,7 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Agency, AgencyKind, Campaign, Establishment, Person, PersonRole
+from models import Agency, AgencyKind, Campaign, Contact, Establishment, Person, PersonRole
 from services import audit
 from services.clients.intake import IntakeClient
 from services.db import session_scope, upsert_insert
@@ -101,7 +101,22 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
             session.flush()
             audit.record(session, actor="demo", action="token_issued", entity=person, reason="Cấp mã truy cập thử nghiệm")
         tokens[code] = token
+    seed_contacts(session, [("person", code, f"{code.lower()}@demo.kiemtra.invalid", _demo_phone(code))
+                            for code, *_ in roster])
     return tokens
+
+
+def _demo_phone(ref: str) -> str:
+    return "09" + str(int(hashlib.sha256(ref.encode()).hexdigest()[:12], 16))[-8:]
+
+
+def seed_contacts(session: Session, rows: list[tuple[str, str, str | None, str | None]]) -> None:
+    """Contacts (kind, ref, e-mail, phone) for the demo, on the reserved .invalid domain; existing ones are kept."""
+    if not rows:
+        return
+    table = Contact.__table__  # type: ignore[attr-defined]
+    insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["owner_kind", "owner_ref"])
+    session.execute(insert, [{"owner_kind": k, "owner_ref": r, "email": e, "phone": p} for k, r, e, p in rows])
 
 
 def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as_of: date,
@@ -115,14 +130,21 @@ def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as
         batch.append(with_derived(row))
         if len(batch) == INSERT_BATCH:
             session.execute(insert, batch)
+            _establishment_contacts(session, batch)
             if progress:
                 progress(len(batch))
             batch = []
     if batch:
         session.execute(insert, batch)
+        _establishment_contacts(session, batch)
         if progress:
             progress(len(batch))
     return int(session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() - before)
+
+
+def _establishment_contacts(session: Session, batch: list[dict[str, Any]]) -> None:
+    seed_contacts(session, [("establishment", r["tax_code"], f"atvsld.{r['tax_code']}@demo.kiemtra.invalid",
+                             _demo_phone(r["tax_code"])) for r in batch])
 
 
 def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, members: Iterable[str], province_code: str,

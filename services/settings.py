@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     registry_api_url: str | None = Field(None, description="base URL of the paged JSON registry API")
     registry_api_timeout_s: float = 10.0
 
+    # E-mail/SMS gateway (services.clients.gateway) and notification delivery (services.notifications).
+    gateway_url: str | None = Field(None, description="base URL of the e-mail/SMS gateway (POST /messages)")
+    gateway_token: SecretStr | None = Field(None, description="bearer token for the gateway, if it needs one")
+    gateway_timeout_s: float = 10.0
+    notify_max_attempts: int = Field(5, ge=1, description="delivery rounds before a notification is marked failed")
+
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 
     @property

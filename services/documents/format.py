@@ -12,7 +12,7 @@ Placeholders, inside any template string::
 
 Formatters: ``money`` (10.000.000 đồng), ``number`` (10.000.000), ``words`` (Mười triệu đồng),
 ``spell`` (mười), ``long`` (ngày 05 tháng 3 năm 2026), ``short`` (05/03/2026), ``time`` (08 giờ 00 phút),
-``upper``, ``lower``, ``or:TEXT``, ``join:SEP``, ``count``.
+``weekday`` (Thứ Ba; Chủ nhật), ``upper``, ``lower``, ``or:TEXT``, ``join:SEP``, ``count``.
 
 A missing key, or a None that no ``or:`` replaces, raises :class:`TemplateError` naming the template and the
 key: a document never goes out with a silent blank. Every string is NFC-normalised.
@@ -128,6 +128,14 @@ def long_date(d: date) -> str:
     return f"ngày {d.day:02d} tháng {month} năm {d.year}"
 
 
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def weekday_vi(d: date) -> str:
+    """date(2026, 3, 10) -> 'Thứ Ba'."""
+    return WEEKDAYS_VI[d.weekday()]
+
+
 def short_date(d: date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
@@ -174,6 +182,7 @@ FORMATTERS: dict[str, Callable[[Any, str | None], Any]] = {
     "long": lambda v, a: long_date(_as_date(v)),
     "short": lambda v, a: short_date(_as_date(v)),
     "time": lambda v, a: clock_time(v),
+    "weekday": lambda v, a: weekday_vi(_as_date(v)),
     "upper": lambda v, a: to_text(v).upper(),
     "lower": lambda v, a: to_text(v).lower(),
     "or": lambda v, a: (a or "") if _empty(v) else v,

@@ -16,7 +16,9 @@ blocks, each with a ``kind``:
   column (which spans the item's lines, so an item never splits across pages): a long text such as the
   reasons of a selection gets the page's width;
 - ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before);
-- ``spacer``: ``height`` in mm.
+- ``spacer``: ``height`` in mm;
+- ``repeat``: the ``blocks`` (a list of blocks, as in ``body``) once per item of the list at ``each``
+  (``where`` and ``empty`` as for a list), the item's scope pushed: e.g. a heading and a table per team.
 
 Any block may carry ``when``/``unless`` (a path, truthy test) and ``space_before`` (pt). Inside a list or a
 table the item's keys, ``item``, ``loop.index``/``loop.count`` (after ``where``) and ``loop.number`` (position
@@ -128,6 +130,7 @@ _KINDS: dict[str, set[str]] = {
     "table": {"each", "where", "columns", "empty", "size"},
     "signatures": {"columns"},
     "spacer": {"height"},
+    "repeat": {"each", "where", "blocks", "empty"},
 }
 _NESTED = {"columns": {"header", "cell", "width", "align", "lines", "below"},
            "lines": {"text", "size", "space", "when", "unless"}}
@@ -147,7 +150,7 @@ def _check(name: str, where: str, table: Mapping[str, Any], allowed: set[str]) -
                 parse(value)
         except (ValueError, TypeError) as exc:
             raise TemplateError(f"{where}.{key}: {exc}", template=name) from exc
-        items = value if isinstance(value, list) else []
+        items = value if isinstance(value, list) and key != "blocks" else []  # blocks: see _check_block
         for i, item in enumerate(items):
             if isinstance(item, dict):
                 _check(name, f"{where}.{key}[{i}]", item, _NESTED.get(key, set()))
@@ -170,10 +173,20 @@ def _validate(name: str, spec: dict[str, Any]) -> None:
     if missing:
         raise TemplateError(f"header thiếu {sorted(missing)}", template=name)
     for i, block in enumerate(spec["body"]):
-        kind = block.get("kind")
-        if kind not in _KINDS:
-            raise TemplateError(f"body[{i}]: kind không hợp lệ {kind!r}", template=name)
-        _check(name, f"body[{i}]", block, _COMMON | _KINDS[kind])
+        _check_block(name, f"body[{i}]", block)
+
+
+def _check_block(name: str, where: str, block: Any) -> None:
+    kind = block.get("kind") if isinstance(block, dict) else None
+    if kind not in _KINDS:
+        raise TemplateError(f"{where}: kind không hợp lệ {kind!r}", template=name)
+    _check(name, where, block, _COMMON | _KINDS[kind])
+    if kind == "repeat":
+        blocks = block.get("blocks")
+        if "each" not in block or not isinstance(blocks, list) or not blocks:
+            raise TemplateError(f"{where}: 'repeat' cần 'each' và 'blocks' ([[...blocks]])", template=name)
+        for j, inner in enumerate(blocks):
+            _check_block(name, f"{where}.blocks[{j}]", inner)
 
 
 @cache
@@ -375,18 +388,31 @@ def _spacer(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     return [Spacer(1, block.get("height", 5) * mm)]
 
 
+def _repeat(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    out: list[Flowable] = []
+    for _ in lay.items(block):
+        out += _blocks(lay, block["blocks"])
+    if not out and "empty" in block:
+        out.append(lay.para(block["empty"], _style(13, "justify", True)))
+    return out
+
+
 _BUILDERS = {"title": _title, "paragraph": _paragraph, "list": _list, "table": _table,
-             "signatures": _signatures, "spacer": _spacer}
+             "signatures": _signatures, "spacer": _spacer, "repeat": _repeat}
+
+
+def _blocks(lay: _Layout, blocks: Sequence[Mapping[str, Any]]) -> list[Flowable]:
+    out: list[Flowable] = []
+    for block in blocks:
+        if lay.shown(block):
+            if block.get("space_before"):
+                out.append(Spacer(1, block["space_before"]))
+            out += _BUILDERS[block["kind"]](lay, block)
+    return out
 
 
 def _story(lay: _Layout, spec: Mapping[str, Any]) -> list[Flowable]:
-    story: list[Flowable] = [_header(lay, spec["header"]), Spacer(1, 14)]
-    for block in spec["body"]:
-        if lay.shown(block):
-            if block.get("space_before"):
-                story.append(Spacer(1, block["space_before"]))
-            story += _BUILDERS[block["kind"]](lay, block)
-    return story
+    return [_header(lay, spec["header"]), Spacer(1, 14), *_blocks(lay, spec["body"])]
 
 
 def _page_number(canvas: Any, doc: Any, *, width: float = FRAME_WIDTH, height: float = A4[1]) -> None:

@@ -1,0 +1,119 @@
+"""Client of the e-mail/SMS gateway that delivers notifications.
+
+``POST /messages`` with ``{"channel": "email"|"sms", "to", "subject", "body"}`` and the header
+``Idempotency-Key``; a 2xx answers ``{"id": "...", "status": "accepted"}``. The gateway delivers a key once,
+so every attempt of one message (retries here, and later delivery rounds) carries the same key. Transport
+errors (timeouts and dropped connections included), 429 and 5xx are retried with exponential backoff
+(``backoff_s``, ×2 each time). The bearer token and the timeouts belong to the injected ``httpx.Client``
+(:func:`make_gateway_http_client`).
+
+    KiemtraError
+    └── GatewayError           request, idempotency_key, status (None for a transport error)
+        ├── GatewayRejected    a 4xx other than 429: the message will never be accepted as it is (permanent)
+        └── GatewayUnavailable retries ran out, or a 2xx that is not a receipt: try again later (temporary)
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from services.errors import KiemtraError
+from services.settings import Settings
+
+__all__ = ["GatewayClient", "GatewayError", "GatewayReceipt", "GatewayRejected", "GatewayUnavailable",
+           "OutgoingMessage", "make_gateway_http_client"]
+
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms")
+
+
+class GatewayError(KiemtraError):
+    def __init__(self, message: str, *, request: httpx.Request | None, idempotency_key: str | None,
+                 status: int | None = None) -> None:
+        super().__init__(message, idempotency_key=idempotency_key, status=status)
+        self.request, self.idempotency_key, self.status = request, idempotency_key, status
+
+
+class GatewayRejected(GatewayError):
+    pass
+
+
+class GatewayUnavailable(GatewayError):
+    pass
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    idempotency_key: str
+    channel: Channel
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class GatewayReceipt:
+    message_id: str
+    status: str
+    idempotency_key: str
+
+
+def make_gateway_http_client(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The ``httpx.Client`` the composition root hands to :class:`GatewayClient` (base URL, token, timeouts)."""
+    if not settings.gateway_url:
+        raise GatewayError("Chưa cấu hình địa chỉ cổng gửi thư/tin nhắn (KIEMTRA_GATEWAY_URL).",
+                           request=None, idempotency_key=None)
+    headers = {}
+    if settings.gateway_token is not None:
+        headers["Authorization"] = f"Bearer {settings.gateway_token.get_secret_value()}"
+    timeout = httpx.Timeout(settings.gateway_timeout_s, connect=min(settings.gateway_timeout_s, 5.0))
+    return httpx.Client(base_url=settings.gateway_url, headers=headers, timeout=timeout, transport=transport)
+
+
+def _is_temporary(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+class GatewayClient:
+    def __init__(self, client: httpx.Client, *, retries: int = 3, backoff_s: float = 0.2,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client, self._retries, self._backoff, self._sleep = client, retries, backoff_s, sleep
+
+    def send(self, message: OutgoingMessage) -> GatewayReceipt:
+        key = message.idempotency_key
+        request = self._client.build_request(
+            "POST", "/messages", headers={"Idempotency-Key": key},
+            json={"channel": message.channel, "to": message.to, "subject": message.subject, "body": message.body})
+        response = self._send(request, key)
+        if response.status_code >= 400:
+            raise GatewayRejected(f"Cổng gửi thư/tin nhắn từ chối thông báo {key} (mã {response.status_code}): "
+                                  f"{response.text[:300]}", request=request, idempotency_key=key, status=response.status_code)
+        try:
+            body = response.json()
+            return GatewayReceipt(message_id=str(body["id"]), status=str(body.get("status", "")), idempotency_key=key)
+        except (ValueError, KeyError, TypeError):  # not JSON, not an object, or no id: the answer is lost
+            raise GatewayUnavailable(f"Cổng gửi thư/tin nhắn trả lời không đúng dạng cho thông báo {key} "
+                                     f"(mã {response.status_code})", request=request, idempotency_key=key,
+                                     status=response.status_code) from None
+
+    def _send(self, request: httpx.Request, key: str) -> httpx.Response:
+        for attempt in range(self._retries + 1):
+            tries = attempt + 1
+            try:
+                response = self._client.send(request)
+            except httpx.TransportError as exc:
+                problem, status = f"không trả lời ({type(exc).__name__}: {exc})", None
+            else:
+                if not _is_temporary(response.status_code):
+                    return response
+                problem, status = f"trả lỗi {response.status_code}", response.status_code
+                response.close()
+            if attempt == self._retries:
+                raise GatewayUnavailable(f"Cổng gửi thư/tin nhắn {problem} cho thông báo {key} sau {tries} lần thử",
+                                         request=request, idempotency_key=key, status=status)
+            self._sleep(self._backoff * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises

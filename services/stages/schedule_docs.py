@@ -1,0 +1,220 @@
+"""After scheduling: the decision to inspect (with the teams), each team's plan with its schedule, a notice
+to each establishment, and the notifications to members and establishments.
+
+Every document is issued in its own transaction and identified by (type, subject), so a re-run or a run
+resumed after a crash issues what is missing and nothing twice; a notification is enqueued in the same
+transaction as the document it announces, under a key derived from it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import (Agency, Campaign, Contact, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
+                    TeamMember)
+from services.calendar import working_days
+from services.db import session_scope
+from services.issuing import find_document, issue_document
+from services.notifications import enqueue
+from services.registry.geo import UnknownUnit, load_units
+from services.rules.procedure import Procedure, procedure_for
+from services.settings import Settings
+from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
+from services.stages.records import issuer_of, team_context
+
+STAGE = "issue-schedule-documents"
+WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+
+def _commune(code: str) -> str:
+    try:
+        return load_units().commune(code).full_name
+    except UnknownUnit:
+        return code
+
+
+def _area(campaign: Campaign) -> str:
+    if not campaign.province_code:
+        return "toàn quốc"
+    try:
+        return load_units().province(campaign.province_code).address_name
+    except UnknownUnit:
+        return campaign.province_code
+
+
+def _campaign_ctx(campaign: Campaign, procedure: Procedure, count: int) -> dict[str, Any]:
+    return {"code": campaign.code, "title": campaign.title, "legal_basis": campaign.legal_basis,
+            "period_start": campaign.period_start, "period_end": campaign.period_end,
+            "duration_working_days": len(list(working_days(campaign.period_start, campaign.period_end))),
+            "area_vi": _area(campaign), "content_vi": procedure.inspection_content_vi, "establishments_count": count}
+
+
+def _contact(session: Session, kind: str, ref: str) -> tuple[str, str] | None:
+    c = session.exec(select(Contact).where(Contact.owner_kind == kind, Contact.owner_ref == ref)).first()
+    if c is None:
+        return None
+    return ("email", c.email) if c.email else (("sms", c.phone) if c.phone else None)
+
+
+def _decision_signer(session: Session, procedure: Procedure) -> Person | None:
+    return session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL,
+                                             Person.title == procedure.decision_signer_title).order_by(Person.code)).first()
+
+
+def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
+    result = StageResult(STAGE, campaign_code)
+    missing_contacts: list[str] = []
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
+        inspections = session.exec(select(Inspection).where(Inspection.campaign_id == campaign.id)
+                                   .order_by(Inspection.scheduled_on, Inspection.id)).all()
+        team_ids, inspection_ids = [t.id for t in teams], [i.id for i in inspections]
+    if not teams:
+        return result
+
+    decision_number = _issue_decision(settings, campaign_code, actor, result)
+    for team_id in team_ids:
+        _issue_plan(settings, campaign_code, team_id, decision_number, actor, result, missing_contacts)
+    for inspection_id in inspection_ids:
+        _issue_notice(settings, campaign_code, inspection_id, decision_number, actor, result, missing_contacts)
+    result.details = {"decision": decision_number, "missing_contacts": sorted(set(missing_contacts))[:20],
+                      "missing_contacts_count": len(set(missing_contacts))}
+    return result
+
+
+def _tally(result: StageResult, created: bool) -> None:
+    if created:
+        result.done += 1
+    else:
+        result.already += 1
+
+
+def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: StageResult) -> str:
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        procedure = procedure_for(campaign.period_start)
+        lead_agency = session.get(Agency, campaign.lead_agency_id)
+        assert lead_agency is not None
+        signer = _decision_signer(session, procedure)
+        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
+        count = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
+        issued_on = campaign.decision_on or campaign.period_start
+        context = {
+            "issuer": {"parent_name": "", "name": lead_agency.parent_name.replace("UBND", "ỦY BAN NHÂN DÂN"),
+                       "code": f"UBND-{lead_agency.province_code}", "place": lead_agency.place},
+            "issued_on": issued_on, "campaign": _campaign_ctx(campaign, procedure, count),
+            "teams": [{"name": t.name, "members": team_context(session, t.id)["members"]} for t in teams],
+            "signer": {"full_name": signer.full_name if signer else "", "title": procedure.decision_signer_title},
+            "plan_ref": f"Kế hoạch kiểm tra liên ngành {campaign.code}", "report_working_days": procedure.report_working_days}
+        created = find_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}") is None
+        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
+                             issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_decision"),
+                             year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="quyet_dinh_kiem_tra",
+                             build_context=lambda number: {**context, "number": number}, actor=actor)
+        _tally(result, created)
+        return f"Quyết định số {doc.number} ngày {issued_on:%d/%m/%Y}"
+
+
+def _issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,
+                missing: list[str]) -> None:
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        procedure = procedure_for(campaign.period_start)
+        team = team_context(session, team_id)
+        rows = session.exec(select(Inspection, Establishment).join(Establishment, Inspection.establishment_id == Establishment.id)
+                            .where(Inspection.team_id == team_id).order_by(Inspection.scheduled_on, Inspection.id)).all()
+        per_day: dict[date, int] = defaultdict(int)
+        schedule = []
+        for inspection, e in rows:
+            slot = per_day[inspection.scheduled_on]
+            per_day[inspection.scheduled_on] += 1
+            schedule.append({"date": inspection.scheduled_on, "weekday_vi": WEEKDAY_VI[inspection.scheduled_on.weekday()],
+                             "time_vi": procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)],
+                             "commune_vi": _commune(e.commune_code), "establishment_name": e.name, "tax_code": e.tax_code,
+                             "address": e.address})
+        head_code = _head_code(session, team_id)
+        contact = _contact(session, "person", head_code)
+        team["head"] = {**team["head"], "phone": contact[1] if contact and contact[0] == "sms" else ""}
+        issued_on = campaign.decision_on or campaign.period_start
+        context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
+                   "campaign": _campaign_ctx(campaign, procedure, len(rows)), "decision_ref": decision_ref, "team": team,
+                   "schedule": schedule, "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"}}
+        created = find_document(session, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}") is None
+        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}",
+                             issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_plan"),
+                             year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="ke_hoach_kiem_tra",
+                             build_context=lambda number: {**context, "number": number}, actor=actor)
+        _tally(result, created)
+        for member_code in _member_codes(session, team_id):
+            contact = _contact(session, "person", member_code)
+            if contact is None:
+                missing.append(member_code)
+                continue
+            enqueue(session, key=f"doc:{doc.id}:person:{member_code}", campaign_id=campaign.id, inspection_id=None,
+                    kind="team_assignment", recipient_kind="person", recipient_ref=member_code, channel=contact[0],
+                    address=contact[1], subject=f"Phân công tham gia {team['name']} — {campaign.code}",
+                    body=(f"Ông/Bà được phân công tham gia {team['name']} theo {decision_ref}. Kế hoạch tiến hành kiểm tra "
+                          f"số {doc.number}: {len(rows)} cơ sở, từ {schedule[0]['date']:%d/%m/%Y} đến "
+                          f"{schedule[-1]['date']:%d/%m/%Y}." if schedule else f"Ông/Bà được phân công tham gia {team['name']}."))
+
+
+def _head_code(session: Session, team_id: int) -> str:
+    from models import TeamRole
+    return session.exec(select(Person.code).join(TeamMember, TeamMember.person_id == Person.id)
+                        .where(TeamMember.team_id == team_id, TeamMember.role == TeamRole.HEAD)).one()
+
+
+def _member_codes(session: Session, team_id: int) -> list[str]:
+    return list(session.exec(select(Person.code).join(TeamMember, TeamMember.person_id == Person.id)
+                             .where(TeamMember.team_id == team_id).order_by(TeamMember.id)).all())
+
+
+def _issue_notice(settings: Settings, campaign_code: str, inspection_id: int, decision_ref: str, actor: str,
+                  result: StageResult, missing: list[str]) -> None:
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        procedure = procedure_for(campaign.period_start)
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        e = session.get(Establishment, inspection.establishment_id)
+        assert e is not None
+        team = team_context(session, inspection.team_id)
+        head_contact = _contact(session, "person", _head_code(session, inspection.team_id))
+        same_day = session.exec(select(Inspection.id).where(Inspection.team_id == inspection.team_id,
+                                                            Inspection.scheduled_on == inspection.scheduled_on)
+                                .order_by(Inspection.id)).all()
+        slot = list(same_day).index(inspection_id)
+        time_vi = procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)]
+        issued_on = campaign.decision_on or campaign.period_start
+        context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
+                   "campaign": _campaign_ctx(campaign, procedure, 1), "decision_ref": decision_ref,
+                   "establishment": {"name": e.name, "tax_code": e.tax_code, "address": e.address,
+                                     "legal_representative": e.legal_representative,
+                                     "representative_title": e.representative_title},
+                   "visit": {"date": inspection.scheduled_on, "weekday_vi": WEEKDAY_VI[inspection.scheduled_on.weekday()],
+                             "time_vi": time_vi, "team_name": team["name"],
+                             "head": {**team["head"], "phone": head_contact[1] if head_contact and head_contact[0] == "sms" else ""}},
+                   "documents_to_prepare": procedure.documents_to_prepare_vi,
+                   "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"}}
+        created = find_document(session, doc_type=DocumentType.INSPECTION_NOTICE,
+                                subject_key=f"inspection:{inspection_id}") is None
+        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_NOTICE, subject_key=f"inspection:{inspection_id}",
+                             issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_notice"),
+                             year=issued_on.year, campaign_id=campaign.id, inspection_id=inspection_id,
+                             template="thong_bao_kiem_tra", build_context=lambda number: {**context, "number": number},
+                             actor=actor)
+        _tally(result, created)
+        contact = _contact(session, "establishment", e.tax_code)
+        if contact is None:
+            missing.append(e.tax_code)
+            return
+        enqueue(session, key=f"doc:{doc.id}:establishment:{e.tax_code}", campaign_id=campaign.id, inspection_id=inspection_id,
+                kind="inspection_notice", recipient_kind="establishment", recipient_ref=e.tax_code, channel=contact[0],
+                address=contact[1], subject=f"Thông báo kiểm tra liên ngành về ATVSLĐ — số {doc.number}",
+                body=(f"{team['name']} sẽ làm việc tại {e.name} vào {time_vi} {WEEKDAY_VI[inspection.scheduled_on.weekday()]}, "
+                      f"ngày {inspection.scheduled_on:%d/%m/%Y} theo {decision_ref}. Đề nghị người đại diện theo pháp luật "
+                      f"có mặt và chuẩn bị hồ sơ theo Thông báo số {doc.number}."))
