@@ -124,6 +124,12 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
     from services.intake.server import start_in_thread
     from services.prefect_server import stop_server
 
+    from services.clients.outbox import start_outbox
+
+    # The demo's notifications go through the real gateway protocol to a local outbox (never a real gateway).
+    outbox = start_outbox(get_settings().data_dir / "outbox")
+    os.environ["KIEMTRA_GATEWAY_URL"] = outbox.url
+    get_settings.cache_clear()
     settings = get_settings()
     plan = demo_mod.DemoPlan(establishments=establishments, quota=quota, teams=teams)
     t0 = time.monotonic()
@@ -169,6 +175,7 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
             intake.stop()
             final = _run_flow("run-campaign", plan.campaign_code)
         finally:
+            outbox.stop()
             if intake is not None:
                 intake.stop()
             if not keep_server and server.started_here:
@@ -177,6 +184,7 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
         console.print(_stage_table(rows))
         console.print(_state_table(final["state"]))
         _print_documents(settings, plan.campaign_code)
+        console.print(f"Thông báo đã gửi (hộp thư thử qua giao thức gateway): {len(outbox.messages())} tin tại {outbox.folder}")
         console.print(f"Hoàn tất sau {time.monotonic() - t0:.1f} giây.")
 
 
@@ -191,7 +199,8 @@ def _print_documents(settings: Settings, campaign_code: str) -> None:
         campaign = get_campaign(session, campaign_code)
         docs = session.exec(select(Document).where(Document.campaign_id == campaign.id).order_by(Document.id)).all()
     console.print(f"\nVăn bản ({len(docs)}) lưu tại: [bold]{settings.documents_path}[/]")
-    for kind in ("minutes", "violation_record", "sanction_decision"):
+    for kind in ("inspection_decision", "inspection_plan", "inspection_notice", "minutes", "violation_record",
+                 "sanction_decision"):
         example = next((d for d in docs if d.doc_type == kind), None)
         if example:
             console.print(f"  ví dụ {kind}: {settings.documents_path / example.path}  (số {example.number})")

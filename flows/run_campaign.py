@@ -45,7 +45,7 @@ def run_campaign(campaign_code: str) -> dict[str, Any]:
     if state["status"] == "draft":
         stages.append(_timed(select_establishments, campaign_code))
         state = read_state(campaign_code)
-    if state["status"] == "approved":  # "selected" waits for the lead's approval
+    if state["status"] == "approved" or state["notices_missing"]:  # "selected" waits for the lead's approval
         stages.append(_timed(schedule_inspections, campaign_code))
         state = read_state(campaign_code)
     if state["inspections"]["findings_submitted"]:

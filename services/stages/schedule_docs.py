@@ -104,7 +104,7 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         count = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
         issued_on = campaign.decision_on or campaign.period_start
         context = {
-            "issuer": {"parent_name": "", "name": lead_agency.parent_name.replace("UBND", "ỦY BAN NHÂN DÂN"),
+            "issuer": {"parent_name": "", "name": f"Ủy ban nhân dân {_area(campaign)}",
                        "code": f"UBND-{lead_agency.province_code}", "place": lead_agency.place},
             "issued_on": issued_on, "campaign": _campaign_ctx(campaign, procedure, count),
             "teams": [{"name": t.name, "members": team_context(session, t.id)["members"]} for t in teams],

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Agency, AgencyKind, Campaign, CampaignStatus, Establishment, Inspection, Person, PersonRole,
+from models import (Agency, AgencyKind, Campaign, CampaignStatus, ConflictOfInterest, Establishment, Inspection, Person,
+                    PersonRole, Unavailability,
                     Selection, Team, TeamMember, TeamRole)
 from services import audit
 from services.calendar import add_working_days, working_days
 from services.db import session_scope
 from services.errors import StageBlocked
 from services.rules.procedure import procedure_for
-from services.rules.schedule import Visit, place_visits
+from services.rules.schedule import TeamSpec, Visit, place_visits
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 
@@ -58,6 +61,24 @@ def form_teams(session: Session, campaign: Campaign, *, actor: str) -> list[Team
     return teams
 
 
+def _by_establishment(pairs: Any) -> dict[int, frozenset[Any]]:
+    out: dict[int, set[Any]] = defaultdict(set)
+    for establishment_id, value in pairs:
+        out[establishment_id].add(value)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _team_members(session: Session, teams: list[Team]) -> list[list[int]]:
+    return [list(session.exec(select(TeamMember.person_id).where(TeamMember.team_id == t.id)).all()) for t in teams]
+
+
+def _busy_days(session: Session, campaign: Campaign, person_ids: list[int]) -> frozenset[date]:
+    """Days a member already visits establishments for another campaign: nobody is in two places at once."""
+    rows = session.exec(select(Inspection.scheduled_on).join(TeamMember, TeamMember.team_id == Inspection.team_id)
+                        .where(TeamMember.person_id.in_(person_ids), Inspection.campaign_id != campaign.id)).all()  # type: ignore[attr-defined]
+    return frozenset(rows)
+
+
 def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
     result = StageResult(STAGE, campaign_code)
     with session_scope(settings) as session:
@@ -72,8 +93,17 @@ def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str =
         selected = session.exec(select(Selection, Establishment.commune_code)
                                 .join(Establishment, Selection.establishment_id == Establishment.id)
                                 .where(Selection.campaign_id == campaign.id, Selection.removed.is_(False))).all()  # type: ignore[attr-defined]
-        visits = [Visit(s.establishment_id, commune, s.rank) for s, commune in selected]
-        placements = place_visits(visits, teams=len(teams), days=days, per_team_day=procedure.visits_per_team_day)
+        ids = [s.establishment_id for s, _ in selected]
+        unavailable = _by_establishment(session.exec(select(Unavailability.establishment_id, Unavailability.day)
+                                                     .where(Unavailability.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
+        conflicts = _by_establishment(session.exec(select(ConflictOfInterest.establishment_id, ConflictOfInterest.person_id)
+                                                   .where(ConflictOfInterest.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
+        visits = [Visit(s.establishment_id, commune, s.rank, unavailable.get(s.establishment_id, frozenset()))
+                  for s, commune in selected]
+        specs = [TeamSpec(i, frozenset(members), _busy_days(session, campaign, members))
+                 for i, members in enumerate(_team_members(session, teams))]
+        placements = place_visits(visits, teams=specs, days=days, per_team_day=procedure.visits_per_team_day,
+                                  conflicts=conflicts)
         if placements:
             session.connection().execute(sa.insert(Inspection.__table__), [  # type: ignore[attr-defined]
                 {"campaign_id": campaign.id, "establishment_id": p.establishment_id, "team_id": teams[p.team_index].id,

@@ -32,6 +32,7 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         teams = session.exec(select(sa.func.count()).select_from(Team).where(Team.campaign_id == c.id)).one()
         publications = session.exec(select(sa.func.count()).select_from(Publication)
                                     .where(Publication.campaign_id == c.id)).one()
+    notices = docs.get("inspection_notice", 0)
     waiting = []
     if c.status == "selected":
         waiting.append(f"người chủ trì phê duyệt danh sách {selected} cơ sở đề xuất")
@@ -44,4 +45,5 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
             "documents": {str(k): v for k, v in docs.items()}, "violations": violations,
             "proposed_vnd": int(proposed), "final_vnd": int(final), "publications": publications,
             "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
+            "notices_missing": max(sum(states.values()) - notices, 0) if c.status in ("scheduled", "fieldwork") else 0,
             "waiting_for": waiting}

@@ -11,7 +11,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from flows.cli import app
-from models import Document, DocumentType, Establishment, Inspection, Person, Violation
+from models import Document, DocumentType, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
 from services.prefect_server import PrefectServer
 from services.settings import get_settings
@@ -45,7 +45,8 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
     # the campaign ended: every visit closed, every document issued, every outcome published
     assert "trạng thái: closed" in first.output
     assert before["counts"]["inspection"] == 8
-    assert before["counts"]["document"] >= 8
+    assert before["counts"]["document"] >= 8 + 8 + 1 + 2  # records, notices, the decision, two plans
+    assert before["counts"]["notification"] == 13 and before["counts"]["publication"] > 0
     decisions = [d for d in before["documents"] if d[0] == "sanction_decision"]
     assert decisions and before["counts"]["publication"] == len(decisions)
     assert all(row[1] == "closed" for row in before["inspections"])
@@ -64,22 +65,35 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
     with session_scope(settings) as session:
         docs = session.exec(select(Document).order_by(Document.id)).all()
         kinds = {d.doc_type for d in docs}
-        assert kinds == {DocumentType.MINUTES, DocumentType.VIOLATION_RECORD, DocumentType.SANCTION_DECISION}
+        assert kinds == set(DocumentType)
+        members = [p.full_name for p in session.exec(select(Person).join(TeamMember, TeamMember.person_id == Person.id))]
         for doc in docs:
-            inspection = session.get(Inspection, doc.inspection_id)
-            establishment = session.get(Establishment, inspection.establishment_id)
             text = _text(settings.documents_path / doc.path)
             assert "■" not in text and "\ufffd" not in text
             assert unicodedata.normalize("NFC", text) == text
-            assert establishment.name in text, (doc.number, establishment.name)
             assert doc.number in text
-            heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH",
-                       "sanction_decision": "QUYẾT ĐỊNH"}[doc.doc_type]
-            assert heading in text
             assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+            heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH",
+                       "sanction_decision": "QUYẾT ĐỊNH", "inspection_decision": "QUYẾT ĐỊNH",
+                       "inspection_plan": "KẾ HOẠCH", "inspection_notice": "THÔNG BÁO"}[doc.doc_type]
+            assert heading in text
+            if doc.doc_type == DocumentType.INSPECTION_DECISION:
+                assert all(name in text for name in members)  # the team list
+                continue
+            if doc.inspection_id is None:  # a team's plan: every establishment it visits is in its schedule
+                team = session.exec(select(Team).where(Team.id == int(doc.subject_key.split(":")[1]))).one()
+                visits = session.exec(select(Establishment.name).join(Inspection, Inspection.establishment_id == Establishment.id)
+                                      .where(Inspection.team_id == team.id)).all()
+                assert visits and all(name in text for name in visits)
+                continue
+            inspection = session.get(Inspection, doc.inspection_id)
+            establishment = session.get(Establishment, inspection.establishment_id)
+            assert establishment.name in text, (doc.number, establishment.name)
             if doc.doc_type == DocumentType.SANCTION_DECISION:
                 violation = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).first()
                 signer = session.get(Person, violation.decided_by_id)
                 assert signer.full_name in text
+    outbox = list((settings.data_dir / "outbox").glob("*.json"))
+    assert len(outbox) == 8 + 5  # a notice to each establishment, an assignment to each of the 5 members
     register = (settings.documents_path / "public" / "index.html").read_text(encoding="utf-8")
     assert "Công khai kết quả xử phạt" in register
