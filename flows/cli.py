@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flows.cli_registry import registry_app
+from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
 from services.errors import KiemtraError
 from services.prefect_server import PrefectServerError
@@ -31,6 +32,7 @@ app.add_typer(server_app, name="server")
 app.add_typer(selection_app, name="selection")
 app.add_typer(trigger_app, name="trigger")
 app.add_typer(registry_app, name="registry")
+app.add_typer(schedule_app, name="schedule")
 console = Console()
 
 

@@ -15,7 +15,7 @@ from flows._settings import settings
 from flows.decide_sanctions import decide_sanctions
 from flows.issue_records import issue_records
 from flows.publish_outcomes import publish_outcomes
-from flows.schedule_inspections import schedule_inspections
+from flows.schedule_inspections import deliver_notifications, schedule_inspections
 from flows.select_establishments import select_establishments
 from services.stages import publishing, status
 
@@ -58,4 +58,6 @@ def run_campaign(campaign_code: str) -> dict[str, Any]:
         stages.append(_timed(publish_outcomes, campaign_code))
     elif state["status"] == "fieldwork":
         close_if_done(campaign_code)
+    if read_state(campaign_code)["notifications_pending"] and settings().gateway_url:
+        deliver_notifications(campaign_code)
     return {"stages": stages, "state": read_state(campaign_code)}

@@ -1,7 +1,7 @@
 """Issued documents (immutable once issued), their numbering counters, and publications."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,7 @@ class Document(SQLModel, table=True):
     sha256: str = Field(max_length=64)
     size: int
     issued_by: str = Field(max_length=64)
+    issued_on: date | None = Field(default=None, description="the date printed on the document")
     issued_at: datetime = created_at_field()
 
 

@@ -53,20 +53,29 @@ def find_document(session: Session, *, doc_type: DocumentType, subject_key: str,
                                                Document.revision == revision)).first()
 
 
+def latest_document(session: Session, *, doc_type: DocumentType, subject_key: str) -> Document | None:
+    return session.exec(select(Document).where(Document.doc_type == doc_type, Document.subject_key == subject_key)
+                        .order_by(Document.revision.desc())).first()  # type: ignore[attr-defined]
+
+
 def issue_document(session: Session, settings: Settings, *, doc_type: DocumentType, subject_key: str,
                    issuer_code: str, symbol: str, year: int, campaign_id: int, inspection_id: int | None,
-                   template: str, build_context: Callable[[str], Mapping[str, Any]], actor: str) -> Document:
-    existing = find_document(session, doc_type=doc_type, subject_key=subject_key)
+                   template: str, build_context: Callable[[str], Mapping[str, Any]], actor: str,
+                   revision: int = 1, supersedes_id: int | None = None) -> Document:
+    """Issue revision ``revision`` of a document (a correction is a new revision that supersedes the last)."""
+    existing = find_document(session, doc_type=doc_type, subject_key=subject_key, revision=revision)
     if existing is not None:
         return existing
     seq = allocate_number(session, issuer_code=issuer_code, doc_type=doc_type.value, year=year)
     number = f"{seq}/{symbol}"
     rel = Path(str(year)) / issuer_code / f"{doc_type.value}-{seq:05d}.pdf"
-    rendered = render_pdf(template, build_context(number), settings.documents_path / rel)
+    context = build_context(number)
+    rendered = render_pdf(template, context, settings.documents_path / rel)
     doc = Document(doc_type=doc_type, subject_key=subject_key, issuer_code=issuer_code, year=year, seq=seq,
-                   number=number, campaign_id=campaign_id, inspection_id=inspection_id,
+                   number=number, campaign_id=campaign_id, inspection_id=inspection_id, revision=revision,
+                   supersedes_id=supersedes_id,
                    template_version=template_version(template), path=rel.as_posix(), sha256=rendered.sha256,
-                   size=rendered.size, issued_by=actor)
+                   size=rendered.size, issued_by=actor, issued_on=context.get("issued_on"))
     session.add(doc)
     session.flush()
     audit.record(session, actor=actor, action="document_issued", entity=doc, reason=f"{doc_type.value} {number}",

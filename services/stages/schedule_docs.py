@@ -78,12 +78,19 @@ def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: s
 
     decision_number = _issue_decision(settings, campaign_code, actor, result)
     for team_id in team_ids:
-        _issue_plan(settings, campaign_code, team_id, decision_number, actor, result, missing_contacts)
+        issue_plan(settings, campaign_code, team_id, decision_number, actor, result, missing_contacts)
     for inspection_id in inspection_ids:
-        _issue_notice(settings, campaign_code, inspection_id, decision_number, actor, result, missing_contacts)
+        issue_notice(settings, campaign_code, inspection_id, decision_number, actor, result, missing_contacts)
     result.details = {"decision": decision_number, "missing_contacts": sorted(set(missing_contacts))[:20],
                       "missing_contacts_count": len(set(missing_contacts))}
     return result
+
+
+def _replaces(previous: Any, reason: str) -> dict[str, Any]:
+    if previous is None:
+        return {}
+    return {"replaces": {"number": previous.number, "issued_on": previous.issued_on or previous.issued_at.date(),
+                         "reason": reason}}
 
 
 def _tally(result: StageResult, created: bool) -> None:
@@ -119,8 +126,8 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         return f"Quyết định số {doc.number} ngày {issued_on:%d/%m/%Y}"
 
 
-def _issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,
-                missing: list[str]) -> None:
+def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,
+                missing: list[str], replaces: Any = None, reason: str = "", changed_on: date | None = None) -> None:
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
@@ -139,12 +146,16 @@ def _issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_r
         head_code = _head_code(session, team_id)
         contact = _contact(session, "person", head_code)
         team["head"] = {**team["head"], "phone": contact[1] if contact and contact[0] == "sms" else ""}
-        issued_on = campaign.decision_on or campaign.period_start
+        issued_on = changed_on or campaign.decision_on or campaign.period_start
         context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, len(rows)), "decision_ref": decision_ref, "team": team,
-                   "schedule": schedule, "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"}}
-        created = find_document(session, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}") is None
-        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}",
+                   "schedule": schedule, "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"},
+                   **_replaces(replaces, reason)}
+        revision = replaces.revision + 1 if replaces else 1
+        created = find_document(session, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}",
+                                revision=revision) is None
+        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_PLAN,
+                             subject_key=f"team:{team_id}", revision=revision, supersedes_id=replaces.id if replaces else None,
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_plan"),
                              year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="ke_hoach_kiem_tra",
                              build_context=lambda number: {**context, "number": number}, actor=actor)
@@ -155,7 +166,8 @@ def _issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_r
                 missing.append(member_code)
                 continue
             enqueue(session, key=f"doc:{doc.id}:person:{member_code}", campaign_id=campaign.id, inspection_id=None,
-                    kind="team_assignment", recipient_kind="person", recipient_ref=member_code, channel=contact[0],
+                    kind="reschedule" if replaces else "team_assignment", recipient_kind="person",
+                    recipient_ref=member_code, channel=contact[0],
                     address=contact[1], subject=f"Phân công tham gia {team['name']} — {campaign.code}",
                     body=(f"Ông/Bà được phân công tham gia {team['name']} theo {decision_ref}. Kế hoạch tiến hành kiểm tra "
                           f"số {doc.number}: {len(rows)} cơ sở, từ {schedule[0]['date']:%d/%m/%Y} đến "
@@ -173,8 +185,9 @@ def _member_codes(session: Session, team_id: int) -> list[str]:
                              .where(TeamMember.team_id == team_id).order_by(TeamMember.id)).all())
 
 
-def _issue_notice(settings: Settings, campaign_code: str, inspection_id: int, decision_ref: str, actor: str,
-                  result: StageResult, missing: list[str]) -> None:
+def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, decision_ref: str, actor: str,
+                  result: StageResult, missing: list[str], replaces: Any = None, reason: str = "",
+                  changed_on: date | None = None) -> None:
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
@@ -189,7 +202,7 @@ def _issue_notice(settings: Settings, campaign_code: str, inspection_id: int, de
                                 .order_by(Inspection.id)).all()
         slot = list(same_day).index(inspection_id)
         time_vi = procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)]
-        issued_on = campaign.decision_on or campaign.period_start
+        issued_on = changed_on or campaign.decision_on or campaign.period_start
         context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, 1), "decision_ref": decision_ref,
                    "establishment": {"name": e.name, "tax_code": e.tax_code, "address": e.address,
@@ -199,10 +212,14 @@ def _issue_notice(settings: Settings, campaign_code: str, inspection_id: int, de
                              "time_vi": time_vi, "team_name": team["name"],
                              "head": {**team["head"], "phone": head_contact[1] if head_contact and head_contact[0] == "sms" else ""}},
                    "documents_to_prepare": procedure.documents_to_prepare_vi,
-                   "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"}}
+                   "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"},
+                   **_replaces(replaces, reason)}
+        revision = replaces.revision + 1 if replaces else 1
         created = find_document(session, doc_type=DocumentType.INSPECTION_NOTICE,
-                                subject_key=f"inspection:{inspection_id}") is None
-        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_NOTICE, subject_key=f"inspection:{inspection_id}",
+                                subject_key=f"inspection:{inspection_id}", revision=revision) is None
+        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_NOTICE,
+                             subject_key=f"inspection:{inspection_id}", revision=revision,
+                             supersedes_id=replaces.id if replaces else None,
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_notice"),
                              year=issued_on.year, campaign_id=campaign.id, inspection_id=inspection_id,
                              template="thong_bao_kiem_tra", build_context=lambda number: {**context, "number": number},
@@ -213,7 +230,8 @@ def _issue_notice(settings: Settings, campaign_code: str, inspection_id: int, de
             missing.append(e.tax_code)
             return
         enqueue(session, key=f"doc:{doc.id}:establishment:{e.tax_code}", campaign_id=campaign.id, inspection_id=inspection_id,
-                kind="inspection_notice", recipient_kind="establishment", recipient_ref=e.tax_code, channel=contact[0],
+                kind="reschedule" if replaces else "inspection_notice", recipient_kind="establishment",
+                recipient_ref=e.tax_code, channel=contact[0],
                 address=contact[1], subject=f"Thông báo kiểm tra liên ngành về ATVSLĐ — số {doc.number}",
                 body=(f"{team['name']} sẽ làm việc tại {e.name} vào {time_vi} {WEEKDAY_VI[inspection.scheduled_on.weekday()]}, "
                       f"ngày {inspection.scheduled_on:%d/%m/%Y} theo {decision_ref}. Đề nghị người đại diện theo pháp luật "

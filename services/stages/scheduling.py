@@ -79,6 +79,23 @@ def _busy_days(session: Session, campaign: Campaign, person_ids: list[int]) -> f
     return frozenset(rows)
 
 
+def scheduling_inputs(session: Session, campaign: Campaign, teams: list[Team], establishments: list[tuple[int, str, int]]
+                      ) -> tuple[list[Visit], list[TeamSpec], dict[int, frozenset[Any]]]:
+    """What the scheduler must respect, from the database: unavailable days, conflicts, members' other visits.
+
+    ``establishments`` are (id, commune code, rank) triples.
+    """
+    ids = [e for e, _, _ in establishments]
+    unavailable = _by_establishment(session.exec(select(Unavailability.establishment_id, Unavailability.day)
+                                                 .where(Unavailability.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
+    conflicts = _by_establishment(session.exec(select(ConflictOfInterest.establishment_id, ConflictOfInterest.person_id)
+                                               .where(ConflictOfInterest.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
+    visits = [Visit(e, commune, rank, unavailable.get(e, frozenset())) for e, commune, rank in establishments]
+    specs = [TeamSpec(i, frozenset(members), _busy_days(session, campaign, members))
+             for i, members in enumerate(_team_members(session, teams))]
+    return visits, specs, conflicts
+
+
 def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
     result = StageResult(STAGE, campaign_code)
     with session_scope(settings) as session:
@@ -93,15 +110,8 @@ def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str =
         selected = session.exec(select(Selection, Establishment.commune_code)
                                 .join(Establishment, Selection.establishment_id == Establishment.id)
                                 .where(Selection.campaign_id == campaign.id, Selection.removed.is_(False))).all()  # type: ignore[attr-defined]
-        ids = [s.establishment_id for s, _ in selected]
-        unavailable = _by_establishment(session.exec(select(Unavailability.establishment_id, Unavailability.day)
-                                                     .where(Unavailability.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
-        conflicts = _by_establishment(session.exec(select(ConflictOfInterest.establishment_id, ConflictOfInterest.person_id)
-                                                   .where(ConflictOfInterest.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
-        visits = [Visit(s.establishment_id, commune, s.rank, unavailable.get(s.establishment_id, frozenset()))
-                  for s, commune in selected]
-        specs = [TeamSpec(i, frozenset(members), _busy_days(session, campaign, members))
-                 for i, members in enumerate(_team_members(session, teams))]
+        visits, specs, conflicts = scheduling_inputs(session, campaign, teams,
+                                                     [(s.establishment_id, commune, s.rank) for s, commune in selected])
         placements = place_visits(visits, teams=specs, days=days, per_team_day=procedure.visits_per_team_day,
                                   conflicts=conflicts)
         if placements:

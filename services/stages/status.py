@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from models import Document, Inspection, InspectionStatus, Publication, Selection, Team, Violation
+from models import Document, Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation
 from services.db import session_scope
 from services.settings import Settings
 from services.stages.common import get_campaign
@@ -30,6 +30,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         selected = session.exec(select(sa.func.count()).select_from(Selection)
                                 .where(Selection.campaign_id == c.id, Selection.removed.is_(False))).one()  # type: ignore[attr-defined]
         teams = session.exec(select(sa.func.count()).select_from(Team).where(Team.campaign_id == c.id)).one()
+        pending_notifications = session.exec(select(sa.func.count()).select_from(Notification)
+                                             .where(Notification.campaign_id == c.id, Notification.status == "pending")).one()
         publications = session.exec(select(sa.func.count()).select_from(Publication)
                                     .where(Publication.campaign_id == c.id)).one()
     notices = docs.get("inspection_notice", 0)
@@ -44,6 +46,7 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
             "inspections": {s.value: states.get(s, 0) for s in InspectionStatus},
             "documents": {str(k): v for k, v in docs.items()}, "violations": violations,
             "proposed_vnd": int(proposed), "final_vnd": int(final), "publications": publications,
+            "notifications_pending": pending_notifications,
             "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
             "notices_missing": max(sum(states.values()) - notices, 0) if c.status in ("scheduled", "fieldwork") else 0,
             "waiting_for": waiting}
