@@ -29,7 +29,7 @@ from services import demo  # noqa: E402
 from services.db import migrate, session_scope  # noqa: E402
 from services.intake.server import start_in_thread  # noqa: E402
 from services.settings import Settings, get_settings  # noqa: E402
-from services.stages import publishing, records, sanctions, scheduling, selection, status  # noqa: E402
+from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection, status  # noqa: E402
 from models import InspectionStatus  # noqa: E402
 
 CODE = "BENCH-2026-01"
@@ -54,7 +54,9 @@ def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
     server = start_in_thread(settings)
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
-            if step == "inspectors":
+            if step == "lead":
+                demo.simulate_lead_review(http, tokens["SNV-LEAD"], CODE)
+            elif step == "inspectors":
                 demo.simulate_inspectors(settings, http, tokens, CODE)
             else:
                 demo.simulate_officials(http, tokens, {"SNV-CTT": "Chánh Thanh tra Sở",
@@ -66,7 +68,7 @@ def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
 
 def _campaign(settings: Settings, tokens: dict[str, str], run_stages: Callable[[], None]) -> dict[str, float]:
     t: dict[str, float] = {"stages": 0.0, "field": 0.0}
-    for field_step in ("inspectors", "officials", None):
+    for field_step in ("lead", "inspectors", "officials", None):
         start = time.perf_counter()
         run_stages()
         t["stages"] += time.perf_counter() - start
@@ -81,8 +83,9 @@ def plain_stages(settings: Settings) -> Callable[[], None]:
         state = status.campaign_status(settings, CODE)
         if state["status"] == "draft":
             selection.select_establishments(settings, CODE)
-        if status.campaign_status(settings, CODE)["status"] == "selected":
+        if status.campaign_status(settings, CODE)["status"] == "approved":
             scheduling.schedule_inspections(settings, CODE)
+            schedule_docs.issue_schedule_documents(settings, CODE)
         records.issue_records(settings, CODE, records.pending_inspection_ids(settings, CODE, InspectionStatus.FINDINGS_SUBMITTED))
         with session_scope(settings) as session:
             from services.stages.common import get_campaign
