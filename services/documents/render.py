@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 import re
-import tempfile
 import threading
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
@@ -61,6 +59,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from services.documents.storage import write_atomic
 from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, parse, parse_path, resolve
 from services.documents.selection_list import decimal_vi
 from services.settings import TEMPLATES_DIR
@@ -454,20 +453,6 @@ def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> Ren
     doc.build(story, onLaterPages=partial(_page_number, width=width, height=pagesize[1]))
     data = buffer.getvalue()
     out_path = Path(out_path)
-    _write_atomic(out_path, data)
+    write_atomic(out_path, data)
     digest = hashlib.sha256(data).hexdigest()
     return RenderedDocument(path=out_path, sha256=digest, pages=doc.page, size=len(data))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

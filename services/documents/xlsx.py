@@ -15,8 +15,6 @@ stored as text, never as a formula.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
@@ -31,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from services.documents.storage import write_atomic
 from services.documents.format import group_digits, long_date, nfc, short_date
 
 SHEET_LIST = "Danh sách"
@@ -81,7 +80,7 @@ def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels
     props.created = props.modified = when
     data = _reproducible(_save(workbook))
     path = Path(path)
-    _write_atomic(path, data)
+    write_atomic(path, data)
     return path
 
 
@@ -221,18 +220,6 @@ def _reproducible(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 __all__ = [

@@ -10,7 +10,6 @@ import csv
 import html
 import io
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from models import (CampaignStatus, Document, DocumentType, Establishment, Inspe
 from models.base import utcnow
 from services import audit
 from services.db import session_scope
+from services.documents.storage import write_atomic
 from services.intake.logic import is_organisation
 from services.issuing import find_document
 from services.rules.fines import load_fine_table, provision_vi
@@ -91,10 +91,7 @@ def _money(amount: int) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def write_register(settings: Settings) -> Path:
