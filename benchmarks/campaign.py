@@ -58,6 +58,7 @@ def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
                 demo.simulate_lead_review(http, tokens["SNV-LEAD"], CODE)
             elif step == "inspectors":
                 demo.simulate_inspectors(settings, http, tokens, CODE)
+                demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE)
             else:
                 demo.simulate_officials(http, tokens, {"SNV-CTT": "Chánh Thanh tra Sở",
                                                        "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}, CODE)
@@ -86,7 +87,7 @@ def plain_stages(settings: Settings) -> Callable[[], None]:
         if status.campaign_status(settings, CODE)["status"] == "approved":
             scheduling.schedule_inspections(settings, CODE)
             schedule_docs.issue_schedule_documents(settings, CODE)
-        records.issue_records(settings, CODE, records.pending_inspection_ids(settings, CODE, InspectionStatus.FINDINGS_SUBMITTED))
+        records.issue_records(settings, CODE, records.pending_inspection_ids(settings, CODE, InspectionStatus.FINDINGS_APPROVED))
         with session_scope(settings) as session:
             from services.stages.common import get_campaign
             campaign_id = get_campaign(session, CODE).id

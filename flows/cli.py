@@ -43,7 +43,8 @@ def _configure() -> None:
 
 STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-inspections": "Lập đoàn và lịch kiểm tra",
             "lead-approval": "Người chủ trì duyệt danh sách (HTTP)",
-            "findings-intake": "Tiếp nhận kết quả (HTTP)", "issue-records": "Ban hành biên bản",
+            "findings-intake": "Tiếp nhận kết quả (HTTP)",
+            "findings-review": "Trưởng đoàn duyệt kết quả (HTTP)", "issue-records": "Ban hành biên bản",
             "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
             "publish-outcomes": "Công khai kết quả xử phạt"}
 
@@ -168,6 +169,9 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
                     sent = demo_mod.simulate_inspectors(settings, http, tokens, plan.campaign_code,
                                                         progress=lambda k: progress.advance(task, k))
                 rows.append({"stage": "findings-intake", "done": sent, "seconds": time.monotonic() - t})
+                t = time.monotonic()
+                reviewed = demo_mod.simulate_findings_review(http, tokens["SNV-LEAD"], plan.campaign_code)
+                rows.append({"stage": "findings-review", "done": reviewed, "seconds": time.monotonic() - t})
                 rows += _run_flow("run-campaign", plan.campaign_code)["stages"]
                 t = time.monotonic()
                 titles = {code: title for code, title in (("SNV-CTT", "Chánh Thanh tra Sở"),

@@ -11,9 +11,9 @@ from models import InspectionStatus
 from services.stages import records
 
 
-@task(name="find-submitted-inspections")
+@task(name="find-approved-inspections")
 def find_submitted(campaign_code: str) -> list[int]:
-    return records.pending_inspection_ids(settings(), campaign_code, InspectionStatus.FINDINGS_SUBMITTED)
+    return records.pending_inspection_ids(settings(), campaign_code, InspectionStatus.FINDINGS_APPROVED)
 
 
 @task(name="issue-records-batch")

@@ -48,7 +48,7 @@ def run_campaign(campaign_code: str) -> dict[str, Any]:
     if state["status"] == "approved" or state["notices_missing"]:  # "selected" waits for the lead's approval
         stages.append(_timed(schedule_inspections, campaign_code))
         state = read_state(campaign_code)
-    if state["inspections"]["findings_submitted"]:
+    if state["inspections"]["findings_approved"]:
         stages.append(_timed(issue_records, campaign_code))
         state = read_state(campaign_code)
     if state["ready_for_decision"]:

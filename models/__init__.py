@@ -7,12 +7,13 @@ from models.document import Document, DocumentCounter, DocumentType, Publication
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
-from models.inspection import Finding, FindingResult, Inspection, InspectionStatus, Submission, Violation
+from models.inspection import (Attachment, Finding, FindingResult, FindingReview, Inspection, InspectionStatus, Submission,
+                               Violation)
 
 __all__ = [
     "Agency", "AgencyKind", "AuditEvent", "Campaign", "CampaignKind", "CampaignStatus", "InspectionTrigger",
     "RegistryImport", "SelectionKind", "TriggerKind", "ConflictOfInterest", "Contact", "DeliveryStatus",
-    "Notification", "Unavailability", "Document", "DocumentCounter",
+    "Notification", "Unavailability", "Attachment", "FindingReview", "Document", "DocumentCounter",
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation",

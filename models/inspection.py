@@ -8,12 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import created_at_field, json_field
+from models.base import UTCDateTime, created_at_field, json_field
 
 
 class InspectionStatus(StrEnum):
     SCHEDULED = "scheduled"  # on a team's calendar, establishment notified
-    FINDINGS_SUBMITTED = "findings_submitted"  # inspectors sent the checklist results
+    FINDINGS_SUBMITTED = "findings_submitted"  # inspectors sent the checklist results (every attachment arrived)
+    FINDINGS_RETURNED = "findings_returned"  # the lead returned them with comments; a new version is expected
+    FINDINGS_APPROVED = "findings_approved"  # the lead approved them: the records can be issued
     RECORDS_ISSUED = "records_issued"  # biên bản kiểm tra (+ biên bản vi phạm) issued
     SANCTIONED = "sanctioned"  # quyết định xử phạt issued
     CLOSED = "closed"  # nothing left to do (no violation, or outcome published)
@@ -21,7 +23,9 @@ class InspectionStatus(StrEnum):
 
 INSPECTION_TRANSITIONS: dict[InspectionStatus, frozenset[InspectionStatus]] = {
     InspectionStatus.SCHEDULED: frozenset({InspectionStatus.FINDINGS_SUBMITTED}),
-    InspectionStatus.FINDINGS_SUBMITTED: frozenset({InspectionStatus.RECORDS_ISSUED}),
+    InspectionStatus.FINDINGS_SUBMITTED: frozenset({InspectionStatus.FINDINGS_APPROVED, InspectionStatus.FINDINGS_RETURNED}),
+    InspectionStatus.FINDINGS_RETURNED: frozenset({InspectionStatus.FINDINGS_SUBMITTED}),
+    InspectionStatus.FINDINGS_APPROVED: frozenset({InspectionStatus.RECORDS_ISSUED}),
     InspectionStatus.RECORDS_ISSUED: frozenset({InspectionStatus.SANCTIONED, InspectionStatus.CLOSED}),
     InspectionStatus.SANCTIONED: frozenset({InspectionStatus.CLOSED}),
     InspectionStatus.CLOSED: frozenset(),
@@ -45,14 +49,48 @@ class FindingResult(StrEnum):
 
 
 class Submission(SQLModel, table=True):
-    """One findings submission as received; the client's id makes retries idempotent."""
+    """One version of an inspection's findings as received; the client's id makes retries idempotent.
 
+    An edit is a new version (``version`` + 1) with who, when and why; the latest version is the one in force.
+    It is complete when every attachment it declared has arrived.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("inspection_id", "version"),)
     id: int | None = Field(default=None, primary_key=True)
     client_submission_id: str = Field(max_length=64, unique=True)
     inspection_id: int = Field(foreign_key="inspection.id", index=True)
+    version: int = Field(default=1, ge=1)
     submitted_by_id: int = Field(foreign_key="person.id")
     content_sha256: str = Field(max_length=64)
+    payload: list[dict[str, Any]] = json_field(list)
+    edit_reason: str = Field(default="", max_length=1000)
+    complete: bool = True
     received_at: datetime = created_at_field()
+
+
+class Attachment(SQLModel, table=True):
+    """A file a submission declared (photo, scan); stored outside the database under its SHA-256."""
+
+    __table_args__ = (sa.UniqueConstraint("submission_id", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    name: str = Field(max_length=255, description="the file name the inspector gave, sanitised")
+    sha256: str = Field(max_length=64)
+    size: int = Field(ge=1)
+    content_type: str = Field(max_length=64)
+    received: bool = False
+    received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class FindingReview(SQLModel, table=True):
+    """The lead's decision on a submission version: approved, or returned with comments."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True, unique=True)
+    decision: str = Field(max_length=16, description="approved | returned")
+    comment: str = Field(default="", max_length=2000)
+    reviewed_by_id: int = Field(foreign_key="person.id")
+    reviewed_at: datetime = created_at_field()
 
 
 class Finding(SQLModel, table=True):

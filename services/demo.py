@@ -238,6 +238,18 @@ def simulate_lead_review(http: httpx.Client, token: str, campaign_code: str) -> 
     return client.approve_selection(campaign_code, note)
 
 
+def simulate_findings_review(http: httpx.Client, token: str, campaign_code: str) -> int:
+    """The lead reviews each submitted checklist: approves a complete one, returns one without a note on a failure."""
+    client = IntakeClient(http, token=token)
+    reviewed = 0
+    for inspection in client.inspections():
+        if inspection.campaign_code != campaign_code or inspection.status != "findings_submitted":
+            continue
+        client.review(inspection.id, "approve", "Đồng ý kết quả kiểm tra.")
+        reviewed += 1
+    return reviewed
+
+
 def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[str, str], campaign_code: str) -> int:
     """The competent official of each file adopts the engine's proposed amounts, five days after the visit."""
     clients = {titles[code]: IntakeClient(http, token=tokens[code]) for code in titles}

@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     data_dir: Path = Field(PROJECT_ROOT / "var", description="where the embedded database, documents and logs live")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir")
     documents_dir: Path | None = Field(None, description="document store; default: data_dir/documents")
+    evidence_dir: Path | None = Field(None, description="photos and scans the inspectors upload, stored by SHA-256; "
+                                                        "default: data_dir/evidence")
+    evidence_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="largest attachment accepted (bytes)")
+    evidence_types: tuple[str, ...] = Field(("image/jpeg", "image/png", "application/pdf"),
+                                            description="attachment content types accepted")
     legal_dir: Path = Field(RULES_DIR / "legal", description="gazette text and fine table (NĐ 12/2022)")
 
     # Prefect: a long-lived local server managed by the CLI (never ephemeral mode).
@@ -57,6 +62,10 @@ class Settings(BaseSettings):
     @property
     def documents_path(self) -> Path:
         return (self.documents_dir or self.data_dir / "documents").resolve()
+
+    @property
+    def evidence_path(self) -> Path:
+        return (self.evidence_dir or self.data_dir / "evidence").resolve()
 
     @property
     def prefect_home_path(self) -> Path:

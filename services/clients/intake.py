@@ -68,6 +68,10 @@ class IntakeClient:
     def approve_selection(self, campaign_code: str, note: str = "") -> int:
         return int(self._send("POST", f"/api/campaigns/{campaign_code}/selection/approve", {"note": note}).json()["approved"])
 
+    def review(self, inspection_id: int, decision: str, comment: str = "") -> dict[str, Any]:
+        body = {"decision": decision, "comment": comment}
+        return dict(self._send("POST", f"/api/inspections/{inspection_id}/review", body).json())
+
     def decide(self, inspection_id: int, decided_on: date, amounts: dict[int, int]) -> DecisionReceipt:
         body = {"decided_on": decided_on.isoformat(), "amounts": {str(k): v for k, v in amounts.items()}}
         return DecisionReceipt.model_validate(self._send("POST", f"/api/inspections/{inspection_id}/decision", body).json())

@@ -13,8 +13,9 @@ from services.db import get_engine
 from services.intake import logic
 from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, mapped_errors, where
 from services.intake.selection_api import router as selection_router
-from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, SubmissionReceipt,
-                                     ViolationOut)
+from services.intake.schemas import (
+    DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
+)
 from services.settings import Settings
 
 def create_app(settings: Settings) -> FastAPI:
@@ -49,6 +50,13 @@ def create_app(settings: Settings) -> FastAPI:
     def submit(inspection_id: int, body: FindingsSubmission, db: SessionDep, person: PersonDep) -> Any:
         with mapped_errors():
             receipt, created = logic.submit_findings(db, person, inspection_id, body)
+            db.commit()
+        return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
+
+    @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
+    def review(inspection_id: int, body: ReviewIn, db: SessionDep, person: PersonDep) -> Any:
+        with mapped_errors():
+            receipt, created = logic.review_findings(db, person, inspection_id, body)
             db.commit()
         return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Agency, AgencyKind, Campaign, CampaignStatus, Establishment, Finding, FindingResult, Inspection,
+from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Establishment, Finding, FindingResult,
+                    FindingReview, Inspection,
                     InspectionStatus, Person, PersonRole, Submission, Team, TeamMember, Violation)
 from services import audit
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
-from services.intake.schemas import DecisionIn, DecisionReceipt, FindingsSubmission, SubmissionReceipt
+from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, ReviewIn, ReviewReceipt,
+                                     SubmissionReceipt)
 from services.rules.checklist import load_checklist
 from services.rules.procedure import competent_signer, procedure_for
 
@@ -90,8 +94,20 @@ def _validate_findings(items: list[Any], body: FindingsSubmission) -> None:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.", errors=errors)
 
 
+EDITABLE = (InspectionStatus.SCHEDULED, InspectionStatus.FINDINGS_SUBMITTED, InspectionStatus.FINDINGS_RETURNED)
+
+
+def latest_submission(session: Session, inspection_id: int) -> Submission | None:
+    return session.exec(select(Submission).where(Submission.inspection_id == inspection_id)
+                        .order_by(Submission.version.desc())).first()  # type: ignore[attr-defined]
+
+
 def submit_findings(session: Session, person: Person, inspection_id: int, body: FindingsSubmission) -> tuple[SubmissionReceipt, bool]:
-    """Store a findings submission. Returns (receipt, created). An identical retry returns the stored receipt."""
+    """Store a version of an inspection's findings. Returns (receipt, created).
+
+    An identical retry returns the stored receipt; the same client id with other content is a conflict; a new
+    client id after a complete version is an edit: a new version that must say why (who and when are kept).
+    """
     if person.role != PersonRole.INSPECTOR:
         # findings are recorded by the team on site; the officials who sanction them never enter them
         raise Forbidden("Chỉ thành viên đoàn kiểm tra mới được gửi kết quả kiểm tra.", person_id=person.id)
@@ -103,32 +119,104 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
             raise Conflict("Mã gửi này đã được dùng cho một nội dung khác; hãy tạo mã gửi mới.",
                            client_submission_id=body.client_submission_id)
         return _receipt(session, previous), False
-    if inspection.status != InspectionStatus.SCHEDULED:
-        raise Conflict(f"Cuộc kiểm tra {inspection_id} đã có kết quả (trạng thái '{inspection.status}').",
-                       inspection_id=inspection_id)
+    if inspection.status not in EDITABLE:
+        raise Conflict(f"Kết quả của cuộc kiểm tra {inspection_id} đã được duyệt (trạng thái '{inspection.status}'); "
+                       "không thể sửa.", inspection_id=inspection_id)
+    latest = latest_submission(session, inspection_id)
+    editing = latest is not None and latest.complete
+    if editing and not body.reason.strip():
+        raise IntakeError("Kết quả kiểm tra không hợp lệ.",
+                          errors=["reason: đây là bản sửa của kết quả đã gửi; phải ghi lý do sửa"])
     _validate_findings(checklist_for(session, inspection), body)
+    canonical = sorted((f.model_dump(mode="json") for f in body.findings), key=lambda f: f["item_code"])
     submission = Submission(client_submission_id=body.client_submission_id, inspection_id=inspection_id,
-                            submitted_by_id=person.id, content_sha256=digest)
+                            version=(latest.version + 1) if latest else 1, submitted_by_id=person.id,
+                            content_sha256=digest, payload=canonical, edit_reason=body.reason.strip(),
+                            complete=not body.attachments)
     session.add(submission)
     session.flush()
-    for f in body.findings:
-        session.add(Finding(inspection_id=inspection_id, submission_id=submission.id, **f.model_dump()))
-    audit.transition(session, inspection, InspectionStatus.FINDINGS_SUBMITTED, actor=person.code,
-                     reason=f"Nộp kết quả kiểm tra ({body.client_submission_id})")
-    campaign = session.get(Campaign, inspection.campaign_id)
-    if campaign is not None and campaign.status == CampaignStatus.SCHEDULED:
-        audit.transition(session, campaign, CampaignStatus.FIELDWORK, actor=person.code,
-                         reason="Kết quả kiểm tra đầu tiên đã được gửi")
+    for a in body.attachments:
+        session.add(Attachment(submission_id=submission.id, name=safe_name(a.name), sha256=a.sha256, size=a.size,
+                               content_type=a.content_type))
+    # the findings in force are the latest version's (no violation exists before the lead's approval)
+    session.connection().execute(sa.delete(Finding.__table__).where(Finding.__table__.c.inspection_id == inspection_id))  # type: ignore[attr-defined]
+    session.connection().execute(sa.insert(Finding.__table__), [  # type: ignore[attr-defined]
+        {"inspection_id": inspection_id, "submission_id": submission.id, "evidence": [], **f.model_dump()}
+        for f in body.findings])
+    audit.record(session, actor=person.code, action="findings_version", entity=inspection,
+                 reason=body.reason.strip() or "Nộp kết quả kiểm tra",
+                 data={"version": submission.version, "client_submission_id": body.client_submission_id,
+                       "attachments": len(body.attachments)})
+    if submission.complete:
+        complete_submission(session, submission, actor=person.code)
     session.flush()
     return _receipt(session, submission), True
 
 
+def complete_submission(session: Session, submission: Submission, *, actor: str) -> None:
+    """Every declared attachment arrived (or none was declared): the version goes to the lead for review."""
+    submission.complete = True
+    session.add(submission)
+    inspection = session.get(Inspection, submission.inspection_id)
+    assert inspection is not None
+    if inspection.status != InspectionStatus.FINDINGS_SUBMITTED:
+        audit.transition(session, inspection, InspectionStatus.FINDINGS_SUBMITTED, actor=actor,
+                         reason=f"Kết quả kiểm tra phiên bản {submission.version} đã đủ, chờ trưởng đoàn duyệt")
+    campaign = session.get(Campaign, inspection.campaign_id)
+    if campaign is not None and campaign.status == CampaignStatus.SCHEDULED:
+        audit.transition(session, campaign, CampaignStatus.FIELDWORK, actor=actor,
+                         reason="Kết quả kiểm tra đầu tiên đã được gửi")
+
+
+def safe_name(name: str) -> str:
+    """A declared file name as metadata only: no directories, no control characters, NFC."""
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base[:255] or "tep-dinh-kem"
+
+
+def review_findings(session: Session, person: Person, inspection_id: int, body: ReviewIn) -> tuple[ReviewReceipt, bool]:
+    """The lead approves the findings in force (the records can then be issued) or returns them with comments."""
+    if person.role != PersonRole.LEAD:
+        raise Forbidden("Chỉ người chủ trì đợt kiểm tra mới được duyệt kết quả kiểm tra.", person_id=person.id)
+    inspection = _inspection(session, inspection_id)
+    latest = latest_submission(session, inspection_id)
+    if latest is None or not latest.complete:
+        raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có kết quả đầy đủ để duyệt.", inspection_id=inspection_id)
+    decision = "approved" if body.decision == "approve" else "returned"
+    done = session.exec(select(FindingReview).where(FindingReview.submission_id == latest.id)).first()
+    if done is not None:
+        if done.decision != decision or done.comment != body.comment.strip():
+            raise Conflict(f"Phiên bản {latest.version} của cuộc kiểm tra {inspection_id} đã được xem xét với quyết định khác.",
+                           inspection_id=inspection_id)
+        return ReviewReceipt(inspection_id=inspection_id, version=latest.version, decision=decision,
+                             status=str(inspection.status)), False
+    if inspection.status != InspectionStatus.FINDINGS_SUBMITTED:
+        raise Conflict(f"Cuộc kiểm tra {inspection_id} không ở trạng thái chờ duyệt (hiện: '{inspection.status}').",
+                       inspection_id=inspection_id)
+    if decision == "returned" and not body.comment.strip():
+        raise IntakeError("Không thể trả lại kết quả.", errors=["comment: phải ghi ý kiến khi trả lại kết quả kiểm tra"])
+    session.add(FindingReview(submission_id=latest.id, decision=decision, comment=body.comment.strip(),
+                              reviewed_by_id=person.id))
+    target = InspectionStatus.FINDINGS_APPROVED if decision == "approved" else InspectionStatus.FINDINGS_RETURNED
+    audit.transition(session, inspection, target, actor=person.code,
+                     reason=(f"Duyệt kết quả kiểm tra phiên bản {latest.version}" if decision == "approved"
+                             else f"Trả lại kết quả phiên bản {latest.version}: {body.comment.strip()}"))
+    session.flush()
+    return ReviewReceipt(inspection_id=inspection_id, version=latest.version, decision=decision, status=str(target)), True
+
+
 def _receipt(session: Session, submission: Submission) -> SubmissionReceipt:
-    findings = session.exec(select(Finding).where(Finding.submission_id == submission.id)).all()
+    findings = submission.payload or [f.model_dump(mode="json") for f in session.exec(
+        select(Finding).where(Finding.submission_id == submission.id)).all()]
+    missing = session.exec(select(Attachment.sha256).where(Attachment.submission_id == submission.id,
+                                                           Attachment.received.is_(False))).all()  # type: ignore[attr-defined]
     return SubmissionReceipt(submission_id=submission.id, client_submission_id=submission.client_submission_id,
-                             inspection_id=submission.inspection_id, content_sha256=submission.content_sha256,
+                             inspection_id=submission.inspection_id, version=submission.version,
+                             complete=submission.complete, missing_attachments=sorted(missing),
+                             content_sha256=submission.content_sha256,
                              findings=len(findings),
-                             failed_items=sorted(f.item_code for f in findings if f.result == FindingResult.FAIL))
+                             failed_items=sorted(f["item_code"] for f in findings if f["result"] == FindingResult.FAIL))
 
 
 def is_organisation(establishment: Establishment) -> bool:

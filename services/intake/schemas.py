@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,16 +18,44 @@ class FindingIn(BaseModel):
     note: str = Field(default="", max_length=2000)
 
 
+class AttachmentDecl(BaseModel):
+    """A file the inspector will upload for this submission (photo, scan): announced first, sent after."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=255)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(gt=0, le=100 * 1024 * 1024)
+    content_type: str = Field(min_length=3, max_length=64)
+
+
 class FindingsSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
     client_submission_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     findings: list[FindingIn] = Field(min_length=1, max_length=200)
+    attachments: list[AttachmentDecl] = Field(default_factory=list, max_length=50)
+    reason: str = Field(default="", max_length=1000, description="why, when this edits an earlier version")
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "return"]
+    comment: str = Field(default="", max_length=2000)
+
+
+class ReviewReceipt(BaseModel):
+    inspection_id: int
+    version: int
+    decision: str
+    status: str
 
 
 class SubmissionReceipt(BaseModel):
     submission_id: int
     client_submission_id: str
     inspection_id: int
+    version: int
+    complete: bool
+    missing_attachments: list[str]
     content_sha256: str
     findings: int
     failed_items: list[str]

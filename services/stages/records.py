@@ -113,7 +113,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
     """Issue the records of one inspection in one transaction. Returns what happened."""
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id)
-        if inspection is None or inspection.status != InspectionStatus.FINDINGS_SUBMITTED:
+        if inspection is None or inspection.status != InspectionStatus.FINDINGS_APPROVED:
             return "already"
         campaign = session.get(Campaign, inspection.campaign_id)
         establishment = session.get(Establishment, inspection.establishment_id)

@@ -38,6 +38,10 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
     waiting = []
     if c.status == "selected":
         waiting.append(f"người chủ trì phê duyệt danh sách {selected} cơ sở đề xuất")
+    if states[InspectionStatus.FINDINGS_SUBMITTED]:
+        waiting.append(f"trưởng đoàn duyệt kết quả kiểm tra của {states[InspectionStatus.FINDINGS_SUBMITTED]} cơ sở")
+    if states[InspectionStatus.FINDINGS_RETURNED]:
+        waiting.append(f"thanh tra viên sửa kết quả bị trả lại của {states[InspectionStatus.FINDINGS_RETURNED]} cơ sở")
     if states[InspectionStatus.SCHEDULED]:
         waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
     if undecided:

@@ -41,6 +41,7 @@ def _campaign_with_findings(data_dir: Path) -> Settings:
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             assert demo.simulate_inspectors(settings, http, tokens, CODE) == 24
+            assert demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE) == 24
     finally:
         server.stop()
     return settings

@@ -192,11 +192,10 @@ def test_a_submission_is_stored_once_and_retries_are_idempotent(field: Field) ->
     assert conflict.json()["detail"] == "Mã gửi này đã được dùng cho một nội dung khác; hãy tạo mã gửi mới."
     assert stored(field.settings) == after_first
 
-    # a new client id for an inspection that already has its results
+    # a new client id for an inspection that already has its results is an edit: it must say why
     again = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-second-0002", "findings": findings})
-    assert again.status_code == 409
-    assert again.json()["detail"] == (
-        f"Cuộc kiểm tra {inspection_id} đã có kết quả (trạng thái 'findings_submitted').")
+    assert again.status_code == 422
+    assert again.json()["errors"] == ["reason: đây là bản sửa của kết quả đã gửi; phải ghi lý do sửa"]
     assert stored(field.settings) == after_first
 
 
@@ -297,6 +296,8 @@ def _submit_and_issue(f: Field, inspection_id: int, who: str, client_id: str, **
     body = {"client_submission_id": client_id, "findings": findings}
     response = f.post(f"/api/inspections/{inspection_id}/findings", who, body)
     assert response.status_code == 201, response.text
+    review = f.post(f"/api/inspections/{inspection_id}/review", "SNV-LEAD", {"decision": "approve"})
+    assert review.status_code == 201, review.text
     records.issue_records(f.settings, CAMPAIGN, [inspection_id])
     detail = f.get(f"/api/inspections/{inspection_id}", "SNV-CTT").json()
     assert detail["status"] == "records_issued"
@@ -406,3 +407,53 @@ def test_a_decision_dated_before_the_record_or_in_the_future_is_refused(field: F
     assert late.status_code == 422
     assert late.json()["errors"] == [f"decided_on: ngày quyết định {future:%d/%m/%Y} chưa đến"]
     assert stored(field.settings) == before
+
+
+# --------------------------------------------------------------------------- versions and the lead's review
+
+
+def test_an_edit_is_a_new_version_and_the_lead_approves_or_returns(field: Field) -> None:
+    inspection_id = field.team_inspections["SNV-TT01"][1]
+    url = f"/api/inspections/{inspection_id}/findings"
+    checklist = checklist_of(field, inspection_id, "SNV-TT01")
+    first = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-v1-0001", "findings": all_pass(checklist)})
+    assert first.status_code == 201 and first.json()["version"] == 1
+
+    # the head corrects one item before the lead looks at it: version 2, with who and why
+    edit = {"client_submission_id": "tt01-v2-0001", "findings": all_pass(checklist, YT_01=12),
+            "reason": "Bổ sung: 12 người chưa khám sức khỏe định kỳ (xác minh lại sổ khám)"}
+    second = field.post(url, "SNV-TT01", edit)
+    assert second.status_code == 201, second.text
+    assert (second.json()["version"], second.json()["failed_items"]) == (2, ["YT-01"])
+    assert field.post(url, "SNV-TT01", edit).json() == second.json()  # retried: same answer, nothing new
+
+    # only the lead reviews; returning needs a comment
+    assert field.post(f"/api/inspections/{inspection_id}/review", "SNV-TT01", {"decision": "approve"}).status_code == 403
+    no_comment = field.post(f"/api/inspections/{inspection_id}/review", "SNV-LEAD", {"decision": "return"})
+    assert no_comment.status_code == 422
+    returned = field.post(f"/api/inspections/{inspection_id}/review", "SNV-LEAD",
+                          {"decision": "return", "comment": "Ghi rõ số máy chưa kiểm định"})
+    assert returned.status_code == 201 and returned.json()["status"] == "findings_returned"
+
+    third = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-v3-0001", "findings": all_pass(checklist, YT_01=12),
+                                         "reason": "Theo ý kiến trưởng đoàn"})
+    assert third.status_code == 201 and third.json()["version"] == 3
+    approved = field.post(f"/api/inspections/{inspection_id}/review", "SNV-LEAD", {"decision": "approve"})
+    assert approved.status_code == 201 and approved.json() == {"inspection_id": inspection_id, "version": 3,
+                                                               "decision": "approved", "status": "findings_approved"}
+    late = field.post(url, "SNV-TT01", {"client_submission_id": "tt01-v4-0001", "findings": all_pass(checklist),
+                                        "reason": "muộn"})
+    assert late.status_code == 409  # approved findings are no longer edited
+
+    with session_scope(field.settings) as session:
+        versions = session.exec(select(Submission).where(Submission.inspection_id == inspection_id)
+                                .order_by(Submission.version)).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "inspection",
+                                                       AuditEvent.entity_id == inspection_id)).all()
+        in_force = session.exec(select(Finding).where(Finding.inspection_id == inspection_id,
+                                                      Finding.result == "fail")).all()
+    assert [(v.version, v.edit_reason != "") for v in versions] == [(1, False), (2, True), (3, True)]
+    assert [f.item_code for f in in_force] == ["YT-01"]
+    assert [e.to_state for e in events if e.action == "status_change"] == [
+        "findings_submitted", "findings_returned", "findings_submitted", "findings_approved"]
+    assert {e.actor for e in events if e.action == "findings_version"} == {"SNV-TT01"}
