@@ -4,13 +4,13 @@ The files live outside the database, addressed by content: ``<evidence_path>/<sh
 An upload is written to a temp file while it is hashed, checked against the declaration (size, SHA-256,
 type), and linked into place only if no blob is there yet; an existing blob has that hash by construction,
 so it is kept, never overwritten. Only the hash (64 hex digits, checked) ever becomes a path: the name the
-inspector gave is metadata, sanitised by :func:`sanitise_name` before it is stored.
+inspector gave is metadata (sanitised by ``logic.safe_name`` when the submission is stored).
 
 An upload takes three steps, so that no database transaction is open while bytes arrive (on SQLite every
 transaction holds the write lock): :func:`find_declared` (short read), :func:`receive` (stream → store, no
 session) and :func:`mark_received` (short write; completes the submission when its last file arrives).
 
-Errors (under ``services.errors.IntakeError``; NotFound and Forbidden come from ``services.errors``)::
+Errors (under ``services.errors.IntakeError``; NotFound, Forbidden and Conflict come from ``services.errors``)::
 
     IntakeError
     └── EvidenceRefused          an upload the store does not keep (nothing stored, temp removed)
@@ -25,24 +25,22 @@ import hashlib
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+import anyio
 from sqlmodel import Session, select
 
-from models import Attachment, PersonRole, Submission
+from models import Attachment, Person, PersonRole, Submission
 from models.base import utcnow
-from models.person import Person
 from services import audit
-from services.errors import Forbidden, IntakeError, NotFound
+from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services.intake import logic
 from services.settings import Settings
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
-DEFAULT_NAME = "tep-dinh-kem"
-MAX_NAME = 255
 # The first bytes every file of a type starts with; a type not listed here is not sniffed.
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -67,22 +65,7 @@ class EvidenceMismatch(EvidenceRefused):
     pass
 
 
-# --------------------------------------------------------------------------- names and types
-
-
-def sanitise_name(name: str) -> str:
-    """The declared file name as harmless metadata: NFC, no control or format characters (bidi overrides),
-    no directories (``/`` or ``\\``), no leading dots (``..``, hidden files), no characters Windows forbids,
-    at most 255 characters (extension kept). Idempotent."""
-    text = unicodedata.normalize("NFC", name)
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
-    text = re.sub(r'[<>:"|?*]', "_", text).strip(" .")
-    if len(text) > MAX_NAME:
-        stem, dot, ext = text.rpartition(".")
-        keep = f".{ext}" if dot and stem and len(ext) <= 16 else ""
-        text = text[:MAX_NAME - len(keep)].rstrip(" .") + keep
-    return text or DEFAULT_NAME
+# --------------------------------------------------------------------------- types and lengths
 
 
 def media_type(content_type: str | None) -> str:
@@ -98,6 +81,18 @@ def check_type(sent: str | None, *, declared: str, allowed: tuple[str, ...]) -> 
     if kind != media_type(declared):
         raise EvidenceTypeRefused(f"Loại tệp gửi lên ('{kind}') khác loại đã khai báo ('{media_type(declared)}').",
                                   content_type=kind, declared=declared)
+
+
+def check_length(content_length: str | None, *, size: int, max_bytes: int) -> None:
+    """Refuse before reading when the announced length already tells (uvicorn drains what is not read)."""
+    if content_length is None or not content_length.isdigit():
+        return  # chunked: counted while streaming
+    length = int(content_length)
+    if length > max_bytes:
+        raise EvidenceTooLarge(f"Tệp vượt quá dung lượng tối đa {max_bytes:,} byte.", max_bytes=max_bytes, length=length)
+    if length != size:
+        raise EvidenceMismatch(f"Kích thước tệp gửi lên ({length:,} byte) khác kích thước đã khai báo ({size:,} byte).",
+                               size=size, length=length)
 
 
 # --------------------------------------------------------------------------- the store
@@ -221,8 +216,6 @@ class Declared:
 
 def get_submission(session: Session, person: Person, client_submission_id: str) -> Submission:
     """The submission, if the caller may see it (the rule of ``logic.get_inspection``)."""
-    from services.intake import logic  # logic may import sanitise_name from here
-
     submission = session.exec(select(Submission).where(Submission.client_submission_id == client_submission_id)).first()
     if submission is None:
         raise NotFound(f"Không tìm thấy lần gửi kết quả '{client_submission_id}'.", client_submission_id=client_submission_id)
@@ -235,10 +228,15 @@ def attachments_of(session: Session, submission: Submission) -> list[Attachment]
 
 
 def find_declared(session: Session, person: Person, client_submission_id: str, sha256: str) -> Declared:
-    """Only the inspection team's inspectors upload, and only files the submission declared."""
+    """Only the inspection team's inspectors upload, only files the submission declared, and only to the version
+    in force (a superseded version's files would complete findings that are no longer the ones in force)."""
     if person.role != PersonRole.INSPECTOR:
         raise Forbidden("Chỉ thành viên đoàn kiểm tra mới được gửi tệp đính kèm.", person_id=person.id)
     submission = get_submission(session, person, client_submission_id)
+    latest = logic.latest_submission(session, submission.inspection_id)
+    if latest is not None and latest.id != submission.id:
+        raise Conflict(f"Lần gửi '{client_submission_id}' (phiên bản {submission.version}) đã được thay bằng phiên bản "
+                       f"{latest.version}; hãy gửi tệp cho phiên bản mới.", client_submission_id=client_submission_id)
     attachment = _attachment(session, submission, sha256)
     assert submission.id is not None
     return Declared(submission_id=submission.id, client_submission_id=client_submission_id, sha256=attachment.sha256,
@@ -253,7 +251,7 @@ async def receive(store: EvidenceStore, declared: Declared, chunks: AsyncIterabl
                       max_bytes=max_bytes) as writer:
         async for chunk in chunks:
             writer.write(chunk)
-        return writer.commit()
+        return await anyio.to_thread.run_sync(writer.commit)  # fsync: off the event loop
 
 
 def mark_received(session: Session, person: Person, declared: Declared) -> tuple[Attachment, bool]:
@@ -261,8 +259,6 @@ def mark_received(session: Session, person: Person, declared: Declared) -> tuple
 
     Returns (attachment, newly received). Locks the submission row first, so two last files arriving together
     complete it once (SQLite serialises every write transaction anyway)."""
-    from services.intake import logic  # logic may import sanitise_name from here
-
     submission = session.exec(select(Submission).where(Submission.id == declared.submission_id).with_for_update()).one()
     attachment = _attachment(session, submission, declared.sha256)
     if attachment.received:
@@ -274,7 +270,7 @@ def mark_received(session: Session, person: Person, declared: Declared) -> tuple
                  data={"sha256": attachment.sha256, "size": attachment.size, "content_type": attachment.content_type})
     session.flush()
     if not submission.complete and all(a.received for a in attachments_of(session, submission)):
-        logic.complete_submission(session, submission, actor=person.code)  # type: ignore[attr-defined]
+        logic.complete_submission(session, submission, actor=person.code)
     session.flush()
     return attachment, True
 
