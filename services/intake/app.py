@@ -1,9 +1,9 @@
 """The intake HTTP API (FastAPI). Built by :func:`create_app` from settings; nothing at import."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
@@ -12,17 +12,23 @@ from models import Campaign, Establishment, Violation
 from services.db import get_engine
 from services.intake import logic
 from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, mapped_errors, where
+from services.intake.evidence_api import router as evidence_router
 from services.intake.selection_api import router as selection_router
 from services.intake.schemas import (
     DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
 )
 from services.settings import Settings
 
+# A path id beyond SQLite's 64-bit integers must be a 422, not a server error (found by the schema fuzzer).
+InspectionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Kiểm tra ATVSLĐ — tiếp nhận kết quả kiểm tra", version="1")
     app.state.engine = get_engine(settings)
     app.state.settings = settings
     app.include_router(selection_router)
+    app.include_router(evidence_router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -42,26 +48,26 @@ def create_app(settings: Settings) -> FastAPI:
         return [_inspection_out(db, i) for i in logic.inspections_for(db, person)]
 
     @app.get("/api/inspections/{inspection_id}", response_model=InspectionOut)
-    def one_inspection(inspection_id: int, db: SessionDep, person: PersonDep) -> InspectionOut:
+    def one_inspection(inspection_id: InspectionId, db: SessionDep, person: PersonDep) -> InspectionOut:
         with mapped_errors():
             return _inspection_out(db, logic.get_inspection(db, person, inspection_id))
 
     @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201)
-    def submit(inspection_id: int, body: FindingsSubmission, db: SessionDep, person: PersonDep) -> Any:
+    def submit(inspection_id: InspectionId, body: FindingsSubmission, db: SessionDep, person: PersonDep) -> Any:
         with mapped_errors():
             receipt, created = logic.submit_findings(db, person, inspection_id, body)
             db.commit()
         return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
     @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
-    def review(inspection_id: int, body: ReviewIn, db: SessionDep, person: PersonDep) -> Any:
+    def review(inspection_id: InspectionId, body: ReviewIn, db: SessionDep, person: PersonDep) -> Any:
         with mapped_errors():
             receipt, created = logic.review_findings(db, person, inspection_id, body)
             db.commit()
         return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
     @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201)
-    def decide(inspection_id: int, body: DecisionIn, db: SessionDep, person: PersonDep) -> Any:
+    def decide(inspection_id: InspectionId, body: DecisionIn, db: SessionDep, person: PersonDep) -> Any:
         with mapped_errors():
             receipt, created = logic.record_decision(db, person, inspection_id, body)
             db.commit()

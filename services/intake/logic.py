@@ -66,8 +66,11 @@ def get_inspection(session: Session, person: Person, inspection_id: int) -> Insp
 
 
 def content_sha256(inspection_id: int, body: FindingsSubmission) -> str:
+    """What makes two sends "the same submission": findings (any order), declared files and the edit reason."""
     canonical = sorted((f.model_dump(mode="json") for f in body.findings), key=lambda f: f["item_code"])
-    return hashlib.sha256(json.dumps([inspection_id, canonical], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    files = sorted((a.model_dump(mode="json") for a in body.attachments), key=lambda a: a["sha256"])
+    content = [inspection_id, canonical, files, body.reason.strip()] if files or body.reason.strip() else [inspection_id, canonical]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def _validate_findings(items: list[Any], body: FindingsSubmission) -> None:

@@ -90,7 +90,7 @@ class Desk:
         return self.http.get(f"/api/submissions/{client_id}", headers=self.auth(who))
 
     def inspection_status(self, inspection_id: int) -> str:
-        return str(self.http.get(f"/api/inspections/{inspection_id}", headers=self.auth("SNV-TT01")).json()["status"])
+        return str(self.http.get(f"/api/inspections/{inspection_id}", headers=self.auth("SNV-LEAD")).json()["status"])
 
 
 @pytest.fixture
@@ -292,8 +292,8 @@ REFUSALS: dict[str, tuple[str, str, str, Any, str, int, str]] = {
                  f"Tệp vượt quá dung lượng tối đa {MAX_BYTES:,} byte."),
     "oversize, chunked": ("SNV-TT01", "tt01-ev-bad", BIG.sha256, _chunks(BIG.data), "image/jpeg", 413,
                           f"Tệp vượt quá dung lượng tối đa {MAX_BYTES:,} byte."),
-    "undeclared hash": ("SNV-TT01", "tt01-ev-bad", SCAN.sha256, SCAN.data, "application/pdf", 404,
-                        f"Lần gửi 'tt01-ev-bad' không khai báo tệp có mã SHA-256 {SCAN.sha256}."),
+    "undeclared hash": ("SNV-TT01", "tt01-ev-bad", OTHER.sha256, OTHER.data, "image/jpeg", 404,
+                        f"Lần gửi 'tt01-ev-bad' không khai báo tệp có mã SHA-256 {OTHER.sha256}."),
     "unknown submission": ("SNV-TT01", "khong-co-0001", PHOTO.sha256, PHOTO.data, "image/jpeg", 404,
                            "Không tìm thấy lần gửi kết quả 'khong-co-0001'."),
     "another team's inspector": ("SNV-TT02", "tt01-ev-bad", PHOTO.sha256, PHOTO.data, "image/jpeg", 403,
