@@ -14,6 +14,7 @@ from services.intake import logic
 from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, mapped_errors, where
 from services.intake.evidence_api import router as evidence_router
 from services.intake.selection_api import router as selection_router
+from services.intake.web import router as web_router
 from services.intake.schemas import (
     DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
 )
@@ -29,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.include_router(selection_router)
     app.include_router(evidence_router)
+    app.include_router(web_router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
