@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -32,18 +33,43 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
-def _sqlite_begin(conn: sa.Connection) -> None:
-    # Take the write lock when the transaction starts: a deferred transaction that reads and then
-    # writes fails with "database is locked" instead of waiting, and number allocation must serialise.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterGate:
+    """One writer at a time per engine inside this process, queued fairly by a lock instead of SQLite's busy
+    handler (whose growing sleeps gave concurrent API requests multi-second tails). Other processes (workers,
+    the CLI) still meet at SQLite's own lock. Released at commit or rollback, from whichever thread ends it."""
+
+    TIMEOUT_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, conn: sa.Connection) -> None:
+        if not self._lock.acquire(timeout=self.TIMEOUT_S):
+            raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
+                                          Exception("no write slot within 60 s (a transaction left open?)"))
+        conn.info["kiemtra_writer"] = True
+        try:
+            # Take SQLite's write lock when the transaction starts: a deferred transaction that reads and then
+            # writes fails with "database is locked" instead of waiting, and number allocation must serialise.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(conn)
+            raise
+
+    def end(self, conn: sa.Connection, *_args: Any) -> None:
+        if conn.info.pop("kiemtra_writer", False):
+            self._lock.release()
 
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        gate = _WriterGate()
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        sa.event.listen(engine, "begin", _sqlite_begin)
+        sa.event.listen(engine, "begin", gate.begin)
+        sa.event.listen(engine, "commit", gate.end)
+        sa.event.listen(engine, "rollback", gate.end)
         return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
