@@ -33,6 +33,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+READ_ONLY = "kiemtra_read_only"
+
+
 class _WriterGate:
     """One writer at a time per engine inside this process, queued fairly by a lock instead of SQLite's busy
     handler (whose growing sleeps gave concurrent API requests multi-second tails). Other processes (workers,
@@ -44,6 +47,9 @@ class _WriterGate:
         self._lock = threading.Lock()
 
     def begin(self, conn: sa.Connection) -> None:
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # a reader: WAL gives it a snapshot without any lock to wait for
+            return
         if not self._lock.acquire(timeout=self.TIMEOUT_S):
             raise sa.exc.OperationalError("BEGIN IMMEDIATE", None,
                                           Exception("no write slot within 60 s (a transaction left open?)"))
@@ -99,6 +105,14 @@ def upsert_insert(session: Session, table: sa.Table) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+@contextmanager
+def read_only_session(engine: Engine) -> Iterator[Session]:
+    """A session that only reads (never commits anything): no write lock on SQLite."""
+    with engine.connect() as conn:
+        with Session(bind=conn.execution_options(**{READ_ONLY: True}), expire_on_commit=False) as session:
+            yield session
 
 
 def alembic_config(settings: Settings, connection: sa.Connection | None = None) -> Config:

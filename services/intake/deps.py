@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from models import Person
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services.db import read_only_session
 from services.intake import logic
 
 PYDANTIC_VI = {
@@ -46,15 +47,14 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_person(db: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Person:
+def current_person(request: Request, authorization: Annotated[str | None, Header()] = None) -> Person:
     if not authorization or not authorization.startswith("Bearer "):
         raise http_error(401, "Thiếu mã truy cập (Authorization: Bearer …).")
-    person = logic.person_for_token(db, authorization.removeprefix("Bearer ").strip())
+    # A read-only look-up on its own connection: it never queues behind writers (see services.db._WriterGate).
+    with read_only_session(request.app.state.engine) as db:
+        person = logic.person_for_token(db, authorization.removeprefix("Bearer ").strip())
     if person is None:
         raise http_error(401, "Mã truy cập không hợp lệ hoặc đã bị thu hồi.")
-    # End the look-up's transaction: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE),
-    # and a handler may hand the work to a stage function with its own unit of work.
-    db.commit()
     return person
 
 
