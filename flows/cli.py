@@ -255,6 +255,8 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
         out = _run_flow("run-campaign", code)
         console.print(_stage_table(out["stages"]))
         console.print(_state_table(out["state"]))
+        for w in out["state"]["waiting_for"]:
+            console.print(f"Đang chờ: {w}")
 
 
 @campaign_app.command("run")
