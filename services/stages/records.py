@@ -19,6 +19,7 @@ from services.issuing import issue_document
 from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, propose_fine, provision_vi
 from services.rules.procedure import procedure_for
+from services.stages.visits import visit_time
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
@@ -121,11 +122,13 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
         findings = session.exec(select(Finding).where(Finding.inspection_id == inspection_id).order_by(Finding.item_code)).all()
         violations = _violations_for(session, inspection, establishment, findings)
         procedure = procedure_for(inspection.scheduled_on)
+        start = visit_time(session, inspection, procedure)
         checklist = load_checklist(inspection.scheduled_on)
         issuer = issuer_of(session, campaign)
         base = {"issuer": issuer, "issued_on": inspection.scheduled_on, "campaign": campaign_context(campaign),
                 "team": team_context(session, inspection.team_id), "establishment": establishment_context(establishment),
-                "inspection": {"date": inspection.scheduled_on, "start_time": "08:00", "end_time": "11:30",
+                "inspection": {"date": inspection.scheduled_on, "start_time": start,
+                               "end_time": f"{int(start[:2]) + procedure.visit_hours:02d}{start[2:]}",
                                "place": establishment.address},
                 "findings": [{"item_code": f.item_code, "item_text": checklist.get(f.item_code).text_vi,
                               "result_vi": _RESULT_VI[FindingResult(f.result)], "workers_affected": f.workers_affected,

@@ -24,6 +24,7 @@ from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 from services.stages.records import issuer_of, team_context
+from services.stages.visits import visit_time
 
 STAGE = "issue-schedule-documents"
 WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -197,11 +198,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
         assert e is not None
         team = team_context(session, inspection.team_id)
         head_contact = _contact(session, "person", _head_code(session, inspection.team_id))
-        same_day = session.exec(select(Inspection.id).where(Inspection.team_id == inspection.team_id,
-                                                            Inspection.scheduled_on == inspection.scheduled_on)
-                                .order_by(Inspection.id)).all()
-        slot = list(same_day).index(inspection_id)
-        time_vi = procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)]
+        time_vi = visit_time(session, inspection, procedure)
         issued_on = changed_on or campaign.decision_on or campaign.period_start
         context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, 1), "decision_ref": decision_ref,
