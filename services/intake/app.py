@@ -56,26 +56,26 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201)
     def submit(inspection_id: InspectionId, body: FindingsSubmission, db: SessionDep, person: PersonDep) -> Any:
-        with mapped_errors():
-            receipt, created = logic.submit_findings(db, person, inspection_id, body)
-            db.commit()
-        return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
+        return _store(db, lambda: logic.submit_findings(db, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
     def review(inspection_id: InspectionId, body: ReviewIn, db: SessionDep, person: PersonDep) -> Any:
-        with mapped_errors():
-            receipt, created = logic.review_findings(db, person, inspection_id, body)
-            db.commit()
-        return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
+        return _store(db, lambda: logic.review_findings(db, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201)
     def decide(inspection_id: InspectionId, body: DecisionIn, db: SessionDep, person: PersonDep) -> Any:
-        with mapped_errors():
-            receipt, created = logic.record_decision(db, person, inspection_id, body)
-            db.commit()
-        return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
+        return _store(db, lambda: logic.record_decision(db, person, inspection_id, body))
 
     return app
+
+
+def _store(db: Session, write: Any) -> Any:
+    """One write through the logic, committed; 201 when it created something, 200 with the same answer when it
+    was already there (an idempotent retry)."""
+    with mapped_errors():
+        receipt, created = write()
+        db.commit()
+    return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
 
 def _inspection_out(db: Session, inspection: Any) -> InspectionOut:
