@@ -10,7 +10,7 @@ from sqlmodel import select
 from models import Establishment, PersonRole, Selection
 from services.documents.selection_list import KIND_VI, reasons_vi
 from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
-from services.registry.geo import UnknownUnit, load_units
+from services.registry.geo import commune_name
 from services.rules.risk import policy_version
 from services.stages import approval
 from services.stages.common import get_campaign
@@ -67,13 +67,6 @@ class ApproveIn(BaseModel):
     note: str = Field(default="", max_length=1000)
 
 
-def _commune(code: str) -> str:
-    try:
-        return load_units().commune(code).full_name
-    except UnknownUnit:
-        return code
-
-
 def _require(person: Any, *roles: PersonRole) -> None:
     if person.role not in roles:
         raise http_error(403, "Chỉ người chủ trì đợt kiểm tra (hoặc người có thẩm quyền) được xem và duyệt danh sách.")
@@ -93,7 +86,7 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
         seed=campaign.selection_seed, registry_fingerprint=campaign.registry_snapshot_sha256,
         registry_rows=campaign.registry_snapshot_rows,
         establishments=[SelectedOut(
-            rank=s.rank, tax_code=e.tax_code, name=e.name, commune=_commune(e.commune_code), sector_vsic=e.sector_vsic,
+            rank=s.rank, tax_code=e.tax_code, name=e.name, commune=commune_name(e.commune_code), sector_vsic=e.sector_vsic,
             workforce=e.workforce, score=s.score, kind=str(s.kind), kind_vi=KIND_VI[str(s.kind)],
             factors=[FactorOut(factor=k, label_vi=labels.get(k, k), points=v)
                      for k, v in sorted(s.factors.items(), key=lambda kv: -kv[1])],

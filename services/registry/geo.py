@@ -136,3 +136,21 @@ def parse_units(path: Path) -> Units:
 def load_units() -> Units:
     """The 2025 units from the CSV that ships with the package, read once and then cached."""
     return parse_units(UNITS_CSV)
+
+
+def commune_name(code: str) -> str:
+    """"Xã Hòa An" for a known commune code; the code itself when the province's list is not shipped."""
+    try:
+        return load_units().commune(code).full_name
+    except UnknownUnit:
+        return code
+
+
+def province_area(code: str | None) -> str:
+    """"tỉnh Cao Bằng" as written inside a sentence; "toàn quốc" for a national scope."""
+    if not code:
+        return "toàn quốc"
+    try:
+        return load_units().province(code).address_name
+    except UnknownUnit:
+        return code

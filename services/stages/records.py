@@ -15,9 +15,11 @@ from models import (Agency, Campaign, DocumentType, Establishment, Finding, Find
 from services import audit
 from services.db import session_scope
 from services.intake.logic import is_organisation
-from services.issuing import issue_document
+from services.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, propose_fine, provision_vi
+from services.registry.geo import province_area
+from services.registry.sectors import sector_name
 from services.rules.procedure import procedure_for
 from services.stages.visits import visit_time
 from services.settings import Settings
@@ -26,10 +28,6 @@ from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_
 STAGE = "issue-records"
 _RESULT_VI = {FindingResult.PASS: "Đạt", FindingResult.FAIL: "Không đạt", FindingResult.NOT_APPLICABLE: "Không áp dụng"}
 _ROLE_VI = {TeamRole.HEAD: "Trưởng đoàn", TeamRole.DEPUTY: "Phó Trưởng đoàn", TeamRole.MEMBER: "Thành viên"}
-_SECTOR_VI = {"05": "Khai thác than", "07": "Khai thác quặng kim loại", "08": "Khai khoáng khác", "10": "Chế biến thực phẩm",
-              "14": "May trang phục", "16": "Chế biến gỗ", "23": "Sản xuất vật liệu xây dựng", "25": "Sản xuất sản phẩm từ kim loại",
-              "35": "Sản xuất, phân phối điện", "41": "Xây dựng nhà các loại", "42": "Xây dựng công trình kỹ thuật dân dụng",
-              "43": "Hoạt động xây dựng chuyên dụng", "46": "Bán buôn", "47": "Bán lẻ", "49": "Vận tải đường bộ"}
 
 
 def pending_inspection_ids(settings: Settings, campaign_code: str, status: InspectionStatus) -> list[int]:
@@ -43,6 +41,14 @@ def issuer_of(session: Session, campaign: Campaign) -> dict[str, str]:
     agency = session.get(Agency, campaign.lead_agency_id)
     assert agency is not None
     return {"parent_name": agency.parent_name, "name": agency.name, "code": agency.code, "place": agency.place}
+
+
+def province_committee(session: Session, campaign: Campaign) -> dict[str, str]:
+    """The provincial People's Committee as issuer (decisions its Chủ tịch signs)."""
+    agency = session.get(Agency, campaign.lead_agency_id)
+    assert agency is not None
+    return {"parent_name": "", "name": f"Ủy ban nhân dân {province_area(agency.province_code)}",
+            "code": f"UBND-{agency.province_code}", "place": agency.place}
 
 
 def team_context(session: Session, team_id: int) -> dict[str, Any]:
@@ -60,13 +66,20 @@ def team_context(session: Session, team_id: int) -> dict[str, Any]:
 
 def establishment_context(e: Establishment) -> dict[str, Any]:
     return {"name": e.name, "tax_code": e.tax_code, "address": e.address, "legal_representative": e.legal_representative,
-            "representative_title": e.representative_title, "sector_vi": _SECTOR_VI.get(e.sector_vsic, f"Ngành VSIC {e.sector_vsic}"),
+            "representative_title": e.representative_title, "sector_vi": sector_name(e.sector_vsic),
             "workforce": e.workforce}
 
 
-def campaign_context(c: Campaign) -> dict[str, Any]:
-    return {"code": c.code, "title": c.title, "legal_basis": c.legal_basis,
-            "decision_ref": f"Kế hoạch kiểm tra liên ngành {c.code}"}
+def decision_ref(session: Session, campaign: Campaign) -> str:
+    """How documents cite the decision to inspect: its number and date once issued, else the plan."""
+    decision = latest_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}")
+    if decision is None:
+        return f"Kế hoạch kiểm tra liên ngành {campaign.code}"
+    return f"Quyết định số {decision.number} ngày {(decision.issued_on or campaign.period_start):%d/%m/%Y}"
+
+
+def campaign_context(session: Session, c: Campaign) -> dict[str, Any]:
+    return {"code": c.code, "title": c.title, "legal_basis": c.legal_basis, "decision_ref": decision_ref(session, c)}
 
 
 def violations_context(violations: Sequence[Violation], amount_attr: str = "proposed_amount") -> list[dict[str, Any]]:
@@ -125,7 +138,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
         start = visit_time(session, inspection, procedure)
         checklist = load_checklist(inspection.scheduled_on)
         issuer = issuer_of(session, campaign)
-        base = {"issuer": issuer, "issued_on": inspection.scheduled_on, "campaign": campaign_context(campaign),
+        base = {"issuer": issuer, "issued_on": inspection.scheduled_on, "campaign": campaign_context(session, campaign),
                 "team": team_context(session, inspection.team_id), "establishment": establishment_context(establishment),
                 "inspection": {"date": inspection.scheduled_on, "start_time": start,
                                "end_time": f"{int(start[:2]) + procedure.visit_hours:02d}{start[2:]}",

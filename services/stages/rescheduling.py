@@ -18,6 +18,7 @@ from services.rules.procedure import procedure_for
 from services.rules.schedule import Placement, reschedule
 from services.settings import Settings
 from services.stages.common import StageResult, get_campaign
+from services.stages.records import decision_ref
 from services.stages.scheduling import scheduling_inputs
 
 
@@ -104,9 +105,7 @@ def _reissue(settings: Settings, campaign_code: str, moves: list[Move], reason: 
     missing: list[str] = []
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
-        decision = latest_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}")
-        decision_ref = (f"Quyết định số {decision.number} ngày {(decision.issued_on or campaign.period_start):%d/%m/%Y}"
-                        if decision else f"Kế hoạch kiểm tra liên ngành {campaign.code}")
+        reference = decision_ref(session, campaign)
         ids = {m.tax_code: session.exec(select(Inspection.id).join(Establishment, Inspection.establishment_id == Establishment.id)
                                         .where(Inspection.campaign_id == campaign.id, Establishment.tax_code == m.tax_code)).one()
                for m in moves}
@@ -115,8 +114,8 @@ def _reissue(settings: Settings, campaign_code: str, moves: list[Move], reason: 
         teams = sorted({m.from_team for m in moves} | {m.to_team for m in moves})
         plans = {t: latest_document(session, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{t}") for t in teams}
     for inspection_id, previous in notices.items():
-        schedule_docs.issue_notice(settings, campaign_code, inspection_id, decision_ref, actor, result, missing,
+        schedule_docs.issue_notice(settings, campaign_code, inspection_id, reference, actor, result, missing,
                                     replaces=previous, reason=reason, changed_on=changed_on)
     for team_id, previous in plans.items():
-        schedule_docs.issue_plan(settings, campaign_code, team_id, decision_ref, actor, result, missing,
+        schedule_docs.issue_plan(settings, campaign_code, team_id, reference, actor, result, missing,
                                   replaces=previous, reason=reason, changed_on=changed_on)

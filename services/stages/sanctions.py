@@ -14,7 +14,7 @@ from services.issuing import find_document, issue_document
 from services.rules.procedure import competent_signer, procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
-from services.stages.records import campaign_context, establishment_context, team_context, violations_context
+from services.stages.records import campaign_context, province_committee, establishment_context, team_context, violations_context
 
 STAGE = "decide-sanctions"
 
@@ -24,8 +24,7 @@ def decision_issuer(session: Session, campaign: Campaign, issuer_suffix: str) ->
     agency = session.get(Agency, campaign.lead_agency_id)
     assert agency is not None
     if issuer_suffix == "UBND":
-        return {"parent_name": "", "name": agency.parent_name.replace("UBND", "ỦY BAN NHÂN DÂN"),
-                "code": f"UBND-{agency.province_code}", "place": agency.place}
+        return province_committee(session, campaign)
     return {"parent_name": agency.name, "name": "THANH TRA SỞ", "code": f"{agency.code}-{issuer_suffix}",
             "place": agency.place}
 
@@ -59,7 +58,7 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
         issuer = decision_issuer(session, campaign, signer.issuer_suffix)
         record = find_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
         decided_on: date = violations[0].decided_on or inspection.scheduled_on
-        context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(campaign),
+        context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(session, campaign),
                    "establishment": establishment_context(establishment),
                    "team": team_context(session, inspection.team_id),
                    "violations": violations_context(violations, "final_amount"),

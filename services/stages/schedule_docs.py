@@ -13,44 +13,29 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import (Agency, Campaign, Contact, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
+from models import (Campaign, Contact, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
                     TeamMember)
 from services.calendar import working_days
 from services.db import session_scope
 from services.issuing import find_document, issue_document
 from services.notifications import enqueue
-from services.registry.geo import UnknownUnit, load_units
+from services.registry.geo import commune_name, province_area
 from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
-from services.stages.records import issuer_of, team_context
+from services.stages.records import decision_ref, issuer_of, province_committee, team_context
 from services.stages.visits import visit_time
 
 STAGE = "issue-schedule-documents"
 WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
-def _commune(code: str) -> str:
-    try:
-        return load_units().commune(code).full_name
-    except UnknownUnit:
-        return code
-
-
-def _area(campaign: Campaign) -> str:
-    if not campaign.province_code:
-        return "toàn quốc"
-    try:
-        return load_units().province(campaign.province_code).address_name
-    except UnknownUnit:
-        return campaign.province_code
-
-
 def _campaign_ctx(campaign: Campaign, procedure: Procedure, count: int) -> dict[str, Any]:
     return {"code": campaign.code, "title": campaign.title, "legal_basis": campaign.legal_basis,
             "period_start": campaign.period_start, "period_end": campaign.period_end,
             "duration_working_days": len(list(working_days(campaign.period_start, campaign.period_end))),
-            "area_vi": _area(campaign), "content_vi": procedure.inspection_content_vi, "establishments_count": count}
+            "area_vi": province_area(campaign.province_code), "content_vi": procedure.inspection_content_vi,
+            "establishments_count": count}
 
 
 def _contact(session: Session, kind: str, ref: str) -> tuple[str, str] | None:
@@ -105,26 +90,23 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
-        lead_agency = session.get(Agency, campaign.lead_agency_id)
-        assert lead_agency is not None
         signer = _decision_signer(session, procedure)
         teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
         count = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
         issued_on = campaign.decision_on or campaign.period_start
         context = {
-            "issuer": {"parent_name": "", "name": f"Ủy ban nhân dân {_area(campaign)}",
-                       "code": f"UBND-{lead_agency.province_code}", "place": lead_agency.place},
+            "issuer": province_committee(session, campaign),
             "issued_on": issued_on, "campaign": _campaign_ctx(campaign, procedure, count),
             "teams": [{"name": t.name, "members": team_context(session, t.id)["members"]} for t in teams],
             "signer": {"full_name": signer.full_name if signer else "", "title": procedure.decision_signer_title},
             "plan_ref": f"Kế hoạch kiểm tra liên ngành {campaign.code}", "report_working_days": procedure.report_working_days}
         created = find_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}") is None
-        doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
+        issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_decision"),
                              year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="quyet_dinh_kiem_tra",
                              build_context=lambda number: {**context, "number": number}, actor=actor)
         _tally(result, created)
-        return f"Quyết định số {doc.number} ngày {issued_on:%d/%m/%Y}"
+        return decision_ref(session, campaign)
 
 
 def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,
@@ -142,7 +124,7 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
             per_day[inspection.scheduled_on] += 1
             schedule.append({"date": inspection.scheduled_on, "weekday_vi": WEEKDAY_VI[inspection.scheduled_on.weekday()],
                              "time_vi": procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)],
-                             "commune_vi": _commune(e.commune_code), "establishment_name": e.name, "tax_code": e.tax_code,
+                             "commune_vi": commune_name(e.commune_code), "establishment_name": e.name, "tax_code": e.tax_code,
                              "address": e.address})
         head_code = _head_code(session, team_id)
         contact = _contact(session, "person", head_code)

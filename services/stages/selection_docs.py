@@ -13,18 +13,12 @@ from services.documents import render_pdf
 from services.documents.selection_list import KIND_VI, policy_labels, reasons_vi
 from services.documents.xlsx import write_selection_xlsx
 from services.errors import StageBlocked
-from services.registry.geo import UnknownUnit, load_units
+from services.registry.geo import commune_name
+from services.registry.sectors import sector_name
 from services.rules.risk import policy_version
 from services.settings import Settings
 from services.stages.common import get_campaign
-from services.stages.records import _SECTOR_VI, issuer_of
-
-
-def _commune(code: str) -> str:
-    try:
-        return load_units().commune(code).full_name
-    except UnknownUnit:
-        return code
+from services.stages.records import issuer_of
 
 
 def selection_context(session: Session, campaign: Campaign, *, issued_on: date) -> tuple[dict[str, Any], dict[str, str]]:
@@ -47,8 +41,8 @@ def selection_context(session: Session, campaign: Campaign, *, issued_on: date) 
                   "seed": campaign.selection_seed, "registry_fingerprint": campaign.registry_snapshot_sha256 or "",
                   "registry_rows": campaign.registry_snapshot_rows or 0},
         "counts": {**counts, "removed": sum(1 for s, _ in rows if s.removed)},
-        "rows": [{"rank": i + 1, "name": e.name, "tax_code": e.tax_code, "commune_vi": _commune(e.commune_code),
-                  "sector_vi": _SECTOR_VI.get(e.sector_vsic, f"VSIC {e.sector_vsic}"), "workforce": e.workforce,
+        "rows": [{"rank": i + 1, "name": e.name, "tax_code": e.tax_code, "commune_vi": commune_name(e.commune_code),
+                  "sector_vi": sector_name(e.sector_vsic), "workforce": e.workforce,
                   "score": s.score, "reasons_vi": reasons_vi(s.factors, labels), "kind_vi": KIND_VI[str(s.kind)],
                   "factors": s.factors} for i, (s, e) in enumerate(active)],
         "removed": [{"name": e.name, "tax_code": e.tax_code, "reason_vi": s.change_reason, "changed_by": s.changed_by or ""}

@@ -110,7 +110,7 @@ def minutes_context(session: Session, inspection_id: int) -> Callable[[str], Map
     establishment = session.get(Establishment, inspection.establishment_id)
     assert campaign is not None and establishment is not None
     base = {"issuer": records.issuer_of(session, campaign), "issued_on": inspection.scheduled_on,
-            "campaign": records.campaign_context(campaign),
+            "campaign": records.campaign_context(session, campaign),
             "team": records.team_context(session, inspection.team_id),
             "establishment": records.establishment_context(establishment),
             "inspection": {"date": inspection.scheduled_on, "start_time": "08:00", "end_time": "11:30",
