@@ -47,3 +47,32 @@ def approve(settings: Settings, campaign_code: str) -> int:
     from services.stages.approval import approve_selection
 
     return approve_selection(settings, campaign_code, by="SNV-LEAD")
+
+
+def create_scheduled_campaign(settings: Settings, *, code: str, establishments: int = 400, quota: int = 10,
+                              teams: int = 2, **overrides: Any) -> dict[str, str]:
+    """A province, a campaign whose list the lead approved and whose visits are scheduled (stage functions, no
+    Prefect). Returns the people's API tokens by person code."""
+    from services.stages import scheduling, selection
+
+    tokens = create_world(settings, establishments=establishments, teams=teams)
+    create_campaign(settings, code=code, quota=quota, teams=teams, **overrides)
+    selection.select_establishments(settings, code)
+    approve(settings, code)
+    scheduling.schedule_inspections(settings, code)
+    return tokens
+
+
+def team_inspections(settings: Settings) -> dict[str, list[int]]:
+    """Person code → ids of the inspections of that person's team(s), in id order."""
+    from sqlmodel import select
+
+    from models import Inspection, Person, TeamMember
+
+    with session_scope(settings) as session:
+        rows = session.exec(select(Person.code, Inspection.id).join(TeamMember, TeamMember.person_id == Person.id)
+                            .join(Inspection, Inspection.team_id == TeamMember.team_id).order_by(Inspection.id)).all()
+    out: dict[str, list[int]] = {}
+    for code, inspection_id in rows:
+        out.setdefault(code, []).append(inspection_id)
+    return out

@@ -17,9 +17,8 @@ from services import demo
 from services.intake.server import start_in_thread
 from services.prefect_server import PrefectServer
 from services.settings import Settings
-from services.stages import scheduling, selection
 from tests.conftest import make_settings
-from tests.factories import approve, create_campaign, create_world
+from tests.factories import create_scheduled_campaign
 from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.slow
@@ -32,11 +31,7 @@ def _campaign_with_findings(data_dir: Path) -> Settings:
     from services.db import migrate
 
     migrate(settings)
-    tokens = create_world(settings, establishments=1200, teams=3)
-    create_campaign(settings, code=CODE, quota=24, teams=3)
-    selection.select_establishments(settings, CODE)
-    approve(settings, CODE)
-    scheduling.schedule_inspections(settings, CODE)
+    tokens = create_scheduled_campaign(settings, code=CODE, establishments=1200, quota=24, teams=3)
     server = start_in_thread(settings)
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:

@@ -1,12 +1,10 @@
 """The README's first command, in-process: the whole demo campaign, twice, against a real Prefect server."""
 from __future__ import annotations
 
-import re
 import unicodedata
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -15,15 +13,13 @@ from models import Document, DocumentType, Establishment, Inspection, Person, Te
 from services.db import session_scope
 from services.prefect_server import PrefectServer
 from services.settings import get_settings
+from tests.pdf_support import raw_text_of
 from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.slow
 ARGS = ["demo", "--establishments", "1500", "--quota", "8", "--teams", "2"]
 
 
-def _text(path: Path) -> str:
-    reader = PdfReader(path)
-    return re.sub(r"\s+", " ", " ".join(page.extract_text() or "" for page in reader.pages))
 
 
 @pytest.fixture
@@ -68,7 +64,7 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
         assert kinds == set(DocumentType)
         members = [p.full_name for p in session.exec(select(Person).join(TeamMember, TeamMember.person_id == Person.id))]
         for doc in docs:
-            text = _text(settings.documents_path / doc.path)
+            text = raw_text_of(settings.documents_path / doc.path)
             assert "■" not in text and "\ufffd" not in text
             assert unicodedata.normalize("NFC", text) == text
             assert doc.number in text

@@ -20,13 +20,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import Attachment, AuditEvent, Inspection, Person, Submission, TeamMember
+from models import Attachment, AuditEvent, Inspection, Submission
 from services.db import migrate, session_scope
 from services.intake.server import start_in_thread
 from services.settings import Settings
-from services.stages import scheduling, selection
 from tests.conftest import make_settings
-from tests.factories import approve, count, create_campaign, create_world
+from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-EV"
 MAX_BYTES = 64 * 1024
@@ -102,17 +101,8 @@ def settings(tmp_path: Path) -> Iterator[Settings]:
 
 @pytest.fixture
 def desk(settings: Settings) -> Iterator[Desk]:
-    tokens = create_world(settings, establishments=400, teams=2)
-    create_campaign(settings, code=CAMPAIGN, quota=10, teams=2)
-    selection.select_establishments(settings, CAMPAIGN)
-    approve(settings, CAMPAIGN)
-    scheduling.schedule_inspections(settings, CAMPAIGN)
-    with session_scope(settings) as session:
-        rows = session.exec(select(Person.code, Inspection.id).join(TeamMember, TeamMember.person_id == Person.id)
-                            .join(Inspection, Inspection.team_id == TeamMember.team_id).order_by(Inspection.id)).all()
-    by_person: dict[str, list[int]] = {}
-    for code, inspection_id in rows:
-        by_person.setdefault(code, []).append(inspection_id)
+    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+    by_person = team_inspections(settings)
     server = start_in_thread(settings)
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:

@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Finding, Inspection, Person, Submission, TeamMember, Violation
+from models import AuditEvent, Finding, Inspection, Submission, Violation
 from services.db import session_scope
 from services.intake.server import start_in_thread
 from services.settings import Settings
-from services.stages import records, scheduling, selection
-from tests.factories import approve, count, create_campaign, create_world
+from services.stages import records
+from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-01"
 PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # procedure_2025.json signers
@@ -47,24 +47,13 @@ class Field:
 
 @pytest.fixture
 def field(settings: Settings) -> Iterator[Field]:
-    tokens = create_world(settings, establishments=400, teams=2)
-    create_campaign(settings, code=CAMPAIGN, quota=10, teams=2)
-    selection.select_establishments(settings, CAMPAIGN)
-    approve(settings, CAMPAIGN)
-    scheduling.schedule_inspections(settings, CAMPAIGN)
-    with session_scope(settings) as session:
-        rows = session.exec(select(Person.code, Inspection.id)
-                            .join(TeamMember, TeamMember.person_id == Person.id)
-                            .join(Inspection, Inspection.team_id == TeamMember.team_id)
-                            .order_by(Inspection.id)).all()
-    team_inspections: dict[str, list[int]] = {}
-    for code, inspection_id in rows:
-        team_inspections.setdefault(code, []).append(inspection_id)
-    assert team_inspections["SNV-TT01"] and team_inspections["SNV-TT02"]
+    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+    by_person = team_inspections(settings)
+    assert by_person["SNV-TT01"] and by_person["SNV-TT02"]
     server = start_in_thread(settings)
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
-            yield Field(settings, http, tokens, team_inspections)
+            yield Field(settings, http, tokens, by_person)
     finally:
         server.stop()
 

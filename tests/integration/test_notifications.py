@@ -5,7 +5,7 @@ import json
 import threading
 import unicodedata
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -20,6 +20,7 @@ from services.errors import Conflict
 from services.notifications import DeliveryReport, deliver_pending, enqueue, retry_failed
 from services.settings import Settings
 from tests.factories import count, create_campaign
+from tests.http_support import serve
 
 SUBJECT = "Thông báo kiểm tra an toàn, vệ sinh lao động"
 BODY = "Kính gửi Công ty TNHH Cơ khí Hòa Bình: đoàn kiểm tra sẽ làm việc tại cơ sở vào ngày 16/3/2026."
@@ -276,15 +277,8 @@ def local_gateway(request: pytest.FixtureRequest) -> Iterator[tuple[str, LocalGa
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", gateway
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(Handler) as url:
+        yield url, gateway
 
 
 def test_a_lost_answer_is_resent_and_delivered_exactly_once(settings: Settings, campaign_id: int,

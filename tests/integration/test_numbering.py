@@ -15,9 +15,9 @@ from models import Campaign, Document, DocumentCounter, DocumentType, Establishm
 from services.db import session_scope
 from services.issuing import ImmutableDocument, allocate_number, issue_document
 from services.settings import Settings
-from services.stages import records, scheduling, selection
+from services.stages import records
 from tests.conftest import make_settings
-from tests.factories import approve, count, create_campaign, create_world
+from tests.factories import count, create_scheduled_campaign
 
 CAMPAIGN = "NUM-01"
 
@@ -93,11 +93,7 @@ def test_two_threads_allocating_at_once_get_1_to_100_without_duplicate_or_gap(se
 @pytest.fixture
 def scheduled(settings: Settings) -> list[int]:
     """A campaign with scheduled inspections; returns their ids."""
-    create_world(settings, establishments=200)
-    create_campaign(settings, code=CAMPAIGN, quota=4)
-    selection.select_establishments(settings, CAMPAIGN)
-    approve(settings, CAMPAIGN)
-    scheduling.schedule_inspections(settings, CAMPAIGN)
+    create_scheduled_campaign(settings, code=CAMPAIGN, establishments=200, quota=4)
     with session_scope(settings) as session:
         return list(session.exec(select(Inspection.id).order_by(Inspection.id)).all())
 

@@ -19,8 +19,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from services.intake.server import start_in_thread
 from services.settings import Settings
-from services.stages import scheduling, selection
-from tests.factories import approve, create_campaign, create_world
+from tests.factories import create_scheduled_campaign
 
 CAMPAIGN = "FUZZ-01"
 INSPECTOR = "SNV-TT01"
@@ -29,11 +28,7 @@ EXAMPLES = 100  # per operation
 
 @pytest.fixture
 def world(settings: Settings) -> Iterator[dict[str, Any]]:
-    tokens = create_world(settings, establishments=200, teams=2)
-    create_campaign(settings, code=CAMPAIGN, quota=10, teams=2)
-    selection.select_establishments(settings, CAMPAIGN)
-    approve(settings, CAMPAIGN)
-    scheduling.schedule_inspections(settings, CAMPAIGN)
+    tokens = create_scheduled_campaign(settings, code=CAMPAIGN, establishments=200)
     server = start_in_thread(settings)
     try:
         yield {"url": server.url, "token": tokens[INSPECTOR]}

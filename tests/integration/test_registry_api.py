@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -20,6 +19,7 @@ from services.registry import generate_registry
 from services.registry.importer import RegistryImportRejected
 from services.settings import Settings
 from tests.factories import count
+from tests.http_support import serve
 
 TODAY = date(2026, 3, 1)
 BASE = "http://registry.test/api/"
@@ -159,15 +159,8 @@ def registry_server() -> Iterator[tuple[str, list[dict[str, Any]]]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", items
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(Handler) as url:
+        yield url, items
 
 
 def test_import_from_a_real_local_server(settings: Settings, registry_server: tuple[str, list[dict[str, Any]]]) -> None:

@@ -2,11 +2,9 @@
 documents and notifications a schedule produces, and moving one visit."""
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
-from pypdf import PdfReader
 from sqlmodel import select
 
 from models import (Document, DocumentType, Establishment, Inspection, Notification, Person, Selection, Team, TeamMember,
@@ -19,6 +17,7 @@ from services.stages import scheduling, selection
 from services.stages.declarations import declare_conflict, declare_unavailable
 from services.stages.rescheduling import reschedule_visit
 from services.stages.schedule_docs import issue_schedule_documents
+from tests.pdf_support import raw_text_of
 from tests.factories import approve, create_campaign, create_world
 
 CODE = "LICH-01"
@@ -101,8 +100,6 @@ def test_a_schedule_issues_the_decision_plans_notices_and_notifications_once(set
     assert sorted(n.kind for n in notes) == ["inspection_notice"] * 24 + ["team_assignment"] * 7  # 3 teams: 3+3+1 members
 
 
-def _text(settings: Settings, doc: Document) -> str:
-    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(settings.documents_path / doc.path).pages))
 
 
 def test_moving_one_visit_moves_only_it_and_replaces_its_notice(settings: Settings, planned: list[str]) -> None:
@@ -130,7 +127,7 @@ def test_moving_one_visit_moves_only_it_and_replaces_its_notice(settings: Settin
         resend = session.exec(select(Notification).where(Notification.kind == "reschedule",
                                                          Notification.recipient_ref == target)).all()
     assert [n.revision for n in notices] == [1, 2] and notices[1].supersedes_id == notices[0].id
-    text = _text(settings, notices[1])
+    text = raw_text_of(settings.documents_path / notices[1].path)
     assert f"Thông báo này thay thế Thông báo số {notices[0].number}" in text
     assert f"{after[target][0]:%d/%m/%Y}" in text and "kiểm kê cuối quý" in text
     assert len(resend) == 1 and notices[1].number in resend[0].subject

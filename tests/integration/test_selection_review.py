@@ -2,14 +2,11 @@
 re-derivable, the lead's changes obey Chỉ thị 20, and every selected establishment is explained."""
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from pypdf import PdfReader
 from sqlmodel import select
 
 from models import Campaign, CampaignKind, Establishment, Selection, SelectionKind
@@ -24,6 +21,7 @@ from services.settings import Settings
 from services.stages import approval, scheduling, selection
 from services.stages.selection_docs import export_selection
 from services.stages.triggers import record_trigger
+from tests.pdf_support import raw_text_of
 from tests.factories import approve, create_campaign, create_world
 
 START = date(2026, 3, 2)
@@ -166,8 +164,6 @@ def test_the_leads_changes_obey_chi_thi_20_and_need_reasons(settings: Settings) 
     assert outside in visited and first_code not in visited
 
 
-def _pdf_text(path: Path) -> str:
-    return re.sub(r"\s+", " ", " ".join(p.extract_text() or "" for p in PdfReader(path).pages))
 
 
 def test_every_selected_establishment_is_explained_in_the_pdf_and_the_api(settings: Settings) -> None:
@@ -182,7 +178,7 @@ def test_every_selected_establishment_is_explained_in_the_pdf_and_the_api(settin
     policy = policy_for(START)
 
     pdf, xlsx = export_selection(settings, "EX-01")
-    text = _pdf_text(pdf)
+    text = raw_text_of(pdf)
     for s in rows:
         assert names[s.establishment_id] in text
         assert decimal_vi(s.score) in text

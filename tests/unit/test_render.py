@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from tests.pdf_support import squash, text_of, to_nfd
+
 from services.documents import TemplateError, load_template, render_pdf, template_version
 from services.documents.format import GlyphError, expand, long_date, money_words, spell_number
 from services.settings import PROJECT_ROOT
@@ -99,23 +101,10 @@ def create_context(**overrides: Any) -> dict[str, Any]:
     return context
 
 
-def text_of(path: Path) -> str:
-    reader = PdfReader(path)
-    return squash(" ".join(page.extract_text() for page in reader.pages))
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
-def to_nfd(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFD", value)
-    if isinstance(value, dict):
-        return {k: to_nfd(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_nfd(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

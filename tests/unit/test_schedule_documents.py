@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from tests.pdf_support import squash, text_of, to_nfd
+
 from services.documents import TemplateError, load_template, render_pdf, template_version
 from services.documents.format import expand, weekday_vi
 
@@ -154,22 +156,10 @@ CREATE = {"quyet_dinh_kiem_tra": create_decision, "ke_hoach_kiem_tra": create_pl
           "thong_bao_kiem_tra": create_notice}
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
-def text_of(path: Path) -> str:
-    return squash(" ".join(page.extract_text() for page in PdfReader(path).pages))
 
 
-def to_nfd(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFD", value)
-    if isinstance(value, dict):
-        return {k: to_nfd(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_nfd(v) for v in value]
-    return value
 
 
 def render(template: str, tmp_path: Path, context: dict[str, Any] | None = None) -> tuple[Any, str]:

@@ -15,6 +15,8 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from tests.pdf_support import squash, text_of, to_nfd
+
 from models.campaign import SelectionKind
 from services.documents import TemplateError, render_pdf, template_version
 from services.documents import render as render_module
@@ -102,22 +104,10 @@ def create_context(n: int = 60, **overrides: Any) -> dict[str, Any]:
     return context
 
 
-def squash(text: str) -> str:
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
-def text_of(path: Path) -> str:
-    return squash(" ".join(page.extract_text() for page in PdfReader(path).pages))
 
 
-def to_nfd(value: Any) -> Any:
-    if isinstance(value, str):
-        return unicodedata.normalize("NFD", value)
-    if isinstance(value, dict):
-        return {k: to_nfd(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [to_nfd(v) for v in value]
-    return value
 
 
 # --- reasons_vi ------------------------------------------------------------------------------------------
