@@ -116,6 +116,13 @@ def _run_flow(name: str, campaign_code: str) -> dict[str, Any]:
     return out
 
 
+def _print_run(out: dict[str, Any]) -> None:
+    console.print(_stage_table(out["stages"]))
+    console.print(_state_table(out["state"]))
+    for waiting in out["state"]["waiting_for"]:
+        console.print(f"Đang chờ: {waiting}")
+
+
 @app.command()
 def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong sổ đăng ký giả lập")] = 20_000,
          quota: Annotated[int, typer.Option(help="số cơ sở kiểm tra")] = 40,
@@ -252,11 +259,7 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
                                          period_end=period[1], quota=quota, teams=teams, actor=by)
         if not created:
             console.print(f"Đợt kiểm tra {code} đã có; chạy tiếp theo trạng thái đã lưu.")
-        out = _run_flow("run-campaign", code)
-        console.print(_stage_table(out["stages"]))
-        console.print(_state_table(out["state"]))
-        for w in out["state"]["waiting_for"]:
-            console.print(f"Đang chờ: {w}")
+        _print_run(_run_flow("run-campaign", code))
 
 
 @campaign_app.command("run")
@@ -265,11 +268,7 @@ def campaign_run(code: str) -> None:
     settings = get_settings()
     with _user_errors():
         _prepare(settings)
-        out = _run_flow("run-campaign", code)
-        console.print(_stage_table(out["stages"]))
-        console.print(_state_table(out["state"]))
-        for w in out["state"]["waiting_for"]:
-            console.print(f"Đang chờ: {w}")
+        _print_run(_run_flow("run-campaign", code))
 
 
 @campaign_app.command("status")

@@ -53,6 +53,11 @@ def test_conflicts_and_unavailable_days_are_respected(settings: Settings, planne
     first, second = planned[0], planned[1]
     assert declare_conflict(settings, person_code="SNV-TT01", tax_code=first, reason="Vợ là kế toán trưởng của công ty",
                             declared_on=date(2026, 2, 1), by="SNV-LEAD")
+    # six establishments the heads of teams 1 and 2 both declared: only team 3 may visit them
+    for code in planned[2:8]:
+        for head in ("SNV-TT01", "SNV-TT02"):
+            declare_conflict(settings, person_code=head, tax_code=code, reason="Từng làm việc tại cơ sở",
+                             declared_on=date(2026, 2, 1), by="SNV-LEAD")
     assert not declare_conflict(settings, person_code="SNV-TT01", tax_code=first, reason="lần nữa",
                                 declared_on=date(2026, 2, 1), by="SNV-LEAD")
     blocked = {date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9)}
@@ -68,6 +73,7 @@ def test_conflicts_and_unavailable_days_are_respected(settings: Settings, planne
     scheduling.schedule_inspections(settings, CODE)
     visits = _visits(settings)
     assert "SNV-TT01" not in visits[first][2]
+    assert all("SNV-TT03" in visits[code][2] for code in planned[2:8])
     assert visits[second][0] not in blocked
     assert all(is_working_day(day) and day >= date(2026, 3, 5) for day, _, _ in visits.values())  # 3 working days' notice
 
