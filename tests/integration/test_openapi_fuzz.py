@@ -54,6 +54,12 @@ def fuzz(operation: Any, token: str) -> list[str]:
     return errors
 
 
+# Hypothesis warns when the global `random` state changes while a case is drawn. Schemathesis draws through
+# st.randoms(), but the global state also moves outside the strategy: in other threads of this process (the
+# uvicorn server thread, client workers left by earlier tests) or when a module is imported on first use (rich
+# draws from it at import). Hypothesis cannot tell those apart; in CI the warning fired on one draw and not on
+# its replay. Ignored for this test only.
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning")
 def test_no_request_an_inspector_can_send_makes_the_api_fail_with_a_server_error(world: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_url(f"{world['url']}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
