@@ -23,10 +23,22 @@ class RunningServer:
         self.thread.join(timeout=10)
 
 
-def start_in_thread(settings: Settings) -> RunningServer:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket for uvicorn to serve on (port 0: any free one).
+
+    Made with ``IPPROTO_TCP`` on purpose: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets
+    whose ``proto`` says TCP, and a socket made with proto 0 passes that on to every accepted connection.
+    Without it, a response's headers and body leave as two segments and the body waits for the client's
+    delayed ACK: 44 ms on every request (23 requests/s from one client instead of 2,000).
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((settings.intake_host, settings.intake_port))
+    sock.bind((host, port))
+    return sock
+
+
+def start_in_thread(settings: Settings) -> RunningServer:
+    sock = bind_socket(settings.intake_host, settings.intake_port)
     host, port = sock.getsockname()
     config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)

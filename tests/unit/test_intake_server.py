@@ -1,0 +1,40 @@
+"""The socket the intake API is served on: asyncio must turn Nagle's algorithm off on its connections."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from services.intake.server import bind_socket
+
+
+def nodelay_of_accepted(listening: socket.socket) -> int:
+    """TCP_NODELAY on a connection accepted through loop.create_server(sock=...), as uvicorn serves it."""
+    async def probe() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                seen.set_result(transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        try:
+            _reader, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+            value = await asyncio.wait_for(seen, 5)
+            writer.close()
+            return value
+        finally:
+            server.close()
+
+    return asyncio.run(probe())
+
+
+def test_connections_accepted_on_the_served_socket_have_nagle_off() -> None:
+    assert nodelay_of_accepted(bind_socket("127.0.0.1", 0)) != 0
+
+
+def test_a_socket_made_without_the_tcp_protocol_number_would_keep_nagle_on() -> None:
+    """The control: how the server used to bind (every response waited 44 ms for a delayed ACK)."""
+    plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    plain.bind(("127.0.0.1", 0))
+    assert nodelay_of_accepted(plain) == 0
