@@ -1,6 +1,7 @@
 """The intake HTTP API (FastAPI). Built by :func:`create_app` from settings; nothing at import."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
@@ -8,13 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
-from models import Campaign, Establishment, Violation
+from models import Campaign, Establishment, Person, Violation
 from services.db import get_engine
 from services.intake import logic
-from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, mapped_errors, where
+from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, TokenDep, mapped_errors, person_or_401, where
 from services.intake.evidence_api import router as evidence_router
 from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
+from services.intake.writer import BatchWriter
 from services.intake.schemas import (
     DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
 )
@@ -28,6 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Kiểm tra ATVSLĐ — tiếp nhận kết quả kiểm tra", version="1")
     app.state.engine = get_engine(settings)
     app.state.settings = settings
+    app.state.writer = BatchWriter(app.state.engine)
     app.include_router(selection_router)
     app.include_router(evidence_router)
     app.include_router(web_router)
@@ -54,27 +57,28 @@ def create_app(settings: Settings) -> FastAPI:
         with mapped_errors():
             return _inspection_out(db, logic.get_inspection(db, person, inspection_id))
 
+    # The writes are async endpoints: the body is validated in the event loop and the write itself is a job for
+    # the batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
     @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201)
-    def submit(inspection_id: InspectionId, body: FindingsSubmission, db: SessionDep, person: PersonDep) -> Any:
-        return _store(db, lambda: logic.submit_findings(db, person, inspection_id, body))
+    async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, token: TokenDep) -> Any:
+        return await _store(request, token, lambda db, person: logic.submit_findings(db, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
-    def review(inspection_id: InspectionId, body: ReviewIn, db: SessionDep, person: PersonDep) -> Any:
-        return _store(db, lambda: logic.review_findings(db, person, inspection_id, body))
+    async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, token: TokenDep) -> Any:
+        return await _store(request, token, lambda db, person: logic.review_findings(db, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201)
-    def decide(inspection_id: InspectionId, body: DecisionIn, db: SessionDep, person: PersonDep) -> Any:
-        return _store(db, lambda: logic.record_decision(db, person, inspection_id, body))
+    async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, token: TokenDep) -> Any:
+        return await _store(request, token, lambda db, person: logic.record_decision(db, person, inspection_id, body))
 
     return app
 
 
-def _store(db: Session, write: Any) -> Any:
-    """One write through the logic, committed; 201 when it created something, 200 with the same answer when it
-    was already there (an idempotent retry)."""
+async def _store(request: Request, token: str, write: Callable[[Session, Person], tuple[Any, bool]]) -> Any:
+    """One write through the logic, by the caller the token names, committed by the batch writer; 201 when it
+    created something, 200 with the same answer when it was already there (an idempotent retry)."""
     with mapped_errors():
-        receipt, created = write()
-        db.commit()
+        receipt, created = await request.app.state.writer.run(lambda db: write(db, person_or_401(db, token)))
     return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
 

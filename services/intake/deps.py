@@ -47,18 +47,35 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def current_person(request: Request, authorization: Annotated[str | None, Header()] = None) -> Person:
+async def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
+    """The bearer token's form only (async: FastAPI runs it in the event loop, not in a worker thread)."""
+    return _token(authorization)
+
+
+def _token(authorization: str | None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
         raise http_error(401, "Thiếu mã truy cập (Authorization: Bearer …).")
-    # A read-only look-up on its own connection: it never queues behind writers (see services.db._WriterGate).
-    with read_only_session(request.app.state.engine) as db:
-        person = logic.person_for_token(db, authorization.removeprefix("Bearer ").strip())
+    return authorization.removeprefix("Bearer ").strip()
+
+
+def person_or_401(session: Session, token: str) -> Person:
+    person = logic.person_for_token(session, token)
     if person is None:
         raise http_error(401, "Mã truy cập không hợp lệ hoặc đã bị thu hồi.")
     return person
 
 
+def current_person(request: Request, authorization: Annotated[str | None, Header()] = None) -> Person:
+    token = _token(authorization)
+    # A read-only look-up on its own connection: it never queues behind writers (see services.db._WriterGate).
+    with read_only_session(request.app.state.engine) as db:
+        return person_or_401(db, token)
+
+
 PersonDep = Annotated[Person, Depends(current_person)]
+# For writes through the batch writer: only the header's form is checked here (in the event loop, no thread);
+# the person is looked up inside the write's own transaction (see app._store).
+TokenDep = Annotated[str, Depends(bearer_token)]
 
 
 class HTTPError(Exception):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -186,6 +188,27 @@ def test_a_submission_is_stored_once_and_retries_are_idempotent(field: Field) ->
     assert again.status_code == 422
     assert again.json()["errors"] == ["reason: đây là bản sửa của kết quả đã gửi; phải ghi lý do sửa"]
     assert stored(field.settings) == after_first
+
+
+def test_the_same_submission_sent_many_times_at_once_is_stored_once(field: Field) -> None:
+    """A phone on a bad network re-sends before the first answer arrives: all copies race on other connections."""
+    inspection_id = field.team_inspections["SNV-TT01"][1]
+    body = {"client_submission_id": "tt01-burst-0001", "findings": all_pass(checklist_of(field, inspection_id, "SNV-TT01"))}
+    url = f"{field.http.base_url}/api/inspections/{inspection_id}/findings"
+    start = threading.Barrier(20)
+
+    def send(_: int) -> httpx.Response:
+        with httpx.Client(timeout=30) as own:
+            start.wait()
+            return own.post(url, headers=field.auth("SNV-TT01"), json=body)
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(send, range(20)))
+    assert sorted(a.status_code for a in answers) == [200] * 19 + [201]
+    assert len({a.json()["submission_id"] for a in answers}) == 1
+    with session_scope(field.settings) as session:
+        assert session.exec(select(Submission.id).where(Submission.client_submission_id == "tt01-burst-0001")).all() \
+            == [answers[0].json()["submission_id"]]
 
 
 # --------------------------------------------------------------------------- findings: validation (422)
