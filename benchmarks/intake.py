@@ -6,8 +6,14 @@ in a subprocess on loopback; ``--clients`` threads, each with its own persistent
 connection, send ``--submissions`` findings submissions (default 5,000): one per inspection, plus
 ``--retry-share`` (10%) exact retries of an earlier ``client_submission_id``, queued a little later than
 the original so some of them race it. The same load generator then drives a trivial FastAPI app (same
-paths, headers and bodies; a sync handler that returns a small JSON, like the real one runs in the thread
-pool) in its own uvicorn subprocess: that is the baseline.
+paths, headers and bodies; an async handler that returns a small JSON, as the real one is async) in its own
+uvicorn subprocess: that is the baseline. A third run, the parse-only floor, serves the real request model
+and stores nothing: what validating the body costs before any database work.
+
+The servers bind their socket through ``services.intake.server.bind_socket`` (TCP_NODELAY on every
+connection); before that fix every response waited 44 ms for a delayed ACK and the "baseline" measured
+that wait (~1,000/s at 0.4 core) instead of the server. ``server_ms_per_request`` is the server process's
+CPU time per answer, read from /proc.
 
 Afterwards the server is stopped and the database read back: every acknowledged submission (201, or 200
 for a retry) must be there with the acknowledged id (``lost`` counts those that are not), and there must
@@ -57,8 +63,24 @@ def _trivial_app() -> Any:
     app = FastAPI()
 
     @app.post("/api/inspections/{inspection_id}/findings", status_code=201)
-    def ok(inspection_id: int) -> dict[str, Any]:
+    async def ok(inspection_id: int) -> dict[str, Any]:
         return {"submission_id": inspection_id, "status": "ok"}
+
+    return app
+
+
+def _parse_only_app() -> Any:
+    """The floor: the real request model validates the body (auth header read), nothing is stored."""
+    from fastapi import FastAPI, Header
+
+    from services.intake.schemas import FindingsSubmission
+
+    globals()["FindingsSubmission"] = FindingsSubmission  # FastAPI resolves the (string) annotations in module globals
+    app = FastAPI()
+
+    @app.post("/api/inspections/{inspection_id}/findings", status_code=201)
+    async def parsed(inspection_id: int, body: FindingsSubmission, authorization: str = Header()) -> dict[str, Any]:
+        return {"submission_id": inspection_id, "findings": len(body.findings)}
 
     return app
 
@@ -72,11 +94,13 @@ def serve(kind: str, data_dir: str) -> None:
         from services.settings import Settings
 
         app = create_app(Settings(environment="development", data_dir=Path(data_dir)))
+    elif kind == "parse-only":
+        app = _parse_only_app()
     else:
         app = _trivial_app()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    from services.intake.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", backlog=512)
     server = uvicorn.Server(config)
     print(sock.getsockname()[1], flush=True)
@@ -88,6 +112,11 @@ class Server:
     proc: subprocess.Popen[str]
     port: int
     profiler: subprocess.Popen[bytes] | None = None
+
+    def cpu_s(self) -> float:
+        """The server process's CPU time so far (user + system), from /proc."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         if self.profiler is not None:
@@ -141,6 +170,7 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     client_cpu_s: float = 0.0
+    server_cpu_s: float = 0.0
 
 
 def drive(port: int, requests: list[Request], clients: int) -> Outcome:
@@ -309,21 +339,29 @@ def main() -> None:
 
         server = start_server("intake", data_dir, args.profile)
         try:
+            cpu0 = server.cpu_s()
             intake = drive(server.port, requests, args.clients)
+            intake.server_cpu_s = server.cpu_s() - cpu0
         finally:
             server.stop()
         checks = check_database(settings, intake)
 
-        baseline_server = start_server("trivial", data_dir)
-        try:
-            baseline = drive(baseline_server.port, requests, args.clients)
-        finally:
-            baseline_server.stop()
+        runs = {}
+        for kind in ("trivial", "parse-only"):
+            reference = start_server(kind, data_dir)
+            try:
+                cpu0 = reference.cpu_s()
+                runs[kind] = drive(reference.port, requests, args.clients)
+                runs[kind].server_cpu_s = reference.cpu_s() - cpu0
+            finally:
+                reference.stop()
+        baseline, floor = runs["trivial"], runs["parse-only"]
 
-    for name, o in (("intake", intake), ("baseline", baseline)):
+    for name, o in (("intake", intake), ("baseline", baseline), ("parse-only floor", floor)):
         print(f"{name}: {len(o.latencies)} answers in {o.wall_s:.2f} s = {len(o.latencies) / o.wall_s:.0f}/s, "
               f"p50 {percentile_ms(o.latencies, 50)} ms, p99 {percentile_ms(o.latencies, 99)} ms, "
-              f"statuses {dict(sorted(o.statuses.items()))}, load generator CPU {o.client_cpu_s / o.wall_s:.2f} core")
+              f"statuses {dict(sorted(o.statuses.items()))}, load generator CPU {o.client_cpu_s / o.wall_s:.2f} core, "
+              f"server CPU {o.server_cpu_s / o.wall_s:.2f} core ({o.server_cpu_s / max(1, len(o.latencies)) * 1000:.2f} ms a request)")
     for failure in intake.failures[:10]:
         print(f"  intake failure: {failure}")
     if args.profile:
@@ -336,6 +374,10 @@ def main() -> None:
         "ratio_vs_baseline": round(submissions_per_s / baseline_per_s, 3),
         "p50_ms": percentile_ms(intake.latencies, 50), "p99_ms": percentile_ms(intake.latencies, 99),
         "baseline_p50_ms": percentile_ms(baseline.latencies, 50), "baseline_p99_ms": percentile_ms(baseline.latencies, 99),
+        "server_ms_per_request": round(intake.server_cpu_s / len(intake.latencies) * 1000, 3),
+        "baseline_server_ms_per_request": round(baseline.server_cpu_s / len(baseline.latencies) * 1000, 3),
+        "floor_per_s": round(len(floor.latencies) / floor.wall_s, 1),
+        "floor_ratio_vs_baseline": round(len(floor.latencies) / floor.wall_s / baseline_per_s, 3),
         "statuses": {str(k): v for k, v in sorted(intake.statuses.items())}, "failed": len(intake.failures),
         "acknowledged": len(intake.acknowledged), **checks,
         "client_cpu_share": round(intake.client_cpu_s / intake.wall_s, 3),
