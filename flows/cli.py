@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.cli_deadlines import deadlines_app
 from flows.cli_registry import registry_app
 from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
@@ -33,6 +34,7 @@ app.add_typer(selection_app, name="selection")
 app.add_typer(trigger_app, name="trigger")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
+app.add_typer(deadlines_app, name="deadlines")
 console = Console()
 
 
@@ -46,7 +48,7 @@ STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-
             "findings-intake": "Tiếp nhận kết quả (HTTP)",
             "findings-review": "Trưởng đoàn duyệt kết quả (HTTP)", "issue-records": "Ban hành biên bản",
             "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
-            "publish-outcomes": "Công khai kết quả xử phạt"}
+            "publish-outcomes": "Công khai kết quả xử phạt", "deadline-sweeper": "Quét thời hạn pháp lý (tạo; đã đáp ứng)"}
 
 
 @contextmanager
@@ -187,6 +189,7 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
                 rows.append({"stage": "official-decisions", "done": decided, "seconds": time.monotonic() - t})
             intake.stop()
             final = _run_flow("run-campaign", plan.campaign_code)
+            rows.append(_sweep_deadlines())  # while the outbox is up: its warnings are delivered in the same run
         finally:
             outbox.stop()
             if intake is not None:
@@ -199,6 +202,17 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
         _print_documents(settings, plan.campaign_code)
         console.print(f"Thông báo đã gửi (hộp thư thử qua giao thức gateway): {len(outbox.messages())} tin tại {outbox.folder}")
         console.print(f"Hoàn tất sau {time.monotonic() - t0:.1f} giây.")
+
+
+def _sweep_deadlines() -> dict[str, Any]:
+    """The daily deadline sweep, once, as of today (the demo's visits are in the past: what is still open shows)."""
+    from flows._local import in_process_run
+    from flows.deadline_sweeper import deadline_sweeper
+
+    start = time.monotonic()
+    with console.status("Đang chạy luồng deadline-sweeper…"), in_process_run():
+        out = deadline_sweeper()
+    return {"stage": "deadline-sweeper", "done": out["created"], "already": out["met"], "seconds": time.monotonic() - start}
 
 
 def _print_documents(settings: Settings, campaign_code: str) -> None:

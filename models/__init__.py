@@ -3,6 +3,7 @@ from models.agency import Agency, AgencyKind, Person, PersonRole
 from models.audit import AuditEvent
 from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, SelectionKind, Team, TeamMember,
                              TeamRole)
+from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from models.document import Document, DocumentCounter, DocumentType, Publication
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
@@ -16,5 +17,5 @@ __all__ = [
     "Notification", "Unavailability", "Attachment", "FindingReview", "Document", "DocumentCounter",
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
-    "TeamMember", "TeamRole", "Violation",
+    "TeamMember", "TeamRole", "Violation", "Deadline", "DeadlineKind", "DeadlineStatus",
 ]

@@ -6,6 +6,7 @@ together, so a run killed half-way resumes where it stopped and ends with the sa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, select
@@ -123,8 +124,14 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
     return out
 
 
-def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> str:
-    """Issue the records of one inspection in one transaction. Returns what happened."""
+def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
+                         drawn_up_on: date | None = None) -> str:
+    """Issue the records of one inspection in one transaction. Returns what happened.
+
+    The minutes are dated the day of the visit (drawn up on site). The violation record is dated
+    ``drawn_up_on`` when it was drawn up later (the law allows 2 working days, 5 if complex; the deadline
+    sweeper escalates a late one); by default it too was drawn up on site, the day of discovery.
+    """
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id)
         if inspection is None or inspection.status != InspectionStatus.FINDINGS_APPROVED:
@@ -155,7 +162,8 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                                  symbol=procedure.symbol("minutes"), template="bien_ban_kiem_tra",
                                  build_context=lambda number: {**base, "number": number}, **common)
         if violations:
-            record_ctx = {**base, "minutes_ref": f"Biên bản kiểm tra số {minutes.number}",
+            record_ctx = {**base, "issued_on": max(drawn_up_on or inspection.scheduled_on, inspection.scheduled_on),
+                          "minutes_ref": f"Biên bản kiểm tra số {minutes.number}",
                           "discovered_on": inspection.scheduled_on,
                           "explain_deadline_vi": f"{procedure.explain_working_days:02d} ngày làm việc",
                           "explain_place": f"{issuer['name']} {issuer['parent_name'].removeprefix('UBND ')}".strip()}

@@ -9,7 +9,7 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from flows.cli import app
-from models import Document, DocumentType, Establishment, Inspection, Person, Team, TeamMember, Violation
+from models import Deadline, Document, DocumentType, Notification, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
 from services.prefect_server import PrefectServer
 from services.settings import get_settings
@@ -42,8 +42,18 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
     assert "trạng thái: closed" in first.output
     assert before["counts"]["inspection"] == 8
     assert before["counts"]["document"] >= 8 + 8 + 1 + 2  # records, notices, the decision, two plans
-    assert before["counts"]["notification"] == 13 and before["counts"]["publication"] > 0
     decisions = [d for d in before["documents"] if d[0] == "sanction_decision"]
+    with session_scope(settings) as session:
+        kinds = [str(k) for k in session.exec(select(Notification.kind)).all()]
+        deadlines = session.exec(select(Deadline.kind, Deadline.status, Deadline.escalated_on)).all()
+    assert len([k for k in kinds if not k.startswith("deadline_")]) == 13 and before["counts"]["publication"] > 0
+    # the deadline sweep ran as of today: the records and decisions were issued in time (met); the visits were in
+    # spring 2026, so every fine's compliance period is over and, with no payment recorded, escalated to the lead
+    assert {(str(k), str(s)) for k, s, _ in deadlines if str(k) in ("violation_record", "sanction_decision", "limitation")} \
+        <= {(k, "met") for k in ("violation_record", "sanction_decision", "limitation")}
+    comply = [(str(s), e) for k, s, e in deadlines if str(k) == "comply"]
+    assert len(comply) == len(decisions) and all(s == "open" and e is not None for s, e in comply)
+    assert "deadline_overdue" in kinds
     assert decisions and before["counts"]["publication"] == len(decisions)
     assert all(row[1] == "closed" for row in before["inspections"])
     assert str(settings.documents_path) in first.output.replace("\n", "")
@@ -90,6 +100,25 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
                 signer = session.get(Person, violation.decided_by_id)
                 assert signer.full_name in text
     outbox = list((settings.data_dir / "outbox").glob("*.json"))
-    assert len(outbox) == 8 + 5  # a notice to each establishment, an assignment to each of the 5 members
+    with session_scope(settings) as session:
+        deadline_messages = session.exec(select(Notification.id).where(Notification.kind.startswith("deadline_"))).all()
+    # a notice to each establishment, an assignment to each of the 5 members, and the deadline sweep's messages
+    assert deadline_messages and len(outbox) == 8 + 5 + len(deadline_messages)
     register = (settings.documents_path / "public" / "index.html").read_text(encoding="utf-8")
     assert "Công khai kết quả xử phạt" in register
+
+
+def test_the_lead_sees_the_deadlines_and_can_sweep_as_of_a_day(demo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import cli_deadlines
+
+    monkeypatch.setattr(cli_deadlines.console, "width", 200)  # one table row per line
+    runner = CliRunner()
+    assert runner.invoke(app, ARGS).exit_code == 0
+    listed = runner.invoke(app, ["deadlines", "list", "--all"])
+    assert listed.exit_code == 0, listed.output
+    assert "Chấp hành quyết định" in listed.output and "đã thực hiện" in listed.output
+    swept = runner.invoke(app, ["deadlines", "sweep", "--today", "2026-12-01"])
+    assert swept.exit_code == 0, swept.output
+    assert "Ngày 2026-12-01: tạo 0" in swept.output  # the demo's own sweep already created every deadline
+    bad = runner.invoke(app, ["deadlines", "sweep", "--today", "01/12/2026"])
+    assert bad.exit_code == 1 and "Ngày không hợp lệ (cần dạng YYYY-MM-DD): 01/12/2026" in bad.output

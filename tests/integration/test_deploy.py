@@ -19,6 +19,7 @@ EXPECTED = {
     "decide-sanctions": "flows/decide_sanctions.py:decide_sanctions",
     "publish-outcomes": "flows/publish_outcomes.py:publish_outcomes",
     "run-campaign": "flows/run_campaign.py:run_campaign",
+    "deadline-sweeper": "flows/deadline_sweeper.py:deadline_sweeper",
 }
 
 
@@ -58,5 +59,12 @@ def test_prefect_yaml_deploys_all_flows(prefect_server: PrefectServer, tmp_path:
         assert deployment.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
         ]
+        if name == "deadline-sweeper":  # all campaigns, every day: no parameter required, a daily schedule
+            assert deployment.parameter_openapi_schema.get("required", []) == []
+            with get_client(sync_client=True) as client:
+                schedules = client.read_deployment_schedules(deployment.id)
+            assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in schedules] == [
+                ("0 6 * * *", "Asia/Ho_Chi_Minh", True)]
+            continue
         assert "campaign_code" in deployment.parameter_openapi_schema.get("required", [])
         assert deployment.description and "campaign_code" in deployment.description

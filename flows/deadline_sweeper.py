@@ -1,0 +1,42 @@
+"""Flow ``deadline-sweeper``: once a day, move every legal deadline (create, close, warn, escalate).
+
+Short and idempotent over the stored state (services/deadlines.py): it never waits for a due date, it is
+simply run again tomorrow (the deployment in prefect.yaml has a daily schedule). ``today`` is a parameter so
+a case can be walked through time; by default it is the date in Việt Nam.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prefect import flow, task
+
+from flows._settings import settings
+from services import deadlines
+from services.stages import notify
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    return datetime.now(VIETNAM).date()
+
+
+@task(name="sweep-deadlines")
+def sweep(today: date) -> dict[str, Any]:
+    return deadlines.sweep(settings(), today).as_dict()
+
+
+@task(name="deliver-deadline-notifications")
+def deliver() -> dict[str, Any]:
+    """Send the warnings and escalations now (through the gateway, each once), not at the next campaign run."""
+    return notify.deliver(settings(), "*").as_dict()
+
+
+@flow(name="deadline-sweeper")
+def deadline_sweeper(today: date | None = None) -> dict[str, Any]:
+    """Deadlines of every campaign: warnings before the due date, escalations after it (each once)."""
+    out = sweep(today or today_in_vietnam())
+    out["notifications"] = deliver()
+    return out

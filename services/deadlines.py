@@ -1,0 +1,383 @@
+"""Legal deadlines: computed by pure rules over the effective-dated procedure and the working-day calendar,
+stored on ``Deadline`` rows, moved by :func:`sweep` (the ``deadline-sweeper`` flow, daily).
+
+Periods (DOMAIN.md sections 2.6–2.7; the numbers are procedure settings, (config) where the domain says so):
+
+* biên bản vi phạm hành chính: ``violation_record_working_days`` working days from discovery (the visit),
+  ``violation_record_working_days_complex`` when the case is complex (NĐ 118/2021 Art.12 cl.2);
+* quyết định xử phạt: ``decision_days`` days from the biên bản; ``decision_months_when_explained_or_complex``
+  month(s) when the violator explains or the case is complex; one extension of at most
+  ``decision_extension_months_max`` month(s) (Luật XLVPHC Art.66);
+* thời hiệu: ``limitation_months`` from the violation (labour and OSH: 1 year, Luật XLVPHC Art.6);
+* chấp hành: ``comply_days`` days from the decision (Art.73); each remedial measure ``remedial_days_default``.
+
+A period in days or months whose last day is a weekend or holiday ends on the next working day (Bộ luật Dân
+sự 2015 Art.148 cl.5); the limitation is not moved (it is a time bar, and moving it would only ever let a
+late decision through). A month ends on the same day of the following month, or its last day (Art.147).
+
+The sweep is idempotent: rows are created once per (kind, subject); a warning and an escalation are
+recorded once per deadline, each with its audit event and notifications keyed by the deadline.
+"""
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import (Campaign, Contact, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Finding, FindingResult,
+                    Inspection, Person, PersonRole, Violation)
+from models.base import utcnow
+from services import audit, notifications
+from services.calendar import is_working_day
+from services.db import session_scope
+from services.errors import Conflict, IntakeError, NotFound
+from services.intake.logic import required_signer
+from services.issuing import latest_document
+from services.rules.fines import load_fine_table
+from services.rules.procedure import Procedure, procedure_for
+from services.settings import Settings
+
+SWEEPER = "deadline-sweeper"
+
+
+# --------------------------------------------------------------------------- the rules (pure)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the last day of that month when it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
+
+
+def on_or_after_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def nth_working_day_after(start: date, n: int) -> date:
+    """The n-th working day after ``start`` (the day of the event itself is not counted)."""
+    day, counted = start, 0
+    while counted < n:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def working_days_before(due: date, n: int) -> date:
+    """The working day n working days before ``due`` (when a warning is due)."""
+    day, counted = due, 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def _n(value: int) -> str:
+    return f"{value:02d}"
+
+
+def due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, complex_case: bool = False,
+             explained: bool = False, extended_months: int = 0, remedial_vi: str = "") -> tuple[date, str]:
+    """The last day of a period and its basis in Vietnamese, for the people who must meet it."""
+    p = procedure
+    if kind is DeadlineKind.VIOLATION_RECORD:
+        n = p.violation_record_working_days_complex if complex_case else p.violation_record_working_days
+        return nth_working_day_after(starts_on, n), (
+            f"Lập biên bản vi phạm hành chính trong {_n(n)} ngày làm việc kể từ khi phát hiện vi phạm"
+            f"{' (vụ việc phức tạp)' if complex_case else ''} — khoản 2 Điều 12 Nghị định 118/2021/NĐ-CP")
+    if kind is DeadlineKind.SANCTION_DECISION:
+        if extended_months > p.decision_extension_months_max:
+            raise ValueError(f"extension of {extended_months} months exceeds {p.decision_extension_months_max}")
+        if complex_case or explained:
+            months = p.decision_months_when_explained_or_complex + extended_months
+            last = add_months(starts_on, months)
+            why = "cá nhân, tổ chức vi phạm giải trình" if explained else "vụ việc phức tạp"
+            period = f"{_n(p.decision_months_when_explained_or_complex)} tháng ({why})"
+        else:
+            last = add_months(starts_on + timedelta(days=p.decision_days), extended_months)
+            period = f"{_n(p.decision_days)} ngày"
+        if extended_months:
+            period += f", gia hạn {_n(extended_months)} tháng"
+        return on_or_after_working_day(last), (
+            f"Ra quyết định xử phạt trong {period} kể từ ngày lập biên bản vi phạm hành chính"
+            " — Điều 66 Luật Xử lý vi phạm hành chính")
+    if kind is DeadlineKind.LIMITATION:
+        return add_months(starts_on, p.limitation_months), (
+            f"Thời hiệu xử phạt vi phạm hành chính về lao động, an toàn, vệ sinh lao động: {_n(p.limitation_months)} "
+            "tháng kể từ ngày phát hiện vi phạm — Điều 6 Luật Xử lý vi phạm hành chính")
+    if kind is DeadlineKind.COMPLY:
+        return on_or_after_working_day(starts_on + timedelta(days=p.comply_days)), (
+            f"Chấp hành quyết định xử phạt trong {_n(p.comply_days)} ngày kể từ ngày nhận quyết định"
+            " — Điều 73 Luật Xử lý vi phạm hành chính")
+    if kind is DeadlineKind.REMEDIAL:
+        return on_or_after_working_day(starts_on + timedelta(days=p.remedial_days_default)), (
+            f"Thực hiện biện pháp khắc phục hậu quả trong {_n(p.remedial_days_default)} ngày kể từ ngày ra quyết định: "
+            f"{remedial_vi}")[:500]
+    raise ValueError(f"unknown deadline kind {kind!r}")
+
+
+def warning_day(deadline: Deadline, procedure: Procedure) -> date:
+    return working_days_before(deadline.due_on, procedure.deadline_warning_working_days)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+@dataclass
+class SweepReport:
+    today: date
+    created: int = 0
+    met: int = 0
+    cancelled: int = 0
+    warned: int = 0
+    escalated: int = 0
+    overdue: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"today": self.today.isoformat(), "created": self.created, "met": self.met, "cancelled": self.cancelled,
+                "warned": self.warned, "escalated": self.escalated, "overdue": self.overdue}
+
+
+def sweep(settings: Settings, today: date, *, actor: str = SWEEPER) -> SweepReport:
+    """Bring every deadline up to ``today``: create what the state calls for, close what is met, warn, escalate."""
+    report = SweepReport(today)
+    with session_scope(settings) as session:
+        _create_from_state(session, report)
+        for deadline in session.exec(select(Deadline).where(Deadline.status == DeadlineStatus.OPEN)
+                                     .order_by(Deadline.due_on, Deadline.id)).all():
+            inspection = session.get(Inspection, deadline.inspection_id)
+            assert inspection is not None
+            if _close_if_done(session, deadline, inspection, report, actor):
+                continue
+            procedure = procedure_for(inspection.scheduled_on)
+            if today > deadline.due_on:
+                report.overdue.append(f"{deadline.kind}:{deadline.subject_key}")
+                if deadline.escalated_on is None:
+                    _escalate(session, deadline, today, actor)
+                    report.escalated += 1
+            elif deadline.warned_on is None and today >= warning_day(deadline, procedure):
+                _warn(session, deadline, today, actor)
+                report.warned += 1
+    return report
+
+
+def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subject_key: str, inspection: Inspection,
+            starts_on: date, violation: Violation | None = None, remedial_vi: str = "") -> None:
+    if session.exec(select(Deadline.id).where(Deadline.kind == kind, Deadline.subject_key == subject_key)).first():
+        return
+    due, basis = due_date(kind, starts_on, procedure_for(inspection.scheduled_on), remedial_vi=remedial_vi)
+    deadline = Deadline(kind=kind, subject_key=subject_key, campaign_id=inspection.campaign_id, inspection_id=inspection.id,
+                        violation_id=violation.id if violation else None, starts_on=starts_on, due_on=due, basis_vi=basis)
+    session.add(deadline)
+    session.flush()
+    audit.record(session, actor=SWEEPER, action="deadline_set", entity=deadline, reason=basis,
+                 data={"kind": str(kind), "starts_on": starts_on.isoformat(), "due_on": due.isoformat()})
+    report.created += 1
+
+
+def _create_from_state(session: Session, report: SweepReport) -> None:
+    # discovery: an inspection whose findings in force have a failed item (the visit is the day of discovery)
+    failed = session.exec(select(Inspection).where(Inspection.id.in_(  # type: ignore[union-attr]
+        select(Finding.inspection_id).where(Finding.result == FindingResult.FAIL))).order_by(Inspection.id)).all()
+    for inspection in failed:
+        key = f"inspection:{inspection.id}"
+        _ensure(session, report, kind=DeadlineKind.VIOLATION_RECORD, subject_key=key, inspection=inspection,
+                starts_on=inspection.scheduled_on)
+        _ensure(session, report, kind=DeadlineKind.LIMITATION, subject_key=key, inspection=inspection,
+                starts_on=inspection.scheduled_on)
+    # an issued violation record starts the decision's period; an issued decision the violator's
+    with_violations = session.exec(select(Inspection).where(Inspection.id.in_(  # type: ignore[union-attr]
+        select(Violation.inspection_id))).order_by(Inspection.id)).all()
+    table = None
+    for inspection in with_violations:
+        key = f"inspection:{inspection.id}"
+        record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=key)
+        if record is not None and record.issued_on is not None:
+            _ensure(session, report, kind=DeadlineKind.SANCTION_DECISION, subject_key=key, inspection=inspection,
+                    starts_on=record.issued_on)
+        decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=key)
+        if decision is None or decision.issued_on is None:
+            continue
+        _ensure(session, report, kind=DeadlineKind.COMPLY, subject_key=key, inspection=inspection, starts_on=decision.issued_on)
+        table = table or load_fine_table()
+        for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all():
+            measure = table.get(v.provision_code).remedial_measure if v.provision_code in table else ""
+            if measure.strip():
+                _ensure(session, report, kind=DeadlineKind.REMEDIAL, subject_key=f"violation:{v.id}", inspection=inspection,
+                        starts_on=decision.issued_on, violation=v, remedial_vi=measure.strip())
+
+
+_WAITS_FOR = {DeadlineKind.VIOLATION_RECORD: DocumentType.VIOLATION_RECORD,
+              DeadlineKind.SANCTION_DECISION: DocumentType.SANCTION_DECISION,
+              DeadlineKind.LIMITATION: DocumentType.SANCTION_DECISION}
+
+
+def _close_if_done(session: Session, deadline: Deadline, inspection: Inspection, report: SweepReport, actor: str) -> bool:
+    kind = DeadlineKind(deadline.kind)
+    waits_for = _WAITS_FOR.get(kind)
+    if waits_for is None:  # compliance and remedial measures are confirmed by a person (mark_met)
+        return False
+    document = latest_document(session, doc_type=waits_for, subject_key=f"inspection:{inspection.id}")
+    if document is not None and document.issued_on is not None:
+        _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=document.issued_on,
+                    reason=f"Đã ban hành {document.number} ngày {document.issued_on:%d/%m/%Y}")
+        report.met += 1
+        return True
+    still_failed = session.exec(select(Finding.id).where(Finding.inspection_id == inspection.id,
+                                                         Finding.result == FindingResult.FAIL)).first()
+    if kind is not DeadlineKind.SANCTION_DECISION and still_failed is None:
+        _set_status(session, deadline, DeadlineStatus.CANCELLED, actor=actor,
+                    reason="Kết quả kiểm tra đang có hiệu lực không còn nội dung vi phạm")
+        report.cancelled += 1
+        return True
+    return False
+
+
+def _set_status(session: Session, deadline: Deadline, status: DeadlineStatus, *, actor: str, reason: str,
+                met_on: date | None = None) -> None:
+    audit.record(session, actor=actor, action="deadline_status", entity=deadline, reason=reason,
+                 from_state=str(deadline.status), to_state=str(status))
+    deadline.status, deadline.met_on, deadline.updated_at = status, met_on, utcnow()
+    session.add(deadline)
+
+
+def _describe(session: Session, deadline: Deadline) -> tuple[Campaign, str]:
+    campaign = session.get(Campaign, deadline.campaign_id)
+    assert campaign is not None
+    return campaign, (f"Đợt {campaign.code}, cuộc kiểm tra số {deadline.inspection_id}: {deadline.basis_vi}. "
+                      f"Hạn cuối: {deadline.due_on:%d/%m/%Y}.")
+
+
+def _recipients(session: Session, deadline: Deadline, *, escalate: bool) -> list[Person]:
+    """Warnings go to the campaign's lead(s); an escalation also to the official competent for the file."""
+    campaign = session.get(Campaign, deadline.campaign_id)
+    assert campaign is not None
+    people = list(session.exec(select(Person).where(Person.role == PersonRole.LEAD,
+                                                    Person.agency_id == campaign.lead_agency_id).order_by(Person.code)).all())
+    if escalate:
+        inspection = session.get(Inspection, deadline.inspection_id)
+        assert inspection is not None
+        title = required_signer(session, inspection)
+        if title is not None:
+            people += session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)
+                                   .order_by(Person.code)).all()
+    return people
+
+
+def _notify(session: Session, deadline: Deadline, *, kind: str, escalate: bool, subject: str, body: str) -> None:
+    for person in _recipients(session, deadline, escalate=escalate):
+        contact = session.exec(select(Contact).where(Contact.owner_kind == "person", Contact.owner_ref == person.code)).first()
+        if contact is None or not (contact.email or contact.phone):
+            continue
+        channel, address = ("email", contact.email) if contact.email else ("sms", contact.phone)
+        notifications.enqueue(session, key=f"deadline:{deadline.id}:{kind}:{person.code}", campaign_id=deadline.campaign_id,
+                              inspection_id=deadline.inspection_id, kind=kind, recipient_kind="person",
+                              recipient_ref=person.code, channel=channel, address=address or "", subject=subject, body=body)
+
+
+def _warn(session: Session, deadline: Deadline, today: date, actor: str) -> None:
+    _, text = _describe(session, deadline)
+    deadline.warned_on, deadline.updated_at = today, utcnow()
+    session.add(deadline)
+    audit.record(session, actor=actor, action="deadline_warning", entity=deadline, reason=f"Sắp đến hạn: {text}",
+                 data={"due_on": deadline.due_on.isoformat(), "on": today.isoformat()})
+    _notify(session, deadline, kind="deadline_warning", escalate=False,
+            subject=f"Sắp đến hạn ngày {deadline.due_on:%d/%m/%Y}", body=f"Sắp đến hạn. {text}")
+
+
+def _escalate(session: Session, deadline: Deadline, today: date, actor: str) -> None:
+    _, text = _describe(session, deadline)
+    days = (today - deadline.due_on).days
+    deadline.escalated_on, deadline.updated_at = today, utcnow()
+    session.add(deadline)
+    audit.record(session, actor=actor, action="deadline_escalated", entity=deadline, reason=f"Quá hạn {days} ngày: {text}",
+                 data={"due_on": deadline.due_on.isoformat(), "on": today.isoformat()})
+    _notify(session, deadline, kind="deadline_overdue", escalate=True,
+            subject=f"Quá hạn từ ngày {deadline.due_on + timedelta(days=1):%d/%m/%Y}",
+            body=f"Đã quá hạn {days} ngày, đề nghị xử lý ngay. {text}")
+
+
+# --------------------------------------------------------------------------- what people change
+
+
+def _one(session: Session, kind: DeadlineKind, inspection_id: int) -> Deadline:
+    deadline = session.exec(select(Deadline).where(Deadline.kind == kind,
+                                                   Deadline.subject_key == f"inspection:{inspection_id}")).first()
+    if deadline is None:
+        raise NotFound(f"Cuộc kiểm tra {inspection_id} chưa có thời hạn loại '{kind}'.", inspection_id=inspection_id)
+    if deadline.status != DeadlineStatus.OPEN:
+        raise Conflict(f"Thời hạn '{kind}' của cuộc kiểm tra {inspection_id} đã đóng ({deadline.status}).",
+                       inspection_id=inspection_id)
+    return deadline
+
+
+def _recompute(session: Session, deadline: Deadline, *, actor: str, reason: str, **changes: Any) -> Deadline:
+    if not reason.strip():
+        raise IntakeError("Thiếu lý do.", errors=["reason: phải ghi lý do thay đổi thời hạn"])
+    inspection = session.get(Inspection, deadline.inspection_id)
+    assert inspection is not None
+    before = deadline.due_on
+    for name, value in changes.items():
+        setattr(deadline, name, value)
+    deadline.due_on, deadline.basis_vi = due_date(
+        DeadlineKind(deadline.kind), deadline.starts_on, procedure_for(inspection.scheduled_on),
+        complex_case=deadline.complex_case, explained=deadline.explained, extended_months=deadline.extended_months)
+    if deadline.due_on != before:  # a new due date deserves its own warning
+        deadline.warned_on = None
+    deadline.updated_at = utcnow()
+    session.add(deadline)
+    audit.record(session, actor=actor, action="deadline_changed", entity=deadline, reason=reason.strip(),
+                 data={"due_before": before.isoformat(), "due_after": deadline.due_on.isoformat(),
+                       **{k: v for k, v in changes.items()}})
+    return deadline
+
+
+def declare_complex(session: Session, inspection_id: int, kind: DeadlineKind, *, actor: str, reason: str) -> Deadline:
+    """The case is complex: 5 working days for the record, 1 month for the decision."""
+    if kind not in (DeadlineKind.VIOLATION_RECORD, DeadlineKind.SANCTION_DECISION):
+        raise Conflict(f"Không áp dụng 'vụ việc phức tạp' cho thời hạn '{kind}'.", inspection_id=inspection_id)
+    return _recompute(session, _one(session, kind, inspection_id), actor=actor, reason=reason, complex_case=True)
+
+
+def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str) -> Deadline:
+    """The violator asked to explain: the decision's period becomes 1 month."""
+    return _recompute(session, _one(session, DeadlineKind.SANCTION_DECISION, inspection_id), actor=actor, reason=reason,
+                      explained=True)
+
+
+def extend_decision(session: Session, inspection_id: int, months: int, *, actor: str, reason: str) -> Deadline:
+    """The one extension of the decision's period (especially complex cases), at most the configured months."""
+    deadline = _one(session, DeadlineKind.SANCTION_DECISION, inspection_id)
+    inspection = session.get(Inspection, inspection_id)
+    assert inspection is not None
+    allowed = procedure_for(inspection.scheduled_on).decision_extension_months_max
+    if deadline.extended_months:
+        raise Conflict(f"Thời hạn ra quyết định của cuộc kiểm tra {inspection_id} đã được gia hạn một lần.",
+                       inspection_id=inspection_id)
+    if not 1 <= months <= allowed:
+        raise IntakeError("Gia hạn không hợp lệ.", errors=[f"months: chỉ được gia hạn từ 01 đến {_n(allowed)} tháng"])
+    return _recompute(session, deadline, actor=actor, reason=reason, extended_months=months)
+
+
+def mark_met(session: Session, deadline_id: int, on: date, *, actor: str, reason: str) -> Deadline:
+    """A person confirms compliance or a remedial measure (with the evidence named in ``reason``)."""
+    deadline = session.get(Deadline, deadline_id)
+    if deadline is None:
+        raise NotFound(f"Không tìm thấy thời hạn số {deadline_id}.", deadline_id=deadline_id)
+    if deadline.status != DeadlineStatus.OPEN:
+        raise Conflict(f"Thời hạn số {deadline_id} đã đóng ({deadline.status}).", deadline_id=deadline_id)
+    if DeadlineKind(deadline.kind) not in (DeadlineKind.COMPLY, DeadlineKind.REMEDIAL):
+        raise Conflict("Thời hạn này tự đóng khi văn bản tương ứng được ban hành.", deadline_id=deadline_id)
+    if not reason.strip():
+        raise IntakeError("Thiếu căn cứ.", errors=["reason: phải ghi căn cứ xác nhận đã thực hiện"])
+    if on < deadline.starts_on:
+        raise IntakeError("Ngày không hợp lệ.", errors=[f"on: ngày thực hiện {on:%d/%m/%Y} trước ngày bắt đầu thời hạn"])
+    _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=on, reason=reason.strip())
+    return deadline

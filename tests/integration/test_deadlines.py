@@ -1,0 +1,239 @@
+"""Legal deadlines walked through time with a test clock: the sweeper runs every day and each warning and
+escalation must fall on the day the law and the calendar say.
+
+The expected dates are worked out by hand, not by the code:
+
+* the visit (discovery) is Wednesday 29/04/2026. Thursday 30/04 (Reunification Day) and Friday 01/05 (Labour
+  Day) are public holidays, 02–03/05 a weekend; 27/04 was the day off for the Hùng Kings' anniversary.
+* biên bản vi phạm: 2 working days from discovery (NĐ 118/2021 Art.12 cl.2) → Mon 04/05 is the 1st, Tue
+  05/05 the 2nd: due 05/05. The warning comes 2 working days before: Mon 04/05 is one, Wed 29/04 the
+  second → warned on 29/04. Not drawn up by 05/05 → escalated on Wed 06/05.
+* the record is drawn up late, Thu 07/05 → the decision is due 7 days later, Thu 14/05 (a working day);
+  warned 2 working days before, Tue 12/05; not issued by then → escalated Fri 15/05.
+* the decision is issued Mon 18/05 → comply within 10 days: Thu 28/05; warned Tue 26/05.
+* thời hiệu: 1 year from the violation → 29/04/2027; met when the decision is issued.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from models import AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Inspection, Notification, Person, PersonRole, Violation
+from services import deadlines
+from services.db import session_scope
+from services.errors import Conflict, IntakeError
+from services.intake import logic
+from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
+from services.settings import Settings
+from services.stages import records, sanctions
+from tests.factories import create_scheduled_campaign, team_inspections
+
+VISIT = date(2026, 4, 29)
+INSPECTOR = "SNV-TT01"
+
+
+def d(day: int, month: int, year: int = 2026) -> date:
+    return date(year, month, day)
+
+
+@pytest.fixture
+def case(settings: Settings) -> int:
+    """One inspection visited on 29/04/2026 whose findings fail one item (12 workers without health checks)."""
+    create_scheduled_campaign(settings, code="HAN-01")
+    inspection_id = team_inspections(settings)[INSPECTOR][0]
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        inspection.scheduled_on = VISIT
+        session.add(inspection)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        person = person_by_code(session, INSPECTOR)
+        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
+        for f in findings:
+            if f["item_code"] == "YT-01":  # Art.22 cl.2: periodic health examinations, per worker
+                f.update(result="fail", workers_affected=12, note="12 người lao động chưa được khám sức khỏe định kỳ.")
+        logic.submit_findings(session, person, inspection_id,
+                              FindingsSubmission(client_submission_id="han01-0001", findings=findings))
+    return inspection_id
+
+
+def person_by_code(session: Session, code: str) -> Person:
+    person = session.exec(select(Person).where(Person.code == code)).one()
+    return person
+
+
+def lead(session: Session) -> Person:
+    return session.exec(select(Person).where(Person.role == PersonRole.LEAD).order_by(Person.code)).first()
+
+
+def sweep_days(settings: Settings, first: date, last: date) -> None:
+    day = first
+    while day <= last:
+        deadlines.sweep(settings, day)
+        day += timedelta(days=1)
+
+
+def events(settings: Settings, action: str) -> list[tuple[str, str]]:
+    """(deadline kind, the day it happened) for every audit event of ``action`` on deadlines."""
+    with session_scope(settings) as session:
+        rows = session.exec(select(AuditEvent, Deadline).join(Deadline, Deadline.id == AuditEvent.entity_id)
+                            .where(AuditEvent.entity_type == "deadline", AuditEvent.action == action)
+                            .order_by(AuditEvent.id)).all()
+        return [(str(dl.kind), e.data["on"]) for e, dl in rows]
+
+
+def deadline(settings: Settings, kind: DeadlineKind, inspection_id: int) -> Deadline:
+    with session_scope(settings) as session:
+        return session.exec(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == f"inspection:{inspection_id}")).one()
+
+
+def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> None:
+    with session_scope(settings) as session:
+        logic.review_findings(session, lead(session), inspection_id, ReviewIn(decision="approve"))
+    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == "issued"
+
+
+def decide(settings: Settings, inspection_id: int, on: date) -> None:
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        title = logic.required_signer(session, inspection)
+        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+        assert official is not None, title
+        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
+    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+
+
+def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(settings: Settings, case: int) -> None:
+    sweep_days(settings, VISIT, d(6, 5))
+    record = deadline(settings, DeadlineKind.VIOLATION_RECORD, case)
+    assert (record.starts_on, record.due_on) == (VISIT, d(5, 5))
+    assert "02 ngày làm việc" in record.basis_vi and "Nghị định 118/2021/NĐ-CP" in record.basis_vi
+    limitation = deadline(settings, DeadlineKind.LIMITATION, case)
+    assert limitation.due_on == d(29, 4, 2027)
+    assert events(settings, "deadline_warning") == [("violation_record", "2026-04-29")]
+    assert events(settings, "deadline_escalated") == [("violation_record", "2026-05-06")]
+
+    approve_and_draw_up(settings, case, d(7, 5))
+    sweep_days(settings, d(7, 5), d(15, 5))
+    record = deadline(settings, DeadlineKind.VIOLATION_RECORD, case)
+    assert (record.status, record.met_on) == (DeadlineStatus.MET, d(7, 5))  # late, and the escalation stays on record
+    decision = deadline(settings, DeadlineKind.SANCTION_DECISION, case)
+    assert (decision.starts_on, decision.due_on) == (d(7, 5), d(14, 5))
+    assert events(settings, "deadline_warning")[1:] == [("sanction_decision", "2026-05-12")]
+    assert events(settings, "deadline_escalated")[1:] == [("sanction_decision", "2026-05-15")]
+    with session_scope(settings) as session:
+        title = logic.required_signer(session, session.get(Inspection, case))
+        told = session.exec(select(Person.role, Person.title).join(Notification, Notification.recipient_ref == Person.code)
+                            .where(Notification.kind == "deadline_overdue",
+                                   Notification.subject == "Quá hạn từ ngày 15/05/2026")).all()
+    assert (PersonRole.OFFICIAL, title) in told and any(role == PersonRole.LEAD for role, _ in told)
+
+    decide(settings, case, d(18, 5))
+    sweep_days(settings, d(16, 5), d(27, 5))
+    assert deadline(settings, DeadlineKind.SANCTION_DECISION, case).met_on == d(18, 5)
+    assert deadline(settings, DeadlineKind.LIMITATION, case).status == DeadlineStatus.MET
+    comply = deadline(settings, DeadlineKind.COMPLY, case)
+    assert (comply.starts_on, comply.due_on) == (d(18, 5), d(28, 5))
+    assert events(settings, "deadline_warning")[2:] == [("comply", "2026-05-26")]
+
+    # the lead confirms payment on 27/05: nothing is escalated for it afterwards
+    with session_scope(settings) as session:
+        deadlines.mark_met(session, comply.id, d(27, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012345 ngày 27/05/2026")
+    sweep_days(settings, d(28, 5), d(10, 6))
+    assert [k for k, _ in events(settings, "deadline_escalated")] == ["violation_record", "sanction_decision"]
+
+
+def test_warnings_and_escalations_reach_the_lead_once_each(settings: Settings, case: int) -> None:
+    for _ in range(3):  # the sweeper may run several times a day (retries, a manual run)
+        deadlines.sweep(settings, VISIT)
+        deadlines.sweep(settings, d(6, 5))
+    with session_scope(settings) as session:
+        sent = session.exec(select(Notification.kind, Notification.recipient_ref, Notification.subject)
+                            .where(Notification.kind.in_(["deadline_warning", "deadline_overdue"]))  # type: ignore[attr-defined]
+                            .order_by(Notification.id)).all()
+        leads = {p.code for p in session.exec(select(Person).where(Person.role == PersonRole.LEAD))}
+        officials = {p.code for p in session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL))}
+    warnings = [s for s in sent if s[0] == "deadline_warning"]
+    overdue = [s for s in sent if s[0] == "deadline_overdue"]
+    assert warnings and {r for _, r, _ in warnings} <= leads
+    assert all(subject == "Sắp đến hạn ngày 05/05/2026" for _, _, subject in warnings)
+    # no violation record yet, so no official is competent for the file: the escalation goes to the lead
+    assert {r for _, r, _ in overdue} & leads and not {r for _, r, _ in overdue} & officials
+    assert all(subject == "Quá hạn từ ngày 06/05/2026" for _, _, subject in overdue)
+    assert len(events(settings, "deadline_warning")) == 1 and len(events(settings, "deadline_escalated")) == 1
+    with session_scope(settings) as session:
+        assert len(session.exec(select(Deadline)).all()) == 2  # record and limitation, once each
+
+
+def test_a_corrected_version_without_violations_cancels_the_record_deadline(settings: Settings, case: int) -> None:
+    deadlines.sweep(settings, VISIT)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, case)
+        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
+        logic.submit_findings(session, person_by_code(session, INSPECTOR), case,
+                              FindingsSubmission(client_submission_id="han01-0002", findings=findings,
+                                                 reason="Đã xuất trình sổ khám sức khỏe định kỳ"))
+    report = deadlines.sweep(settings, d(4, 5))
+    assert report.cancelled == 2
+    assert deadline(settings, DeadlineKind.VIOLATION_RECORD, case).status == DeadlineStatus.CANCELLED
+    assert deadlines.sweep(settings, d(6, 5)).escalated == 0
+
+
+def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline(settings: Settings, case: int) -> None:
+    deadlines.sweep(settings, VISIT)
+    with session_scope(settings) as session:
+        moved = deadlines.declare_complex(session, case, DeadlineKind.VIOLATION_RECORD, actor="SNV-LEAD",
+                                          reason="Cần xác minh hồ sơ khám sức khỏe tại cơ sở y tế")
+        # 5 working days from Wed 29/04: 04, 05, 06, 07, 08/05
+        assert moved.due_on == d(8, 5) and "(vụ việc phức tạp)" in moved.basis_vi
+    approve_and_draw_up(settings, case, d(30, 4) + timedelta(days=7))  # Thu 07/05
+    deadlines.sweep(settings, d(7, 5))
+    with session_scope(settings) as session:
+        explained = deadlines.record_explanation(session, case, actor="SNV-LEAD",
+                                                 reason="Công ty gửi văn bản đề nghị giải trình ngày 08/05/2026")
+        assert explained.due_on == d(8, 6)  # 1 month from 07/05 is Sun 07/06 → the next working day, Mon 08/06
+        extended = deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp")
+        assert extended.due_on == d(7, 7)  # 07/05 + 2 months = Tue 07/07
+        assert extended.warned_on is None
+    with session_scope(settings) as session, pytest.raises(Conflict, match="đã được gia hạn một lần"):
+        deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="lần nữa")
+    with session_scope(settings) as session:
+        changes = session.exec(select(AuditEvent).where(AuditEvent.action == "deadline_changed").order_by(AuditEvent.id)).all()
+        assert [(e.actor, e.data["due_after"]) for e in changes] == [
+            ("SNV-LEAD", "2026-05-08"), ("SNV-LEAD", "2026-06-08"), ("SNV-LEAD", "2026-07-07")]
+
+
+def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settings: Settings, case: int) -> None:
+    deadlines.sweep(settings, VISIT)
+    approve_and_draw_up(settings, case, VISIT)
+    deadlines.sweep(settings, VISIT)
+    with session_scope(settings) as session, pytest.raises(IntakeError) as no_reason:
+        deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
+    assert no_reason.value.ids["errors"] == ["reason: phải ghi lý do thay đổi thời hạn"]
+    with session_scope(settings) as session, pytest.raises(IntakeError) as too_long:
+        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp")
+    assert too_long.value.ids["errors"] == ["months: chỉ được gia hạn từ 01 đến 01 tháng"]
+    with session_scope(settings) as session, pytest.raises(Conflict, match="tự đóng"):
+        deadlines.mark_met(session, deadline(settings, DeadlineKind.SANCTION_DECISION, case).id, VISIT,
+                           actor="SNV-LEAD", reason="x")
+
+
+@pytest.mark.parametrize(("start", "months", "expected"), [
+    (date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2028, 1, 31), 1, date(2028, 2, 29)),
+    (date(2026, 12, 15), 1, date(2027, 1, 15)), (date(2026, 4, 29), 12, date(2027, 4, 29))])
+def test_a_month_ends_on_the_same_day_or_the_last_day_of_the_month(start: date, months: int, expected: date) -> None:
+    assert deadlines.add_months(start, months) == expected
+
+
+def test_the_flow_sweeps_as_of_the_given_day(settings: Settings, case: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows import deadline_sweeper
+
+    monkeypatch.setattr(deadline_sweeper, "settings", lambda: settings)
+    result: dict[str, Any] = deadline_sweeper.sweep.fn(d(6, 5))
+    assert result["today"] == "2026-05-06" and result["created"] == 2 and result["escalated"] == 1
+    assert result["overdue"] == [f"violation_record:inspection:{case}"]
