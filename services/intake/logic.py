@@ -310,6 +310,14 @@ def required_signer(session: Session, inspection: Inspection) -> str | None:
     return signer.title
 
 
+def ensure_competent(session: Session, person: Person, inspection: Inspection) -> None:
+    """The official's title reaches the competence the file needs (judged on its acts' maximum fines)."""
+    needed = required_signer(session, inspection)
+    ceilings = {s.title: s.ceiling_individual_vnd for s in procedure_for(inspection.scheduled_on).signers}
+    if needed is None or ceilings.get(person.title, -1) < ceilings[needed]:
+        raise Forbidden(f"Vượt thẩm quyền: hồ sơ này phải do {needed} quyết định.", inspection_id=inspection.id)
+
+
 def record_decision(session: Session, person: Person, inspection_id: int, body: DecisionIn) -> tuple[DecisionReceipt, bool]:
     """The competent official sets the final amount of each act (within its range)."""
     if person.role != PersonRole.OFFICIAL:
@@ -320,10 +328,7 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if not violations or not already and inspection.status != InspectionStatus.RECORDS_ISSUED:
         raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có biên bản vi phạm hành chính để quyết định xử phạt.",
                        inspection_id=inspection_id)
-    needed = required_signer(session, inspection)
-    ceilings = {s.title: s.ceiling_individual_vnd for s in procedure_for(inspection.scheduled_on).signers}
-    if needed is None or ceilings.get(person.title, -1) < ceilings[needed]:
-        raise Forbidden(f"Vượt thẩm quyền: hồ sơ này phải do {needed} quyết định.", inspection_id=inspection_id)
+    ensure_competent(session, person, inspection)
     errors = [f"amounts: thiếu mức phạt cho hành vi {vid}" for vid in violations if vid not in body.amounts]
     if body.decided_on < inspection.scheduled_on:
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "

@@ -1,16 +1,18 @@
 """Stage 4: the sanction decision (quyết định xử phạt, MQĐ02) once the competent official set the amounts."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlmodel import Session, select
 
-from models import Agency, Campaign, DocumentType, Establishment, Inspection, InspectionStatus, Person, Violation
+from models import (Agency, Campaign, Document, DocumentType, Establishment, Inspection, InspectionStatus, Person, PersonRole,
+                    Violation)
 from services import audit
 from services.db import session_scope
-from services.intake.logic import is_organisation
-from services.issuing import find_document, issue_document
+from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services.intake.logic import ensure_competent, is_organisation
+from services.issuing import issue_document, latest_document
 from services.rules.procedure import competent_signer, procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
@@ -48,33 +50,90 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
         violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
         if not violations or any(v.final_amount is None for v in violations):
             return "waiting"
-        campaign = session.get(Campaign, inspection.campaign_id)
-        establishment = session.get(Establishment, inspection.establishment_id)
         official = session.get(Person, violations[0].decided_by_id)
-        assert campaign is not None and establishment is not None and official is not None
-        procedure = procedure_for(inspection.scheduled_on)
-        signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
-                                  procedure=procedure)
-        issuer = decision_issuer(session, campaign, signer.issuer_suffix)
-        record = find_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
+        assert official is not None
         decided_on: date = violations[0].decided_on or inspection.scheduled_on
-        context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(session, campaign),
-                   "establishment": establishment_context(establishment),
-                   "team": team_context(session, inspection.team_id),
-                   "violations": violations_context(violations, "final_amount"),
-                   "total_amount": sum(v.final_amount or 0 for v in violations),
-                   "signer": {"full_name": official.full_name, "title": official.title},
-                   "violation_record_ref": f"Biên bản vi phạm hành chính số {record.number if record else ''}",
-                   "comply_days": procedure.comply_days, "effective_on": decided_on,
-                   "payment_account": "Kho bạc Nhà nước " + issuer["place"]}
-        doc = issue_document(session, settings, doc_type=DocumentType.SANCTION_DECISION,
-                             subject_key=f"inspection:{inspection_id}", issuer_code=issuer["code"],
-                             symbol=procedure.symbol("sanction_decision"), year=decided_on.year, campaign_id=campaign.id,
-                             inspection_id=inspection_id, template="quyet_dinh_xu_phat",
-                             build_context=lambda number: {**context, "number": number}, actor=official.code)
+        doc = _issue_decision(session, settings, inspection, violations, official, decided_on)
         audit.transition(session, inspection, InspectionStatus.SANCTIONED, actor=actor,
                          reason=f"Quyết định xử phạt {doc.number} do {official.title} ký")
         return "issued"
+
+
+def _issue_decision(session: Session, settings: Settings, inspection: Inspection, violations: Sequence[Violation],
+                    official: Person, decided_on: date, *, replaces: Document | None = None, reason: str = "") -> Document:
+    """Issue the decision (revision 1), or the correction that replaces ``replaces`` (the next revision)."""
+    campaign = session.get(Campaign, inspection.campaign_id)
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert campaign is not None and establishment is not None
+    procedure = procedure_for(inspection.scheduled_on)
+    signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
+                              procedure=procedure)
+    issuer = decision_issuer(session, campaign, signer.issuer_suffix)
+    record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
+    context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(session, campaign),
+               "establishment": establishment_context(establishment),
+               "team": team_context(session, inspection.team_id),
+               "violations": violations_context(violations, "final_amount"),
+               "total_amount": sum(v.final_amount or 0 for v in violations),
+               "signer": {"full_name": official.full_name, "title": official.title},
+               "violation_record_ref": f"Biên bản vi phạm hành chính số {record.number if record else ''}",
+               "comply_days": procedure.comply_days, "effective_on": decided_on,
+               "payment_account": "Kho bạc Nhà nước " + issuer["place"]}
+    if replaces is not None:
+        context["replaces"] = {"number": replaces.number, "issued_on": replaces.issued_on, "reason": reason}
+    return issue_document(session, settings, doc_type=DocumentType.SANCTION_DECISION,
+                          subject_key=f"inspection:{inspection.id}", issuer_code=issuer["code"],
+                          symbol=procedure.symbol("sanction_decision"), year=decided_on.year, campaign_id=campaign.id,
+                          inspection_id=inspection.id, template="quyet_dinh_xu_phat",
+                          revision=replaces.revision + 1 if replaces else 1,
+                          supersedes_id=replaces.id if replaces else None,
+                          build_context=lambda number: {**context, "number": number}, actor=official.code)
+
+
+def correct_decision(settings: Settings, inspection_id: int, *, official_code: str, amounts: Mapping[int, int],
+                     corrected_on: date, reason: str) -> Document:
+    """A correction of an issued sanction decision: a new decision that replaces it (the old one stays as issued).
+
+    The competent official sets the corrected amounts (each within its act's range, every act named); the
+    proposed amounts and the replaced decision's amounts stay on record (audit). Nothing is written when
+    anything is refused.
+    """
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
+        current = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
+        if current is None:
+            raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có quyết định xử phạt để đính chính.", inspection_id=inspection_id)
+        official = session.exec(select(Person).where(Person.code == official_code)).first()
+        if official is None or official.role != PersonRole.OFFICIAL:
+            raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được ban hành quyết định thay thế.", person_code=official_code)
+        ensure_competent(session, official, inspection)
+        violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
+        errors = [f"amounts.{v.id}: thiếu mức phạt cho hành vi {v.id}" for v in violations if v.id not in amounts]
+        known = {v.id: v for v in violations}
+        errors += [f"amounts.{vid}: không có hành vi này trong hồ sơ" for vid in amounts if vid not in known]
+        for vid, amount in amounts.items():
+            v = known.get(vid)
+            if v is not None and not v.range_min <= amount <= v.range_max:
+                errors.append(f"amounts.{vid}: mức phạt {amount:,} đồng nằm ngoài khung {v.range_min:,}–{v.range_max:,} đồng")
+        if not reason.strip():
+            errors.append("reason: phải ghi lý do đính chính")
+        if current.issued_on is not None and corrected_on < current.issued_on:
+            errors.append(f"corrected_on: ngày {corrected_on:%d/%m/%Y} trước ngày của quyết định bị thay thế "
+                          f"{current.issued_on:%d/%m/%Y}")
+        if errors:
+            raise IntakeError("Quyết định thay thế không hợp lệ.", errors=errors)
+        before = {str(v.id): v.final_amount for v in violations}
+        for v in violations:
+            v.final_amount, v.decided_by_id, v.decided_on = amounts[v.id], official.id, corrected_on
+            session.add(v)
+        doc = _issue_decision(session, settings, inspection, violations, official, corrected_on, replaces=current,
+                              reason=reason.strip())
+        audit.record(session, actor=official.code, action="decision_corrected", entity=inspection, reason=reason.strip(),
+                     data={"replaces": current.number, "by": doc.number, "before": before,
+                           "after": {str(k): a for k, a in amounts.items()}})
+        return doc
 
 
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
