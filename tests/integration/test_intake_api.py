@@ -26,7 +26,7 @@ from services.stages import records
 from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-01"
-PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # procedure_2025.json signers
+PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # signers of procedure_2025_07.json (in force for 2026 visits)
 CHIEF_INSPECTOR = "Chánh Thanh tra Sở"
 
 

@@ -2,7 +2,10 @@
 immutable once issued. Over the real migrated SQLite database, including two processes at once."""
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
+import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +16,7 @@ from sqlmodel import Session, select
 
 from models import Campaign, Document, DocumentCounter, DocumentType, Establishment, Inspection
 from services.db import session_scope
+from services.documents import load_template
 from services.issuing import ImmutableDocument, allocate_number, issue_document
 from services.settings import Settings
 from services.stages import records
@@ -174,3 +178,99 @@ def test_an_issued_document_cannot_be_changed_or_deleted(settings: Settings, sch
         kept = session.get(Document, doc.id)
         assert kept is not None
         assert (kept.number, kept.sha256, kept.path) == (doc.number, doc.sha256, doc.path)
+
+
+# --------------------------------------------------------------------------- issuing at once
+
+AT_ONCE = 12  # documents per issuing run
+PAUSE_S = 0.02  # a run's other work between two documents: the other run's turn to take the write lock
+
+
+def _issue_one(settings: Settings, tag: str, i: int, inspection_id: int, *, crash: bool = False) -> int:
+    with session_scope(settings) as session:
+        campaign_id = session.get(Inspection, inspection_id).campaign_id  # type: ignore[union-attr]
+        doc = issue_document(session, settings, doc_type=DocumentType.MINUTES, subject_key=f"at-once:{tag}:{i:03d}",
+                             issuer_code="SNV", symbol="BB-KT", year=2026, campaign_id=campaign_id,
+                             inspection_id=inspection_id, template="bien_ban_kiem_tra",
+                             build_context=minutes_context(session, inspection_id), actor=f"run-{tag}")
+        if crash:
+            raise Boom
+        return doc.seq
+
+
+def _issue_run(settings: Settings, tag: str, inspection_ids: list[int], n: int, crash_every: int = 0) -> list[int]:
+    """One issuing run: ``n`` biên bản kiểm tra of issuer SNV in 2026, one transaction each (as the stages do).
+    With ``crash_every``, every so many documents the first attempt crashes before commit and is run again."""
+    numbers = []
+    for i in range(n):
+        inspection_id = inspection_ids[i % len(inspection_ids)]
+        if crash_every and i % crash_every == crash_every - 1:
+            with pytest.raises(Boom):
+                _issue_one(settings, tag, i, inspection_id, crash=True)
+        numbers.append(_issue_one(settings, tag, i, inspection_id))
+        time.sleep(PAUSE_S)
+    return numbers
+
+
+def _issue_in_process(db_dir: str, tag: str, inspection_ids: list[int], n: int, crash_every: int, barrier: Any,
+                      results: Any) -> None:
+    settings = make_settings(Path(db_dir))
+    load_template("bien_ban_kiem_tra")  # warm up before the start line, so neither run has a head start
+    with session_scope(settings) as session:
+        session.exec(select(DocumentCounter)).all()
+    barrier.wait(timeout=60)
+    try:
+        results.put((tag, _issue_run(settings, tag, inspection_ids, n, crash_every)))
+    except BaseException as exc:  # the parent reports it instead of waiting for a result that never comes
+        results.put((tag, f"{type(exc).__name__}: {exc}"))
+        raise
+
+
+def assert_issued_without_duplicate_or_gap(settings: Settings, runs: dict[str, Any], n: int) -> None:
+    for tag, numbers in runs.items():
+        assert isinstance(numbers, list), f"issuing run {tag} failed: {numbers}"
+        assert numbers == sorted(numbers) and len(set(numbers)) == n, (tag, numbers)  # each run's numbers grow
+    a, b = runs.values()
+    assert min(a) < max(b) and min(b) < max(a), f"the two runs did not overlap, nothing was tested: {runs}"
+    assert sorted(seq for numbers in runs.values() for seq in numbers) == list(range(1, 2 * n + 1))
+    with session_scope(settings) as session:
+        docs = session.exec(select(Document).where(Document.subject_key.startswith("at-once:"))).all()  # type: ignore[attr-defined]
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 2 * n  # type: ignore[union-attr]
+    keys = [(d.issuer_code, d.doc_type, d.year, d.number) for d in docs]
+    assert len(keys) == len(set(keys)) == 2 * n  # each (issuer, type, year, number) once
+    assert sorted(d.seq for d in docs) == list(range(1, 2 * n + 1))
+    assert all(d.number == f"{d.seq}/BB-KT" for d in docs)
+    assert {d.subject_key for d in docs} == {f"at-once:{tag}:{i:03d}" for tag in runs for i in range(n)}
+    for d in docs:  # no run overwrote the other's PDF: each file is the one its document records
+        assert hashlib.sha256((settings.documents_path / d.path).read_bytes()).hexdigest() == d.sha256, d.number
+
+
+@pytest.mark.parametrize("crash_every", [0, 4], ids=["clean", "run-b-crashes-every-4th"])
+def test_two_processes_issuing_at_once_number_1_to_2n_without_duplicate_or_gap(settings: Settings, scheduled: list[int],
+                                                                               crash_every: int) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    workers = [ctx.Process(target=_issue_in_process, args=(str(settings.data_dir), tag, scheduled, AT_ONCE,
+                                                           crash_every if tag == "b" else 0, barrier, results))
+               for tag in ("a", "b")]
+    for w in workers:
+        w.start()
+    runs = dict(results.get(timeout=180) for _ in workers)
+    for w in workers:
+        w.join(timeout=30)
+        assert w.exitcode == 0, runs
+    # a crashed attempt gives its number back: the other run (or the retry) takes it, so still no gap
+    assert_issued_without_duplicate_or_gap(settings, runs, AT_ONCE)
+
+
+def test_two_threads_issuing_at_once_number_1_to_2n_without_duplicate_or_gap(settings: Settings,
+                                                                             scheduled: list[int]) -> None:
+    start = threading.Barrier(2)
+
+    def run(tag: str) -> tuple[str, list[int]]:
+        start.wait(timeout=60)
+        return tag, _issue_run(settings, tag, scheduled, AT_ONCE)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(pool.map(run, ("a", "b")))
+    assert_issued_without_duplicate_or_gap(settings, runs, AT_ONCE)
