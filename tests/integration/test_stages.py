@@ -104,7 +104,7 @@ def test_scheduling_puts_every_selected_establishment_on_a_team_day(settings: Se
     result = scheduling.schedule_inspections(settings, "SCH-01")
 
     assert result.done == 10 and result.details["teams"] == 2
-    first_day = add_working_days(START, 3)  # notice: 3 working days (procedure_2025.json)
+    first_day = add_working_days(START, 3)  # notice: 3 working days (procedure settings in force)
     with session_scope(settings) as session:
         inspections = session.exec(select(Inspection)).all()
         teams = session.exec(select(Team).order_by(Team.number)).all()
