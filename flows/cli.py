@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flows.cli_deadlines import deadlines_app
+from flows.cli_portal import portal_app
 from flows.cli_registry import registry_app
 from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
@@ -35,6 +36,7 @@ app.add_typer(trigger_app, name="trigger")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(portal_app, name="portal")
 console = Console()
 
 
@@ -139,8 +141,12 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
     from services.clients.outbox import start_outbox
 
     # The demo's notifications go through the real gateway protocol to a local outbox (never a real gateway).
-    outbox = start_outbox(get_settings().data_dir / "outbox")
+    # ... and the publications to a local stand-in of the province portal (same protocol, signature checked).
+    portal_secret = os.environ.get("KIEMTRA_PORTAL_SECRET") or "demo-portal-secret"
+    outbox = start_outbox(get_settings().data_dir / "outbox", portal_secret=portal_secret.encode())
     os.environ["KIEMTRA_GATEWAY_URL"] = outbox.url
+    os.environ["KIEMTRA_PORTAL_URL"] = outbox.url
+    os.environ["KIEMTRA_PORTAL_SECRET"] = portal_secret
     get_settings.cache_clear()
     settings = get_settings()
     plan = demo_mod.DemoPlan(establishments=establishments, quota=quota, teams=teams)
@@ -201,6 +207,8 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
         console.print(_state_table(final["state"]))
         _print_documents(settings, plan.campaign_code)
         console.print(f"Thông báo đã gửi (hộp thư thử qua giao thức gateway): {len(outbox.messages())} tin tại {outbox.folder}")
+        console.print(f"Kết quả xử phạt gửi cổng thông tin (bản thử, có chữ ký HMAC): {len(outbox.outcomes())} tin tại "
+                      f"{outbox.folder / 'portal'}")
         console.print(f"Hoàn tất sau {time.monotonic() - t0:.1f} giây.")
 
 

@@ -5,11 +5,13 @@ from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, 
                              TeamRole)
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from models.document import Document, DocumentCounter, DocumentType, Publication
+from models.portal import PortalEvent, PortalMessage, PortalStatus
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
 from models.inspection import (Attachment, Finding, FindingResult, FindingReview, Inspection, InspectionStatus, Submission,
                                Violation)
+from models.statistics import AnnualStatistic, StatIndicator
 
 __all__ = [
     "Agency", "AgencyKind", "AuditEvent", "Campaign", "CampaignKind", "CampaignStatus", "InspectionTrigger",
@@ -18,4 +20,6 @@ __all__ = [
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation", "Deadline", "DeadlineKind", "DeadlineStatus",
+    "PortalEvent", "PortalMessage", "PortalStatus",
+    "AnnualStatistic", "StatIndicator",
 ]

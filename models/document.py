@@ -18,6 +18,8 @@ class DocumentType(StrEnum):
     INSPECTION_DECISION = "inspection_decision"  # quyết định kiểm tra, thành lập đoàn kiểm tra liên ngành
     INSPECTION_PLAN = "inspection_plan"  # kế hoạch tiến hành kiểm tra (one per team, with its schedule)
     INSPECTION_NOTICE = "inspection_notice"  # thông báo kiểm tra (one per establishment)
+    REPORT = "report"  # báo cáo kết quả kiểm tra (one per campaign, DOMAIN.md 2.8)
+    PERIODIC_REPORT = "periodic_report"  # báo cáo định kỳ (half-year, annual) to UBND tỉnh and the Ministry
 
 
 class Document(SQLModel, table=True):
@@ -63,3 +65,7 @@ class Publication(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", index=True)
     payload: dict[str, Any] = json_field(dict)
     published_at: datetime = Field(sa_type=UTCDateTime)
+    # a withdrawn decision, or one replaced by a correction, leaves the register (the row stays, as issued)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawal_reason: str = Field(default="", max_length=1000)
+    superseded_by_id: int | None = Field(default=None, foreign_key="publication.id")

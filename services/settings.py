@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     gateway_timeout_s: float = 10.0
     notify_max_attempts: int = Field(5, ge=1, description="delivery rounds before a notification is marked failed")
 
+    # The province portal (services.clients.portal) and the delivery of publications to it (services.portal).
+    portal_url: str | None = Field(None, description="base URL of the province portal's webhook (POST /outcomes)")
+    portal_secret: SecretStr | None = Field(None, description="shared secret of the webhook's HMAC-SHA256 signature")
+    portal_timeout_s: float = 10.0
+    portal_max_attempts: int = Field(6, ge=1, description="delivery attempts before a portal message is DEAD")
+    portal_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
+    portal_delay_days: int = Field(0, ge=0, description="days after a decision before it goes to the portal (config)")
+
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 
     @property

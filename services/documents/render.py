@@ -18,7 +18,12 @@ blocks, each with a ``kind``:
 - ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before);
 - ``spacer``: ``height`` in mm;
 - ``repeat``: the ``blocks`` (a list of blocks, as in ``body``) once per item of the list at ``each``
-  (``where`` and ``empty`` as for a list), the item's scope pushed: e.g. a heading and a table per team.
+  (``where`` and ``empty`` as for a list), the item's scope pushed: e.g. a heading and a table per team;
+- ``chart``: a bar chart over the list at ``each`` (``where``, ``empty`` as for a list): ``label`` (text) names
+  each bar's category, ``series`` (``name``, ``value``: a path in the item, a number or none) its values;
+  ``orientation`` horizontal (default: categories down the left) or vertical, ``height`` in mm (default: from
+  the number of bars), ``decimals`` of the value labels (0), ``caption`` centred in italics beneath. Drawn by
+  :mod:`services.documents.charts` in the document font: every label is extractable text.
 
 Any block may carry ``when``/``unless`` (a path, truthy test) and ``space_before`` (pt). Inside a list or a
 table the item's keys, ``item``, ``loop.index``/``loop.count`` (after ``where``) and ``loop.number`` (position
@@ -59,6 +64,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from services.documents.charts import bar_chart, drawn_texts, fixed_vi
 from services.documents.storage import write_atomic
 from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, parse, parse_path, resolve
 from services.documents.selection_list import decimal_vi
@@ -130,9 +136,10 @@ _KINDS: dict[str, set[str]] = {
     "signatures": {"columns"},
     "spacer": {"height"},
     "repeat": {"each", "where", "blocks", "empty"},
+    "chart": {"each", "where", "label", "series", "orientation", "height", "decimals", "caption", "empty"},
 }
 _NESTED = {"columns": {"header", "cell", "width", "align", "lines", "below"},
-           "lines": {"text", "size", "space", "when", "unless"}}
+           "lines": {"text", "size", "space", "when", "unless"}, "series": {"name", "value"}}
 _HEADER = {"parent", "body", "number", "place_date", "motto", "motto_sub"}
 _PATH_KEYS = {"each", "where", "when", "unless"}
 
@@ -396,8 +403,36 @@ def _repeat(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     return out
 
 
+def _chart(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    series = block.get("series") or []
+    if "label" not in block or not series or not all("value" in s for s in series):
+        raise TemplateError("'chart' cần 'label' và ít nhất một 'series' có 'value'", template=lay.template)
+    labels: list[str] = []
+    values: list[list[float | None]] = [[] for _ in series]
+    for _ in lay.items(block):
+        labels.append(expand(block["label"], lay.scopes, template=lay.template)[1])  # plain: a label has no emphasis
+        for column, s in zip(values, series, strict=True):
+            value = lay.value(s["value"] + "?")
+            column.append(None if value is None else float(value))
+    if not labels:
+        empty = block.get("empty")
+        return [lay.para(empty, _style(13, "justify", True))] if empty else []
+    names = [expand(s.get("name", ""), lay.scopes, template=lay.template)[1] for s in series]
+    places = int(block.get("decimals", 0))
+    height = block.get("height")
+    drawing = bar_chart(labels, values, names=names, width=lay.width, height=height * mm if height else None,
+                        orientation=block.get("orientation", "horizontal"), font=FONT,
+                        fmt=partial(fixed_vi, places=places), axis_fmt=decimal_vi)
+    lay.drawn += drawn_texts(drawing)  # labels, ticks, values, legend: as drawn, for the glyph check and the goldens
+    out: list[Flowable] = [drawing]
+    if "caption" in block:
+        out.append(Spacer(1, 4))
+        out.append(lay.para(block["caption"], _style(12, "center", italic=True)))
+    return [KeepTogether(out), Spacer(1, 6)]
+
+
 _BUILDERS = {"title": _title, "paragraph": _paragraph, "list": _list, "table": _table,
-             "signatures": _signatures, "spacer": _spacer, "repeat": _repeat}
+             "signatures": _signatures, "spacer": _spacer, "repeat": _repeat, "chart": _chart}
 
 
 def _blocks(lay: _Layout, blocks: Sequence[Mapping[str, Any]]) -> list[Flowable]:

@@ -6,22 +6,20 @@ a Vietnamese HTML page) are rebuilt from the stored publications after each run.
 """
 from __future__ import annotations
 
-import csv
-import html
-import io
-import json
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from models import (CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus,
+from models import (CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus, PortalEvent,
                     Publication, Violation)
 from models.base import utcnow
-from services import audit
+from services import audit, portal
 from services.db import session_scope
-from services.documents.storage import write_atomic
+from services.errors import IntakeError, NotFound
+from services.register import WITHHELD_VI, write_register
 from services.intake.logic import is_organisation
 from services.issuing import find_document
 from services.rules.fines import load_fine_table, provision_vi
@@ -30,9 +28,7 @@ from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
 STAGE = "publish-outcomes"
-CSV_COLUMNS = ("so_quyet_dinh", "ngay_quyet_dinh", "co_quan_ban_hanh", "ten_co_so", "ma_so_thue", "ma_tinh", "ma_xa",
-               "hanh_vi", "tong_tien_phat_vnd")
-WITHHELD_VI = "Cá nhân kinh doanh (thông tin cá nhân được bảo vệ theo Nghị định 13/2023/NĐ-CP)"
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def outcome_payload(decision: Document, establishment: Establishment, violations: Sequence[Violation]) -> dict[str, Any]:
@@ -64,12 +60,72 @@ def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str
                                                            Publication.subject_key == subject)).first()
         if exists is None:
             violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
-            session.add(Publication(channel=channel, subject_key=subject, document_id=decision.id,
-                                    campaign_id=inspection.campaign_id, published_at=utcnow(),
-                                    payload=outcome_payload(decision, establishment, violations)))
+            publication = Publication(channel=channel, subject_key=subject, document_id=decision.id,
+                                      campaign_id=inspection.campaign_id, published_at=utcnow(),
+                                      payload=outcome_payload(decision, establishment, violations))
+            session.add(publication)
+            session.flush()
+            portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload,
+                           not_before=portal_not_before(settings, decision))
         audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                          reason=f"Công khai kết quả xử phạt {decision.number}")
         return "published"
+
+
+def portal_not_before(settings: Settings, decision: Document) -> datetime:
+    """A decision goes to the portal ``portal_delay_days`` after its date (midnight in Việt Nam)."""
+    day = (decision.issued_on or decision.issued_at.date()) + timedelta(days=settings.portal_delay_days)
+    return datetime.combine(day, time(0, 0), tzinfo=VIETNAM)
+
+
+def withdraw_publication(settings: Settings, decision_number: str, *, actor: str, reason: str) -> None:
+    """A decision withdrawn (or annulled on appeal) leaves the register; the portal is told (once)."""
+    if not reason.strip():
+        raise IntakeError("Thiếu lý do.", errors=["reason: phải ghi lý do rút công khai (ví dụ: quyết định bị hủy)"])
+    with session_scope(settings) as session:
+        publication = _current_publication(session, decision_number)
+        publication.withdrawn_at, publication.withdrawal_reason = utcnow(), reason.strip()
+        session.add(publication)
+        audit.record(session, actor=actor, action="publication_withdrawn", entity=publication, reason=reason.strip(),
+                     data={"decision": decision_number})
+        portal.enqueue(session, publication, PortalEvent.WITHDRAW, {"so_quyet_dinh": decision_number, "ly_do": reason.strip()},
+                       not_before=utcnow())
+
+
+def _current_publication(session: Session, decision_number: str) -> Publication:
+    rows = session.exec(select(Publication).join(Document, Document.id == Publication.document_id)
+                        .where(Document.number == decision_number, Document.doc_type == DocumentType.SANCTION_DECISION)).all()
+    current = [p for p in rows if p.withdrawn_at is None and p.superseded_by_id is None]
+    if not current:
+        raise NotFound(f"Không có kết quả xử phạt đang công khai theo quyết định số {decision_number}.",
+                       decision=decision_number)
+    return current[0]
+
+
+def amend_for_correction(session: Session, settings: Settings, replaced: Document, decision: Document, *, reason: str) -> None:
+    """A correcting decision replaces a published one: the register shows the new one, the portal gets an update.
+
+    Nothing to do when the replaced decision was never published (it will be, in its corrected form)."""
+    old = session.exec(select(Publication).where(Publication.document_id == replaced.id)).first()
+    if old is None or old.withdrawn_at is not None:
+        return
+    inspection = session.get(Inspection, decision.inspection_id)
+    assert inspection is not None
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
+    violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all()
+    payload = {**outcome_payload(decision, establishment, violations), "thay_the_quyet_dinh": replaced.number,
+               "ly_do_thay_the": reason}
+    new = Publication(channel=old.channel, subject_key=f"decision:{decision.id}", document_id=decision.id,
+                      campaign_id=old.campaign_id, published_at=utcnow(), payload=payload)
+    session.add(new)
+    session.flush()
+    old.superseded_by_id = new.id
+    session.add(old)
+    audit.record(session, actor=SYSTEM_ACTOR, action="publication_amended", entity=new, reason=reason,
+                 data={"replaces": replaced.number, "by": decision.number})
+    portal.enqueue(session, old, PortalEvent.AMEND, payload, not_before=portal_not_before(settings, decision),
+                   revision=decision.revision)
 
 
 def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> bool:
@@ -86,49 +142,18 @@ def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str
         return True
 
 
-def _money(amount: int) -> str:
-    return f"{amount:,}".replace(",", ".")
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
-
-
-def write_register(settings: Settings) -> Path:
-    """Rebuild the public register's open data (JSON, CSV) and its Vietnamese page from the stored publications."""
-    with session_scope(settings) as session:
-        pubs = session.exec(select(Publication).order_by(Publication.id)).all()
-        rows = [{**p.payload, "ngay_cong_khai": p.published_at.date().isoformat()} for p in pubs]
-    folder = settings.documents_path / "public"
-    _atomic_write(folder / "register.json", json.dumps(rows, ensure_ascii=False, indent=1))
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        acts = "; ".join(f"{a['can_cu']}: {_money(a['so_tien_vnd'])} đồng" for a in r["hanh_vi"])
-        writer.writerow([r["so_quyet_dinh"], r["ngay_quyet_dinh"], r["co_quan_ban_hanh"], r["ten_co_so"], r["ma_so_thue"],
-                         r["ma_tinh"], r["ma_xa"], acts, r["tong_tien_phat_vnd"]])
-    _atomic_write(folder / "register.csv", buf.getvalue())
-    body = "\n".join(
-        f"<tr><td>{html.escape(r['so_quyet_dinh'])}</td><td>{r['ngay_quyet_dinh']}</td><td>{html.escape(r['ten_co_so'])}</td>"
-        f"<td>{r['ma_so_thue']}</td><td>{r['ma_xa']}</td>"
-        f"<td>{'<br>'.join(html.escape(a['can_cu']) for a in r['hanh_vi'])}</td>"
-        f"<td style='text-align:right'>{_money(r['tong_tien_phat_vnd'])}</td></tr>" for r in rows)
-    page = ("<!doctype html><html lang='vi'><head><meta charset='utf-8'><title>Công khai kết quả xử phạt vi phạm "
-            "hành chính về ATVSLĐ</title></head><body><h1>Công khai kết quả xử phạt vi phạm hành chính về an toàn, "
-            "vệ sinh lao động</h1><table border='1' cellpadding='4'><thead><tr><th>Số quyết định</th><th>Ngày</th>"
-            "<th>Cơ sở</th><th>Mã số thuế</th><th>Mã xã</th><th>Căn cứ xử phạt</th><th>Tổng tiền phạt (đồng)</th></tr>"
-            f"</thead><tbody>\n{body}\n</tbody></table></body></html>\n")
-    _atomic_write(folder / "index.html", page)
-    return folder
-
-
 def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     result = per_inspection(STAGE, campaign_code, inspection_ids,
                             lambda i: publish_for_inspection(settings, i, actor=actor) == "published")
     result.details["register"] = str(write_register(settings))
     result.details["campaign_closed"] = close_campaign_if_done(settings, campaign_code, actor=actor)
+    if result.details["campaign_closed"]:
+        # the report (báo cáo kết quả kiểm tra) once the campaign is over; issuing again returns the stored one
+        from services.reports.campaign_report import issue_campaign_report
+
+        report = issue_campaign_report(settings, campaign_code, issued_on=datetime.now(VIETNAM).date(), actor=actor)
+        result.details["report"] = report.number
     return result
 
 

@@ -133,6 +133,9 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
         audit.record(session, actor=official.code, action="decision_corrected", entity=inspection, reason=reason.strip(),
                      data={"replaces": current.number, "by": doc.number, "before": before,
                            "after": {str(k): a for k, a in amounts.items()}})
+        from services.stages.publishing import amend_for_correction  # publishing imports this module's neighbours
+
+        amend_for_correction(session, settings, current, doc, reason=reason.strip())
         return doc
 
 

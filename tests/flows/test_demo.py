@@ -54,6 +54,9 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
     comply = [(str(s), e) for k, s, e in deadlines if str(k) == "comply"]
     assert len(comply) == len(decisions) and all(s == "open" and e is not None for s, e in comply)
     assert "deadline_overdue" in kinds
+    # every published outcome went to the (stand-in) province portal, signed, once
+    portal_files = list((settings.data_dir / "outbox" / "portal").glob("*.json"))
+    assert len(portal_files) == before["counts"]["publication"]
     assert decisions and before["counts"]["publication"] == len(decisions)
     assert all(row[1] == "closed" for row in before["inspections"])
     assert str(settings.documents_path) in first.output.replace("\n", "")
@@ -71,7 +74,7 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
     with session_scope(settings) as session:
         docs = session.exec(select(Document).order_by(Document.id)).all()
         kinds = {d.doc_type for d in docs}
-        assert kinds == set(DocumentType)
+        assert kinds == set(DocumentType) - {DocumentType.PERIODIC_REPORT}  # the periodic report has its own flow
         members = [p.full_name for p in session.exec(select(Person).join(TeamMember, TeamMember.person_id == Person.id))]
         for doc in docs:
             text = raw_text_of(settings.documents_path / doc.path)
@@ -81,8 +84,11 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
             assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
             heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH",
                        "sanction_decision": "QUYẾT ĐỊNH", "inspection_decision": "QUYẾT ĐỊNH",
-                       "inspection_plan": "KẾ HOẠCH", "inspection_notice": "THÔNG BÁO"}[doc.doc_type]
+                       "inspection_plan": "KẾ HOẠCH", "inspection_notice": "THÔNG BÁO", "report": "BÁO CÁO"}[doc.doc_type]
             assert heading in text
+            if doc.doc_type == DocumentType.REPORT:  # the campaign's report, issued when it closed
+                assert doc.subject_key == f"campaign:{doc.campaign_id}" and "Tổng số tiền phạt" in text
+                continue
             if doc.doc_type == DocumentType.INSPECTION_DECISION:
                 assert all(name in text for name in members)  # the team list
                 continue

@@ -20,6 +20,15 @@ EXPECTED = {
     "publish-outcomes": "flows/publish_outcomes.py:publish_outcomes",
     "run-campaign": "flows/run_campaign.py:run_campaign",
     "deadline-sweeper": "flows/deadline_sweeper.py:deadline_sweeper",
+    "periodic-report": "flows/periodic_report.py:periodic_report",
+    "portal-delivery": "flows/portal_delivery.py:portal_delivery",
+}
+# deployments on a schedule, with no required parameter: name -> [(cron, timezone, active)]
+SCHEDULED = {
+    "deadline-sweeper": [("0 6 * * *", "Asia/Ho_Chi_Minh", True)],  # all campaigns, every day
+    "periodic-report": [("0 7 15 6 *", "Asia/Ho_Chi_Minh", True),  # half-year report (DOMAIN.md 2.11)
+                        ("0 7 15 12 *", "Asia/Ho_Chi_Minh", True)],  # annual report
+    "portal-delivery": [("*/15 * * * *", "Asia/Ho_Chi_Minh", True)],  # retries with backoff need a steady beat
 }
 
 
@@ -59,12 +68,11 @@ def test_prefect_yaml_deploys_all_flows(prefect_server: PrefectServer, tmp_path:
         assert deployment.pull_steps == [
             {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}
         ]
-        if name == "deadline-sweeper":  # all campaigns, every day: no parameter required, a daily schedule
+        if name in SCHEDULED:  # no parameter required, run on their schedules
             assert deployment.parameter_openapi_schema.get("required", []) == []
             with get_client(sync_client=True) as client:
                 schedules = client.read_deployment_schedules(deployment.id)
-            assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in schedules] == [
-                ("0 6 * * *", "Asia/Ho_Chi_Minh", True)]
+            assert sorted((s.schedule.cron, s.schedule.timezone, s.active) for s in schedules) == sorted(SCHEDULED[name])
             continue
         assert "campaign_code" in deployment.parameter_openapi_schema.get("required", [])
         assert deployment.description and "campaign_code" in deployment.description

@@ -46,6 +46,8 @@ from tests.pdf_support import squash
 from tests.unit.test_render import create_context as minutes_context
 from tests.unit.test_schedule_documents import create_decision, create_notice, create_plan
 from tests.unit.test_selection_documents import create_context as selection_context
+from tests.unit.test_kpi import create_campaign_report_context as campaign_report_context
+from tests.unit.test_kpi import create_periodic_context as periodic_report_context
 
 from services.documents import load_template, render_pdf
 from services.documents import render as renderer
@@ -61,6 +63,8 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "ke_hoach_kiem_tra": create_plan,
     "thong_bao_kiem_tra": create_notice,
     "danh_sach_co_so": selection_context,
+    "bao_cao_ket_qua_kiem_tra": campaign_report_context,
+    "bao_cao_dinh_ky": periodic_report_context,
 }
 TEMPLATES = sorted(CONTEXTS)
 HEADER_ORDER = ("parent", "body", "motto", "motto_sub", "number", "place_date")  # as a reader meets them

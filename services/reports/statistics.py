@@ -1,0 +1,71 @@
+"""Recording the province's annual OSH statistics (models.statistics.AnnualStatistic).
+
+:func:`record_statistic` is idempotent: the same value again changes nothing; another value is refused unless a
+reason is given, and the change is audited (who, old and new value, source, reason). The caller owns the
+transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models import AnnualStatistic, StatIndicator
+from models.base import utcnow
+from services import audit
+from services.errors import Conflict
+from services.reports.kpi import Figures
+
+
+@dataclass(frozen=True)
+class Recorded:
+    row: AnnualStatistic
+    outcome: str  # "created" | "unchanged" | "changed"
+
+
+def record_statistic(session: Session, *, province_code: str, year: int, indicator: StatIndicator | str, value: int,
+                     source: str, actor: str, reason: str = "") -> Recorded:
+    indicator = StatIndicator(indicator)
+    if value < 0:
+        raise ValueError(f"số liệu {indicator} năm {year} không được âm: {value}")
+    row = session.exec(select(AnnualStatistic).where(AnnualStatistic.province_code == province_code,
+                                                     AnnualStatistic.year == year,
+                                                     AnnualStatistic.indicator == indicator)).first()
+    if row is None:
+        row = AnnualStatistic(province_code=province_code, year=year, indicator=indicator, value=value, source=source,
+                              entered_by=actor)
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=actor, action="statistic_recorded", entity=row, reason=reason or source,
+                     data={"province_code": province_code, "year": year, "indicator": str(indicator), "value": value})
+        return Recorded(row, "created")
+    if row.value == value:
+        return Recorded(row, "unchanged")
+    if not reason.strip():
+        raise Conflict(f"Số liệu {indicator} năm {year} của tỉnh {province_code} đã có ({row.value}, nguồn: {row.source}); "
+                       f"muốn sửa thành {value} phải nêu lý do.", statistic_id=row.id, stored=row.value, given=value)
+    old = {"value": row.value, "source": row.source, "entered_by": row.entered_by}
+    row.value, row.source, row.entered_by, row.updated_at = value, source, actor, utcnow()
+    session.add(row)
+    audit.record(session, actor=actor, action="statistic_changed", entity=row, reason=reason,
+                 data={"old": old, "new": {"value": value, "source": source}, "year": year, "indicator": str(indicator)})
+    return Recorded(row, "changed")
+
+
+def figures_for(session: Session, *, province_code: str, years: Iterable[int]) -> Figures:
+    """year -> indicator -> value, for :func:`services.reports.kpi.compute_kpis`."""
+    wanted = list(years)
+    out: dict[int, dict[str, int]] = {year: {} for year in wanted}
+    rows = session.exec(select(AnnualStatistic).where(AnnualStatistic.province_code == province_code,
+                                                      AnnualStatistic.year.in_(wanted)))  # type: ignore[attr-defined]
+    for row in rows:
+        out[row.year][str(row.indicator)] = row.value
+    return out
+
+
+def sources_for(session: Session, *, province_code: str, years: Iterable[int]) -> list[str]:
+    """The distinct sources of the figures, for the report's footnote (sorted)."""
+    rows = session.exec(select(AnnualStatistic.source).where(AnnualStatistic.province_code == province_code,
+                                                             AnnualStatistic.year.in_(list(years))))  # type: ignore[attr-defined]
+    return sorted(set(rows))

@@ -1,0 +1,200 @@
+"""The campaign's báo cáo kết quả kiểm tra and the periodic report, over a real migrated database.
+
+A campaign in which two establishments are visited: the first fails LD-13 (điểm a khoản 8 Điều 22, whose remedial
+measure is to pay the allowance in kind) and YT-01 (12 workers without periodic health examinations, khoản 2
+Điều 22), the second YT-05 (khoản 3 Điều 27). The first is decided with the proposed amounts and its remedial
+measure and compliance come due (the fine is paid); the second waits for its decision. Statistics for 2025 and
+2026 give the three targets:
+
+* fatal-accident rate: 2025: 12 / 400,000 = 3.00 per 100k; 2026: 11 / 420,000 = 2.619… → −12.7% → Đạt;
+* disease examinations: 1,000 → 1,040 = +4.0% → Không đạt;
+* environment monitoring: 80 → 90 = +12.5% → Đạt.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlmodel import select
+
+from models import (AuditEvent, Deadline, DeadlineKind, Document, DocumentType, Inspection, Person,
+                    PersonRole, Violation)
+from services import deadlines
+from services.db import session_scope
+from services.documents.format import group_digits
+from services.errors import Conflict
+from services.intake import logic
+from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
+from services.reports import periodic_report
+from services.reports.campaign_report import issue_campaign_report
+from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, KPI_HEADER_ROW, SHEET_CAMPAIGNS, SHEET_KPI
+from services.reports.statistics import record_statistic
+from services.settings import Settings
+from services.stages import records, sanctions
+from tests.factories import create_scheduled_campaign, team_inspections
+from tests.pdf_support import raw_text_of, text_of
+
+INSPECTOR = "SNV-TT01"
+VISIT = date(2026, 4, 22)  # a Wednesday
+FIGURES = {2025: (400_000, 12, 1_000, 80), 2026: (420_000, 11, 1_040, 90)}
+INDICATORS = ("workers_covered", "fatal_accidents", "disease_examined", "establishments_monitored")
+
+
+def submit(settings: Settings, inspection_id: int, fails: dict[str, int | None], client_id: str) -> None:
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        inspection.scheduled_on = VISIT
+        session.add(inspection)
+        person = session.exec(select(Person).where(Person.code == INSPECTOR)).one()
+        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
+        for f in findings:
+            if f["item_code"] in fails:
+                f.update(result="fail", note="Không đạt.")
+                if fails[f["item_code"]]:
+                    f["workers_affected"] = fails[f["item_code"]]
+        logic.submit_findings(session, person, inspection_id, FindingsSubmission(client_submission_id=client_id,
+                                                                                 findings=findings))
+    with session_scope(settings) as session:
+        lead = session.exec(select(Person).where(Person.role == PersonRole.LEAD).order_by(Person.code)).first()
+        logic.review_findings(session, lead, inspection_id, ReviewIn(decision="approve"))
+    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=VISIT) == "issued"
+
+
+def decide(settings: Settings, inspection_id: int, on: date) -> None:
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        title = logic.required_signer(session, inspection)
+        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
+    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+
+
+@pytest.fixture
+def campaign(settings: Settings) -> dict[str, int]:
+    create_scheduled_campaign(settings, code="BC-01")
+    first, second = team_inspections(settings)[INSPECTOR][:2]
+    submit(settings, first, {"LD-13": 5, "YT-01": 12}, "bc01-0001")
+    submit(settings, second, {"YT-05": None}, "bc01-0002")
+    decide(settings, first, date(2026, 4, 28))
+    deadlines.sweep(settings, date(2026, 4, 29))
+    with session_scope(settings) as session:
+        comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY)).one()
+        deadlines.mark_met(session, comply.id, date(2026, 5, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012")
+    return {"first": first, "second": second}
+
+
+def assert_readable(pdf: Path) -> str:
+    raw = raw_text_of(pdf)
+    assert raw == unicodedata.normalize("NFC", raw), "extracted text is not NFC"
+    assert "■" not in raw and "\ufffd" not in raw
+    return text_of(pdf)
+
+
+def test_the_campaign_report_shows_violations_fines_and_remedies_with_charts(settings: Settings,
+                                                                            campaign: dict[str, int]) -> None:
+    doc = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    assert (doc.doc_type, doc.number, doc.issued_on) == (DocumentType.REPORT, "1/BC-ĐKT", date(2026, 6, 10))
+    again = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    assert (again.id, again.sha256) == (doc.id, doc.sha256)  # issued once
+    text = assert_readable(settings.documents_path / doc.path)
+
+    with session_scope(settings) as session:
+        violations = session.exec(select(Violation).order_by(Violation.id)).all()
+        remedial = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.REMEDIAL)).all()
+    assert len(violations) == 3
+    decided = [v for v in violations if v.final_amount is not None]
+    assert len(decided) == 2  # the first establishment's two acts
+    assert "Phát hiện 3 hành vi vi phạm tại 2 cơ sở" in text
+    assert "số cơ sở đã kiểm tra: 2" in text
+    for label in ("điểm a khoản 8 Điều 22", "khoản 2 Điều 22", "khoản 3 Điều 27"):  # table rows and chart labels
+        assert text.count(label) >= 2, label
+    assert text.count("SỞ NỘI VỤ") >= 3 and text.count("SỞ Y TẾ") >= 3  # header/agencies, table, chart
+    assert "Biểu đồ 1. Số hành vi vi phạm theo quy định" in text and "Biểu đồ 2. Số hành vi vi phạm theo cơ quan" in text
+    proposed = sum(v.proposed_amount for v in violations)
+    final = sum(v.final_amount or 0 for v in decided)
+    assert f"Tổng số tiền phạt đề xuất: {group_digits(proposed)} đồng" in text
+    assert ("Đã có quyết định xử phạt đối với 2 hành vi (1 quyết định), tổng số tiền phạt quyết định: "
+            f"{group_digits(final)} đồng") in text
+    assert "còn 1 hành vi chưa có quyết định xử phạt" in text
+    assert len(remedial) == 1  # LD-13's measure (the other acts have none in the fine table)
+    assert (f"Biện pháp khắc phục hậu quả: {len(remedial)} biện pháp phải thực hiện, đã thực hiện 0, chưa thực hiện "
+            f"{len(remedial)}") in text
+    assert "Chấp hành quyết định xử phạt: 1 quyết định phải chấp hành, đã chấp hành 1, chưa chấp hành 0" in text
+    assert "III. KIẾN NGHỊ" in text
+
+
+def record_figures(settings: Settings) -> None:
+    with session_scope(settings) as session:
+        for year, values in FIGURES.items():
+            for indicator, value in zip(INDICATORS, values, strict=True):
+                record_statistic(session, province_code="04", year=year, indicator=indicator, value=value,
+                                 source=f"Báo cáo thống kê TNLĐ, BNN năm {year}", actor="SNV-LEAD")
+
+
+def test_statistics_are_recorded_once_and_a_change_needs_a_reason(settings: Settings) -> None:
+    record_figures(settings)
+    with session_scope(settings) as session:
+        same = record_statistic(session, province_code="04", year=2026, indicator="fatal_accidents", value=11,
+                                source="Báo cáo thống kê TNLĐ, BNN năm 2026", actor="SYT-LEAD")
+        assert same.outcome == "unchanged" and same.row.entered_by == "SNV-LEAD"
+    with session_scope(settings) as session, pytest.raises(Conflict, match="phải nêu lý do"):
+        record_statistic(session, province_code="04", year=2026, indicator="fatal_accidents", value=13,
+                         source="Báo cáo bổ sung", actor="SNV-LEAD")
+    with session_scope(settings) as session:
+        changed = record_statistic(session, province_code="04", year=2026, indicator="fatal_accidents", value=13,
+                                   source="Báo cáo bổ sung số 5/BC-SNV", actor="SNV-LEAD", reason="Bổ sung 2 vụ khai báo muộn")
+        assert (changed.outcome, changed.row.value) == ("changed", 13)
+    with session_scope(settings) as session:
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "statistic_changed")).all()
+    assert [(e.reason, e.data["old"]["value"], e.data["new"]["value"]) for e in events] == [("Bổ sung 2 vụ khai báo muộn", 11, 13)]
+
+
+def test_the_annual_report_gives_the_targets_and_the_campaigns_in_pdf_and_xlsx(settings: Settings,
+                                                                              campaign: dict[str, int]) -> None:
+    record_figures(settings)
+    pdf, xlsx = periodic_report.export_periodic_report(settings, kind="annual", year=2026, issued_on=date(2026, 12, 10))
+    text = assert_readable(pdf)
+    assert "số liệu từ ngày 15/12/2025 đến ngày 14/12/2026" in text
+    assert "Năm 2026 so với năm 2025: 2 chỉ tiêu đạt, 1 chỉ tiêu không đạt, 0 chỉ tiêu chưa đủ số liệu" in text
+    assert "3,00 2,62 -12,7% Giảm ít nhất 4% Đạt" in text
+    assert "1.000 1.040 +4,0% Tăng ít nhất 5% Không đạt" in text
+    assert "80 90 +12,5% Tăng ít nhất 5% Đạt" in text
+    for label in ("TNLĐ chết người", "Khám phát hiện BNN", "Quan trắc MTLĐ", "Thực hiện (%)", "Mục tiêu (%)"):
+        assert label in text  # the chart's categories and legend
+    assert "-12,7 4,0 12,5" in text  # the chart's bar labels
+    with session_scope(settings) as session:
+        final = sum(v.final_amount or 0 for v in session.exec(select(Violation)))
+        decisions = session.exec(select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION)).all()
+    assert len(decisions) == 1
+    assert (f"Trong kỳ báo cáo có 1 đợt kiểm tra; đã kiểm tra 2 cơ sở, phát hiện 3 hành vi vi phạm tại 2 cơ sở; "
+            f"ban hành 1 quyết định xử phạt vi phạm hành chính với tổng số tiền phạt {group_digits(final)} đồng") in text
+
+    book = load_workbook(xlsx)
+    kpi = book[SHEET_KPI]
+    rows = [[c.value for c in row] for row in kpi.iter_rows(min_row=KPI_HEADER_ROW + 1, max_row=KPI_HEADER_ROW + 3)]
+    assert [r[2:7] for r in rows] == [[3.0, 2.62, -12.7, -4.0, "Đạt"], [1000.0, 1040.0, 4.0, 5.0, "Không đạt"],
+                                     [80.0, 90.0, 12.5, 5.0, "Đạt"]]
+    assert [c.value for c in kpi[KPI_HEADER_ROW]][2:4] == ["Năm 2025", "Năm 2026"]
+    sheet = book[SHEET_CAMPAIGNS]
+    first = [c.value for c in sheet[CAMPAIGN_HEADER_ROW + 1]]
+    total = [c.value for c in sheet[CAMPAIGN_HEADER_ROW + 2]]
+    assert first[1] == "BC-01" and first[5:] == [2, 3, 2, 1, final]
+    assert total[2] == "Tổng cộng" and total[5:] == [2, 3, 2, 1, final]
+    again = periodic_report.export_periodic_report(settings, kind="annual", year=2026, issued_on=date(2026, 12, 10))
+    assert again == (pdf, xlsx) and pdf.read_bytes() == again[0].read_bytes()
+
+
+def test_a_half_year_report_without_statistics_says_so(settings: Settings) -> None:
+    create_scheduled_campaign(settings, code="BC-02")
+    pdf, xlsx = periodic_report.export_periodic_report(settings, kind="half_year", year=2026, issued_on=date(2026, 6, 12))
+    text = assert_readable(pdf)
+    assert "6 tháng đầu năm 2026" in text and "số liệu từ ngày 15/12/2025 đến ngày 14/06/2026" in text
+    assert "Năm 2025 so với năm 2024: 0 chỉ tiêu đạt, 0 chỉ tiêu không đạt, 3 chỉ tiêu chưa đủ số liệu" in text
+    assert "chưa có số liệu thống kê được nhập" in text and text.count("Chưa đủ số liệu") == 3
+    assert "Trong kỳ báo cáo có 1 đợt kiểm tra; đã kiểm tra 0 cơ sở" in text
+    kpi = load_workbook(xlsx)[SHEET_KPI]
+    assert [kpi.cell(KPI_HEADER_ROW + i, 5).value for i in (1, 2, 3)] == [None, None, None]
