@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.cli_appeals import appeal_app
 from flows.cli_deadlines import deadlines_app
 from flows.cli_portal import portal_app
 from flows.cli_registry import registry_app
+from flows.cli_reports import report_app
 from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
 from services.errors import KiemtraError
@@ -37,6 +39,8 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(deadlines_app, name="deadlines")
 app.add_typer(portal_app, name="portal")
+app.add_typer(appeal_app, name="appeal")
+app.add_typer(report_app, name="report")
 console = Console()
 
 

@@ -1,5 +1,6 @@
 """SQLModel tables, one module per aggregate. Importing this package registers every table."""
 from models.agency import Agency, AgencyKind, Person, PersonRole
+from models.appeal import Appeal, AppealOutcome
 from models.audit import AuditEvent
 from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, SelectionKind, Team, TeamMember,
                              TeamRole)
@@ -20,6 +21,6 @@ __all__ = [
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation", "Deadline", "DeadlineKind", "DeadlineStatus",
-    "PortalEvent", "PortalMessage", "PortalStatus",
+    "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealOutcome",
     "AnnualStatistic", "StatIndicator",
 ]

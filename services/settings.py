@@ -57,7 +57,6 @@ class Settings(BaseSettings):
     portal_timeout_s: float = 10.0
     portal_max_attempts: int = Field(6, ge=1, description="delivery attempts before a portal message is DEAD")
     portal_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
-    portal_delay_days: int = Field(0, ge=0, description="days after a decision before it goes to the portal (config)")
 
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 

@@ -7,21 +7,21 @@ a Vietnamese HTML page) are rebuilt from the stored publications after each run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from models import (CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus, PortalEvent,
-                    Publication, Violation)
+from models import (Appeal, AppealOutcome, CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus,
+                    PortalEvent, Publication, Violation)
 from models.base import utcnow
 from services import audit, portal
 from services.db import session_scope
 from services.errors import IntakeError, NotFound
 from services.register import WITHHELD_VI, write_register
 from services.intake.logic import is_organisation
-from services.issuing import find_document
+from services.issuing import latest_document
 from services.rules.fines import load_fine_table, provision_vi
 from services.rules.procedure import procedure_for
 from services.settings import Settings
@@ -46,15 +46,32 @@ def outcome_payload(decision: Document, establishment: Establishment, violations
     }
 
 
-def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> str:
+def today_in_vietnam() -> date:
+    return datetime.now(VIETNAM).date()
+
+
+def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
+                           today: date | None = None) -> str:
+    """Publish the decision in force once it is final: its publication delay (config) has passed and no complaint
+    or lawsuit against it is open. An annulled decision closes the file unpublished. Returns what happened."""
+    today = today or today_in_vietnam()
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id)
         if inspection is None or inspection.status != InspectionStatus.SANCTIONED:
             return "already"
-        decision = find_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
+        decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
         establishment = session.get(Establishment, inspection.establishment_id)
         assert decision is not None and establishment is not None
-        channel = procedure_for(inspection.scheduled_on).publication["channel"]
+        appeal = session.exec(select(Appeal).where(Appeal.document_id == decision.id)).first()
+        if appeal is not None and appeal.outcome == AppealOutcome.ANNULLED:
+            audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
+                             reason=f"Quyết định {decision.number} đã bị hủy ({appeal.resolution_ref}): không công khai")
+            return "annulled"
+        publication_rules = procedure_for(inspection.scheduled_on).publication
+        final_on = (decision.issued_on or decision.issued_at.date()) + timedelta(days=int(publication_rules["delay_days"]))
+        if (appeal is not None and appeal.outcome == AppealOutcome.OPEN) or today < final_on:
+            return "waiting"
+        channel = publication_rules["channel"]
         subject = f"decision:{decision.id}"
         exists = session.exec(select(Publication.id).where(Publication.channel == channel,
                                                            Publication.subject_key == subject)).first()
@@ -65,17 +82,10 @@ def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str
                                       payload=outcome_payload(decision, establishment, violations))
             session.add(publication)
             session.flush()
-            portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload,
-                           not_before=portal_not_before(settings, decision))
+            portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload, not_before=utcnow())
         audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                          reason=f"Công khai kết quả xử phạt {decision.number}")
         return "published"
-
-
-def portal_not_before(settings: Settings, decision: Document) -> datetime:
-    """A decision goes to the portal ``portal_delay_days`` after its date (midnight in Việt Nam)."""
-    day = (decision.issued_on or decision.issued_at.date()) + timedelta(days=settings.portal_delay_days)
-    return datetime.combine(day, time(0, 0), tzinfo=VIETNAM)
 
 
 def withdraw_publication(settings: Settings, decision_number: str, *, actor: str, reason: str) -> None:
@@ -124,8 +134,7 @@ def amend_for_correction(session: Session, settings: Settings, replaced: Documen
     session.add(old)
     audit.record(session, actor=SYSTEM_ACTOR, action="publication_amended", entity=new, reason=reason,
                  data={"replaces": replaced.number, "by": decision.number})
-    portal.enqueue(session, old, PortalEvent.AMEND, payload, not_before=portal_not_before(settings, decision),
-                   revision=decision.revision)
+    portal.enqueue(session, old, PortalEvent.AMEND, payload, not_before=utcnow(), revision=decision.revision)
 
 
 def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> bool:
@@ -152,7 +161,7 @@ def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Seq
         # the report (báo cáo kết quả kiểm tra) once the campaign is over; issuing again returns the stored one
         from services.reports.campaign_report import issue_campaign_report
 
-        report = issue_campaign_report(settings, campaign_code, issued_on=datetime.now(VIETNAM).date(), actor=actor)
+        report = issue_campaign_report(settings, campaign_code, issued_on=today_in_vietnam(), actor=actor)
         result.details["report"] = report.number
     return result
 

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from models import Document, Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation
+from models import Appeal, AppealOutcome, Document, Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation
 from services.db import session_scope
 from services.settings import Settings
 from services.stages.common import get_campaign
@@ -34,6 +34,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
                                              .where(Notification.campaign_id == c.id, Notification.status == "pending")).one()
         publications = session.exec(select(sa.func.count()).select_from(Publication)
                                     .where(Publication.campaign_id == c.id)).one()
+        open_appeals = session.exec(select(sa.func.count()).select_from(Appeal).join(Inspection, Inspection.id == Appeal.inspection_id)
+                                    .where(Inspection.campaign_id == c.id, Appeal.outcome == AppealOutcome.OPEN)).one()
     notices = docs.get("inspection_notice", 0)
     waiting = []
     if c.status == "selected":
@@ -46,6 +48,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
     if undecided:
         waiting.append(f"quyết định mức phạt của người có thẩm quyền cho {undecided} hồ sơ")
+    if open_appeals:
+        waiting.append(f"kết quả giải quyết khiếu nại, khởi kiện đối với {open_appeals} quyết định xử phạt (chưa công khai)")
     return {"code": c.code, "status": str(c.status), "selected": selected, "teams": teams,
             "inspections": {s.value: states.get(s, 0) for s in InspectionStatus},
             "documents": {str(k): v for k, v in docs.items()}, "violations": violations,

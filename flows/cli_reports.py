@@ -1,0 +1,85 @@
+"""``kiemtra report …``: the province's annual OSH statistics, the campaign report and the periodic report."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from flows.cli_selection import _date, _fail
+from services.errors import KiemtraError
+from services.settings import get_settings
+
+report_app = typer.Typer(help="Báo cáo: số liệu thống kê năm, báo cáo kết quả đợt kiểm tra, báo cáo định kỳ.",
+                         no_args_is_help=True)
+console = Console()
+OUTCOME_VI = {"created": "đã ghi", "unchanged": "không đổi (đã có đúng số liệu này)", "changed": "đã sửa (có ghi lý do)"}
+
+
+@report_app.command("stats")
+def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")], year: Annotated[int, typer.Option()],
+          indicator: Annotated[str, typer.Option(help="workers_covered | fatal_accidents | disease_examined | "
+                                                      "establishments_monitored")],
+          value: Annotated[int, typer.Option()], source: Annotated[str, typer.Option(help="văn bản, báo cáo nguồn")],
+          reason: Annotated[str, typer.Option(help="lý do khi sửa số liệu đã ghi")] = "",
+          by: Annotated[str, typer.Option(help="mã người nhập")] = "SNV-LEAD") -> None:
+    """Ghi một số liệu thống kê năm của tỉnh (nguồn của ba chỉ tiêu)."""
+    from models import StatIndicator
+    from services.db import migrate, session_scope
+    from services.reports.statistics import record_statistic
+
+    settings = get_settings()
+    migrate(settings)
+    try:
+        if indicator not in {i.value for i in StatIndicator}:
+            raise KiemtraError(f"Chỉ tiêu không hợp lệ: {indicator} ({', '.join(i.value for i in StatIndicator)}).")
+        if value < 0:
+            raise KiemtraError(f"Số liệu không được âm: {value}.")
+        with session_scope(settings) as session:
+            done = record_statistic(session, province_code=province, year=year, indicator=indicator, value=value,
+                                    source=source, actor=by, reason=reason)
+    except KiemtraError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{indicator} năm {year}: {OUTCOME_VI.get(done.outcome, done.outcome)}.")
+
+
+@report_app.command("campaign")
+def campaign(code: str, on: Annotated[str | None, typer.Option(help="ngày báo cáo YYYY-MM-DD (mặc định hôm nay)")] = None,
+             by: Annotated[str, typer.Option(help="mã người lập")] = "SNV-LEAD") -> None:
+    """Ban hành báo cáo kết quả đợt kiểm tra (PDF có biểu đồ); lần sau trả lại báo cáo đã ban hành."""
+    from services.db import migrate
+    from services.reports.campaign_report import issue_campaign_report
+    from services.stages.publishing import today_in_vietnam
+
+    settings = get_settings()
+    migrate(settings)
+    try:
+        doc = issue_campaign_report(settings, code, issued_on=_date(on) if on else today_in_vietnam(), actor=by)
+    except KiemtraError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Báo cáo số {doc.number}: {settings.documents_path / doc.path}")
+
+
+@report_app.command("periodic")
+def periodic(kind: Annotated[str | None, typer.Option(help="half_year | annual (mặc định theo ngày)")] = None,
+             year: Annotated[int | None, typer.Option()] = None,
+             today: Annotated[str | None, typer.Option(help="ngày ghi trên báo cáo YYYY-MM-DD")] = None,
+             province: Annotated[str | None, typer.Option(help="mã tỉnh")] = None) -> None:
+    """Chạy luồng periodic-report một lần (bình thường máy chủ Prefect tự chạy theo lịch báo cáo của tỉnh)."""
+    from flows._local import in_process_run
+    from flows.periodic_report import periodic_report
+    from services.db import migrate
+    from services.prefect_server import ensure_server
+
+    settings = get_settings()
+    try:
+        if kind not in (None, "half_year", "annual"):
+            raise KiemtraError(f"Loại báo cáo không hợp lệ: {kind} (half_year hoặc annual).")
+        day = _date(today) if today else None
+        migrate(settings)
+        ensure_server(settings)
+        with in_process_run():
+            out = periodic_report(kind, year, day, province)
+    except KiemtraError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Báo cáo {out['kind']} năm {out['year']}: {out['pdf']} và {out['xlsx']}")

@@ -1,0 +1,52 @@
+"""The lead enters the province's statistics and gets the periodic report through the CLI (flow on a real server)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from services.prefect_server import PrefectServer
+from tests.pdf_support import raw_text_of
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def env(tmp_path: Path, prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
+    monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
+    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
+    return data
+
+
+def test_statistics_in_periodic_report_out(env: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(app, ["demo", "--establishments", "800", "--quota", "4", "--teams", "2"])  # agencies and a campaign
+    figures = {2024: {"workers_covered": 400_000, "fatal_accidents": 12, "disease_examined": 1_000, "establishments_monitored": 80},
+               2025: {"workers_covered": 420_000, "fatal_accidents": 11, "disease_examined": 1_040, "establishments_monitored": 90}}
+    for year, values in figures.items():
+        for indicator, value in values.items():
+            done = runner.invoke(app, ["report", "stats", "--province", "04", "--year", str(year), "--indicator", indicator,
+                                       "--value", str(value), "--source", f"Báo cáo thống kê TNLĐ năm {year}"])
+            assert done.exit_code == 0, done.output
+    same = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "fatal_accidents",
+                               "--value", "11", "--source", "Báo cáo thống kê TNLĐ năm 2025"])
+    assert "không đổi" in same.output
+    changed = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "fatal_accidents",
+                                  "--value", "10", "--source", "Báo cáo thống kê TNLĐ năm 2025"])
+    assert changed.exit_code == 1  # another value needs a reason
+    wrong = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "deaths",
+                                "--value", "1", "--source", "x"])
+    assert wrong.exit_code == 1 and "Chỉ tiêu không hợp lệ: deaths" in wrong.output
+
+    out = runner.invoke(app, ["report", "periodic", "--kind", "annual", "--year", "2025", "--today", "2025-12-15",
+                              "--province", "04"], terminal_width=300)
+    assert out.exit_code == 0, out.output
+    pdf = next((env / "documents" / "reports").rglob("*.pdf"))
+    text = " ".join(raw_text_of(pdf).split())
+    assert "2,62" in text and "-12,7" in text  # 11 / 420,000 per 100,000 workers; vs 3.00 in 2024 (hand-computed)
+    assert list((env / "documents" / "reports").rglob("*.xlsx"))

@@ -1,0 +1,131 @@
+"""Only final decisions are public: a complaint or lawsuit holds or withdraws the publication until it is resolved."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from models import DocumentType, Inspection, InspectionStatus, Publication
+from services import portal
+from services.clients.portal import PortalClient
+from services.db import session_scope
+from services.errors import Conflict, IntakeError
+from services.intake import logic
+from services.intake.schemas import FindingsSubmission
+from services.issuing import latest_document
+from services.settings import Settings
+from services.stages import appeals, publishing
+from tests.factories import create_scheduled_campaign, team_inspections
+from tests.integration.test_deadlines import VISIT, approve_and_draw_up, d, decide, person_by_code
+from tests.integration.test_portal import Portal, deliver_until_done, sanctioned, the_portal  # noqa: F401 (a fixture)
+
+
+def decided_unpublished(settings: Settings) -> tuple[int, str]:
+    """One inspection with a sanction decision of 18/05/2026, not yet published."""
+    create_scheduled_campaign(settings, code="APPEAL-01")
+    inspection_id = team_inspections(settings)["SNV-TT01"][0]
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        inspection.scheduled_on = VISIT
+        session.add(inspection)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
+        findings[0] = {"item_code": findings[0]["item_code"], "result": "fail", "workers_affected": 5, "devices_affected": 2}
+        logic.submit_findings(session, person_by_code(session, "SNV-TT01"), inspection_id,
+                              FindingsSubmission(client_submission_id="appeal-0001", findings=findings))
+    approve_and_draw_up(settings, inspection_id, VISIT)
+    decide(settings, inspection_id, d(18, 5))
+    return inspection_id, decision_number(settings, inspection_id)
+
+
+def decision_number(settings: Settings, inspection_id: int) -> str:
+    with session_scope(settings) as session:
+        return latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}").number
+
+
+def register_numbers(settings: Settings) -> list[str]:
+    folder = publishing.write_register(settings)
+    return [r["so_quyet_dinh"] for r in json.loads((folder / "register.json").read_text(encoding="utf-8"))]
+
+
+def status(settings: Settings, inspection_id: int) -> str:
+    with session_scope(settings) as session:
+        return str(session.get(Inspection, inspection_id).status)
+
+
+def test_a_decision_is_published_only_when_final(settings: Settings) -> None:
+    inspection_id, number = decided_unpublished(settings)
+    assert publishing.publish_for_inspection(settings, inspection_id, today=d(17, 5)) == "waiting"  # before its date
+    appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-15/2026", lodged_on=d(20, 5), actor="SNV-LEAD")
+    assert publishing.publish_for_inspection(settings, inspection_id) == "waiting"
+    assert status(settings, inspection_id) == InspectionStatus.SANCTIONED and register_numbers(settings) == []
+    appeals.resolve_appeal(settings, number, upheld=True, resolved_on=d(30, 6), resolution_ref="QĐ giải quyết khiếu nại 88/QĐ-UBND",
+                           actor="SNV-LEAD")
+    assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+    assert register_numbers(settings) == [number]
+
+
+def test_an_annulled_decision_is_never_published_and_its_file_closes(settings: Settings) -> None:
+    inspection_id, number = decided_unpublished(settings)
+    appeals.lodge_appeal(settings, number, kind="khoi_kien", reference="TL-03/2026/HC", lodged_on=d(25, 5), actor="SNV-LEAD")
+    appeals.resolve_appeal(settings, number, upheld=False, resolved_on=d(1, 9), resolution_ref="Bản án 12/2026/HC-ST",
+                           actor="SNV-LEAD")
+    assert publishing.publish_for_inspection(settings, inspection_id) == "annulled"
+    assert status(settings, inspection_id) == InspectionStatus.CLOSED
+    with session_scope(settings) as session:
+        assert session.exec(select(Publication)).all() == []
+    with pytest.raises(Conflict, match="đã được giải quyết"):
+        appeals.resolve_appeal(settings, number, upheld=True, resolved_on=d(2, 9), resolution_ref="khác", actor="SNV-LEAD")
+
+
+def test_an_appeal_after_publication_withdraws_it_and_upholding_restores_it(
+        settings: Settings, the_portal: tuple[Portal, PortalClient]) -> None:  # noqa: F811
+    p, client = the_portal
+    [inspection_id] = sanctioned(settings, 1)
+    number = decision_number(settings, inspection_id)
+    deliver_until_done(settings, client, rounds=1)
+    appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-20/2026", lodged_on=d(25, 5), actor="SNV-LEAD")
+    again = appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-20/2026", lodged_on=d(25, 5), actor="SNV-LEAD")
+    assert again.reference == "KN-20/2026"  # the same record twice changes nothing
+    assert register_numbers(settings) == []
+    deliver_until_done(settings, client, rounds=1)
+    appeals.resolve_appeal(settings, number, upheld=True, resolved_on=d(30, 6), resolution_ref="QĐ 90/QĐ-UBND", actor="SNV-LEAD")
+    deliver_until_done(settings, client, rounds=1)
+    assert register_numbers(settings) == [number]
+    events = [body["event"] for body in p.received.values()]
+    assert events == ["publish", "withdraw", "publish"]
+    assert len(portal.dead_messages(settings)) == 0
+
+
+def test_an_appeal_needs_its_file_reference_and_a_known_kind(settings: Settings) -> None:
+    _, number = decided_unpublished(settings)
+    with pytest.raises(IntakeError) as bad:
+        appeals.lodge_appeal(settings, number, kind="to_cao", reference=" ", lodged_on=d(20, 5), actor="SNV-LEAD")
+    assert bad.value.ids["errors"] == ["kind: phải là một trong khieu_nai, khoi_kien", "reference: phải ghi số đơn hoặc số thụ lý"]
+
+
+def test_the_lead_records_an_appeal_and_its_outcome_from_the_command_line(settings: Settings,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from services.settings import get_settings
+
+    inspection_id, number = decided_unpublished(settings)
+    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    lodged = runner.invoke(app, ["appeal", "lodge", "--decision", number, "--kind", "khieu_nai", "--reference", "KN-1/2026",
+                                 "--on", "2026-05-20"])
+    assert lodged.exit_code == 0, lodged.output
+    assert publishing.publish_for_inspection(settings, inspection_id) == "waiting"
+    bad = runner.invoke(app, ["appeal", "resolve", "--decision", number, "--outcome", "bác", "--reference", "x",
+                              "--on", "2026-06-01"])
+    assert bad.exit_code == 1 and "Kết quả không hợp lệ" in bad.output
+    done = runner.invoke(app, ["appeal", "resolve", "--decision", number, "--outcome", "giu-nguyen", "--reference",
+                               "QĐ 5/QĐ-UBND", "--on", "2026-06-01"])
+    assert done.exit_code == 0, done.output
+    assert publishing.publish_for_inspection(settings, inspection_id) == "published"
