@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,15 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/kiemtra demo
 
-test: $(STAMP)
+# The whole suite on SQLite, then on PostgreSQL (what .ci/run runs).
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+# The same suite on PostgreSQL: a throwaway server on loopback (.ci/postgres), a fresh database per test.
+test-postgres: $(STAMP)
+	bash .ci/postgres run $(VENV)/bin/python -m pytest
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/campaign.py

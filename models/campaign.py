@@ -54,7 +54,7 @@ class Campaign(SQLModel, table=True):
     team_count: int = Field(default=1, gt=0)
     status: CampaignStatus = Field(default=CampaignStatus.DRAFT, sa_type=sa.String(16))
     risk_policy_version: str | None = Field(default=None, max_length=32)
-    selection_seed: int | None = None
+    selection_seed: int | None = Field(default=None, sa_type=sa.BigInteger)  # 32-bit unsigned: above PostgreSQL's INTEGER
     registry_snapshot_sha256: str | None = Field(default=None, max_length=64,
                                                  description="fingerprint of the registry rows the selection saw")
     registry_snapshot_rows: int | None = None

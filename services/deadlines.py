@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import (Campaign, Contact, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Finding, FindingResult,
@@ -149,6 +150,8 @@ def sweep(settings: Settings, today: date, *, actor: str = SWEEPER) -> SweepRepo
     """Bring every deadline up to ``today``: create what the state calls for, close what is met, warn, escalate."""
     report = SweepReport(today)
     with session_scope(settings) as session:
+        if session.get_bind().dialect.name == "postgresql":  # one sweep at a time (SQLite's writers are serial already)
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('kiemtra:deadline-sweep'))"))
         _create_from_state(session, report)
         for deadline in session.exec(select(Deadline).where(Deadline.status == DeadlineStatus.OPEN)
                                      .order_by(Deadline.due_on, Deadline.id)).all():

@@ -48,6 +48,14 @@ def allocate_number(session: Session, *, issuer_code: str, doc_type: str, year: 
     return int(session.execute(stmt).scalar_one())
 
 
+def _lock_series(session: Session, *, issuer_code: str, doc_type: str, year: int) -> None:
+    table = DocumentCounter.__table__  # type: ignore[attr-defined]
+    values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
+    session.execute(upsert_insert(session, table).values(**values).on_conflict_do_nothing())
+    session.execute(sa.select(table.c.last_seq).where(table.c.issuer_code == issuer_code, table.c.doc_type == doc_type,
+                                                      table.c.year == year).with_for_update())
+
+
 def find_document(session: Session, *, doc_type: DocumentType, subject_key: str, revision: int = 1) -> Document | None:
     return session.exec(select(Document).where(Document.doc_type == doc_type, Document.subject_key == subject_key,
                                                Document.revision == revision)).first()
@@ -63,6 +71,11 @@ def issue_document(session: Session, settings: Settings, *, doc_type: DocumentTy
                    template: str, build_context: Callable[[str], Mapping[str, Any]], actor: str,
                    revision: int = 1, supersedes_id: int | None = None) -> Document:
     """Issue revision ``revision`` of a document (a correction is a new revision that supersedes the last)."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the number series first: two runs issuing the same document at once then take turns, and the second
+        # finds the first's document (each statement of a READ COMMITTED transaction sees what committed before it)
+        # instead of numbering a duplicate that the unique key refuses. SQLite's write transactions are serial already.
+        _lock_series(session, issuer_code=issuer_code, doc_type=doc_type.value, year=year)
     existing = find_document(session, doc_type=doc_type, subject_key=subject_key, revision=revision)
     if existing is not None:
         return existing

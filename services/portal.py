@@ -4,10 +4,12 @@
 decision, its withdrawal). :func:`deliver_pending` sends what is due, one message at a time in three steps —
 a short transaction counts the attempt, the portal is called outside any transaction, a second short
 transaction records the outcome — so a crash at any point leaves a message that is simply sent again with the
-same idempotency key (the portal keeps the first). Per publication, a message waits until the one before it was
-delivered (a withdrawal never overtakes its publication). A temporary failure is retried after
-``portal_backoff_s`` × 2^(attempts − 1) (at most a day); after ``portal_max_attempts``, or on a permanent
-refusal, the message is DEAD: the lead sees it (:func:`dead_messages`) and sends it again (:func:`retry_dead`).
+same idempotency key (the portal keeps the first). Step 1 also claims the message (its next attempt moves past
+the send), so two delivery runs at once (an overlapping schedule, a manual run) never both send it. Per
+publication, a message waits until the one before it was delivered (a withdrawal never overtakes its
+publication). A temporary failure is retried after ``portal_backoff_s`` × 2^(attempts − 1) (at most a day);
+after ``portal_max_attempts``, or on a permanent refusal, the message is DEAD: the lead sees it
+(:func:`dead_messages`) and sends it again (:func:`retry_dead`).
 
     PENDING ──delivered────────────────────────────▶ DELIVERED
        │  └─PortalUnavailable (attempts < max)──▶ PENDING (next_attempt_at later)
@@ -71,16 +73,23 @@ def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
         return due, waiting
 
 
+def _claim(settings: Settings) -> timedelta:
+    """How long a message counted in step 1 stays claimed by its run (longer than one send; a crashed run's
+    message is sent again after it)."""
+    return timedelta(seconds=max(60.0, 3 * settings.portal_timeout_s))
+
+
 def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime | None = None) -> PortalReport:
     now = now or utcnow()
     due, waiting = _due(settings, now)
     delivered = retrying = dead = 0
     for message_id in due:
         with session_scope(settings) as session:  # 1. count the attempt before sending
-            m = session.get(PortalMessage, message_id)
-            if m is None or m.status != PortalStatus.PENDING:
-                continue
+            m = session.get(PortalMessage, message_id, with_for_update=True)
+            if m is None or m.status != PortalStatus.PENDING or m.next_attempt_at > now:
+                continue  # another delivery run took it (or it is no longer due)
             m.attempts += 1
+            m.next_attempt_at = now + _claim(settings)  # claimed: a run at the same time skips it until the outcome
             session.add(m)
             key, event, payload, attempts = m.idempotency_key, str(m.event), dict(m.payload), m.attempts
         try:  # 2. outside any transaction

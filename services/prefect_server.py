@@ -286,7 +286,9 @@ def _server_env(settings: "Settings", port: int) -> dict[str, str]:
     env.update(
         {
             "PREFECT_HOME": str(home),
-            "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / DB_FILE_NAME}",
+            "PREFECT_SERVER_DATABASE_CONNECTION_URL": (settings.prefect_database_url.get_secret_value()
+                                                       if settings.prefect_database_url else
+                                                       f"sqlite+aiosqlite:///{home / DB_FILE_NAME}"),
             "PREFECT_SERVER_API_HOST": HOST,
             "PREFECT_SERVER_API_PORT": str(port),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     prefect_api_url: str | None = Field(None, description="use this Prefect API instead of the managed local server")
     prefect_port: int = 4209
     prefect_home: Path | None = None
+    prefect_database_url: SecretStr | None = Field(
+        None, description="the managed Prefect server's own database (postgresql+asyncpg://…); default SQLite in prefect_home")
 
     # Findings intake API (FastAPI under uvicorn).
     intake_host: str = "127.0.0.1"

@@ -22,8 +22,9 @@ from services.intake.schemas import (
 )
 from services.settings import Settings
 
-# A path id beyond SQLite's 64-bit integers must be a 422, not a server error (found by the schema fuzzer).
-InspectionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# A path id beyond the id column's range (INTEGER: 32 bits on PostgreSQL) must be a 422, not a server error (found by
+# the schema fuzzer).
+InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def create_app(settings: Settings) -> FastAPI:

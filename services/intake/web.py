@@ -18,11 +18,11 @@ import uuid
 from collections import Counter
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import jinja2
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -174,9 +174,12 @@ def _summary(db: Session, inspection: Inspection) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- the checklist
 
+# an id beyond the id column's range (32 bits on PostgreSQL) is refused before it reaches the database
+InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
 
 @router.get("/inspections/{inspection_id}", response_class=HTMLResponse)
-def checklist_page(inspection_id: int, request: Request) -> Response:
+def checklist_page(inspection_id: InspectionId, request: Request) -> Response:
     token = request.cookies.get(COOKIE)
     with _session(request) as db:
         person = _person(db, token)
@@ -231,7 +234,7 @@ def _render_checklist(request: Request, token: str, person: Person, page: dict[s
 
 
 @router.post("/inspections/{inspection_id}", response_class=HTMLResponse)
-async def submit_checklist(inspection_id: int, request: Request) -> Response:
+async def submit_checklist(inspection_id: InspectionId, request: Request) -> Response:
     settings: Settings = request.app.state.settings
     try:
         form = await read_form(request, max_bytes=settings.evidence_max_bytes + FORM_OVERHEAD_BYTES)

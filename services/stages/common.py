@@ -26,8 +26,11 @@ class StageResult:
                 "already": self.already, **self.details}
 
 
-def get_campaign(session: Session, code: str) -> Campaign:
-    campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
+def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Campaign:
+    """``for_update``: lock the row until the transaction ends, so a stage's state check holds on PostgreSQL too
+    (SQLite's write transactions are serial already; ``FOR UPDATE`` is not emitted there)."""
+    query = select(Campaign).where(Campaign.code == code)
+    campaign = session.exec(query.with_for_update() if for_update else query).first()
     if campaign is None:
         raise NotFound(f"Không tìm thấy đợt kiểm tra có mã '{code}'.", campaign_code=code)
     return campaign

@@ -56,7 +56,7 @@ def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str
     or lawsuit against it is open. An annulled decision closes the file unpublished. Returns what happened."""
     today = today or today_in_vietnam()
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
+        inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.SANCTIONED:
             return "already"
         decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")

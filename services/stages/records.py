@@ -133,7 +133,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
     sweeper escalates a late one); by default it too was drawn up on site, the day of discovery.
     """
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
+        inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.FINDINGS_APPROVED:
             return "already"
         campaign = session.get(Campaign, inspection.campaign_id)

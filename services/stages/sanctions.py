@@ -44,7 +44,7 @@ def ready_inspection_ids(settings: Settings, campaign_id: int) -> list[int]:
 
 def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> str:
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
+        inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.RECORDS_ISSUED:
             return "already"
         violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()

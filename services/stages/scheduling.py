@@ -99,7 +99,7 @@ def scheduling_inputs(session: Session, campaign: Campaign, teams: list[Team], e
 def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
     result = StageResult(STAGE, campaign_code)
     with session_scope(settings) as session:
-        campaign = get_campaign(session, campaign_code)
+        campaign = get_campaign(session, campaign_code, for_update=True)  # a second run waits, then finds it scheduled
         if campaign.status != CampaignStatus.APPROVED:
             result.already = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
             return result

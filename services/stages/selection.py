@@ -103,16 +103,22 @@ def _risk_picks(session: Session, campaign: Campaign, policy: RiskPolicy, seed: 
     picks: list[Pick] = []
     per_commune: Counter[str] = Counter()
     per_sector: Counter[str] = Counter()
-    for r in conn.execution_options(stream_results=True).execute(query.order_by(score.desc(), seeded_order(t, seed))):
-        if campaign.per_commune_max is not None and per_commune[r.commune_code] >= campaign.per_commune_max:
-            continue
-        if campaign.per_sector_max is not None and per_sector[r.sector_vsic] >= campaign.per_sector_max:
-            continue
-        per_commune[r.commune_code] += 1
-        per_sector[r.sector_vsic] += 1
-        picks.append(Pick(r.id, SelectionKind.RISK, r.score))
-        if len(picks) == wanted:
-            break
+    # stream this statement only (Connection.execution_options would change the session's connection for good), and
+    # close the cursor when the caps are met before the end (on PostgreSQL it is a server-side cursor)
+    result = conn.execute(query.order_by(score.desc(), seeded_order(t, seed)), execution_options={"stream_results": True})
+    try:
+        for r in result:
+            if campaign.per_commune_max is not None and per_commune[r.commune_code] >= campaign.per_commune_max:
+                continue
+            if campaign.per_sector_max is not None and per_sector[r.sector_vsic] >= campaign.per_sector_max:
+                continue
+            per_commune[r.commune_code] += 1
+            per_sector[r.sector_vsic] += 1
+            picks.append(Pick(r.id, SelectionKind.RISK, r.score))
+            if len(picks) == wanted:
+                break
+    finally:
+        result.close()
     return picks
 
 
@@ -183,7 +189,7 @@ def explain(session: Session, ids: Sequence[int], policy: RiskPolicy, campaign: 
 def select_establishments(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
     result = StageResult(STAGE, campaign_code)
     with session_scope(settings) as session:
-        campaign = get_campaign(session, campaign_code)
+        campaign = get_campaign(session, campaign_code, for_update=True)  # a second run waits, then finds it selected
         if campaign.status != CampaignStatus.DRAFT:
             result.already = len(session.exec(select(Selection.id).where(Selection.campaign_id == campaign.id)).all())
             return result

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+import sqlalchemy as sa
+
 from services import demo
+from services.db import get_engine, migrate, read_only_session
 from services.intake.server import start_in_thread
 from services.prefect_server import PrefectServer
 from services.settings import Settings
@@ -26,10 +29,8 @@ CODE = "CRASH-01"
 KIEMTRA = str(Path(sys.executable).with_name("kiemtra"))
 
 
-def _campaign_with_findings(data_dir: Path) -> Settings:
-    settings = make_settings(data_dir)
-    from services.db import migrate
-
+def _campaign_with_findings(data_dir: Path, database_url: str | None) -> Settings:
+    settings = make_settings(data_dir, database_url=database_url)
     migrate(settings)
     tokens = create_scheduled_campaign(settings, code=CODE, establishments=1200, quota=24, teams=3)
     server = start_in_thread(settings)
@@ -42,41 +43,42 @@ def _campaign_with_findings(data_dir: Path) -> Settings:
     return settings
 
 
-def _env(data_dir: Path, prefect: PrefectServer) -> dict[str, str]:
-    return {**os.environ, "KIEMTRA_DATA_DIR": str(data_dir), "KIEMTRA_PREFECT_API_URL": prefect.api_url,
-            "KIEMTRA_ENVIRONMENT": "test", "PREFECT_LOGGING_LEVEL": "WARNING"}
+def _env(settings: Settings, prefect: PrefectServer) -> dict[str, str]:
+    database = {"KIEMTRA_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    return {**os.environ, "KIEMTRA_DATA_DIR": str(settings.data_dir), "KIEMTRA_PREFECT_API_URL": prefect.api_url,
+            "KIEMTRA_ENVIRONMENT": "test", "PREFECT_LOGGING_LEVEL": "WARNING", **database}
 
 
-def _documents(data_dir: Path) -> int:
-    with sqlite3.connect(data_dir / "kiemtra.db", timeout=30) as conn:
-        return int(conn.execute("SELECT count(*) FROM document").fetchone()[0])
+def _documents(settings: Settings) -> int:
+    with read_only_session(get_engine(settings)) as session:  # a reader: never holds the stage's write slot
+        return int(session.connection().execute(sa.text("SELECT count(*) FROM document")).scalar_one())
 
 
-def test_killed_stage_resumes_to_the_same_records(tmp_path: Path, prefect_server: PrefectServer) -> None:
-    reference_dir, crashed_dir = tmp_path / "reference", tmp_path / "crashed"
-    reference = _campaign_with_findings(reference_dir)
-    crashed = _campaign_with_findings(crashed_dir)
+def test_killed_stage_resumes_to_the_same_records(tmp_path: Path, prefect_server: PrefectServer,
+                                                  new_database: Callable[[], str | None]) -> None:
+    reference = _campaign_with_findings(tmp_path / "reference", new_database())
+    crashed = _campaign_with_findings(tmp_path / "crashed", new_database())
     assert snapshot(reference) == snapshot(crashed)  # same starting point
 
-    done = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(reference_dir, prefect_server),
+    done = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(reference, prefect_server),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    total = _documents(reference_dir)
+    total = _documents(reference)
     assert total > 24  # minutes for all 24 visits plus violation records
 
-    victim = subprocess.Popen([KIEMTRA, "campaign", "run", CODE], env=_env(crashed_dir, prefect_server),
+    victim = subprocess.Popen([KIEMTRA, "campaign", "run", CODE], env=_env(crashed, prefect_server),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 180
-    while _documents(crashed_dir) < 4:
+    while _documents(crashed) < 4:
         assert victim.poll() is None, "the stage finished before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.02)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
-    issued_before_kill = _documents(crashed_dir)
+    issued_before_kill = _documents(crashed)
     assert 4 <= issued_before_kill < total, "the kill must land in the middle of the stage"
 
-    resumed = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(crashed_dir, prefect_server),
+    resumed = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(crashed, prefect_server),
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert snapshot(crashed) == snapshot(reference)

@@ -23,8 +23,9 @@ ARGS = ["demo", "--establishments", "1500", "--quota", "8", "--teams", "2"]
 
 
 @pytest.fixture
-def demo_env(tmp_path: Path, prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
+def demo_env(tmp_path: Path, prefect_server: PrefectServer, database_url: str | None,
+             monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"  # on PostgreSQL, the database_url fixture sets KIEMTRA_DATABASE_URL too
     monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
     monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
     monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")

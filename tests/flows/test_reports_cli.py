@@ -14,8 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def env(tmp_path: Path, prefect_server: PrefectServer, monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"
+def env(tmp_path: Path, prefect_server: PrefectServer, database_url: str | None,
+        monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "data"  # on PostgreSQL, the database_url fixture sets KIEMTRA_DATABASE_URL too
     monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
     monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
     monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")

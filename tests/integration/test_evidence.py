@@ -93,8 +93,8 @@ class Desk:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Iterator[Settings]:
-    s = make_settings(tmp_path / "data", evidence_max_bytes=MAX_BYTES)
+def settings(tmp_path: Path, database_url: str | None) -> Iterator[Settings]:
+    s = make_settings(tmp_path / "data", database_url=database_url, evidence_max_bytes=MAX_BYTES)
     migrate(s)
     yield s
 
