@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 from flows.cli import app
 from models import Deadline, Document, DocumentType, Notification, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
-from services.prefect_server import PrefectServer
 from services.settings import get_settings
 from tests.pdf_support import raw_text_of
 from tests.snapshots import snapshot
@@ -22,15 +21,6 @@ ARGS = ["demo", "--establishments", "1500", "--quota", "8", "--teams", "2"]
 
 
 
-@pytest.fixture
-def demo_env(tmp_path: Path, prefect_server: PrefectServer, database_url: str | None,
-             monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"  # on PostgreSQL, the database_url fixture sets KIEMTRA_DATABASE_URL too
-    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
-    monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
-    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
-    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
-    return data
 
 
 def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:

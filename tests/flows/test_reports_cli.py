@@ -7,24 +7,14 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from services.prefect_server import PrefectServer
 from tests.pdf_support import raw_text_of
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def env(tmp_path: Path, prefect_server: PrefectServer, database_url: str | None,
-        monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = tmp_path / "data"  # on PostgreSQL, the database_url fixture sets KIEMTRA_DATABASE_URL too
-    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(data))
-    monkeypatch.setenv("KIEMTRA_PREFECT_API_URL", prefect_server.api_url)
-    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
-    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "WARNING")
-    return data
 
 
-def test_statistics_in_periodic_report_out(env: Path) -> None:
+def test_statistics_in_periodic_report_out(demo_env: Path) -> None:
     runner = CliRunner()
     runner.invoke(app, ["demo", "--establishments", "800", "--quota", "4", "--teams", "2"])  # agencies and a campaign
     figures = {2024: {"workers_covered": 400_000, "fatal_accidents": 12, "disease_examined": 1_000, "establishments_monitored": 80},
@@ -47,7 +37,7 @@ def test_statistics_in_periodic_report_out(env: Path) -> None:
     out = runner.invoke(app, ["report", "periodic", "--kind", "annual", "--year", "2025", "--today", "2025-12-15",
                               "--province", "04"], terminal_width=300)
     assert out.exit_code == 0, out.output
-    pdf = next((env / "documents" / "reports").rglob("*.pdf"))
+    pdf = next((demo_env / "documents" / "reports").rglob("*.pdf"))
     text = " ".join(raw_text_of(pdf).split())
     assert "2,62" in text and "-12,7" in text  # 11 / 420,000 per 100,000 workers; vs 3.00 in 2024 (hand-computed)
-    assert list((env / "documents" / "reports").rglob("*.xlsx"))
+    assert list((demo_env / "documents" / "reports").rglob("*.xlsx"))

@@ -11,32 +11,16 @@ from services import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
 from services.errors import Conflict, IntakeError
-from services.intake import logic
-from services.intake.schemas import FindingsSubmission
 from services.issuing import latest_document
 from services.settings import Settings
 from services.stages import appeals, publishing
-from tests.factories import create_scheduled_campaign, team_inspections
-from tests.integration.test_deadlines import VISIT, approve_and_draw_up, d, decide, person_by_code
+from tests.integration.test_deadlines import d
 from tests.integration.test_portal import Portal, deliver_until_done, sanctioned, the_portal  # noqa: F401 (a fixture)
 
 
 def decided_unpublished(settings: Settings) -> tuple[int, str]:
     """One inspection with a sanction decision of 18/05/2026, not yet published."""
-    create_scheduled_campaign(settings, code="APPEAL-01")
-    inspection_id = team_inspections(settings)["SNV-TT01"][0]
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        inspection.scheduled_on = VISIT
-        session.add(inspection)
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-        findings[0] = {"item_code": findings[0]["item_code"], "result": "fail", "workers_affected": 5, "devices_affected": 2}
-        logic.submit_findings(session, person_by_code(session, "SNV-TT01"), inspection_id,
-                              FindingsSubmission(client_submission_id="appeal-0001", findings=findings))
-    approve_and_draw_up(settings, inspection_id, VISIT)
-    decide(settings, inspection_id, d(18, 5))
+    [inspection_id] = sanctioned(settings, 1, publish=False)
     return inspection_id, decision_number(settings, inspection_id)
 
 

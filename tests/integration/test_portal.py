@@ -88,8 +88,8 @@ def the_portal() -> Iterator[tuple[Portal, PortalClient]]:
         yield p, PortalClient(http, SECRET)
 
 
-def sanctioned(settings: Settings, count: int) -> list[int]:
-    """``count`` inspections visited on 29/04/2026, each with one failed item, decided on 18/05 and published."""
+def sanctioned(settings: Settings, count: int, *, publish: bool = True) -> list[int]:
+    """``count`` inspections visited on 29/04/2026, each with one failed item, decided on 18/05 (and published)."""
     create_scheduled_campaign(settings, code="PORTAL-01")
     ids = team_inspections(settings)["SNV-TT01"][:count]
     for n, inspection_id in enumerate(ids):
@@ -105,7 +105,8 @@ def sanctioned(settings: Settings, count: int) -> list[int]:
                                   FindingsSubmission(client_submission_id=f"portal-{n:04d}", findings=findings))
         approve_and_draw_up(settings, inspection_id, VISIT)
         decide(settings, inspection_id, d(18, 5))
-        assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+        if publish:
+            assert publishing.publish_for_inspection(settings, inspection_id) == "published"
     return ids
 
 
