@@ -14,7 +14,7 @@ from services.errors import Conflict, IntakeError
 from services.issuing import latest_document
 from services.settings import Settings
 from services.stages import appeals, publishing
-from tests.integration.test_deadlines import d
+from tests.cases import d
 from tests.integration.test_portal import Portal, deliver_until_done, sanctioned, the_portal  # noqa: F401 (a fixture)
 
 

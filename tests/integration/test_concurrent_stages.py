@@ -35,12 +35,13 @@ from services import deadlines, portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
 from services.intake import logic
-from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
+from services.intake.schemas import DecisionIn, ReviewIn
 from services.settings import Settings
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection
 from tests.conftest import make_settings
 from tests.factories import approve, create_campaign, create_scheduled_campaign, create_world, team_inspections
-from tests.integration.test_deadlines import VISIT, d, lead, person_by_code
+from tests.cases import d, lead, visit
+from tests.integration.test_deadlines import VISIT
 
 CODE = "CONC-01"
 INSPECTOR = "SNV-TT01"
@@ -187,19 +188,7 @@ def visited(settings: Settings, fail: list[bool]) -> list[int]:
     create_scheduled_campaign(settings, code=CODE)
     ids = team_inspections(settings)[INSPECTOR][:len(fail)]
     for n, (inspection_id, failed) in enumerate(zip(ids, fail, strict=True)):
-        with session_scope(settings) as session:
-            inspection = session.get(Inspection, inspection_id)
-            assert inspection is not None
-            inspection.scheduled_on = VISIT
-            session.add(inspection)
-        with session_scope(settings) as session:
-            inspection = session.get(Inspection, inspection_id)
-            findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-            if failed:
-                findings[0] = {"item_code": findings[0]["item_code"], "result": "fail", "workers_affected": 5,
-                               "devices_affected": 2}
-            logic.submit_findings(session, person_by_code(session, INSPECTOR), inspection_id,
-                                  FindingsSubmission(client_submission_id=f"conc-{n:04d}", findings=findings))
+        visit(settings, inspection_id, on=VISIT, client_id=f"conc-{n:04d}", fails=None if failed else {})
     return ids
 
 

@@ -12,7 +12,8 @@ from services.errors import Forbidden, IntakeError
 from services.intake import logic
 from services.settings import Settings
 from services.stages import sanctions
-from tests.integration.test_deadlines import approve_and_draw_up, case, d, decide  # noqa: F401 (case: a fixture)
+from tests.cases import approve_and_draw_up, d, decide
+from tests.integration.test_deadlines import case  # noqa: F401 (a fixture)
 from tests.pdf_support import raw_text_of
 
 

@@ -19,24 +19,19 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from models import AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Inspection, Notification, Person, PersonRole, Violation
+from models import AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Inspection, Notification, Person, PersonRole
 from services import deadlines
 from services.db import session_scope
 from services.errors import Conflict, IntakeError
 from services.intake import logic
-from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
+from services.intake.schemas import FindingsSubmission
 from services.settings import Settings
-from services.stages import records, sanctions
+from tests.cases import INSPECTOR, approve_and_draw_up, d, decide, person_by_code, visit
 from tests.factories import create_scheduled_campaign, team_inspections
 
 VISIT = date(2026, 4, 29)
-INSPECTOR = "SNV-TT01"
-
-
-def d(day: int, month: int, year: int = 2026) -> date:
-    return date(year, month, day)
 
 
 @pytest.fixture
@@ -44,30 +39,10 @@ def case(settings: Settings) -> int:
     """One inspection visited on 29/04/2026 whose findings fail one item (12 workers without health checks)."""
     create_scheduled_campaign(settings, code="HAN-01")
     inspection_id = team_inspections(settings)[INSPECTOR][0]
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        assert inspection is not None
-        inspection.scheduled_on = VISIT
-        session.add(inspection)
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        person = person_by_code(session, INSPECTOR)
-        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-        for f in findings:
-            if f["item_code"] == "YT-01":  # Art.22 cl.2: periodic health examinations, per worker
-                f.update(result="fail", workers_affected=12, note="12 người lao động chưa được khám sức khỏe định kỳ.")
-        logic.submit_findings(session, person, inspection_id,
-                              FindingsSubmission(client_submission_id="han01-0001", findings=findings))
+    # Art.22 cl.2: periodic health examinations, per worker
+    visit(settings, inspection_id, on=VISIT, client_id="han01-0001",
+          fails={"YT-01": {"workers_affected": 12, "note": "12 người lao động chưa được khám sức khỏe định kỳ."}})
     return inspection_id
-
-
-def person_by_code(session: Session, code: str) -> Person:
-    person = session.exec(select(Person).where(Person.code == code)).one()
-    return person
-
-
-def lead(session: Session) -> Person:
-    return session.exec(select(Person).where(Person.role == PersonRole.LEAD).order_by(Person.code)).first()
 
 
 def sweep_days(settings: Settings, first: date, last: date) -> None:
@@ -89,23 +64,6 @@ def events(settings: Settings, action: str) -> list[tuple[str, str]]:
 def deadline(settings: Settings, kind: DeadlineKind, inspection_id: int) -> Deadline:
     with session_scope(settings) as session:
         return session.exec(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == f"inspection:{inspection_id}")).one()
-
-
-def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> None:
-    with session_scope(settings) as session:
-        logic.review_findings(session, lead(session), inspection_id, ReviewIn(decision="approve"))
-    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == "issued"
-
-
-def decide(settings: Settings, inspection_id: int, on: date) -> None:
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        title = logic.required_signer(session, inspection)
-        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
-        assert official is not None, title
-        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
-        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
-    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
 
 
 def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(settings: Settings, case: int) -> None:

@@ -23,12 +23,12 @@ from services import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
 from services.intake import logic
-from services.intake.schemas import FindingsSubmission
 from services.settings import Settings
 from services.stages import publishing, sanctions
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.http_support import serve
-from tests.integration.test_deadlines import VISIT, approve_and_draw_up, d, decide, person_by_code
+from tests.cases import approve_and_draw_up, d, decide, visit
+from tests.integration.test_deadlines import VISIT
 
 SECRET = b"portal-test-secret"
 
@@ -93,16 +93,7 @@ def sanctioned(settings: Settings, count: int, *, publish: bool = True) -> list[
     create_scheduled_campaign(settings, code="PORTAL-01")
     ids = team_inspections(settings)["SNV-TT01"][:count]
     for n, inspection_id in enumerate(ids):
-        with session_scope(settings) as session:
-            inspection = session.get(Inspection, inspection_id)
-            inspection.scheduled_on = VISIT
-            session.add(inspection)
-        with session_scope(settings) as session:
-            inspection = session.get(Inspection, inspection_id)
-            findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-            findings[0] = {"item_code": findings[0]["item_code"], "result": "fail", "workers_affected": 5, "devices_affected": 2}
-            logic.submit_findings(session, person_by_code(session, "SNV-TT01"), inspection_id,
-                                  FindingsSubmission(client_submission_id=f"portal-{n:04d}", findings=findings))
+        visit(settings, inspection_id, on=VISIT, client_id=f"portal-{n:04d}")
         approve_and_draw_up(settings, inspection_id, VISIT)
         decide(settings, inspection_id, d(18, 5))
         if publish:

@@ -24,13 +24,11 @@ from sqlmodel import select
 from models import Establishment, Inspection, Publication
 from services import register
 from services.db import session_scope
-from services.intake import logic
-from services.intake.schemas import FindingsSubmission
 from services.registry.geo import commune_name
 from services.settings import Settings
 from services.stages import publishing
 from tests.factories import create_scheduled_campaign, team_inspections
-from tests.integration.test_deadlines import approve_and_draw_up, decide, person_by_code
+from tests.cases import approve_and_draw_up, decide, visit
 
 VISIT = date(2026, 4, 29)
 DECISION_DAYS = (date(2026, 5, 18), date(2026, 5, 19), date(2026, 5, 20), date(2026, 5, 21), date(2026, 5, 22))
@@ -39,17 +37,7 @@ TODAY = date(2026, 6, 1)
 
 def sanction_and_publish(settings: Settings, inspection_id: int, person_code: str, decided_on: date, n: int) -> None:
     """Visit on 29/04/2026, one failed item, record the same day, the decision on ``decided_on``, published."""
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        assert inspection is not None
-        inspection.scheduled_on = VISIT
-        session.add(inspection)
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-        findings[0] = {"item_code": findings[0]["item_code"], "result": "fail", "workers_affected": 5, "devices_affected": 2}
-        logic.submit_findings(session, person_by_code(session, person_code), inspection_id,
-                              FindingsSubmission(client_submission_id=f"register-{n:04d}", findings=findings))
+    visit(settings, inspection_id, on=VISIT, client_id=f"register-{n:04d}", inspector=person_code)
     approve_and_draw_up(settings, inspection_id, VISIT)
     decide(settings, inspection_id, decided_on)
     assert publishing.publish_for_inspection(settings, inspection_id) == "published"

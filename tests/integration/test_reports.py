@@ -20,57 +20,30 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from models import (AuditEvent, Deadline, DeadlineKind, Document, DocumentType, Inspection, Person,
-                    PersonRole, Violation)
+from models import (AuditEvent, Deadline, DeadlineKind, Document, DocumentType, Violation)
 from services import deadlines
 from services.db import session_scope
 from services.documents.format import group_digits
 from services.errors import Conflict
-from services.intake import logic
-from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
 from services.reports import periodic_report
 from services.reports.campaign_report import issue_campaign_report
 from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, KPI_HEADER_ROW, SHEET_CAMPAIGNS, SHEET_KPI
 from services.reports.statistics import record_statistic
 from services.settings import Settings
-from services.stages import records, sanctions
+from tests.cases import INSPECTOR, approve_and_draw_up, decide, visit
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.pdf_support import raw_text_of, text_of
 
-INSPECTOR = "SNV-TT01"
 VISIT = date(2026, 4, 22)  # a Wednesday
 FIGURES = {2025: (400_000, 12, 1_000, 80), 2026: (420_000, 11, 1_040, 90)}
 INDICATORS = ("workers_covered", "fatal_accidents", "disease_examined", "establishments_monitored")
 
 
 def submit(settings: Settings, inspection_id: int, fails: dict[str, int | None], client_id: str) -> None:
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        inspection.scheduled_on = VISIT
-        session.add(inspection)
-        person = session.exec(select(Person).where(Person.code == INSPECTOR)).one()
-        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
-        for f in findings:
-            if f["item_code"] in fails:
-                f.update(result="fail", note="Không đạt.")
-                if fails[f["item_code"]]:
-                    f["workers_affected"] = fails[f["item_code"]]
-        logic.submit_findings(session, person, inspection_id, FindingsSubmission(client_submission_id=client_id,
-                                                                                 findings=findings))
-    with session_scope(settings) as session:
-        lead = session.exec(select(Person).where(Person.role == PersonRole.LEAD).order_by(Person.code)).first()
-        logic.review_findings(session, lead, inspection_id, ReviewIn(decision="approve"))
-    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=VISIT) == "issued"
-
-
-def decide(settings: Settings, inspection_id: int, on: date) -> None:
-    with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        title = logic.required_signer(session, inspection)
-        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
-        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
-        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
-    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+    """Visited on VISIT; ``fails``: item code → workers affected (None for an item that counts none)."""
+    visit(settings, inspection_id, on=VISIT, client_id=client_id,
+          fails={code: {"note": "Không đạt.", **({"workers_affected": n} if n else {})} for code, n in fails.items()})
+    approve_and_draw_up(settings, inspection_id, VISIT)
 
 
 @pytest.fixture

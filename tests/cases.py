@@ -1,0 +1,73 @@
+"""One case walked through the stages by the service functions (no HTTP, no Prefect): a visit with findings, the
+lead's approval and the records, the competent official's decision. Shared by the tests of what comes after."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from models import Inspection, Person, PersonRole, Violation
+from services.db import session_scope
+from services.intake import logic
+from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
+from services.settings import Settings
+from services.stages import records, sanctions
+
+INSPECTOR = "SNV-TT01"  # head of the demo world's first team
+
+
+def d(day: int, month: int, year: int = 2026) -> date:
+    return date(year, month, day)
+
+
+def person_by_code(session: Session, code: str) -> Person:
+    return session.exec(select(Person).where(Person.code == code)).one()
+
+
+def lead(session: Session) -> Person:
+    person = session.exec(select(Person).where(Person.role == PersonRole.LEAD).order_by(Person.code)).first()
+    assert person is not None
+    return person
+
+
+def visit(settings: Settings, inspection_id: int, *, on: date, client_id: str,
+          fails: Mapping[str, Mapping[str, Any]] | None = None, inspector: str = INSPECTOR) -> None:
+    """The inspection is visited ``on`` that day and its findings submitted: every item passes except ``fails``
+    (item code → the finding's other fields, e.g. ``{"YT-01": {"workers_affected": 12}}``); by default the
+    first checklist item fails (5 workers, 2 devices)."""
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None
+        inspection.scheduled_on = on
+        session.add(inspection)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        findings = [{"item_code": i.code, "result": "pass"} for i in logic.checklist_for(session, inspection)]
+        if fails is None:
+            fails = {findings[0]["item_code"]: {"workers_affected": 5, "devices_affected": 2}}
+        for f in findings:
+            if f["item_code"] in fails:
+                f.update(result="fail", **fails[f["item_code"]])
+        logic.submit_findings(session, person_by_code(session, inspector), inspection_id,
+                              FindingsSubmission(client_submission_id=client_id, findings=findings))
+
+
+def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> None:
+    """The lead approves the findings; the records are drawn up ``on`` that day."""
+    with session_scope(settings) as session:
+        logic.review_findings(session, lead(session), inspection_id, ReviewIn(decision="approve"))
+    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == "issued"
+
+
+def decide(settings: Settings, inspection_id: int, on: date) -> None:
+    """The competent official adopts the proposed amounts ``on`` that day; the decision is issued."""
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        title = logic.required_signer(session, inspection)
+        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+        assert official is not None, title
+        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
+    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
