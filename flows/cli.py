@@ -6,17 +6,15 @@ import os
 import sys
 import time
 from pathlib import Path
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows._cli import console, user_errors
 from flows.cli_appeals import appeal_app
 from flows.cli_deadlines import deadlines_app
 from flows.cli_portal import portal_app
@@ -25,7 +23,6 @@ from flows.cli_reports import report_app
 from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
 from services.errors import KiemtraError
-from services.prefect_server import PrefectServerError
 from services.settings import Settings, get_settings
 
 app = typer.Typer(help="Kiểm tra liên ngành ATVSLĐ: chạy đợt kiểm tra từ đầu đến cuối.", no_args_is_help=True)
@@ -41,7 +38,6 @@ app.add_typer(deadlines_app, name="deadlines")
 app.add_typer(portal_app, name="portal")
 app.add_typer(appeal_app, name="appeal")
 app.add_typer(report_app, name="report")
-console = Console()
 
 
 @app.callback()
@@ -55,20 +51,6 @@ STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-
             "findings-review": "Trưởng đoàn duyệt kết quả (HTTP)", "issue-records": "Ban hành biên bản",
             "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
             "publish-outcomes": "Công khai kết quả xử phạt", "deadline-sweeper": "Quét thời hạn pháp lý (tạo; đã đáp ứng)"}
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except PrefectServerError as exc:
-        console.print(f"[bold red]Lỗi máy chủ Prefect:[/] {exc}")
-        raise typer.Exit(1) from exc
-    except KiemtraError as exc:
-        console.print(f"[bold red]Lỗi:[/] {exc.message}")
-        for line in exc.ids.get("errors", []) or []:  # type: ignore[union-attr]
-            console.print(f"  - {line}")
-        raise typer.Exit(1) from exc
 
 
 def _prepare(settings: Settings, *, server: bool = True) -> Any:
@@ -155,7 +137,7 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
     settings = get_settings()
     plan = demo_mod.DemoPlan(establishments=establishments, quota=quota, teams=teams)
     t0 = time.monotonic()
-    with _user_errors():
+    with user_errors():
         server = _prepare(settings)
         console.print(f"Prefect API: {server.api_url} (giao diện: {server.ui_url})")
         with session_scope(settings) as session:
@@ -267,7 +249,7 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
     from services.demo import ensure_campaign
 
     settings = get_settings()
-    with _user_errors():
+    with user_errors():
         try:
             period = (date.fromisoformat(start), date.fromisoformat(end))
         except ValueError as exc:
@@ -292,7 +274,7 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
 def campaign_run(code: str) -> None:
     """Chạy tiếp đợt kiểm tra qua mọi bước mà trạng thái đã lưu cho phép."""
     settings = get_settings()
-    with _user_errors():
+    with user_errors():
         _prepare(settings)
         _print_run(_run_flow("run-campaign", code))
 
@@ -303,7 +285,7 @@ def campaign_status(code: str, as_json: Annotated[bool, typer.Option("--json")] 
     from services.stages.status import campaign_status as status
 
     settings = get_settings()
-    with _user_errors():
+    with user_errors():
         _prepare(settings, server=False)
         state = status(settings, code)
         if as_json:
@@ -348,7 +330,7 @@ def server_deploy() -> None:
     from services.prefect_server import ensure_server, ensure_work_pool, prefect_client_env
     from services.settings import PROJECT_ROOT
 
-    with _user_errors():
+    with user_errors():
         server = ensure_server(get_settings())
         ensure_work_pool()
         prefect = str(Path(sys.executable).with_name("prefect"))

@@ -4,15 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from flows.cli_selection import _date, _fail
+from flows._cli import console, parse_date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
 appeal_app = typer.Typer(help="Khiếu nại, khởi kiện quyết định xử phạt: giữ hoặc rút công khai cho đến khi giải quyết xong.",
                          no_args_is_help=True)
-console = Console()
 
 
 @appeal_app.command("lodge")
@@ -27,10 +25,8 @@ def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử 
 
     settings = get_settings()
     migrate(settings)
-    try:
-        lodge_appeal(settings, decision, kind=kind, reference=reference, lodged_on=_date(on), actor=by)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
+    with user_errors():
+        lodge_appeal(settings, decision, kind=kind, reference=reference, lodged_on=parse_date(on), actor=by)
     console.print(f"Đã ghi nhận; quyết định {decision} không được công khai cho đến khi giải quyết xong.")
 
 
@@ -46,11 +42,9 @@ def resolve(decision: Annotated[str, typer.Option(help="số quyết định x�
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         if outcome not in ("giu-nguyen", "huy"):
             raise KiemtraError(f"Kết quả không hợp lệ: {outcome} (giu-nguyen hoặc huy).")
-        resolve_appeal(settings, decision, upheld=outcome == "giu-nguyen", resolved_on=_date(on), resolution_ref=reference,
+        resolve_appeal(settings, decision, upheld=outcome == "giu-nguyen", resolved_on=parse_date(on), resolution_ref=reference,
                        actor=by)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print("Đã ghi nhận kết quả giải quyết.")

@@ -4,16 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from flows.cli_selection import _date, _fail
-from services.errors import KiemtraError
+from flows._cli import console, parse_date, user_errors
 from services.settings import get_settings
 
 deadlines_app = typer.Typer(help="Thời hạn pháp lý: quét hằng ngày (cảnh báo, báo quá hạn), xem danh sách.",
                             no_args_is_help=True)
-console = Console()
 
 KIND_VI = {"violation_record": "Lập biên bản vi phạm", "sanction_decision": "Ra quyết định xử phạt",
            "limitation": "Thời hiệu xử phạt", "comply": "Chấp hành quyết định", "remedial": "Khắc phục hậu quả"}
@@ -29,14 +26,12 @@ def sweep(today: Annotated[str | None, typer.Option(help="quét như vào ngày 
     from services.prefect_server import ensure_server
 
     settings = get_settings()
-    try:
-        day = _date(today) if today else None
+    with user_errors():
+        day = parse_date(today) if today else None
         migrate(settings)
         ensure_server(settings)
         with in_process_run():
             out = deadline_sweeper(day)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"Ngày {out['today']}: tạo {out['created']}, đã thực hiện {out['met']}, không còn áp dụng {out['cancelled']}, "
                   f"cảnh báo {out['warned']}, báo quá hạn {out['escalated']}.")
     for item in out["overdue"]:

@@ -4,15 +4,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from flows.cli_selection import _fail
-from services.errors import KiemtraError
+from flows._cli import console, user_errors
 from services.settings import get_settings
 
 portal_app = typer.Typer(help="Cổng thông tin điện tử của tỉnh: tin gửi lỗi, gửi lại.", no_args_is_help=True)
-console = Console()
 
 
 @portal_app.command("dead")
@@ -44,8 +41,6 @@ def retry(message_id: int, reason: Annotated[str, typer.Option(help="vì sao g�
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         portal.retry_dead(settings, message_id, actor=by, reason=reason)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"Tin số {message_id} đã được đưa lại hàng chờ gửi.")

@@ -4,15 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from flows.cli_selection import _date, _fail
+from flows._cli import console, parse_date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
 report_app = typer.Typer(help="Báo cáo: số liệu thống kê năm, báo cáo kết quả đợt kiểm tra, báo cáo định kỳ.",
                          no_args_is_help=True)
-console = Console()
 OUTCOME_VI = {"created": "đã ghi", "unchanged": "không đổi (đã có đúng số liệu này)", "changed": "đã sửa (có ghi lý do)"}
 
 
@@ -30,7 +28,7 @@ def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")]
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         if indicator not in {i.value for i in StatIndicator}:
             raise KiemtraError(f"Chỉ tiêu không hợp lệ: {indicator} ({', '.join(i.value for i in StatIndicator)}).")
         if value < 0:
@@ -38,8 +36,6 @@ def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")]
         with session_scope(settings) as session:
             done = record_statistic(session, province_code=province, year=year, indicator=indicator, value=value,
                                     source=source, actor=by, reason=reason)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"{indicator} năm {year}: {OUTCOME_VI.get(done.outcome, done.outcome)}.")
 
 
@@ -49,14 +45,12 @@ def campaign(code: str, on: Annotated[str | None, typer.Option(help="ngày báo 
     """Ban hành báo cáo kết quả đợt kiểm tra (PDF có biểu đồ); lần sau trả lại báo cáo đã ban hành."""
     from services.db import migrate
     from services.reports.campaign_report import issue_campaign_report
-    from services.stages.publishing import today_in_vietnam
+    from services.calendar import today_in_vietnam
 
     settings = get_settings()
     migrate(settings)
-    try:
-        doc = issue_campaign_report(settings, code, issued_on=_date(on) if on else today_in_vietnam(), actor=by)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
+    with user_errors():
+        doc = issue_campaign_report(settings, code, issued_on=parse_date(on) if on else today_in_vietnam(), actor=by)
     console.print(f"Báo cáo số {doc.number}: {settings.documents_path / doc.path}")
 
 
@@ -72,14 +66,12 @@ def periodic(kind: Annotated[str | None, typer.Option(help="half_year | annual (
     from services.prefect_server import ensure_server
 
     settings = get_settings()
-    try:
+    with user_errors():
         if kind not in (None, "half_year", "annual"):
             raise KiemtraError(f"Loại báo cáo không hợp lệ: {kind} (half_year hoặc annual).")
-        day = _date(today) if today else None
+        day = parse_date(today) if today else None
         migrate(settings)
         ensure_server(settings)
         with in_process_run():
             out = periodic_report(kind, year, day, province)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"Báo cáo {out['kind']} năm {out['year']}: {out['pdf']} và {out['xlsx']}")

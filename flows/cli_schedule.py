@@ -1,19 +1,16 @@
 """``kiemtra schedule …``: what the schedule must respect, and moving one visit."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from flows.cli_selection import _date, _fail
-from services.errors import KiemtraError
+from flows._cli import console, parse_date, user_errors
+from services.calendar import today_in_vietnam
 from services.settings import get_settings
 
 schedule_app = typer.Typer(help="Lịch kiểm tra: xung đột lợi ích, ngày cơ sở bận, đổi lịch một cuộc kiểm tra.",
                            no_args_is_help=True)
-console = Console()
 
 
 @schedule_app.command("conflict")
@@ -26,11 +23,9 @@ def conflict(person: Annotated[str, typer.Option(help="mã người kê khai")],
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         created = declare_conflict(settings, person_code=person, tax_code=tax_code, reason=reason,
-                                   declared_on=date.today(), by=by)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
+                                   declared_on=today_in_vietnam(), by=by)
     console.print("Đã ghi nhận." if created else "Đã có kê khai này.")
 
 
@@ -43,10 +38,8 @@ def unavailable(tax_code: Annotated[str, typer.Option()], day: Annotated[str, ty
 
     settings = get_settings()
     migrate(settings)
-    try:
-        created = declare_unavailable(settings, tax_code=tax_code, day=_date(day), reason=reason, by=by)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
+    with user_errors():
+        created = declare_unavailable(settings, tax_code=tax_code, day=parse_date(day), reason=reason, by=by)
     console.print("Đã ghi nhận." if created else "Ngày này đã được ghi nhận.")
 
 
@@ -60,11 +53,9 @@ def move(code: str, tax_code: Annotated[str, typer.Option()], reason: Annotated[
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         moves = reschedule_visit(settings, code, tax_code=tax_code, reason=reason, by=by,
-                                 not_on=frozenset(_date(d) for d in not_on or []))
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
+                                 not_on=frozenset(parse_date(d) for d in not_on or []))
     for m in moves:
         console.print(f"{m.tax_code}: {m.from_day:%d/%m/%Y} → {m.to_day:%d/%m/%Y}")
     console.print("Đã ban hành thông báo và kế hoạch thay thế; chạy `kiemtra campaign run` để gửi thông báo.")

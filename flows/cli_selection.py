@@ -3,27 +3,18 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from flows._cli import console, parse_date as _date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
 selection_app = typer.Typer(help="Danh sách cơ sở dự kiến kiểm tra: xem, kiểm chứng, sửa, duyệt, xuất.", no_args_is_help=True)
 trigger_app = typer.Typer(help="Căn cứ kiểm tra đột xuất (khiếu nại, tai nạn, chuyển đến).", no_args_is_help=True)
-console = Console()
-
-
-def _fail(exc: KiemtraError) -> typer.Exit:
-    console.print(f"[bold red]Lỗi:[/] {exc.message}")
-    for line in exc.ids.get("errors", []) or []:  # type: ignore[union-attr]
-        console.print(f"  - {line}")
-    return typer.Exit(1)
 
 
 def _changes(items: list[str], option: str) -> list:  # type: ignore[type-arg]
@@ -47,12 +38,10 @@ def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) ->
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         with session_scope(settings) as session:
             campaign = get_campaign(session, code)
             context, _ = selection_context(session, campaign, issued_on=campaign.period_start)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     if as_json:
         sys.stdout.write(json.dumps(context, ensure_ascii=False, default=str) + "\n")
         return
@@ -76,10 +65,8 @@ def verify(code: str) -> None:
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         result = verify_selection(settings, code)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     if result["identical"] and result["registry_unchanged"]:
         console.print(f"Trùng khớp: {result['selected']} cơ sở, chính sách {result['policy']}, seed {result['seed']}.")
@@ -101,11 +88,9 @@ def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ t
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         done = change_selection(settings, code, by=by, add=_changes(add or [], "--add"),
                                 remove=_changes(remove or [], "--remove"))
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"Đã bổ sung {done['added']}, loại {done['removed']} cơ sở.")
 
 
@@ -118,10 +103,8 @@ def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ 
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         count = approve_selection(settings, code, by=by, note=note)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"Đã duyệt danh sách {count} cơ sở của đợt {code}.")
 
 
@@ -133,10 +116,8 @@ def export(code: str, out: Annotated[Path | None, typer.Option(help="thư mục 
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         pdf, xlsx = export_selection(settings, code, out_dir=out)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print(f"PDF: {pdf}\nXLSX: {xlsx}")
 
 
@@ -151,16 +132,9 @@ def add_trigger(tax_code: Annotated[str, typer.Option()], kind: Annotated[str, t
 
     settings = get_settings()
     migrate(settings)
-    try:
+    with user_errors():
         created = record_trigger(settings, tax_code=tax_code, kind=kind, reference=reference,
                                  received_on=_date(received_on), by=by, note=note)
-    except KiemtraError as exc:
-        raise _fail(exc) from exc
     console.print("Đã ghi nhận căn cứ." if created else "Căn cứ này đã được ghi nhận trước đó.")
 
 
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise KiemtraError(f"Ngày không hợp lệ (cần dạng YYYY-MM-DD): {text}") from exc
