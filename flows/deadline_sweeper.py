@@ -6,22 +6,15 @@ a case can be walked through time; by default it is the date in Việt Nam.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prefect import flow, task
 
 from flows._settings import settings
 from services import deadlines
+from services.calendar import today_in_vietnam
 from services.stages import notify
-
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
-
 
 @task(name="sweep-deadlines")
 def sweep(today: date) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow, task
 
 from flows._settings import settings
-from flows.deadline_sweeper import today_in_vietnam
+from services.calendar import today_in_vietnam
 from services.reports import periodic_report as report
 
 

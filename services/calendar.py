@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import holidays
 from holidays.countries.vietnam import VietnamStaticHolidays
@@ -40,6 +41,14 @@ class CalendarData:
     """The swaps of ``calendar_vn.json``: days off and worked days the library does not know."""
     extra_days_off: frozenset[date]
     extra_working_days: frozenset[date]
+
+
+VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today_in_vietnam() -> date:
+    """Today's date in Việt Nam (the servers may run in UTC): the day every deadline and document is counted in."""
+    return datetime.now(VIETNAM).date()
 
 
 def _dates(raw: object, key: str, path: Path) -> frozenset[date]:

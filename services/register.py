@@ -31,16 +31,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from sqlmodel import Session, select
 
 from models import Document, Establishment, Inspection, InspectionTrigger, Person, Publication
+from services.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
 from services.documents.storage import write_atomic
 from services.errors import KiemtraError
@@ -54,7 +54,6 @@ __all__ = ["COLUMNS", "DEFAULT_RETENTION_MONTHS", "DeidentificationError", "Prot
            "protected_strings", "register_rows", "render_outputs", "retention_cutoff", "retention_months",
            "write_register"]
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 DEFAULT_RETENTION_MONTHS = 36
 WITHHELD_VI = "Cá nhân kinh doanh (thông tin cá nhân được bảo vệ theo Nghị định 13/2023/NĐ-CP)"
 CSV_BOM = "\ufeff"
@@ -156,7 +155,7 @@ def _published(session: Session, today: date) -> list[_Published]:
 def register_rows(settings: Settings, *, today: date | None = None) -> list[dict[str, Any]]:
     """The register's rows as they are published (after retention), in publication order."""
     with session_scope(settings) as session:
-        return [p.row for p in _published(session, today or datetime.now(VIETNAM).date())]
+        return [p.row for p in _published(session, today or today_in_vietnam())]
 
 
 # --------------------------------------------------------------------------- outputs
@@ -331,7 +330,7 @@ def write_register(settings: Settings, *, today: date | None = None) -> Path:
     """Rebuild the public register (index.html, register.json, register.csv) from the stored publications.
 
     Nothing is written when the de-identification guard refuses (the previous files stay as they were)."""
-    today = today or datetime.now(VIETNAM).date()
+    today = today or today_in_vietnam()
     with session_scope(settings) as session:
         published = _published(session, today)
         protected = protected_strings(session, (p.establishment for p in published))

@@ -16,6 +16,7 @@ from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Es
                     FindingReview, Inspection,
                     InspectionStatus, Person, PersonRole, Submission, Team, TeamMember, Violation)
 from services import audit
+from services.calendar import today_in_vietnam
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, ReviewIn, ReviewReceipt,
                                      SubmissionReceipt)
@@ -333,7 +334,7 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if body.decided_on < inspection.scheduled_on:
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "
                       f"{inspection.scheduled_on:%d/%m/%Y}")
-    if body.decided_on > date.today():
+    if body.decided_on > today_in_vietnam():
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} chưa đến")
     errors += [f"amounts.{vid}: không có hành vi này trong hồ sơ" for vid in body.amounts if vid not in violations]
     for vid, amount in body.amounts.items():

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import jinja2
 from fastapi import APIRouter, Path, Request
@@ -28,6 +27,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from models import Campaign, Establishment, Inspection, Person, PersonRole
+from services.calendar import today_in_vietnam
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake import evidence, logic
 from services.intake.schemas import SubmissionReceipt
@@ -38,7 +38,6 @@ from services.settings import TEMPLATES_DIR, Settings
 router = APIRouter(prefix="/form", tags=["web form"], include_in_schema=False)
 
 COOKIE = "kiemtra_phien"
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 LOGIN_MAX_BYTES = 16 * 1024
 FORM_OVERHEAD_BYTES = 512 * 1024  # the checklist's text fields around the photo
 HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
@@ -81,10 +80,6 @@ def _person(db: Session, token: str | None) -> Person | None:
     if person is not None:
         db.expunge(person)  # plain data from here on: a rollback later must not expire it
     return person
-
-
-def today() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 async def read_form(request: Request, *, max_bytes: int) -> ParsedForm:
@@ -149,7 +144,7 @@ def inspections_page(request: Request, ngay: str | None = None) -> Response:
         person = _person(db, token)
         if person is None:
             return to_login()
-        day, error = today(), ""
+        day, error = today_in_vietnam(), ""
         if ngay:
             try:
                 day = date.fromisoformat(ngay)

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from services.calendar import today_in_vietnam
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.registry import RegistryImport
 from services import audit
@@ -313,7 +314,7 @@ def import_registry(settings: Settings, path: Path, *, actor: str, valid_only: b
     """Import a CSV or XLSX registry file (see the module docstring for what is written)."""
     data = path.read_bytes()
     with closing(_raw_rows(path.name, data)) as raw:
-        checked = check_rows(path.name, raw, today=today or date.today())
+        checked = check_rows(path.name, raw, today=today or today_in_vietnam())
     return _write(settings, checked, content_sha256=hashlib.sha256(data).hexdigest(), actor=actor, valid_only=valid_only)
 
 
@@ -322,7 +323,7 @@ def import_records(settings: Settings, source: str, records: Iterable[Mapping[st
     """Import records keyed by Establishment column (the API path); record k is reported as row k."""
     present = frozenset(ESTABLISHMENT_COLUMNS)
     rows = ((k, {c: r.get(c) for c in ESTABLISHMENT_COLUMNS}, []) for k, r in enumerate(records, start=1))
-    checked = _check(ImportReport(source), rows, present, today or date.today())
+    checked = _check(ImportReport(source), rows, present, today or today_in_vietnam())
     return _write(settings, checked, content_sha256=content_sha256, actor=actor, valid_only=valid_only)
 
 

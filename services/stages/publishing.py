@@ -7,9 +7,8 @@ a Vietnamese HTML page) are rebuilt from the stored publications after each run.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -17,6 +16,7 @@ from models import (Appeal, AppealOutcome, CampaignStatus, Document, DocumentTyp
                     PortalEvent, Publication, Violation)
 from models.base import utcnow
 from services import audit, portal
+from services.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import IntakeError, NotFound
 from services.register import WITHHELD_VI, write_register
@@ -28,7 +28,6 @@ from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
 STAGE = "publish-outcomes"
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def outcome_payload(decision: Document, establishment: Establishment, violations: Sequence[Violation]) -> dict[str, Any]:
@@ -44,10 +43,6 @@ def outcome_payload(decision: Document, establishment: Establishment, violations
         "hanh_vi": [{"can_cu": provision_vi(table.get(v.provision_code)), "so_tien_vnd": v.final_amount} for v in violations],
         "tong_tien_phat_vnd": sum(v.final_amount or 0 for v in violations),
     }
-
-
-def today_in_vietnam() -> date:
-    return datetime.now(VIETNAM).date()
 
 
 def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,

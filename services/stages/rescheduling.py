@@ -10,7 +10,7 @@ from sqlmodel import select
 from models import (CampaignStatus, Establishment, Inspection, InspectionStatus, Person, PersonRole, Selection, Team,
                     Unavailability)
 from services import audit
-from services.calendar import add_working_days, working_days
+from services.calendar import today_in_vietnam, add_working_days, working_days
 from services.db import session_scope
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.issuing import latest_document
@@ -34,7 +34,7 @@ class Move:
 def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, reason: str, by: str,
                      not_on: frozenset[date] = frozenset(), changed_on: date | None = None) -> list[Move]:
     """Move an establishment's visit (never onto ``not_on`` days, which are recorded as unavailable)."""
-    changed_on = changed_on or date.today()
+    changed_on = changed_on or today_in_vietnam()
     with session_scope(settings) as session:
         lead = session.exec(select(Person).where(Person.code == by)).first()
         if lead is None or lead.role != PersonRole.LEAD:

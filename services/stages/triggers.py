@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from models import Establishment, InspectionTrigger, TriggerKind
 from services import audit
+from services.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import IntakeError
 from services.settings import Settings
@@ -22,7 +23,7 @@ def record_trigger(settings: Settings, *, tax_code: str, kind: str, reference: s
         errors.append(f"kind: '{kind}' không hợp lệ; dùng một trong: " + ", ".join(f"{k} ({v})" for k, v in KIND_VI.items()))
     if not reference.strip():
         errors.append("reference: phải ghi số văn bản hoặc số hồ sơ")
-    if received_on > date.today():
+    if received_on > today_in_vietnam():
         errors.append(f"received_on: ngày {received_on:%d/%m/%Y} chưa đến")
     with session_scope(settings) as session:
         establishment = session.exec(select(Establishment).where(Establishment.tax_code == tax_code.strip())).first()
