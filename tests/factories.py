@@ -1,8 +1,12 @@
 """Plain factory functions for tests: build a province, people and a campaign in a few calls."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
+
+import httpx
 
 from sqlmodel import Session
 
@@ -76,3 +80,27 @@ def team_inspections(settings: Settings) -> dict[str, list[int]]:
     for code, inspection_id in rows:
         out.setdefault(code, []).append(inspection_id)
     return out
+
+
+@contextmanager
+def intake_http(settings: Settings) -> Iterator[httpx.Client]:
+    """The real intake API on loopback (uvicorn in a thread) and a client for it; stopped afterwards."""
+    from services.intake.server import start_in_thread
+
+    server = start_in_thread(settings)
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            yield http
+    finally:
+        server.stop()
+
+
+def campaign_with_approved_findings(settings: Settings, *, code: str, establishments: int = 1200, quota: int = 24,
+                                    teams: int = 3) -> dict[str, str]:
+    """A scheduled campaign whose inspectors sent their findings over HTTP and whose lead approved them all (the
+    records can be issued). Returns the people's API tokens."""
+    tokens = create_scheduled_campaign(settings, code=code, establishments=establishments, quota=quota, teams=teams)
+    with intake_http(settings) as http:
+        assert demo.simulate_inspectors(settings, http, tokens, code) == quota
+        assert demo.simulate_findings_review(http, tokens["SNV-LEAD"], code) == quota
+    return tokens

@@ -10,18 +10,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 import sqlalchemy as sa
 
-from services import demo
 from services.db import get_engine, migrate, read_only_session
-from services.intake.server import start_in_thread
 from services.prefect_server import PrefectServer
 from services.settings import Settings
 from tests.conftest import make_settings
-from tests.factories import create_scheduled_campaign
+from tests.factories import campaign_with_approved_findings
 from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.slow
@@ -32,14 +29,7 @@ KIEMTRA = str(Path(sys.executable).with_name("kiemtra"))
 def _campaign_with_findings(data_dir: Path, database_url: str | None) -> Settings:
     settings = make_settings(data_dir, database_url=database_url)
     migrate(settings)
-    tokens = create_scheduled_campaign(settings, code=CODE, establishments=1200, quota=24, teams=3)
-    server = start_in_thread(settings)
-    try:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            assert demo.simulate_inspectors(settings, http, tokens, CODE) == 24
-            assert demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE) == 24
-    finally:
-        server.stop()
+    campaign_with_approved_findings(settings, code=CODE)
     return settings
 
 

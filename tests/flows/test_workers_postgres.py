@@ -20,15 +20,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
 from services import demo
 from services.db import get_engine
-from services.intake.server import start_in_thread
 from services.settings import Settings
-from tests.factories import create_scheduled_campaign
+from tests.factories import campaign_with_approved_findings, intake_http
 
 pytestmark = pytest.mark.slow
 ADMIN_URL = os.environ.get("KIEMTRA_TEST_DATABASE_URL", "")
@@ -124,14 +122,7 @@ def test_a_campaign_survives_a_killed_worker(tmp_path: Path, databases: tuple[st
             with engine.connect() as conn:
                 return int(conn.exec_driver_sql(sql).scalar_one())
 
-        tokens = create_scheduled_campaign(settings, code=CODE, establishments=1200, quota=24, teams=3)
-        intake = start_in_thread(settings)
-        try:
-            with httpx.Client(base_url=intake.url, timeout=30) as http:
-                assert demo.simulate_inspectors(settings, http, tokens, CODE) == 24
-                assert demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE) == 24
-        finally:
-            intake.stop()
+        tokens = campaign_with_approved_findings(settings, code=CODE)
 
         # issue the records through the deployment; kill whichever worker runs it, half-way
         _run([prefect, "deployment", "run", "issue-records/issue-records", "--param", f"campaign_code={CODE}"], worker_env)
@@ -152,12 +143,8 @@ def test_a_campaign_survives_a_killed_worker(tmp_path: Path, databases: tuple[st
         _run([prefect, "deployment", "run", "issue-records/issue-records", "--param", f"campaign_code={CODE}"], worker_env)
         _wait("every record", lambda: scalar("SELECT count(*) FROM inspection WHERE status = 'findings_approved'") == 0)
 
-        intake = start_in_thread(settings)
-        try:
-            with httpx.Client(base_url=intake.url, timeout=30) as http:
-                assert demo.simulate_officials(http, tokens, OFFICIALS, CODE) > 0
-        finally:
-            intake.stop()
+        with intake_http(settings) as http:
+            assert demo.simulate_officials(http, tokens, OFFICIALS, CODE) > 0
         _run([prefect, "deployment", "run", "run-campaign/run-campaign", "--param", f"campaign_code={CODE}"], worker_env)
         closed = f"SELECT count(*) FROM campaign WHERE code = '{CODE}' AND status = 'closed'"
         _wait("the campaign to close", lambda: scalar(closed) == 1)
