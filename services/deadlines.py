@@ -32,7 +32,7 @@ from models import (Campaign, Contact, Deadline, DeadlineKind, DeadlineStatus, D
                     Inspection, Person, PersonRole, Violation)
 from models.base import utcnow
 from services import audit, notifications
-from services.calendar import is_working_day
+from services.calendar import is_working_day, today_in_vietnam
 from services.db import session_scope
 from services.errors import Conflict, IntakeError, NotFound
 from services.intake.logic import required_signer
@@ -280,7 +280,9 @@ def _notify(session: Session, deadline: Deadline, *, kind: str, escalate: bool, 
         if contact is None or not (contact.email or contact.phone):
             continue
         channel, address = ("email", contact.email) if contact.email else ("sms", contact.phone)
-        notifications.enqueue(session, key=f"deadline:{deadline.id}:{kind}:{person.code}", campaign_id=deadline.campaign_id,
+        # one message per due date: a deadline moved by a person is warned (and escalated) again for its new date
+        key = f"deadline:{deadline.id}:{deadline.due_on.isoformat()}:{kind}:{person.code}"
+        notifications.enqueue(session, key=key, campaign_id=deadline.campaign_id,
                               inspection_id=deadline.inspection_id, kind=kind, recipient_kind="person",
                               recipient_ref=person.code, channel=channel, address=address or "", subject=subject, body=body)
 
@@ -332,8 +334,8 @@ def _recompute(session: Session, deadline: Deadline, *, actor: str, reason: str,
     deadline.due_on, deadline.basis_vi = due_date(
         DeadlineKind(deadline.kind), deadline.starts_on, procedure_for(inspection.scheduled_on),
         complex_case=deadline.complex_case, explained=deadline.explained, extended_months=deadline.extended_months)
-    if deadline.due_on != before:  # a new due date deserves its own warning
-        deadline.warned_on = None
+    if deadline.due_on != before:  # a new due date deserves its own warning, and its own escalation if missed
+        deadline.warned_on = deadline.escalated_on = None
     deadline.updated_at = utcnow()
     session.add(deadline)
     audit.record(session, actor=actor, action="deadline_changed", entity=deadline, reason=reason.strip(),
@@ -355,17 +357,28 @@ def record_explanation(session: Session, inspection_id: int, *, actor: str, reas
                       explained=True)
 
 
-def extend_decision(session: Session, inspection_id: int, months: int, *, actor: str, reason: str) -> Deadline:
-    """The one extension of the decision's period (especially complex cases), at most the configured months."""
+def extend_decision(session: Session, inspection_id: int, months: int, *, actor: str, reason: str,
+                    on: date | None = None) -> Deadline:
+    """The one extension of the decision's period, at most the configured months: only of the 1-month period (an
+    especially complex case, or one the violator explained) and only before it runs out (``on``: the day the
+    extension is decided, default today)."""
     deadline = _one(session, DeadlineKind.SANCTION_DECISION, inspection_id)
+    on = on or today_in_vietnam()
     inspection = session.get(Inspection, inspection_id)
     assert inspection is not None
     allowed = procedure_for(inspection.scheduled_on).decision_extension_months_max
     if deadline.extended_months:
         raise Conflict(f"Thời hạn ra quyết định của cuộc kiểm tra {inspection_id} đã được gia hạn một lần.",
                        inspection_id=inspection_id)
+    errors = []
     if not 1 <= months <= allowed:
-        raise IntakeError("Gia hạn không hợp lệ.", errors=[f"months: chỉ được gia hạn từ 01 đến {_n(allowed)} tháng"])
+        errors.append(f"months: chỉ được gia hạn từ 01 đến {_n(allowed)} tháng")
+    if not (deadline.complex_case or deadline.explained):
+        errors.append("months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày")
+    if on > deadline.due_on:
+        errors.append(f"on: thời hạn đã hết ngày {deadline.due_on:%d/%m/%Y}; không thể gia hạn sau khi hết hạn")
+    if errors:
+        raise IntakeError("Gia hạn không hợp lệ.", errors=errors)
     return _recompute(session, deadline, actor=actor, reason=reason, extended_months=months)
 
 

@@ -155,15 +155,34 @@ def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline
         explained = deadlines.record_explanation(session, case, actor="SNV-LEAD",
                                                  reason="Công ty gửi văn bản đề nghị giải trình ngày 08/05/2026")
         assert explained.due_on == d(8, 6)  # 1 month from 07/05 is Sun 07/06 → the next working day, Mon 08/06
-        extended = deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp")
+        extended = deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp",
+                                             on=d(1, 6))
         assert extended.due_on == d(7, 7)  # 07/05 + 2 months = Tue 07/07
         assert extended.warned_on is None
     with session_scope(settings) as session, pytest.raises(Conflict, match="đã được gia hạn một lần"):
-        deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="lần nữa")
+        deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="lần nữa", on=d(1, 6))
     with session_scope(settings) as session:
         changes = session.exec(select(AuditEvent).where(AuditEvent.action == "deadline_changed").order_by(AuditEvent.id)).all()
         assert [(e.actor, e.data["due_after"]) for e in changes] == [
             ("SNV-LEAD", "2026-05-08"), ("SNV-LEAD", "2026-06-08"), ("SNV-LEAD", "2026-07-07")]
+
+
+def test_a_moved_deadline_is_warned_and_escalated_again_for_its_new_date(settings: Settings, case: int) -> None:
+    approve_and_draw_up(settings, case, VISIT)  # the record on the day of the visit: the decision is due Wed 06/05
+    sweep_days(settings, VISIT, d(7, 5))
+    decision = [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"]
+    assert decision == [("sanction_decision", "2026-05-07")]
+    with session_scope(settings) as session:  # the company asked to explain: 1 month from 29/04, Fri 29/05
+        assert deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026").due_on \
+            == d(29, 5)
+    sweep_days(settings, d(8, 5), d(1, 6))
+    assert [e for e in events(settings, "deadline_warning") if e[0] == "sanction_decision"] == [
+        ("sanction_decision", "2026-05-04"), ("sanction_decision", "2026-05-27")]  # 2 working days before each date
+    assert [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"] == [
+        ("sanction_decision", "2026-05-07"), ("sanction_decision", "2026-05-30")]
+    with session_scope(settings) as session:
+        subjects = session.exec(select(Notification.subject).where(Notification.kind == "deadline_overdue")).all()
+    assert "Quá hạn từ ngày 07/05/2026" in subjects and "Quá hạn từ ngày 30/05/2026" in subjects
 
 
 def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settings: Settings, case: int) -> None:
@@ -174,8 +193,11 @@ def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settin
         deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
     assert no_reason.value.ids["errors"] == ["reason: phải ghi lý do thay đổi thời hạn"]
     with session_scope(settings) as session, pytest.raises(IntakeError) as too_long:
-        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp")
-    assert too_long.value.ids["errors"] == ["months: chỉ được gia hạn từ 01 đến 01 tháng"]
+        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(10, 5))
+    assert too_long.value.ids["errors"] == [  # the 7-day period (due 06/05), asked for too long and too late
+        "months: chỉ được gia hạn từ 01 đến 01 tháng",
+        "months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày",
+        "on: thời hạn đã hết ngày 06/05/2026; không thể gia hạn sau khi hết hạn"]
     with session_scope(settings) as session, pytest.raises(Conflict, match="tự đóng"):
         deadlines.mark_met(session, deadline(settings, DeadlineKind.SANCTION_DECISION, case).id, VISIT,
                            actor="SNV-LEAD", reason="x")
