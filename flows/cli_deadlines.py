@@ -1,12 +1,17 @@
 """``kiemtra deadlines …``: sweep the legal deadlines (as the daily flow does) and list them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import Session
 
 from flows._cli import console, parse_date, user_errors
+from models import Deadline, DeadlineKind
+from services import deadlines
+from services.errors import KiemtraError
 from services.settings import get_settings
 
 deadlines_app = typer.Typer(help="Thời hạn pháp lý: quét hằng ngày (cảnh báo, báo quá hạn), xem danh sách.",
@@ -65,3 +70,51 @@ def list_deadlines(campaign: Annotated[str | None, typer.Option(help="mã đợt
                       STATUS_VI.get(d.status, d.status), f"{d.warned_on:%d/%m/%Y}" if d.warned_on else "",
                       f"{d.escalated_on:%d/%m/%Y}" if d.escalated_on else "")
     console.print(table)
+
+
+def _change(what: str, change: Callable[[Session], Deadline]) -> None:
+    """One change a person makes to a deadline, in its own transaction, with its Vietnamese refusal."""
+    from services.db import migrate, session_scope
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors(), session_scope(settings) as session:
+        deadline = change(session)
+        line = (f"{what}: {KIND_VI.get(deadline.kind, deadline.kind)}, cuộc kiểm tra {deadline.inspection_id}, "
+                f"hạn cuối {deadline.due_on:%d/%m/%Y} ({STATUS_VI.get(deadline.status, deadline.status)}).")
+    console.print(line)
+
+
+Reason = Annotated[str, typer.Option(help="lý do, căn cứ (bắt buộc)")]
+By = Annotated[str, typer.Option(help="mã người thực hiện")]
+
+
+@deadlines_app.command("met")
+def met(deadline_id: int, on: Annotated[str, typer.Option(help="ngày đã thực hiện YYYY-MM-DD")], reason: Reason,
+        by: By = "SNV-LEAD") -> None:
+    """Xác nhận đã chấp hành quyết định hoặc đã thực hiện biện pháp khắc phục (ghi căn cứ, ví dụ biên lai)."""
+    _change("Đã xác nhận", lambda s: deadlines.mark_met(s, deadline_id, parse_date(on, "on"), actor=by, reason=reason))
+
+
+@deadlines_app.command("complex")
+def complex_case(inspection_id: int, kind: Annotated[str, typer.Option(help="violation_record hoặc sanction_decision")],
+                 reason: Reason, by: By = "SNV-LEAD") -> None:
+    """Vụ việc phức tạp: 05 ngày làm việc để lập biên bản, 01 tháng để ra quyết định."""
+    def change(s: Session) -> Deadline:
+        if kind not in (DeadlineKind.VIOLATION_RECORD, DeadlineKind.SANCTION_DECISION):
+            raise KiemtraError(f"Loại thời hạn không hợp lệ: kind {kind} (violation_record hoặc sanction_decision).")
+        return deadlines.declare_complex(s, inspection_id, DeadlineKind(kind), actor=by, reason=reason)
+    _change("Đã ghi nhận vụ việc phức tạp", change)
+
+
+@deadlines_app.command("explained")
+def explained(inspection_id: int, reason: Reason, by: By = "SNV-LEAD") -> None:
+    """Cá nhân, tổ chức vi phạm đề nghị giải trình: thời hạn ra quyết định 01 tháng."""
+    _change("Đã ghi nhận giải trình", lambda s: deadlines.record_explanation(s, inspection_id, actor=by, reason=reason))
+
+
+@deadlines_app.command("extend")
+def extend(inspection_id: int, months: Annotated[int, typer.Option(help="số tháng gia hạn")], reason: Reason,
+           by: By = "SNV-LEAD") -> None:
+    """Gia hạn (một lần) thời hạn ra quyết định xử phạt của vụ việc đặc biệt phức tạp."""
+    _change("Đã gia hạn", lambda s: deadlines.extend_decision(s, inspection_id, months, actor=by, reason=reason))

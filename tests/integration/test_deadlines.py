@@ -217,3 +217,36 @@ def test_the_flow_sweeps_as_of_the_given_day(settings: Settings, case: int, monk
     result: dict[str, Any] = deadline_sweeper.sweep.fn(d(6, 5))
     assert result["today"] == "2026-05-06" and result["created"] == 2 and result["escalated"] == 1
     assert result["overdue"] == [f"violation_record:inspection:{case}"]
+
+
+def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Settings, case: int,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows import cli_deadlines
+    from flows.cli import app
+    from services.settings import get_settings
+
+    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("KIEMTRA_ENVIRONMENT", "test")
+    monkeypatch.setattr(cli_deadlines.console, "width", 200)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    deadlines.sweep(settings, VISIT)
+    done = runner.invoke(app, ["deadlines", "complex", str(case), "--kind", "violation_record", "--reason", "Cần xác minh"])
+    assert done.exit_code == 0, done.output
+    assert "Lập biên bản vi phạm, cuộc kiểm tra" in done.output and "hạn cuối 08/05/2026" in done.output
+    approve_and_draw_up(settings, case, d(7, 5))
+    decide(settings, case, d(12, 5))
+    deadlines.sweep(settings, d(12, 5))
+    comply = deadline(settings, DeadlineKind.COMPLY, case)
+    paid = runner.invoke(app, ["deadlines", "met", str(comply.id), "--on", "2026-05-20", "--reason", "Biên lai số 0012"])
+    assert paid.exit_code == 0 and "(đã thực hiện)" in paid.output
+    assert deadline(settings, DeadlineKind.COMPLY, case).met_on == d(20, 5)
+    refused = [runner.invoke(app, ["deadlines", "met", str(comply.id), "--on", "20/05/2026", "--reason", "x"]),
+               runner.invoke(app, ["deadlines", "complex", str(case), "--kind", "comply", "--reason", "x"]),
+               runner.invoke(app, ["deadlines", "explained", str(case), "--reason", " "])]
+    assert all(r.exit_code == 1 for r in refused)
+    assert "Ngày không hợp lệ (cần dạng YYYY-MM-DD): on: 20/05/2026" in refused[0].output
+    assert "Loại thời hạn không hợp lệ: kind comply" in refused[1].output
+    assert "đã đóng" in refused[2].output  # the decision was issued: its deadline closed
