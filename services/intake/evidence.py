@@ -269,7 +269,11 @@ def mark_received(session: Session, person: Person, declared: Declared) -> tuple
                  reason=f"Nhận tệp đính kèm '{attachment.name}' ({declared.client_submission_id})",
                  data={"sha256": attachment.sha256, "size": attachment.size, "content_type": attachment.content_type})
     session.flush()
-    if not submission.complete and all(a.received for a in attachments_of(session, submission)):
+    # The version may have been replaced while the file was uploading: then the file is kept with it (received,
+    # audited) but completes nothing — the findings in force are the newer version's.
+    latest = logic.latest_submission(session, submission.inspection_id)
+    in_force = latest is not None and latest.id == submission.id
+    if in_force and not submission.complete and all(a.received for a in attachments_of(session, submission)):
         logic.complete_submission(session, submission, actor=person.code)
     session.flush()
     return attachment, True

@@ -199,6 +199,28 @@ def test_the_last_declared_file_completes_the_submission_and_moves_the_inspectio
     assert actions == [("SNV-TT01", "attachment_received"), ("SYT-CV01", "attachment_received")]
 
 
+def test_a_file_arriving_after_its_version_was_replaced_completes_nothing(desk: Desk) -> None:
+    """The photo of version 1 was still uploading when version 2 (no photo) was sent and approved by the lead."""
+    from services.intake import evidence
+    from tests.cases import person_by_code
+
+    desk.submit("tt01-ev-late-1", [PHOTO.decl()])
+    with session_scope(desk.settings) as session:  # the upload began: its declaration was checked then
+        declared = evidence.find_declared(session, person_by_code(session, "SNV-TT01"), "tt01-ev-late-1", PHOTO.sha256)
+    checklist = desk.http.get(f"/api/inspections/{desk.mine}", headers=desk.auth("SNV-TT01")).json()["checklist"]
+    edit = {"client_submission_id": "tt01-ev-late-2", "reason": "Ảnh chụp nhầm cơ sở, gửi lại không kèm ảnh",
+            "findings": [{"item_code": i["code"], "result": "pass"} for i in checklist]}
+    assert desk.http.post(f"/api/inspections/{desk.mine}/findings", headers=desk.auth("SNV-TT01"), json=edit).status_code == 201
+    approved = desk.http.post(f"/api/inspections/{desk.mine}/review", headers=desk.auth("SNV-LEAD"), json={"decision": "approve"})
+    assert approved.status_code == 201, approved.text
+
+    with session_scope(desk.settings) as session:  # ... and now the old version's photo lands
+        attachment, new = evidence.mark_received(session, person_by_code(session, "SNV-TT01"), declared)
+    assert new and attachment.received
+    assert desk.inspection_status(desk.mine) == "findings_approved"  # not sent back to the lead, no error
+    assert desk.status("tt01-ev-late-1").json()["complete"] is False
+
+
 def test_an_identical_re_upload_answers_the_same_and_changes_nothing(desk: Desk) -> None:
     desk.submit("tt01-ev-0002", [PHOTO.decl(), SCAN.decl()])
     first = desk.upload("tt01-ev-0002", PHOTO)
@@ -250,7 +272,17 @@ OTHER = blob("khac.jpg", JPEG, "image/jpeg", len(PHOTO.data), "other")  # same s
 BIG = blob("qua-lon.jpg", JPEG, "image/jpeg", MAX_BYTES + 1, "big")
 PAGE = blob("trang.html", b"<html>", "text/html", 500, "page")
 NOT_A_JPEG = Blob("gia.jpg", SCAN.data, "image/jpeg")  # a PDF declared as a photo
-DECLARED = [PHOTO, BIG, PAGE, NOT_A_JPEG]
+DECLARED = [PHOTO, NOT_A_JPEG]
+# declared while the limits were wider (a later settings change): the upload must still be refused
+DECLARED_BEFORE_THE_LIMITS = [BIG, PAGE]
+
+
+def declare_before_the_limits(settings: Settings, client_id: str, blobs: list[Blob]) -> None:
+    with session_scope(settings) as session:
+        submission = session.exec(select(Submission).where(Submission.client_submission_id == client_id)).one()
+        for b in blobs:
+            session.add(Attachment(submission_id=submission.id, name=b.name, sha256=b.sha256, size=len(b.data),
+                                   content_type=b.content_type))
 
 
 def _chunks(data: bytes) -> Iterator[bytes]:  # a body without Content-Length (chunked)
@@ -296,6 +328,7 @@ REFUSALS: dict[str, tuple[str, str, str, Any, str, int, str]] = {
 @pytest.mark.parametrize("case", list(REFUSALS), ids=list(REFUSALS))
 def test_a_refused_upload_gets_the_right_answer_and_stores_nothing(desk: Desk, case: str) -> None:
     desk.submit("tt01-ev-bad", [b.decl() for b in DECLARED])
+    declare_before_the_limits(desk.settings, "tt01-ev-bad", DECLARED_BEFORE_THE_LIMITS)
     before = stored(desk.settings)
     who, client_id, sha256, content, content_type, status, detail = REFUSALS[case]
 
@@ -308,8 +341,24 @@ def test_a_refused_upload_gets_the_right_answer_and_stores_nothing(desk: Desk, c
     assert temp_files(desk.settings) == []
 
 
+def test_a_file_the_store_would_refuse_cannot_be_declared(desk: Desk) -> None:
+    """A declaration the store could never honour would leave the version incomplete for ever: refused at once."""
+    before = stored(desk.settings)
+    checklist = desk.http.get(f"/api/inspections/{desk.mine}", headers=desk.auth("SNV-TT01")).json()["checklist"]
+    body = {"client_submission_id": "tt01-ev-decl", "findings": [{"item_code": i["code"], "result": "pass"} for i in checklist],
+            "attachments": [PHOTO.decl(), PHOTO.decl(name="lan-nua.jpg"), BIG.decl(), PAGE.decl()]}
+    response = desk.http.post(f"/api/inspections/{desk.mine}/findings", headers=desk.auth("SNV-TT01"), json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        "attachments[1].sha256: tệp 'lan-nua.jpg' đã được khai báo ở trên (trùng mã SHA-256)",
+        f"attachments[2].size: {len(BIG.data):,} byte, vượt quá dung lượng tối đa {MAX_BYTES:,} byte",
+        "attachments[3].content_type: loại tệp 'text/html' không được nhận (chỉ nhận: image/jpeg, image/png, application/pdf)"]
+    assert stored(desk.settings) == before
+
+
 def test_an_oversize_upload_is_refused_before_the_body_ends(desk: Desk) -> None:
-    desk.submit("tt01-ev-big", [BIG.decl()])
+    desk.submit("tt01-ev-big", [PHOTO.decl()])
+    declare_before_the_limits(desk.settings, "tt01-ev-big", [BIG])
     before = stored(desk.settings)
     sock = raw_connection(desk, "PUT", f"/api/submissions/tt01-ev-big/attachments/{BIG.sha256}",
                           {**desk.auth("SNV-TT01"), "Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"})
