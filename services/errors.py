@@ -4,6 +4,7 @@
     ├── NotFound                 a campaign, inspection… that does not exist
     ├── InvalidTransition        a state change the state machine forbids
     ├── StageBlocked             a stage cannot run on the stored state (e.g. too few inspectors)
+    ├── NotStored                a write the database could not commit: nothing of it was kept, send it again
     ├── RegistryImportRejected   a registry file with errors (services.registry.importer; carries the report)
     ├── RegistryApiError         the registry API failed or answered nonsense (services.clients.registry_api)
     ├── RulesError               rule data that cannot be used (services.rules: fine table, checklist)
@@ -30,6 +31,10 @@ class InvalidTransition(KiemtraError):
 
 
 class StageBlocked(KiemtraError):
+    pass
+
+
+class NotStored(KiemtraError):
     pass
 
 

@@ -9,10 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
-from models import Campaign, Establishment, Person, Violation
+from models import Campaign, Establishment, Violation
 from services.db import get_engine
 from services.intake import logic
-from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, TokenDep, mapped_errors, person_or_401, where
+from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.intake.evidence_api import router as evidence_router
 from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
@@ -32,6 +32,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.settings = settings
     app.state.writer = BatchWriter(app.state.engine)
+    app.state.tokens = TokenLookup(app.state.engine)
+    rules = logic.EvidenceRules.from_settings(settings)
     app.include_router(selection_router)
     app.include_router(evidence_router)
     app.include_router(web_router)
@@ -58,28 +60,29 @@ def create_app(settings: Settings) -> FastAPI:
         with mapped_errors():
             return _inspection_out(db, logic.get_inspection(db, person, inspection_id))
 
-    # The writes are async endpoints: the body is validated in the event loop and the write itself is a job for
-    # the batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
+    # The writes are async endpoints: the caller is identified first (a bad token is a 401 whatever the body, and
+    # never reaches the writer), the body is validated in the event loop, and the write itself is a job for the
+    # batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
     @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201)
-    async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, token: TokenDep) -> Any:
-        return await _store(request, token, lambda db, person: logic.submit_findings(db, person, inspection_id, body))
+    async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
 
     @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
-    async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, token: TokenDep) -> Any:
-        return await _store(request, token, lambda db, person: logic.review_findings(db, person, inspection_id, body))
+    async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: logic.review_findings(db, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201)
-    async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, token: TokenDep) -> Any:
-        return await _store(request, token, lambda db, person: logic.record_decision(db, person, inspection_id, body))
+    async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: logic.record_decision(db, person, inspection_id, body))
 
     return app
 
 
-async def _store(request: Request, token: str, write: Callable[[Session, Person], tuple[Any, bool]]) -> Any:
-    """One write through the logic, by the caller the token names, committed by the batch writer; 201 when it
-    created something, 200 with the same answer when it was already there (an idempotent retry)."""
+async def _store(request: Request, write: Callable[[Session], tuple[Any, bool]]) -> Any:
+    """One write through the logic, committed by the batch writer; 201 when it created something, 200 with the
+    same answer when it was already there (an idempotent retry)."""
     with mapped_errors():
-        receipt, created = await request.app.state.writer.run(lambda db: write(db, person_or_401(db, token)))
+        receipt, created = await request.app.state.writer.run(write)
     return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
 

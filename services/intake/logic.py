@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 import json
 import unicodedata
 from datetime import date
@@ -79,7 +80,36 @@ def content_sha256(inspection_id: int, body: FindingsSubmission, canonical: list
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-def _validate_findings(items: list[Any], body: FindingsSubmission) -> None:
+@dataclass(frozen=True)
+class EvidenceRules:
+    """What the evidence store accepts (settings): a file declared outside them could never arrive."""
+
+    types: tuple[str, ...]
+    max_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EvidenceRules:
+        return cls(tuple(settings.evidence_types), settings.evidence_max_bytes)
+
+
+def _attachment_errors(body: FindingsSubmission, rules: EvidenceRules | None) -> list[str]:
+    from services.intake.evidence import media_type  # evidence builds on this module
+
+    errors, seen = [], set()
+    for i, a in enumerate(body.attachments):
+        where = f"attachments[{i}]"
+        if a.sha256 in seen:
+            errors.append(f"{where}.sha256: tệp '{a.name}' đã được khai báo ở trên (trùng mã SHA-256)")
+        seen.add(a.sha256)
+        if rules is not None and media_type(a.content_type) not in rules.types:
+            errors.append(f"{where}.content_type: loại tệp '{media_type(a.content_type)}' không được nhận "
+                          f"(chỉ nhận: {', '.join(rules.types)})")
+        if rules is not None and a.size > rules.max_bytes:
+            errors.append(f"{where}.size: {a.size:,} byte, vượt quá dung lượng tối đa {rules.max_bytes:,} byte")
+    return errors
+
+
+def _validate_findings(items: list[Any], body: FindingsSubmission, rules: EvidenceRules | None = None) -> None:
     known = {item.code: item for item in items}
     errors = []
     seen: set[str] = set()
@@ -99,6 +129,7 @@ def _validate_findings(items: list[Any], body: FindingsSubmission) -> None:
     missing = sorted(set(known) - seen)
     if missing:
         errors.append(f"findings: thiếu kết quả cho các mục {', '.join(missing)}")
+    errors += _attachment_errors(body, rules)
     if errors:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.", errors=errors)
 
@@ -111,7 +142,8 @@ def latest_submission(session: Session, inspection_id: int) -> Submission | None
                         .order_by(Submission.version.desc())).first()  # type: ignore[attr-defined]
 
 
-def submit_findings(session: Session, person: Person, inspection_id: int, body: FindingsSubmission) -> tuple[SubmissionReceipt, bool]:
+def submit_findings(session: Session, person: Person, inspection_id: int, body: FindingsSubmission,
+                    rules: EvidenceRules | None = None) -> tuple[SubmissionReceipt, bool]:
     """Store a version of an inspection's findings. Returns (receipt, created).
 
     An identical retry returns the stored receipt; the same client id with other content is a conflict; a new
@@ -148,7 +180,7 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
     if latest is not None and latest.complete and not reason:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.",
                           errors=["reason: đây là bản sửa của kết quả đã gửi; phải ghi lý do sửa"])
-    _validate_findings(_checklist(session, row.team_id, row.scheduled_on), body)
+    _validate_findings(_checklist(session, row.team_id, row.scheduled_on), body, rules)
     version = latest.version + 1 if latest is not None else 1
     complete = not body.attachments
     submission_id = conn.execute(q.insert_submission, {

@@ -21,6 +21,7 @@ class RunningServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+        self.server.config.app.state.tokens.close()  # the app's own database connection (see deps.TokenLookup)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

@@ -259,10 +259,10 @@ def _submit(request: Request, inspection_id: int, form: ParsedForm) -> Response:
         try:
             _check_photo(settings, photo)
             body = build_submission(client_submission_id=client_id, reason=reason, values=values, photo=photo)
-            receipt, created = logic.submit_findings(db, person, inspection_id, body)
+            receipt, created = logic.submit_findings(db, person, inspection_id, body, logic.EvidenceRules.from_settings(settings))
             if photo is not None:
                 receipt = _store_photo(db, person, settings, receipt, photo)
-            status = str(db.get(Inspection, inspection_id).status)  # type: ignore[union-attr]
+            status = str(db.get(Inspection, inspection_id, populate_existing=True).status)  # type: ignore[union-attr]  # re-read: the status changed through Core
             db.commit()
         except (Forbidden, IntakeError, NotFound) as exc:
             db.rollback()

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.errors import NotStored
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[Session], Any]
@@ -70,8 +72,9 @@ class BatchWriter:
         loop = asyncio.get_running_loop()
         pending = _Pending(job, loop.create_future(), loop)
         self._put(pending)
-        # shielded: a client that disconnects must not cancel a write that may already be committed
-        return await asyncio.shield(pending.future)
+        # Not cancellable from here: the writer runs the job whatever happens to the request (a write may already
+        # be committed); a request that is gone simply leaves its answer unread.
+        return await pending.future
 
     def _put(self, pending: _Pending) -> None:
         with self._lock:
@@ -81,6 +84,14 @@ class BatchWriter:
                 self._thread.start()
 
     def _work(self) -> None:
+        try:
+            self._loop()
+        finally:  # whatever ended the loop, the next job starts a new thread
+            with self._lock:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+
+    def _loop(self) -> None:
         while True:
             try:
                 first = self._queue.get(timeout=self.idle_s)
@@ -123,11 +134,12 @@ class BatchWriter:
                     # Jobs may write through Core as well as the ORM; let the next one read from the database.
                     session.expire_all()
                 session.commit()
-        except Exception as e:  # noqa: BLE001 — the transaction (or its commit) failed: nothing is acknowledged
+        except BaseException as e:  # noqa: BLE001 — the transaction (or its commit) failed: nothing is acknowledged
             log.exception("intake batch of %d failed", len(batch))
+            refusal = NotStored("Hệ thống chưa lưu được dữ liệu gửi lên; hãy gửi lại (giữ nguyên mã gửi).", cause=repr(e))
             for p in batch:
-                _deliver(p, error=e)
-            return
+                _deliver(p, error=refusal)
+            return  # the thread goes on with the next batch
         self.batches += 1
         self.jobs += len(answers)
         for p, result, error in answers:

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from models import AuditEvent
 from services import audit
 from services.db import get_engine, session_scope
-from services.errors import Conflict
+from services.errors import Conflict, NotStored
 from services.intake import writer as writer_module
 from services.intake.writer import BatchWriter
 from services.settings import Settings
@@ -51,10 +51,19 @@ def run_all(writer: BatchWriter, jobs: list[Any]) -> list[Any]:
 
 
 def test_queued_writes_share_one_commit(settings: Settings) -> None:
-    writer = BatchWriter(get_engine(settings))
-    answers = run_all(writer, [note(f"n{i}") for i in range(20)])
+    engine = get_engine(settings)
+    commits: list[int] = []
+
+    def counted(_conn: Any) -> None:
+        commits.append(1)
+
+    sa.event.listen(engine, "commit", counted)
+    try:
+        answers = run_all(BatchWriter(engine), [note(f"n{i}") for i in range(20)])
+    finally:
+        sa.event.remove(engine, "commit", counted)
     assert answers == ["first"] + [f"n{i}" for i in range(20)]
-    assert writer.batches == 2 and writer.jobs == 21  # the holder alone, then the twenty together
+    assert len(commits) == 2  # the holder alone, then the twenty together
     assert notes(settings) == sorted(["first"] + [f"n{i}" for i in range(20)])
 
 
@@ -76,8 +85,21 @@ def test_when_the_commit_fails_no_write_is_acknowledged(settings: Settings, monk
 
     monkeypatch.setattr(writer_module, "Session", FailingCommit)
     answers = run_all(BatchWriter(get_engine(settings)), [note("a"), note("b")])
-    assert all(isinstance(a, sa.exc.OperationalError) for a in answers)
+    assert all(isinstance(a, NotStored) for a in answers)  # a 503 asking to send again, the same client id
+    assert answers[0].message == "Hệ thống chưa lưu được dữ liệu gửi lên; hãy gửi lại (giữ nguyên mã gửi)."
     assert notes(settings) == []
+
+
+def test_a_job_that_would_end_the_thread_fails_its_batch_and_the_writer_goes_on(settings: Settings) -> None:
+    writer = BatchWriter(get_engine(settings))
+
+    def exits(_session: Session) -> None:
+        raise SystemExit(1)
+
+    with pytest.raises(NotStored):
+        asyncio.run(writer.run(exits))
+    assert asyncio.run(writer.run(note("after"))) == "after"
+    assert notes(settings) == ["after"]
 
 
 def test_a_unique_race_with_another_writer_is_looked_at_again(settings: Settings) -> None:

@@ -111,6 +111,13 @@ def test_without_or_with_a_bad_token_the_api_answers_401_in_vietnamese(field: Fi
                            json={"client_submission_id": "no-token-0001", "findings": [{"item_code": "LD-01",
                                                                                         "result": "pass"}]})
     assert post.status_code == 401
+    # a revoked token on a phone with stale data: log in again first, not "fix your data"
+    for path, body in ((f"/api/inspections/{inspection_id}/findings", {"findings": "không phải danh sách"}),
+                       (f"/api/inspections/{inspection_id}/review", {"decision": "maybe"}),
+                       (f"/api/inspections/{inspection_id}/decision", b"{not json")):
+        kwargs = {"content": body} if isinstance(body, bytes) else {"json": body}
+        revoked = field.http.post(path, headers={"Authorization": "Bearer revoked-token"}, **kwargs)
+        assert (revoked.status_code, revoked.json()["detail"]) == (401, "Mã truy cập không hợp lệ hoặc đã bị thu hồi."), path
     assert stored(field.settings) == before
 
 
