@@ -1,6 +1,8 @@
-"""Flow ``portal-delivery``: send the publications that are due to the province portal, retrying with backoff.
+"""Flow ``portal-delivery``: send the publications that are due to the province portal, retrying with backoff, and
+rebuild the public register (entries past their retention period leave it even when nothing else happens).
 
-Short and idempotent over the stored messages (services/portal.py); scheduled every 15 minutes in prefect.yaml.
+Short and idempotent over the stored state (services/portal.py, services/register.py); scheduled every 15 minutes
+in prefect.yaml.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from prefect import flow, task
 
 from flows._settings import settings
 from services import portal
+from services.register import write_register
 
 
 @task(name="deliver-to-portal")
@@ -17,7 +20,14 @@ def deliver() -> dict[str, Any]:
     return portal.deliver(settings()).as_dict()
 
 
+@task(name="rebuild-register")
+def rebuild_register() -> str:
+    return str(write_register(settings()))
+
+
 @flow(name="portal-delivery")
 def portal_delivery() -> dict[str, Any]:
     """Publications, amendments and withdrawals that are due, each once; dead letters wait for the lead."""
-    return deliver()
+    out = deliver()
+    out["register"] = rebuild_register()
+    return out

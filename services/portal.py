@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import Publication
+from models import Document, Publication
 from models.base import utcnow
 from models.portal import PortalEvent, PortalMessage, PortalStatus
 from services import audit
-from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable
+from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable, make_portal_http_client
 from services.db import session_scope
 from services.errors import Conflict, NotFound
 from services.settings import Settings
@@ -36,15 +36,15 @@ PORTAL_ACTOR = "portal"
 MAX_BACKOFF = timedelta(days=1)
 
 
-def enqueue(session: Session, publication: Publication, event: PortalEvent, payload: dict[str, Any], *,
-            not_before: datetime, revision: int = 1) -> PortalMessage:
-    """Queue one event of a publication, once (the key names publication, event and revision)."""
-    key = f"outcome:{publication.id}:{event}:{revision}"
-    existing = session.exec(select(PortalMessage).where(PortalMessage.idempotency_key == key)).first()
-    if existing is not None:
-        return existing
-    message = PortalMessage(idempotency_key=key, publication_id=publication.id, event=event, payload=payload,
-                            not_before=not_before, next_attempt_at=not_before)
+def enqueue(session: Session, publication: Publication, event: PortalEvent, payload: dict[str, Any]) -> PortalMessage:
+    """Queue the next event of a publication (in the caller's transaction, which already decided it happens once:
+    a publication row, a withdrawal, a restoration). The key numbers the publication's events, so each event has
+    its own key and the portal keeps each once however often it is sent."""
+    session.get(Publication, publication.id, with_for_update=True)  # one numbering at a time per publication
+    n = len(session.exec(select(PortalMessage.id).where(PortalMessage.publication_id == publication.id)).all()) + 1
+    now = utcnow()
+    message = PortalMessage(idempotency_key=f"outcome:{publication.id}:{n}:{event}", publication_id=publication.id,
+                            event=event, payload=payload, not_before=now, next_attempt_at=now)
     session.add(message)
     session.flush()
     return message
@@ -59,17 +59,22 @@ class PortalReport:
 
 
 def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
+    """What may be sent now: per inspection (a publication and the corrections that replace it are one stream),
+    in order, each message waiting for the one before it to be delivered."""
     with session_scope(settings) as session:
-        pending = session.exec(select(PortalMessage).where(PortalMessage.status == PortalStatus.PENDING)
-                               .order_by(PortalMessage.publication_id, PortalMessage.id)).all()
-        blocked = set(session.exec(select(PortalMessage.publication_id).where(PortalMessage.status == PortalStatus.DEAD)).all())
+        stream = (select(PortalMessage, Document.inspection_id).join(Publication, Publication.id == PortalMessage.publication_id)
+                  .join(Document, Document.id == Publication.document_id))
+        pending = session.exec(stream.where(PortalMessage.status == PortalStatus.PENDING).order_by(PortalMessage.id)).all()
+        blocked = set(session.exec(select(Document.inspection_id).join(Publication, Publication.document_id == Document.id)
+                                   .join(PortalMessage, PortalMessage.publication_id == Publication.id)
+                                   .where(PortalMessage.status == PortalStatus.DEAD)).all())
         due, waiting = [], 0
-        for m in pending:
-            if m.publication_id in blocked or m.next_attempt_at > now:
+        for m, inspection_id in pending:
+            if inspection_id in blocked or m.next_attempt_at > now:
                 waiting += 1
             else:
                 due.append(m.id)
-            blocked.add(m.publication_id)  # later events of this publication wait for this one
+            blocked.add(inspection_id)  # later events of this inspection wait for this one
         return due, waiting
 
 
@@ -84,12 +89,18 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
     due, waiting = _due(settings, now)
     delivered = retrying = dead = 0
     for message_id in due:
+        moment = max(now, utcnow())  # a long run: claims and backoffs count from the send, not the run's start
         with session_scope(settings) as session:  # 1. count the attempt before sending
             m = session.get(PortalMessage, message_id, with_for_update=True)
             if m is None or m.status != PortalStatus.PENDING or m.next_attempt_at > now:
                 continue  # another delivery run took it (or it is no longer due)
+            if m.attempts >= settings.portal_max_attempts:  # every attempt so far ended without an outcome (a crash)
+                m.status, m.last_error = PortalStatus.DEAD, f"{m.attempts} lần gửi không ghi được kết quả"
+                audit.record(session, actor=PORTAL_ACTOR, action="portal_dead", entity=m, reason=m.last_error)
+                dead += 1
+                continue
             m.attempts += 1
-            m.next_attempt_at = now + _claim(settings)  # claimed: a run at the same time skips it until the outcome
+            m.next_attempt_at = moment + _claim(settings)  # claimed: a run at the same time skips it until the outcome
             session.add(m)
             key, event, payload, attempts = m.idempotency_key, str(m.event), dict(m.payload), m.attempts
         try:  # 2. outside any transaction
@@ -100,8 +111,10 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
         except PortalUnavailable as exc:
             receipt, error, permanent = None, exc.message, False
         with session_scope(settings) as session:  # 3. the outcome
-            m = session.get(PortalMessage, message_id)
+            m = session.get(PortalMessage, message_id, with_for_update=True)
             assert m is not None
+            if m.status != PortalStatus.PENDING:  # another run recorded it meanwhile (its claim had run out)
+                continue
             if receipt is not None:
                 m.status, m.portal_ref, m.delivered_at, m.last_error = PortalStatus.DELIVERED, receipt.ref, utcnow(), ""
                 audit.record(session, actor=PORTAL_ACTOR, action="portal_delivered", entity=m,
@@ -115,7 +128,7 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
                 dead += 1
             else:
                 delay = min(timedelta(seconds=settings.portal_backoff_s * 2 ** (attempts - 1)), MAX_BACKOFF)
-                m.next_attempt_at, m.last_error = now + delay, (error or "")[:1000]
+                m.next_attempt_at, m.last_error = moment + delay, (error or "")[:1000]
                 retrying += 1
             session.add(m)
     return PortalReport(delivered, retrying, dead, waiting)
@@ -123,7 +136,6 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
 
 def deliver(settings: Settings, campaign_code: str = "*") -> Any:
     """The stage: send what is due through the configured portal (kept pending while none is configured)."""
-    from services.clients.portal import make_portal_http_client
     from services.stages.common import StageResult
 
     result = StageResult("deliver-to-portal", campaign_code)

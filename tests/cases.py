@@ -61,13 +61,18 @@ def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> Non
     assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == "issued"
 
 
+def competent_official(session: Session, inspection_id: int) -> Person:
+    """The official whose title the file needs (the demo world has one per title)."""
+    title = logic.required_signer(session, session.get(Inspection, inspection_id))
+    official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+    assert official is not None, title
+    return official
+
+
 def decide(settings: Settings, inspection_id: int, on: date) -> None:
     """The competent official adopts the proposed amounts ``on`` that day; the decision is issued."""
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
-        title = logic.required_signer(session, inspection)
-        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
-        assert official is not None, title
+        official = competent_official(session, inspection_id)
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
     assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"

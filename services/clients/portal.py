@@ -64,13 +64,14 @@ class PortalClient:
         status = response.status_code
         if status == 409 or 200 <= status < 300:
             try:
-                ref = str(response.json().get("id") or "")
+                answer = response.json()
             except ValueError:
-                ref = ""
+                answer = None
+            ref = str(answer.get("id") or "") if isinstance(answer, dict) else ""
             if not ref:
                 raise PortalUnavailable(f"Cổng thông tin trả lời {status} nhưng không có mã tiếp nhận.",
                                         idempotency_key=idempotency_key, status=status)
-            return PortalReceipt(ref, duplicate=status == 409 or bool(response.json().get("duplicate")))
+            return PortalReceipt(ref, duplicate=status == 409 or bool(answer.get("duplicate")))  # type: ignore[union-attr]
         if status == 429 or status >= 500:
             raise PortalUnavailable(f"Cổng thông tin tạm thời lỗi (HTTP {status}).", idempotency_key=idempotency_key,
                                     status=status)

@@ -8,102 +8,107 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from models import Appeal, AppealOutcome, Document, DocumentType, PortalEvent, PortalMessage, Publication
-from models.base import utcnow
-from services import audit, portal
+from models import Appeal, AppealOutcome, Document, DocumentType
+from services import audit
+from services.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import Conflict, IntakeError, NotFound
+from services.register import write_register
 from services.settings import Settings
+from services.stages.publishing import current_publication, decision_in_force, restore, withdraw
 
 KINDS_VI = {"khieu_nai": "khiếu nại", "khoi_kien": "khởi kiện"}
+WITHDRAWN_VI = "Quyết định đang bị {kind}; chưa công khai cho đến khi giải quyết xong"  # public: no file number
 
 
-def _decision(session: Session, number: str) -> Document:
-    doc = session.exec(select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION, Document.number == number)
-                       .order_by(Document.revision.desc())).first()  # type: ignore[attr-defined]
-    if doc is None:
-        raise NotFound(f"Không có quyết định xử phạt số {number}.", decision=number)
-    return doc
-
-
-def lodge_appeal(settings: Settings, decision_number: str, *, kind: str, reference: str, lodged_on: date, actor: str) -> Appeal:
-    """Record a complaint or lawsuit (by its file reference, never a person's name) against a decision."""
+def _errors(*, kind: str | None = None, reference: str, reference_field: str, reference_vi: str, day: date,
+            day_field: str, not_before: date | None) -> list[str]:
     errors = []
-    if kind not in KINDS_VI:
+    if kind is not None and kind not in KINDS_VI:
         errors.append(f"kind: phải là một trong {', '.join(KINDS_VI)}")
     if not reference.strip():
-        errors.append("reference: phải ghi số đơn hoặc số thụ lý")
-    if errors:
-        raise IntakeError("Thông tin khiếu nại, khởi kiện không hợp lệ.", errors=errors)
+        errors.append(f"{reference_field}: phải ghi {reference_vi}")
+    elif len(reference.strip()) > 128:
+        errors.append(f"{reference_field}: quá dài (tối đa 128 ký tự)")
+    if day > today_in_vietnam():
+        errors.append(f"{day_field}: ngày {day:%d/%m/%Y} chưa đến")
+    if not_before is not None and day < not_before:
+        errors.append(f"{day_field}: ngày {day:%d/%m/%Y} trước ngày {not_before:%d/%m/%Y}")
+    return errors
+
+
+def lodge_appeal(settings: Settings, decision_number: str, *, kind: str, reference: str, lodged_on: date, actor: str,
+                 issuer: str | None = None) -> Appeal:
+    """Record a complaint or lawsuit (by its file reference, never a person's name) against the decision in force:
+    until it is resolved the decision is not published, or leaves the register if it was."""
     with session_scope(settings) as session:
-        decision = _decision(session, decision_number)
-        existing = session.exec(select(Appeal).where(Appeal.document_id == decision.id)).first()
-        if existing is not None:
-            if (existing.kind, existing.reference, existing.lodged_on) == (kind, reference.strip(), lodged_on):
-                return existing  # the same record sent again
-            raise Conflict(f"Quyết định {decision_number} đã có {KINDS_VI[existing.kind]} số {existing.reference}.",
-                           decision=decision_number)
-        if decision.issued_on is not None and lodged_on < decision.issued_on:
-            raise IntakeError("Ngày không hợp lệ.", errors=[f"lodged_on: ngày {lodged_on:%d/%m/%Y} trước ngày quyết định"])
+        decision = decision_in_force(session, decision_number, issuer)
         assert decision.inspection_id is not None
+        errors = _errors(kind=kind, reference=reference, reference_field="reference", reference_vi="số đơn hoặc số thụ lý",
+                         day=lodged_on, day_field="lodged_on", not_before=decision.issued_on)
+        if errors:
+            raise IntakeError("Thông tin khiếu nại, khởi kiện không hợp lệ.", errors=errors)
+        existing = session.exec(select(Appeal).where(Appeal.inspection_id == decision.inspection_id,
+                                                     Appeal.outcome == AppealOutcome.OPEN)).first()
+        if existing is not None:
+            if (existing.document_id, existing.kind, existing.reference, existing.lodged_on) == (
+                    decision.id, kind, reference.strip(), lodged_on):
+                return existing  # the same record sent again
+            raise Conflict(f"Quyết định {decision_number} đang có {KINDS_VI[existing.kind]} số {existing.reference} "
+                           "chưa giải quyết xong.", decision=decision_number)
+        if session.exec(select(Appeal.id).where(Appeal.document_id == decision.id)).first() is not None:
+            raise Conflict(f"Khiếu nại, khởi kiện đối với quyết định {decision_number} đã được giải quyết.", decision=decision_number)
         appeal = Appeal(document_id=decision.id, inspection_id=decision.inspection_id, kind=kind, reference=reference.strip(),
                         lodged_on=lodged_on, recorded_by=actor)
         session.add(appeal)
         session.flush()
         audit.record(session, actor=actor, action="appeal_lodged", entity=appeal,
                      reason=f"{KINDS_VI[kind].capitalize()} số {appeal.reference} đối với quyết định {decision_number}")
-        published = _current(session, decision)
-        if published is not None:
-            published.withdrawn_at = utcnow()
-            published.withdrawal_reason = f"Đang giải quyết {KINDS_VI[kind]} số {appeal.reference}"
-            session.add(published)
-            audit.record(session, actor=actor, action="publication_withdrawn", entity=published,
-                         reason=published.withdrawal_reason, data={"decision": decision_number})
-            portal.enqueue(session, published, PortalEvent.WITHDRAW,
-                           {"so_quyet_dinh": decision_number, "ly_do": published.withdrawal_reason}, not_before=utcnow(),
-                           revision=_next_revision(session, published))
-        return appeal
+        published = current_publication(session, decision.inspection_id)
+        if published is not None and published.withdrawn_at is None:
+            withdraw(session, published, reason=WITHDRAWN_VI.format(kind=KINDS_VI[kind]), actor=actor)
+    write_register(settings)
+    return appeal
 
 
 def resolve_appeal(settings: Settings, decision_number: str, *, upheld: bool, resolved_on: date, resolution_ref: str,
-                   actor: str) -> Appeal:
-    if not resolution_ref.strip():
-        raise IntakeError("Thiếu căn cứ.", errors=["resolution_ref: phải ghi số quyết định giải quyết hoặc bản án"])
+                   actor: str, issuer: str | None = None) -> Appeal:
+    """The outcome of the complaint or lawsuit against a decision (named by the number it was lodged against, or
+    by the number that corrected it meanwhile): upheld, the decision in force is published (again); annulled, it
+    never is and its file closes at the next publishing run."""
     with session_scope(settings) as session:
-        decision = _decision(session, decision_number)
-        appeal = session.exec(select(Appeal).where(Appeal.document_id == decision.id)).first()
-        if appeal is None:
+        query = select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION, Document.number == decision_number)
+        if issuer:
+            query = query.where(Document.issuer_code == issuer)
+        inspections = {d.inspection_id for d in session.exec(query).all()}
+        appeals = session.exec(select(Appeal).where(Appeal.inspection_id.in_(inspections))  # type: ignore[attr-defined]
+                               .order_by(Appeal.id)).all() if inspections else []
+        if not appeals:
             raise NotFound(f"Quyết định {decision_number} không có khiếu nại, khởi kiện nào.", decision=decision_number)
+        if len({a.inspection_id for a in appeals}) > 1:
+            raise Conflict(f"Số {decision_number} có ở nhiều cơ quan ban hành; hãy ghi rõ cơ quan ban hành.",
+                           decision=decision_number)
+        appeal = next((a for a in appeals if a.outcome == AppealOutcome.OPEN), appeals[-1])
         outcome = AppealOutcome.UPHELD if upheld else AppealOutcome.ANNULLED
         if appeal.outcome != AppealOutcome.OPEN:
             if appeal.outcome == outcome and appeal.resolution_ref == resolution_ref.strip():
                 return appeal
             raise Conflict(f"Khiếu nại, khởi kiện đối với quyết định {decision_number} đã được giải quyết.",
                            decision=decision_number)
-        if resolved_on < appeal.lodged_on:
-            raise IntakeError("Ngày không hợp lệ.", errors=[f"resolved_on: ngày {resolved_on:%d/%m/%Y} trước ngày thụ lý"])
+        errors = _errors(reference=resolution_ref, reference_field="resolution_ref",
+                         reference_vi="số quyết định giải quyết hoặc bản án", day=resolved_on,
+                         day_field="resolved_on", not_before=appeal.lodged_on)
+        if errors:
+            raise IntakeError("Kết quả giải quyết không hợp lệ.", errors=errors)
         audit.record(session, actor=actor, action="appeal_resolved", entity=appeal, reason=resolution_ref.strip(),
                      from_state=str(appeal.outcome), to_state=str(outcome))
         appeal.outcome, appeal.resolved_on, appeal.resolution_ref = outcome, resolved_on, resolution_ref.strip()
         session.add(appeal)
-        withdrawn = session.exec(select(Publication).where(Publication.document_id == decision.id,
-                                                           Publication.superseded_by_id.is_(None))).first()  # type: ignore[union-attr]
-        if upheld and withdrawn is not None and withdrawn.withdrawn_at is not None:
-            withdrawn.withdrawn_at, withdrawn.withdrawal_reason = None, ""
-            session.add(withdrawn)
-            audit.record(session, actor=actor, action="publication_restored", entity=withdrawn,
-                         reason=f"Quyết định {decision_number} được giữ nguyên ({resolution_ref.strip()})")
-            portal.enqueue(session, withdrawn, PortalEvent.PUBLISH, withdrawn.payload, not_before=utcnow(),
-                           revision=_next_revision(session, withdrawn))
-        return appeal
-
-
-def _current(session: Session, decision: Document) -> Publication | None:
-    return session.exec(select(Publication).where(Publication.document_id == decision.id, Publication.withdrawn_at.is_(None),
-                                                  Publication.superseded_by_id.is_(None))).first()  # type: ignore[union-attr]
-
-
-def _next_revision(session: Session, publication: Publication) -> int:
-    return len(session.exec(select(PortalMessage.id).where(PortalMessage.publication_id == publication.id)).all()) + 1
+        published = current_publication(session, appeal.inspection_id)
+        withdrawn_by_it = WITHDRAWN_VI.format(kind=KINDS_VI[appeal.kind])
+        if upheld and published is not None and published.withdrawal_reason == withdrawn_by_it:
+            restore(session, published, reason=f"Quyết định được giữ nguyên ({resolution_ref.strip()})", actor=actor)
+    write_register(settings)
+    return appeal

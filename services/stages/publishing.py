@@ -16,10 +16,10 @@ from models import (Appeal, AppealOutcome, CampaignStatus, Document, DocumentTyp
                     PortalEvent, Publication, Violation)
 from models.base import utcnow
 from services import audit, portal
-from services.calendar import today_in_vietnam
+from services.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
-from services.errors import IntakeError, NotFound
-from services.register import WITHHELD_VI, write_register
+from services.errors import Conflict, IntakeError, NotFound
+from services.register import WITHHELD_VI, check_deidentified, protected_strings, write_register
 from services.intake.logic import is_organisation
 from services.issuing import latest_document
 from services.rules.fines import load_fine_table, provision_vi
@@ -48,7 +48,7 @@ def outcome_payload(decision: Document, establishment: Establishment, violations
 def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
                            today: date | None = None) -> str:
     """Publish the decision in force once it is final: its publication delay (config) has passed and no complaint
-    or lawsuit against it is open. An annulled decision closes the file unpublished. Returns what happened."""
+    or lawsuit against the inspection's decision is open. An annulled decision closes the file unpublished."""
     today = today or today_in_vietnam()
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
@@ -57,79 +57,127 @@ def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str
         decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
         establishment = session.get(Establishment, inspection.establishment_id)
         assert decision is not None and establishment is not None
-        appeal = session.exec(select(Appeal).where(Appeal.document_id == decision.id)).first()
-        if appeal is not None and appeal.outcome == AppealOutcome.ANNULLED:
+        appeals = session.exec(select(Appeal).where(Appeal.inspection_id == inspection_id).order_by(Appeal.id)).all()
+        annulled = appeals[-1] if appeals and appeals[-1].outcome == AppealOutcome.ANNULLED else None
+        if annulled is not None:
             audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
-                             reason=f"Quyết định {decision.number} đã bị hủy ({appeal.resolution_ref}): không công khai")
+                             reason=f"Quyết định {decision.number} đã bị hủy ({annulled.resolution_ref}): không công khai")
             return "annulled"
-        publication_rules = procedure_for(inspection.scheduled_on).publication
-        final_on = (decision.issued_on or decision.issued_at.date()) + timedelta(days=int(publication_rules["delay_days"]))
-        if (appeal is not None and appeal.outcome == AppealOutcome.OPEN) or today < final_on:
+        decided_on = decision.issued_on or decision.issued_at.astimezone(VIETNAM).date()
+        publication_rules = procedure_for(decided_on).publication
+        final_on = decided_on + timedelta(days=int(publication_rules.get("delay_days", 0)))
+        if any(a.outcome == AppealOutcome.OPEN for a in appeals) or today < final_on:
             return "waiting"
         channel = publication_rules["channel"]
         subject = f"decision:{decision.id}"
         exists = session.exec(select(Publication.id).where(Publication.channel == channel,
                                                            Publication.subject_key == subject)).first()
         if exists is None:
-            violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
+            payload = _checked_payload(session, decision, establishment)
             publication = Publication(channel=channel, subject_key=subject, document_id=decision.id,
-                                      campaign_id=inspection.campaign_id, published_at=utcnow(),
-                                      payload=outcome_payload(decision, establishment, violations))
+                                      campaign_id=inspection.campaign_id, published_at=utcnow(), payload=payload)
             session.add(publication)
             session.flush()
-            portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload, not_before=utcnow())
+            portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload)
         audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                          reason=f"Công khai kết quả xử phạt {decision.number}")
         return "published"
 
 
-def withdraw_publication(settings: Settings, decision_number: str, *, actor: str, reason: str) -> None:
-    """A decision withdrawn (or annulled on appeal) leaves the register; the portal is told (once)."""
+def _checked_payload(session: Session, decision: Document, establishment: Establishment,
+                     **extra: Any) -> dict[str, Any]:
+    """The public payload, refused before anything is stored or queued if it would carry a protected name."""
+    violations = session.exec(select(Violation).where(Violation.inspection_id == decision.inspection_id)
+                              .order_by(Violation.id)).all()
+    payload = {**outcome_payload(decision, establishment, violations), **extra}
+    public = {decision.number: establishment.name} if is_organisation(establishment) else {}
+    check_deidentified([payload], {}, protected_strings(session, [establishment]), public_names=public)
+    return payload
+
+
+def decision_in_force(session: Session, number: str, issuer: str | None = None) -> Document:
+    """The sanction decision people name by its number (and issuer, where two issuers use the same number); a
+    decision replaced by a correction is refused with the number that replaced it."""
+    query = select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION, Document.number == number)
+    if issuer:
+        query = query.where(Document.issuer_code == issuer)
+    found = session.exec(query.order_by(Document.id)).all()
+    if not found:
+        raise NotFound(f"Không có quyết định xử phạt số {number}" + (f" của {issuer}." if issuer else "."), decision=number)
+    issuers = sorted({d.issuer_code for d in found})
+    if len(issuers) > 1:
+        raise Conflict(f"Số {number} có ở nhiều cơ quan ban hành ({', '.join(issuers)}); hãy ghi rõ cơ quan ban hành.",
+                       decision=number, errors=[f"issuer: một trong {', '.join(issuers)}"])
+    decision = found[-1]
+    latest = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=decision.subject_key)
+    if latest is not None and latest.id != decision.id:
+        raise Conflict(f"Quyết định {number} đã được thay thế bởi quyết định {latest.number}.", decision=number)
+    return decision
+
+
+def current_publication(session: Session, inspection_id: int) -> Publication | None:
+    """The inspection's publication in force (the last of a chain of corrections), withdrawn or not."""
+    return session.exec(select(Publication).join(Document, Document.id == Publication.document_id)
+                        .where(Document.inspection_id == inspection_id, Publication.superseded_by_id.is_(None))  # type: ignore[union-attr]
+                        .order_by(Publication.id.desc())).first()  # type: ignore[union-attr]
+
+
+def withdraw(session: Session, publication: Publication, *, reason: str, actor: str) -> None:
+    """Take a publication off the register and tell the portal (the reason is public: no names, no file numbers)."""
+    publication.withdrawn_at, publication.withdrawal_reason = utcnow(), reason
+    session.add(publication)
+    number = publication.payload.get("so_quyet_dinh")
+    audit.record(session, actor=actor, action="publication_withdrawn", entity=publication, reason=reason,
+                 data={"decision": number})
+    portal.enqueue(session, publication, PortalEvent.WITHDRAW, {"so_quyet_dinh": number, "ly_do": reason})
+
+
+def restore(session: Session, publication: Publication, *, reason: str, actor: str) -> None:
+    """Put a withdrawn publication back (a decision upheld after a complaint); the portal gets it again."""
+    publication.withdrawn_at, publication.withdrawal_reason = None, ""
+    session.add(publication)
+    audit.record(session, actor=actor, action="publication_restored", entity=publication, reason=reason)
+    portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload)
+
+
+def withdraw_publication(settings: Settings, decision_number: str, *, actor: str, reason: str,
+                         issuer: str | None = None) -> None:
+    """A decision annulled or withdrawn by the authority leaves the register; the portal is told (once)."""
     if not reason.strip():
         raise IntakeError("Thiếu lý do.", errors=["reason: phải ghi lý do rút công khai (ví dụ: quyết định bị hủy)"])
     with session_scope(settings) as session:
-        publication = _current_publication(session, decision_number)
-        publication.withdrawn_at, publication.withdrawal_reason = utcnow(), reason.strip()
-        session.add(publication)
-        audit.record(session, actor=actor, action="publication_withdrawn", entity=publication, reason=reason.strip(),
-                     data={"decision": decision_number})
-        portal.enqueue(session, publication, PortalEvent.WITHDRAW, {"so_quyet_dinh": decision_number, "ly_do": reason.strip()},
-                       not_before=utcnow())
-
-
-def _current_publication(session: Session, decision_number: str) -> Publication:
-    rows = session.exec(select(Publication).join(Document, Document.id == Publication.document_id)
-                        .where(Document.number == decision_number, Document.doc_type == DocumentType.SANCTION_DECISION)).all()
-    current = [p for p in rows if p.withdrawn_at is None and p.superseded_by_id is None]
-    if not current:
-        raise NotFound(f"Không có kết quả xử phạt đang công khai theo quyết định số {decision_number}.",
-                       decision=decision_number)
-    return current[0]
+        decision = decision_in_force(session, decision_number, issuer)
+        assert decision.inspection_id is not None
+        publication = current_publication(session, decision.inspection_id)
+        if publication is None or publication.withdrawn_at is not None:
+            raise NotFound(f"Không có kết quả xử phạt đang công khai theo quyết định số {decision_number}.",
+                           decision=decision_number)
+        withdraw(session, publication, reason=reason.strip(), actor=actor)
+    write_register(settings)
 
 
 def amend_for_correction(session: Session, settings: Settings, replaced: Document, decision: Document, *, reason: str) -> None:
-    """A correcting decision replaces a published one: the register shows the new one, the portal gets an update.
+    """A correcting decision replaces a published one: the register shows the new one, the portal gets an update
+    (or nothing yet, while the publication is withdrawn pending a complaint: it is restored in its corrected form).
 
     Nothing to do when the replaced decision was never published (it will be, in its corrected form)."""
     old = session.exec(select(Publication).where(Publication.document_id == replaced.id)).first()
-    if old is None or old.withdrawn_at is not None:
+    if old is None:
         return
-    inspection = session.get(Inspection, decision.inspection_id)
-    assert inspection is not None
-    establishment = session.get(Establishment, inspection.establishment_id)
+    establishment = session.get(Establishment, session.get(Inspection, decision.inspection_id).establishment_id)  # type: ignore[union-attr]
     assert establishment is not None
-    violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all()
-    payload = {**outcome_payload(decision, establishment, violations), "thay_the_quyet_dinh": replaced.number,
-               "ly_do_thay_the": reason}
+    payload = _checked_payload(session, decision, establishment, thay_the_quyet_dinh=replaced.number, ly_do_thay_the=reason)
     new = Publication(channel=old.channel, subject_key=f"decision:{decision.id}", document_id=decision.id,
-                      campaign_id=old.campaign_id, published_at=utcnow(), payload=payload)
+                      campaign_id=old.campaign_id, published_at=utcnow(), payload=payload,
+                      withdrawn_at=old.withdrawn_at, withdrawal_reason=old.withdrawal_reason)
     session.add(new)
     session.flush()
     old.superseded_by_id = new.id
     session.add(old)
     audit.record(session, actor=SYSTEM_ACTOR, action="publication_amended", entity=new, reason=reason,
                  data={"replaces": replaced.number, "by": decision.number})
-    portal.enqueue(session, old, PortalEvent.AMEND, payload, not_before=utcnow(), revision=decision.revision)
+    if new.withdrawn_at is None:
+        portal.enqueue(session, new, PortalEvent.AMEND, payload)
 
 
 def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> bool:

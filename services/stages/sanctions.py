@@ -14,8 +14,10 @@ from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake.logic import ensure_competent, is_organisation
 from services.issuing import issue_document, latest_document
 from services.rules.procedure import competent_signer, procedure_for
+from services.register import write_register
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
+from services.stages.publishing import amend_for_correction
 from services.stages.records import campaign_context, province_committee, establishment_context, team_context, violations_context
 
 STAGE = "decide-sanctions"
@@ -99,7 +101,7 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
     anything is refused.
     """
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, inspection_id)
+        inspection = session.get(Inspection, inspection_id, with_for_update=True)  # two corrections at once: one after the other
         if inspection is None:
             raise NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
         current = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
@@ -133,10 +135,9 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
         audit.record(session, actor=official.code, action="decision_corrected", entity=inspection, reason=reason.strip(),
                      data={"replaces": current.number, "by": doc.number, "before": before,
                            "after": {str(k): a for k, a in amounts.items()}})
-        from services.stages.publishing import amend_for_correction  # publishing imports this module's neighbours
-
         amend_for_correction(session, settings, current, doc, reason=reason.strip())
-        return doc
+    write_register(settings)  # the public register shows the corrected decision at once
+    return doc
 
 
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,

@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from sqlmodel import select
 
-from models import DocumentType, Inspection, InspectionStatus, Publication
+from models import Appeal, DocumentType, Inspection, InspectionStatus, Publication, Violation
 from services import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
 from services.errors import Conflict, IntakeError
 from services.issuing import latest_document
 from services.settings import Settings
-from services.stages import appeals, publishing
-from tests.cases import d
+from services.stages import appeals, publishing, sanctions
+from tests.cases import competent_official, d
 from tests.integration.test_portal import Portal, deliver_until_done, sanctioned, the_portal  # noqa: F401 (a fixture)
 
 
@@ -30,8 +31,9 @@ def decision_number(settings: Settings, inspection_id: int) -> str:
 
 
 def register_numbers(settings: Settings) -> list[str]:
-    folder = publishing.write_register(settings)
-    return [r["so_quyet_dinh"] for r in json.loads((folder / "register.json").read_text(encoding="utf-8"))]
+    """What the public register says now (as last written: by the publishing stage, an appeal, a correction)."""
+    path = settings.documents_path / "public" / "register.json"
+    return [r["so_quyet_dinh"] for r in json.loads(path.read_text(encoding="utf-8"))] if path.exists() else []
 
 
 def status(settings: Settings, inspection_id: int) -> str:
@@ -48,6 +50,7 @@ def test_a_decision_is_published_only_when_final(settings: Settings) -> None:
     appeals.resolve_appeal(settings, number, upheld=True, resolved_on=d(30, 6), resolution_ref="QĐ giải quyết khiếu nại 88/QĐ-UBND",
                            actor="SNV-LEAD")
     assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+    publishing.write_register(settings)  # as the publishing stage does after its inspections
     assert register_numbers(settings) == [number]
 
 
@@ -73,7 +76,7 @@ def test_an_appeal_after_publication_withdraws_it_and_upholding_restores_it(
     appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-20/2026", lodged_on=d(25, 5), actor="SNV-LEAD")
     again = appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-20/2026", lodged_on=d(25, 5), actor="SNV-LEAD")
     assert again.reference == "KN-20/2026"  # the same record twice changes nothing
-    assert register_numbers(settings) == []
+    assert register_numbers(settings) == []  # taken off the register by the appeal itself
     deliver_until_done(settings, client, rounds=1)
     appeals.resolve_appeal(settings, number, upheld=True, resolved_on=d(30, 6), resolution_ref="QĐ 90/QĐ-UBND", actor="SNV-LEAD")
     deliver_until_done(settings, client, rounds=1)
@@ -88,6 +91,35 @@ def test_an_appeal_needs_its_file_reference_and_a_known_kind(settings: Settings)
     with pytest.raises(IntakeError) as bad:
         appeals.lodge_appeal(settings, number, kind="to_cao", reference=" ", lodged_on=d(20, 5), actor="SNV-LEAD")
     assert bad.value.ids["errors"] == ["kind: phải là một trong khieu_nai, khoi_kien", "reference: phải ghi số đơn hoặc số thụ lý"]
+    with pytest.raises(IntakeError) as future:
+        appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-" + "9" * 130, lodged_on=date(2099, 1, 1),
+                             actor="SNV-LEAD")
+    assert future.value.ids["errors"] == ["reference: quá dài (tối đa 128 ký tự)", "lodged_on: ngày 01/01/2099 chưa đến"]
+    with session_scope(settings) as session:
+        assert session.exec(select(Appeal)).all() == []
+
+
+def test_an_appeal_against_a_corrected_decision_holds_the_correction_until_it_is_resolved(
+        settings: Settings, the_portal: tuple[Portal, PortalClient]) -> None:  # noqa: F811
+    p, client = the_portal
+    [inspection_id] = sanctioned(settings, 1)
+    publishing.write_register(settings)
+    first = decision_number(settings, inspection_id)
+    deliver_until_done(settings, client, rounds=1)
+    appeals.lodge_appeal(settings, first, kind="khieu_nai", reference="KN-30/2026", lodged_on=d(25, 5), actor="SNV-LEAD")
+    with session_scope(settings) as session:
+        official = competent_official(session, inspection_id)
+        amounts = {v.id: v.range_min for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+    corrected = sanctions.correct_decision(settings, inspection_id, official_code=official.code, amounts=amounts,
+                                           corrected_on=d(26, 5), reason="Áp dụng tình tiết giảm nhẹ").number
+    assert register_numbers(settings) == []  # still under appeal: neither the old nor the corrected decision
+    with pytest.raises(Conflict, match=f"đã được thay thế bởi quyết định {corrected}"):
+        appeals.lodge_appeal(settings, first, kind="khieu_nai", reference="KN-31/2026", lodged_on=d(27, 5), actor="SNV-LEAD")
+    appeals.resolve_appeal(settings, first, upheld=True, resolved_on=d(30, 6), resolution_ref="QĐ 91/QĐ-UBND", actor="SNV-LEAD")
+    assert register_numbers(settings) == [corrected]  # the decision in force, with its corrected amounts
+    deliver_until_done(settings, client)
+    events = [(body["event"], body["outcome"]["so_quyet_dinh"]) for body in p.received.values()]
+    assert events == [("publish", first), ("withdraw", first), ("publish", corrected)]
 
 
 def test_the_lead_records_an_appeal_and_its_outcome_from_the_command_line(settings: Settings,

@@ -29,8 +29,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import (AuditEvent, Campaign, Deadline, Document, Inspection, Notification, Person,
-                    PersonRole, PortalMessage, PortalStatus, Publication, Selection, Team, TeamMember, Violation)
+from models import (AuditEvent, Campaign, Deadline, Document, Inspection, Notification, PortalMessage, PortalStatus, Publication,
+                    Selection, Team, TeamMember, Violation)
 from services import deadlines, portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
@@ -40,7 +40,7 @@ from services.settings import Settings
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection
 from tests.conftest import make_settings
 from tests.factories import approve, create_campaign, create_scheduled_campaign, create_world, team_inspections
-from tests.cases import d, lead, visit
+from tests.cases import competent_official, d, lead, visit
 from tests.integration.test_deadlines import VISIT
 
 CODE = "CONC-01"
@@ -207,9 +207,7 @@ def amounts_set(settings: Settings) -> list[int]:
     with_violations = [i for i in ids if rows(settings, Violation, Violation.inspection_id == i)]
     for inspection_id in with_violations:
         with session_scope(settings) as session:
-            inspection = session.get(Inspection, inspection_id)
-            title = logic.required_signer(session, inspection)
-            official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+            official = competent_official(session, inspection_id)
             found = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()
             amounts = {v.id: v.proposed_amount for v in found}
             logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=d(18, 5)))

@@ -6,12 +6,12 @@ import hashlib
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Document, DocumentType, Inspection, Person, PersonRole, Violation
+from models import AuditEvent, Document, DocumentType, Person, PersonRole, Violation
 from services.db import session_scope
 from services.errors import Forbidden, IntakeError
-from services.intake import logic
 from services.settings import Settings
 from services.stages import sanctions
+from tests import cases
 from tests.cases import approve_and_draw_up, d, decide
 from tests.integration.test_deadlines import case  # noqa: F401 (a fixture)
 from tests.pdf_support import raw_text_of
@@ -26,8 +26,7 @@ def decisions(settings: Settings, inspection_id: int) -> list[Document]:
 
 def competent_official(settings: Settings, inspection_id: int) -> Person:
     with session_scope(settings) as session:
-        title = logic.required_signer(session, session.get(Inspection, inspection_id))
-        return session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+        return cases.competent_official(session, inspection_id)
 
 
 def violations(settings: Settings, inspection_id: int) -> list[Violation]:

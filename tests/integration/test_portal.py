@@ -17,17 +17,16 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Inspection, Person, PersonRole, PortalMessage, PortalStatus, Publication, Violation
+from models import AuditEvent, PortalMessage, PortalStatus, Publication, Violation
 from models.base import utcnow
 from services import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
-from services.intake import logic
 from services.settings import Settings
 from services.stages import publishing, sanctions
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.http_support import serve
-from tests.cases import approve_and_draw_up, d, decide, visit
+from tests.cases import approve_and_draw_up, competent_official, d, decide, visit
 from tests.integration.test_deadlines import VISIT
 
 SECRET = b"portal-test-secret"
@@ -156,9 +155,7 @@ def test_withdrawals_and_corrections_follow_the_publication(settings: Settings,
 
     # the second decision is corrected: the portal gets an amendment, the register shows the new decision only
     with session_scope(settings) as session:
-        inspection = session.get(Inspection, second)
-        title = logic.required_signer(session, inspection)
-        official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
+        official = competent_official(session, second)
         amounts = {v.id: v.range_min for v in session.exec(select(Violation).where(Violation.inspection_id == second))}
     new = sanctions.correct_decision(settings, second, official_code=official.code, amounts=amounts,
                                      corrected_on=d(20, 5), reason="Áp dụng tình tiết giảm nhẹ")
