@@ -28,10 +28,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Campaign, Contact, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Finding, FindingResult,
+from models import (Campaign, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, Finding, FindingResult,
                     Inspection, Person, PersonRole, Violation)
 from models.base import utcnow
 from services import audit, notifications
+from services.notifications import contact_of, reach
 from services.calendar import is_working_day, today_in_vietnam
 from services.db import session_scope
 from services.errors import Conflict, IntakeError, NotFound
@@ -251,11 +252,28 @@ def _set_status(session: Session, deadline: Deadline, status: DeadlineStatus, *,
     session.add(deadline)
 
 
-def _describe(session: Session, deadline: Deadline) -> tuple[Campaign, str]:
+_WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính", DeadlineKind.SANCTION_DECISION:
+            "Ra quyết định xử phạt", DeadlineKind.LIMITATION: "Thời hiệu xử phạt", DeadlineKind.COMPLY:
+            "Chấp hành quyết định xử phạt", DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả"}
+
+
+def _describe(session: Session, deadline: Deadline) -> tuple[str, str]:
+    """What is due, for whom, by when — as the lead reads it in a message (the establishment by name and tax
+    code, the latest document of the file by number): (short subject, full text)."""
     campaign = session.get(Campaign, deadline.campaign_id)
-    assert campaign is not None
-    return campaign, (f"Đợt {campaign.code}, cuộc kiểm tra số {deadline.inspection_id}: {deadline.basis_vi}. "
-                      f"Hạn cuối: {deadline.due_on:%d/%m/%Y}.")
+    inspection = session.get(Inspection, deadline.inspection_id)
+    assert campaign is not None and inspection is not None
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
+    what = _WHAT_VI[DeadlineKind(deadline.kind)]
+    documents = [latest_document(session, doc_type=t, subject_key=f"inspection:{inspection.id}")
+                 for t in (DocumentType.SANCTION_DECISION, DocumentType.VIOLATION_RECORD)]
+    file = next((f" ({'quyết định' if d.doc_type == DocumentType.SANCTION_DECISION else 'biên bản'} số {d.number})"
+                 for d in documents if d is not None), "")
+    subject = f"{what}: {establishment.name}"
+    text = (f"{what} — {establishment.name} (MST {establishment.tax_code}){file}, đợt {campaign.code}, kiểm tra ngày "
+            f"{inspection.scheduled_on:%d/%m/%Y}. {deadline.basis_vi}. Hạn cuối: {deadline.due_on:%d/%m/%Y}.")
+    return subject, text
 
 
 def _recipients(session: Session, deadline: Deadline, *, escalate: bool) -> list[Person]:
@@ -276,10 +294,10 @@ def _recipients(session: Session, deadline: Deadline, *, escalate: bool) -> list
 
 def _notify(session: Session, deadline: Deadline, *, kind: str, escalate: bool, subject: str, body: str) -> None:
     for person in _recipients(session, deadline, escalate=escalate):
-        contact = session.exec(select(Contact).where(Contact.owner_kind == "person", Contact.owner_ref == person.code)).first()
-        if contact is None or not (contact.email or contact.phone):
+        reached = reach(contact_of(session, "person", person.code))
+        if reached is None:
             continue
-        channel, address = ("email", contact.email) if contact.email else ("sms", contact.phone)
+        channel, address = reached
         # one message per due date: a deadline moved by a person is warned (and escalated) again for its new date
         key = f"deadline:{deadline.id}:{deadline.due_on.isoformat()}:{kind}:{person.code}"
         notifications.enqueue(session, key=key, campaign_id=deadline.campaign_id,
@@ -288,24 +306,24 @@ def _notify(session: Session, deadline: Deadline, *, kind: str, escalate: bool, 
 
 
 def _warn(session: Session, deadline: Deadline, today: date, actor: str) -> None:
-    _, text = _describe(session, deadline)
+    what, text = _describe(session, deadline)
     deadline.warned_on, deadline.updated_at = today, utcnow()
     session.add(deadline)
     audit.record(session, actor=actor, action="deadline_warning", entity=deadline, reason=f"Sắp đến hạn: {text}",
                  data={"due_on": deadline.due_on.isoformat(), "on": today.isoformat()})
     _notify(session, deadline, kind="deadline_warning", escalate=False,
-            subject=f"Sắp đến hạn ngày {deadline.due_on:%d/%m/%Y}", body=f"Sắp đến hạn. {text}")
+            subject=f"Sắp đến hạn ngày {deadline.due_on:%d/%m/%Y} — {what}"[:255], body=f"Sắp đến hạn. {text}")
 
 
 def _escalate(session: Session, deadline: Deadline, today: date, actor: str) -> None:
-    _, text = _describe(session, deadline)
+    what, text = _describe(session, deadline)
     days = (today - deadline.due_on).days
     deadline.escalated_on, deadline.updated_at = today, utcnow()
     session.add(deadline)
     audit.record(session, actor=actor, action="deadline_escalated", entity=deadline, reason=f"Quá hạn {days} ngày: {text}",
                  data={"due_on": deadline.due_on.isoformat(), "on": today.isoformat()})
     _notify(session, deadline, kind="deadline_overdue", escalate=True,
-            subject=f"Quá hạn từ ngày {deadline.due_on + timedelta(days=1):%d/%m/%Y}",
+            subject=f"Quá hạn từ ngày {deadline.due_on + timedelta(days=1):%d/%m/%Y} — {what}"[:255],
             body=f"Đã quá hạn {days} ngày, đề nghị xử lý ngay. {text}")
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from models import DeliveryStatus, Notification
+from models import Contact, DeliveryStatus, Notification
 from models.base import utcnow
 from services import audit
 from services.clients.gateway import CHANNELS, GatewayClient, GatewayReceipt, GatewayRejected, GatewayUnavailable, OutgoingMessage
@@ -28,7 +28,7 @@ from services.db import session_scope, upsert_insert
 from services.errors import Conflict
 from services.settings import Settings
 
-__all__ = ["DELIVERY_ACTOR", "DeliveryReport", "deliver_pending", "enqueue", "retry_failed"]
+__all__ = ["DELIVERY_ACTOR", "DeliveryReport", "contact_of", "deliver_pending", "enqueue", "reach", "retry_failed"]
 
 DELIVERY_ACTOR = "gateway"  # the audit actor of delivery outcomes (no person decides them)
 _CONTENT = ("campaign_id", "inspection_id", "kind", "recipient_kind", "recipient_ref", "channel", "address", "subject", "body")
@@ -41,6 +41,18 @@ class DeliveryReport:
     delivered: int = 0
     pending: int = 0
     failed: int = 0
+
+
+def contact_of(session: Session, owner_kind: str, owner_ref: str) -> Contact | None:
+    """A person's (by code) or an establishment's (by tax code) contact details."""
+    return session.exec(select(Contact).where(Contact.owner_kind == owner_kind, Contact.owner_ref == owner_ref)).first()
+
+
+def reach(contact: Contact | None) -> tuple[str, str] | None:
+    """How a message reaches them: e-mail when there is one, else SMS; None when neither is known."""
+    if contact is None:
+        return None
+    return ("email", contact.email) if contact.email else (("sms", contact.phone) if contact.phone else None)
 
 
 def enqueue(session: Session, *, key: str, campaign_id: int, inspection_id: int | None, kind: str, recipient_kind: str,

@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import (Campaign, Contact, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
+from models import (Campaign, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
                     TeamMember)
 from services.calendar import working_days
 from services.db import session_scope
 from services.issuing import find_document, issue_document
-from services.notifications import enqueue
+from services.documents.format import weekday_vi
+from services.notifications import contact_of, enqueue, reach
 from services.registry.geo import commune_name, province_area
 from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
@@ -27,7 +28,6 @@ from services.stages.records import decision_ref, issuer_of, province_committee,
 from services.stages.visits import visit_time
 
 STAGE = "issue-schedule-documents"
-WEEKDAY_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
 
 def _campaign_ctx(campaign: Campaign, procedure: Procedure, count: int) -> dict[str, Any]:
@@ -39,10 +39,13 @@ def _campaign_ctx(campaign: Campaign, procedure: Procedure, count: int) -> dict[
 
 
 def _contact(session: Session, kind: str, ref: str) -> tuple[str, str] | None:
-    c = session.exec(select(Contact).where(Contact.owner_kind == kind, Contact.owner_ref == ref)).first()
-    if c is None:
-        return None
-    return ("email", c.email) if c.email else (("sms", c.phone) if c.phone else None)
+    return reach(contact_of(session, kind, ref))
+
+
+def _phone(session: Session, person_code: str) -> str:
+    """The phone printed on plans and notices (whatever channel messages go through); empty prints a dotted line."""
+    contact = contact_of(session, "person", person_code)
+    return (contact.phone or "") if contact is not None else ""
 
 
 def _decision_signer(session: Session, procedure: Procedure) -> Person | None:
@@ -122,13 +125,12 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
         for inspection, e in rows:
             slot = per_day[inspection.scheduled_on]
             per_day[inspection.scheduled_on] += 1
-            schedule.append({"date": inspection.scheduled_on, "weekday_vi": WEEKDAY_VI[inspection.scheduled_on.weekday()],
+            schedule.append({"date": inspection.scheduled_on, "weekday_vi": weekday_vi(inspection.scheduled_on),
                              "time_vi": procedure.visit_times_vi[min(slot, len(procedure.visit_times_vi) - 1)],
                              "commune_vi": commune_name(e.commune_code), "establishment_name": e.name, "tax_code": e.tax_code,
                              "address": e.address})
         head_code = _head_code(session, team_id)
-        contact = _contact(session, "person", head_code)
-        team["head"] = {**team["head"], "phone": contact[1] if contact and contact[0] == "sms" else ""}
+        team["head"] = {**team["head"], "phone": _phone(session, head_code)}
         issued_on = changed_on or campaign.decision_on or campaign.period_start
         context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, len(rows)), "decision_ref": decision_ref, "team": team,
@@ -179,7 +181,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
         e = session.get(Establishment, inspection.establishment_id)
         assert e is not None
         team = team_context(session, inspection.team_id)
-        head_contact = _contact(session, "person", _head_code(session, inspection.team_id))
+        head_code = _head_code(session, inspection.team_id)
         time_vi = visit_time(session, inspection, procedure)
         issued_on = changed_on or campaign.decision_on or campaign.period_start
         context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
@@ -187,9 +189,9 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
                    "establishment": {"name": e.name, "tax_code": e.tax_code, "address": e.address,
                                      "legal_representative": e.legal_representative,
                                      "representative_title": e.representative_title},
-                   "visit": {"date": inspection.scheduled_on, "weekday_vi": WEEKDAY_VI[inspection.scheduled_on.weekday()],
+                   "visit": {"date": inspection.scheduled_on, "weekday_vi": weekday_vi(inspection.scheduled_on),
                              "time_vi": time_vi, "team_name": team["name"],
-                             "head": {**team["head"], "phone": head_contact[1] if head_contact and head_contact[0] == "sms" else ""}},
+                             "head": {**team["head"], "phone": _phone(session, head_code)}},
                    "documents_to_prepare": procedure.documents_to_prepare_vi,
                    "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"},
                    **_replaces(replaces, reason)}
@@ -212,6 +214,6 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
                 kind="reschedule" if replaces else "inspection_notice", recipient_kind="establishment",
                 recipient_ref=e.tax_code, channel=contact[0],
                 address=contact[1], subject=f"Thông báo kiểm tra liên ngành về ATVSLĐ — số {doc.number}",
-                body=(f"{team['name']} sẽ làm việc tại {e.name} vào {time_vi} {WEEKDAY_VI[inspection.scheduled_on.weekday()]}, "
+                body=(f"{team['name']} sẽ làm việc tại {e.name} vào {time_vi} {weekday_vi(inspection.scheduled_on)}, "
                       f"ngày {inspection.scheduled_on:%d/%m/%Y} theo {decision_ref}. Đề nghị người đại diện theo pháp luật "
                       f"có mặt và chuẩn bị hồ sơ theo Thông báo số {doc.number}."))

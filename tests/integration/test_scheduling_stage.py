@@ -106,6 +106,24 @@ def test_a_schedule_issues_the_decision_plans_notices_and_notifications_once(set
     assert sorted(n.kind for n in notes) == ["inspection_notice"] * 24 + ["team_assignment"] * 7  # 3 teams: 3+3+1 members
 
 
+def test_plans_and_notices_print_the_team_heads_phone(settings: Settings, planned: list[str]) -> None:
+    """The establishment calls the team head: the phone is printed even when messages go to the head by e-mail."""
+    from services.notifications import contact_of
+
+    scheduling.schedule_inspections(settings, CODE)
+    issue_schedule_documents(settings, CODE)
+    with session_scope(settings) as session:
+        docs = session.exec(select(Document).where(Document.doc_type.in_([DocumentType.INSPECTION_NOTICE,  # type: ignore[attr-defined]
+                                                                           DocumentType.INSPECTION_PLAN]))).all()
+        heads = session.exec(select(Person.code).join(TeamMember, TeamMember.person_id == Person.id)
+                             .where(TeamMember.role == "head")).all()
+        phones = {contact_of(session, "person", code).phone for code in heads}  # type: ignore[union-attr]
+    assert phones and all(phones)
+    for doc in docs:
+        text = raw_text_of(settings.documents_path / doc.path)
+        assert any(phone in text for phone in phones), doc.number
+
+
 
 
 def test_moving_one_visit_moves_only_it_and_replaces_its_notice(settings: Settings, planned: list[str]) -> None:
