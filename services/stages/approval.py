@@ -53,12 +53,17 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
     """Apply the lead's additions and removals (all or nothing); each needs a reason."""
     with session_scope(settings) as session:
         lead = _lead(session, by)
-        campaign = get_campaign(session, campaign_code)
+        campaign = get_campaign(session, campaign_code, for_update=True)  # one change or approval at a time
         _open_for_review(campaign)
         policy = policy_version(campaign.risk_policy_version or "")
         rows = {s.establishment_id: s for s in session.exec(select(Selection).where(Selection.campaign_id == campaign.id))}
         errors: list[str] = []
         to_remove, to_add = [], []
+        named: dict[str, str] = {}  # tax code → where it was first named (a code twice in one change is a typo)
+        for where, change in [(f"remove[{i}]", c) for i, c in enumerate(remove)] + [(f"add[{i}]", c) for i, c in enumerate(add)]:
+            if change.tax_code in named:
+                errors.append(f"{where}: cơ sở {change.tax_code} trùng với {named[change.tax_code]}")
+            named.setdefault(change.tax_code, where)
         for i, change in enumerate(remove):
             where = f"remove[{i}]"
             est = _establishment(session, change.tax_code, errors, where)
@@ -73,7 +78,7 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             est = _establishment(session, change.tax_code, errors, where)
             if not change.reason.strip():
                 errors.append(f"{where}: phải ghi lý do bổ sung cơ sở")
-            if est is None:
+            if est is None or named[change.tax_code] != where:
                 continue
             if est.id in rows and not rows[est.id].removed:
                 errors.append(f"{where}: cơ sở {change.tax_code} đã có trong danh sách")
@@ -118,7 +123,7 @@ def approve_selection(settings: Settings, campaign_code: str, *, by: str, note: 
     """The lead approves the list as it stands; returns the number of establishments to visit."""
     with session_scope(settings) as session:
         lead = _lead(session, by)
-        campaign = get_campaign(session, campaign_code)
+        campaign = get_campaign(session, campaign_code, for_update=True)
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SELECTED):
             return active_count(session, campaign)  # approved already: approving again changes nothing
         _open_for_review(campaign)

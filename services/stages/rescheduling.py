@@ -41,7 +41,7 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
             raise Forbidden(f"'{by}' không phải là người chủ trì đợt kiểm tra; chỉ người chủ trì được đổi lịch.", person_code=by)
         if not reason.strip():
             raise IntakeError("Không đổi được lịch.", errors=["reason: phải ghi lý do đổi lịch"])
-        campaign = get_campaign(session, campaign_code)
+        campaign = get_campaign(session, campaign_code, for_update=True)  # two moves at once: one after the other
         if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK):
             raise Conflict(f"Đợt kiểm tra {campaign.code} chưa có lịch hoặc đã kết thúc.", campaign_code=campaign.code)
         est = session.exec(select(Establishment).where(Establishment.tax_code == tax_code.strip())).first()

@@ -149,6 +149,10 @@ def test_the_leads_changes_obey_chi_thi_20_and_need_reasons(settings: Settings) 
         "(khiếu nại, tai nạn, chuyển đến) được ghi nhận"]
     with pytest.raises(IntakeError):
         approval.change_selection(settings, "LD-01", by="SNV-TT01", add=[], remove=[])  # not the lead
+    with pytest.raises(IntakeError) as twice:  # the same code pasted twice: named, not a database error
+        approval.change_selection(settings, "LD-01", by="SNV-LEAD", remove=[approval.Change(first_code, "Trùng")],
+                                  add=[approval.Change(first_code, "Lý do")])
+    assert twice.value.ids["errors"][0] == f"add[0]: cơ sở {first_code} trùng với remove[0]"
     assert len([s for s in _selected(settings, "LD-01") if not s.removed]) == 10  # nothing changed
 
     record_trigger(settings, tax_code=outside, kind="complaint", reference="PA-12/2026", received_on=date(2026, 2, 20),
