@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 from models import AnnualStatistic, StatIndicator
 from models.base import utcnow
 from services import audit
-from services.errors import Conflict
+from services.calendar import today_in_vietnam
+from services.errors import Conflict, IntakeError
 from services.reports.kpi import Figures
 
 
@@ -26,9 +27,20 @@ class Recorded:
 
 def record_statistic(session: Session, *, province_code: str, year: int, indicator: StatIndicator | str, value: int,
                      source: str, actor: str, reason: str = "") -> Recorded:
-    indicator = StatIndicator(indicator)
+    errors = []
+    if str(indicator) not in {i.value for i in StatIndicator}:
+        errors.append(f"indicator: '{indicator}' không phải chỉ tiêu thống kê ({', '.join(i.value for i in StatIndicator)})")
+    if not (len(province_code) == 2 and province_code.isdigit()):
+        errors.append(f"province_code: '{province_code}' không phải mã tỉnh (2 chữ số, ví dụ 04)")
+    if not 2000 <= year <= today_in_vietnam().year:
+        errors.append(f"year: năm {year} không hợp lệ (từ 2000 đến năm nay)")
     if value < 0:
-        raise ValueError(f"số liệu {indicator} năm {year} không được âm: {value}")
+        errors.append(f"value: số liệu không được âm ({value})")
+    if not source.strip():
+        errors.append("source: phải ghi văn bản, báo cáo nguồn của số liệu")
+    if errors:
+        raise IntakeError("Số liệu thống kê không hợp lệ.", errors=errors)
+    indicator = StatIndicator(indicator)
     row = session.exec(select(AnnualStatistic).where(AnnualStatistic.province_code == province_code,
                                                      AnnualStatistic.year == year,
                                                      AnnualStatistic.indicator == indicator)).first()
@@ -40,7 +52,7 @@ def record_statistic(session: Session, *, province_code: str, year: int, indicat
         audit.record(session, actor=actor, action="statistic_recorded", entity=row, reason=reason or source,
                      data={"province_code": province_code, "year": year, "indicator": str(indicator), "value": value})
         return Recorded(row, "created")
-    if row.value == value:
+    if row.value == value and row.source == source:
         return Recorded(row, "unchanged")
     if not reason.strip():
         raise Conflict(f"Số liệu {indicator} năm {year} của tỉnh {province_code} đã có ({row.value}, nguồn: {row.source}); "

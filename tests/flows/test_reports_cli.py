@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 def test_statistics_in_periodic_report_out(demo_env: Path) -> None:
     runner = CliRunner()
-    runner.invoke(app, ["demo", "--establishments", "800", "--quota", "4", "--teams", "2"])  # agencies and a campaign
+    demo = runner.invoke(app, ["demo", "--establishments", "800", "--quota", "4", "--teams", "2"])  # agencies and a campaign
+    assert demo.exit_code == 0, demo.output
     figures = {2024: {"workers_covered": 400_000, "fatal_accidents": 12, "disease_examined": 1_000, "establishments_monitored": 80},
                2025: {"workers_covered": 420_000, "fatal_accidents": 11, "disease_examined": 1_040, "establishments_monitored": 90}}
     for year, values in figures.items():
@@ -26,13 +27,13 @@ def test_statistics_in_periodic_report_out(demo_env: Path) -> None:
             assert done.exit_code == 0, done.output
     same = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "fatal_accidents",
                                "--value", "11", "--source", "Báo cáo thống kê TNLĐ năm 2025"])
-    assert "không đổi" in same.output
+    assert same.exit_code == 0 and "không đổi" in same.output
     changed = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "fatal_accidents",
                                   "--value", "10", "--source", "Báo cáo thống kê TNLĐ năm 2025"])
     assert changed.exit_code == 1  # another value needs a reason
     wrong = runner.invoke(app, ["report", "stats", "--province", "04", "--year", "2025", "--indicator", "deaths",
                                 "--value", "1", "--source", "x"])
-    assert wrong.exit_code == 1 and "Chỉ tiêu không hợp lệ: deaths" in wrong.output
+    assert wrong.exit_code == 1 and "indicator: 'deaths' không phải chỉ tiêu thống kê" in wrong.output
 
     out = runner.invoke(app, ["report", "periodic", "--kind", "annual", "--year", "2025", "--today", "2025-12-15",
                               "--province", "04"], terminal_width=300)

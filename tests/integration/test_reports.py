@@ -24,7 +24,7 @@ from models import (AuditEvent, Deadline, DeadlineKind, Document, DocumentType, 
 from services import deadlines
 from services.db import session_scope
 from services.documents.format import group_digits
-from services.errors import Conflict
+from services.errors import Conflict, IntakeError
 from services.reports import periodic_report
 from services.reports.campaign_report import issue_campaign_report
 from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, KPI_HEADER_ROW, SHEET_CAMPAIGNS, SHEET_KPI
@@ -126,6 +126,18 @@ def test_statistics_are_recorded_once_and_a_change_needs_a_reason(settings: Sett
     assert [(e.reason, e.data["old"]["value"], e.data["new"]["value"]) for e in events] == [("Bổ sung 2 vụ khai báo muộn", 11, 13)]
 
 
+def test_bad_statistics_are_refused_field_by_field_and_nothing_is_stored(settings: Settings) -> None:
+    with session_scope(settings) as session, pytest.raises(IntakeError) as bad:
+        record_statistic(session, province_code="4", year=20255, indicator="deaths", value=-1, source=" ", actor="SNV-LEAD")
+    assert bad.value.ids["errors"] == [
+        "indicator: 'deaths' không phải chỉ tiêu thống kê (workers_covered, fatal_accidents, disease_examined, "
+        "establishments_monitored)",
+        "province_code: '4' không phải mã tỉnh (2 chữ số, ví dụ 04)", "year: năm 20255 không hợp lệ (từ 2000 đến năm nay)",
+        "value: số liệu không được âm (-1)", "source: phải ghi văn bản, báo cáo nguồn của số liệu"]
+    with session_scope(settings) as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.action.startswith("statistic"))).all() == []  # type: ignore[attr-defined]
+
+
 def test_the_annual_report_gives_the_targets_and_the_campaigns_in_pdf_and_xlsx(settings: Settings,
                                                                               campaign: dict[str, int]) -> None:
     record_figures(settings)
@@ -157,8 +169,9 @@ def test_the_annual_report_gives_the_targets_and_the_campaigns_in_pdf_and_xlsx(s
     total = [c.value for c in sheet[CAMPAIGN_HEADER_ROW + 2]]
     assert first[1] == "BC-01" and first[5:] == [2, 3, 2, 1, final]
     assert total[2] == "Tổng cộng" and total[5:] == [2, 3, 2, 1, final]
+    first_bytes = (pdf.read_bytes(), xlsx.read_bytes())
     again = periodic_report.export_periodic_report(settings, kind="annual", year=2026, issued_on=date(2026, 12, 10))
-    assert again == (pdf, xlsx) and pdf.read_bytes() == again[0].read_bytes()
+    assert again == (pdf, xlsx) and (again[0].read_bytes(), again[1].read_bytes()) == first_bytes  # the same bytes again
 
 
 def test_a_half_year_report_without_statistics_says_so(settings: Settings) -> None:
