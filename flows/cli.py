@@ -50,7 +50,19 @@ STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-
             "findings-intake": "Tiếp nhận kết quả (HTTP)",
             "findings-review": "Trưởng đoàn duyệt kết quả (HTTP)", "issue-records": "Ban hành biên bản",
             "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
-            "publish-outcomes": "Công khai kết quả xử phạt", "deadline-sweeper": "Quét thời hạn pháp lý (tạo; đã đáp ứng)"}
+            "publish-outcomes": "Công khai kết quả xử phạt", "compliance": "Người chủ trì ghi nhận đã nộp phạt, đã khắc phục",
+            "deadline-sweeper": "Quét thời hạn pháp lý (cảnh báo, báo quá hạn)"}
+
+
+CAMPAIGN_STATUS_VI = {"draft": "mới lập", "selected": "đã đề xuất danh sách", "approved": "đã duyệt danh sách",
+                      "scheduled": "đã lập lịch", "fieldwork": "đang kiểm tra", "closed": "đã kết thúc"}
+INSPECTION_STATUS_VI = {"scheduled": "đã lên lịch", "findings_submitted": "chờ duyệt kết quả",
+                        "findings_returned": "kết quả bị trả lại", "findings_approved": "kết quả đã duyệt",
+                        "records_issued": "đã lập biên bản", "sanctioned": "đã ra quyết định xử phạt", "closed": "đã kết thúc"}
+DOCUMENT_VI = {"inspection_decision": "quyết định kiểm tra", "inspection_plan": "kế hoạch kiểm tra",
+               "inspection_notice": "thông báo kiểm tra", "minutes": "biên bản kiểm tra",
+               "violation_record": "biên bản vi phạm hành chính", "sanction_decision": "quyết định xử phạt",
+               "report": "báo cáo kết quả kiểm tra", "periodic_report": "báo cáo định kỳ"}
 
 
 def _prepare(settings: Settings, *, server: bool = True) -> Any:
@@ -81,12 +93,13 @@ def _stage_table(rows: list[dict[str, Any]]) -> Table:
 
 
 def _state_table(state: dict[str, Any]) -> Table:
-    table = Table(title=f"Đợt kiểm tra {state['code']} — trạng thái: {state['status']}")
+    table = Table(title=f"Đợt kiểm tra {state['code']} — trạng thái: "
+                        f"{CAMPAIGN_STATUS_VI.get(state['status'], state['status'])}")
     table.add_column("Chỉ tiêu")
     table.add_column("Số lượng", justify="right")
     rows = [("Cơ sở được chọn", state["selected"]), ("Đoàn kiểm tra", state["teams"])]
-    rows += [(f"Cuộc kiểm tra: {k}", v) for k, v in state["inspections"].items()]
-    rows += [(f"Văn bản: {k}", v) for k, v in sorted(state["documents"].items())]
+    rows += [(f"Cuộc kiểm tra: {INSPECTION_STATUS_VI.get(k, k)}", v) for k, v in state["inspections"].items()]
+    rows += [(f"Văn bản: {DOCUMENT_VI.get(k, k)}", v) for k, v in sorted(state["documents"].items())]
     rows += [("Hành vi vi phạm", state["violations"]), ("Tiền phạt đề xuất (đồng)", f"{state['proposed_vnd']:,}".replace(",", ".")),
              ("Tiền phạt quyết định (đồng)", f"{state['final_vnd']:,}".replace(",", ".")),
              ("Kết quả đã công khai", state["publications"])]
@@ -181,20 +194,25 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
                 rows.append({"stage": "official-decisions", "done": decided, "seconds": time.monotonic() - t})
             intake.stop()
             final = _run_flow("run-campaign", plan.campaign_code)
-            rows.append(_sweep_deadlines())  # while the outbox is up: its warnings are delivered in the same run
+            t = time.monotonic()
+            paid = demo_mod.simulate_compliance(settings, plan.campaign_code)
+            after = [{"stage": "compliance", "done": paid, "seconds": time.monotonic() - t},
+                     _sweep_deadlines()]  # while the outbox is up: its warnings are delivered in the same run
         finally:
             outbox.stop()
             if intake is not None:
                 intake.stop()
             if not keep_server and server.started_here:
                 stop_server(settings)
-        rows += final["stages"]
+        rows += final["stages"] + after
         console.print(_stage_table(rows))
         console.print(_state_table(final["state"]))
         _print_documents(settings, plan.campaign_code)
         console.print(f"Thông báo đã gửi (hộp thư thử qua giao thức gateway): {len(outbox.messages())} tin tại {outbox.folder}")
         console.print(f"Kết quả xử phạt gửi cổng thông tin (bản thử, có chữ ký HMAC): {len(outbox.outcomes())} tin tại "
                       f"{outbox.folder / 'portal'}")
+        if after[-1]["overdue"]:
+            console.print(f"Thời hạn đã quá mà chưa thực hiện: {after[-1]['overdue']} (xem: kiemtra deadlines list).")
         console.print(f"Hoàn tất sau {time.monotonic() - t0:.1f} giây.")
 
 
@@ -206,7 +224,8 @@ def _sweep_deadlines() -> dict[str, Any]:
     start = time.monotonic()
     with console.status("Đang chạy luồng deadline-sweeper…"), in_process_run():
         out = deadline_sweeper()
-    return {"stage": "deadline-sweeper", "done": out["created"], "already": out["met"], "seconds": time.monotonic() - start}
+    return {"stage": "deadline-sweeper", "done": out["warned"] + out["escalated"], "seconds": time.monotonic() - start,
+            "overdue": len(out["overdue"])}
 
 
 def _print_documents(settings: Settings, campaign_code: str) -> None:
@@ -224,7 +243,7 @@ def _print_documents(settings: Settings, campaign_code: str) -> None:
                  "sanction_decision"):
         example = next((d for d in docs if d.doc_type == kind), None)
         if example:
-            console.print(f"  ví dụ {kind}: {settings.documents_path / example.path}  (số {example.number})")
+            console.print(f"  ví dụ {DOCUMENT_VI.get(kind, kind)}: {settings.documents_path / example.path}  (số {example.number})")
     from services.stages.selection_docs import export_selection
 
     pdf, xlsx = export_selection(settings, campaign_code)

@@ -172,6 +172,14 @@ def sweep(settings: Settings, today: date, *, actor: str = SWEEPER) -> SweepRepo
     return report
 
 
+def create_from_state(settings: Settings) -> int:
+    """Only the first step of a sweep: the deadlines the stored state calls for (no warning, no escalation)."""
+    report = SweepReport(today_in_vietnam())
+    with session_scope(settings) as session:
+        _create_from_state(session, report)
+    return report.created
+
+
 def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subject_key: str, inspection: Inspection,
             starts_on: date, violation: Violation | None = None, remedial_vi: str = "") -> None:
     if session.exec(select(Deadline.id).where(Deadline.kind == kind, Deadline.subject_key == subject_key)).first():

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from models import Agency, AgencyKind, Campaign, Contact, Establishment, Person, PersonRole
 from services import audit
 from services.clients.intake import IntakeClient
+from services.calendar import add_working_days
 from services.db import session_scope, upsert_insert
 from services.errors import KiemtraError
 from services.intake.logic import hash_token
@@ -251,7 +252,7 @@ def simulate_findings_review(http: httpx.Client, token: str, campaign_code: str)
 
 
 def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[str, str], campaign_code: str) -> int:
-    """The competent official of each file adopts the engine's proposed amounts, five days after the visit."""
+    """The competent official of each file adopts the engine's proposed amounts, five working days after the visit."""
     clients = {titles[code]: IntakeClient(http, token=tokens[code]) for code in titles}
     decided = 0
     any_client = next(iter(clients.values()))
@@ -261,7 +262,34 @@ def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[
         signer = inspection.competent_signer
         if signer is None or signer not in clients or any(v.final_amount is not None for v in inspection.violations):
             continue
-        clients[signer].decide(inspection.id, inspection.scheduled_on + timedelta(days=5),
+        clients[signer].decide(inspection.id, add_working_days(inspection.scheduled_on, 5),
                                {v.id: v.proposed_amount for v in inspection.violations})
         decided += 1
     return decided
+
+
+def simulate_compliance(settings: Settings, campaign_code: str, *, share: float = 0.85) -> int:
+    """Most sanctioned establishments pay within the 10 days, and carry out their remedial measures: the lead records
+    each with its receipt (deterministic per establishment). The rest stay open, so the deadline sweep shows them."""
+    from models import Campaign, Deadline, DeadlineKind, DeadlineStatus, Establishment, Inspection
+    from services import deadlines
+
+    deadlines.create_from_state(settings)
+    done = 0
+    with session_scope(settings) as session:
+        rows = session.exec(select(Deadline, Establishment).join(Inspection, Inspection.id == Deadline.inspection_id)
+                            .join(Establishment, Establishment.id == Inspection.establishment_id)
+                            .join(Campaign, Campaign.id == Deadline.campaign_id)
+                            .where(Campaign.code == campaign_code, Deadline.status == DeadlineStatus.OPEN,
+                                   Deadline.kind.in_([DeadlineKind.COMPLY, DeadlineKind.REMEDIAL]))  # type: ignore[attr-defined]
+                            .order_by(Deadline.id)).all()
+        for deadline, establishment in rows:
+            rng = random.Random(f"{establishment.tax_code}:{deadline.kind}")
+            if rng.random() >= share:
+                continue
+            on = min(deadline.starts_on + timedelta(days=rng.randint(2, 9)), deadline.due_on)
+            proof = (f"Biên lai thu tiền phạt số {rng.randint(1000, 9999):04d} ngày {on:%d/%m/%Y}"
+                     if deadline.kind == DeadlineKind.COMPLY else f"Báo cáo khắc phục của cơ sở ngày {on:%d/%m/%Y}")
+            deadlines.mark_met(session, deadline.id, on, actor="SNV-LEAD", reason=proof)
+            done += 1
+    return done
