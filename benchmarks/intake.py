@@ -383,6 +383,8 @@ def main() -> None:
         "client_cpu_share": round(intake.client_cpu_s / intake.wall_s, 3),
         "baseline_client_cpu_share": round(baseline.client_cpu_s / baseline.wall_s, 3),
         "seed_s": round(seed_s, 1)}))
+    if checks["lost"] or checks["duplicated"] or intake.failures:  # correctness is not a figure: it fails the run
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

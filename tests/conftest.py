@@ -59,11 +59,11 @@ class PostgresDatabases:
             self.template = name
         return self.template
 
-    def create(self) -> str:
-        template = self._template()
+    def create(self, *, empty: bool = False) -> str:
+        """A copy of the migrated template, or an empty database (``empty``: e.g. for Prefect's own tables)."""
         self._count += 1
         name = f"{self.prefix}_{self._count}"
-        self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        self._execute(f'CREATE DATABASE "{name}"' if empty else f'CREATE DATABASE "{name}" TEMPLATE "{self._template()}"')
         self.made.add(name)
         return self.url(name)
 

@@ -5,18 +5,16 @@ publication exactly once.
 
 The commands are the ones docs/operations.md gives (kiemtra migrate, kiemtra server start, kiemtra server deploy,
 prefect worker start, prefect deployment run). Needs a PostgreSQL server: KIEMTRA_TEST_DATABASE_URL (an admin URL,
-e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres, as `.ci/run` exports for its PostgreSQL pass).
+e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres, as `make test` exports for its PostgreSQL pass).
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,42 +24,27 @@ import sqlalchemy as sa
 from services import demo
 from services.db import get_engine
 from services.settings import Settings
+from tests.conftest import PostgresDatabases
 from tests.factories import campaign_with_approved_findings, intake_http
+from tests.prefect_support import free_port
 
 pytestmark = pytest.mark.slow
-ADMIN_URL = os.environ.get("KIEMTRA_TEST_DATABASE_URL", "")
 BIN = Path(sys.executable).parent
 CODE = "PG-WORKERS-01"
 OFFICIALS = {"SNV-CTT": "Chánh Thanh tra Sở", "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
-def databases() -> Iterator[tuple[str, str]]:
-    """A fresh application database and a fresh Prefect database on the test PostgreSQL server."""
-    if not ADMIN_URL.startswith("postgresql"):
-        pytest.skip("needs KIEMTRA_TEST_DATABASE_URL (a PostgreSQL admin URL); .ci/run sets it for its PostgreSQL pass")
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    suffix = uuid.uuid4().hex[:8]
-    names = [f"kiemtra_app_{suffix}", f"kiemtra_prefect_{suffix}"]
-    with admin.connect() as conn:
-        for name in names:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    base = sa.engine.make_url(ADMIN_URL)
-    app_url = base.set(database=names[0]).render_as_string(hide_password=False)
-    prefect_url = base.set(drivername="postgresql+asyncpg", database=names[1]).render_as_string(hide_password=False)
+def databases(postgres_databases: PostgresDatabases | None) -> Iterator[tuple[str, str]]:
+    """A fresh application database and an empty Prefect database on the test PostgreSQL server."""
+    if postgres_databases is None:
+        pytest.skip("needs KIEMTRA_TEST_DATABASE_URL (a PostgreSQL admin URL); `make test` sets it for its PostgreSQL pass")
+    app_url, prefect_url = postgres_databases.create(), postgres_databases.create(empty=True)
     try:
-        yield app_url, prefect_url
+        yield app_url, sa.engine.make_url(prefect_url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            for name in names:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        postgres_databases.drop(app_url)
+        postgres_databases.drop(prefect_url)
 
 
 def _run(argv: list[str], env: dict[str, str], timeout: float = 300) -> str:
@@ -96,7 +79,7 @@ def _wait(what: str, check, timeout: float = 240) -> None:  # type: ignore[no-un
 def test_a_campaign_survives_a_killed_worker(tmp_path: Path, databases: tuple[str, str]) -> None:
     app_url, prefect_url = databases
     data = tmp_path / "shared"  # the document store every worker writes to (shared storage in production)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KIEMTRA_DATA_DIR": str(data), "KIEMTRA_DATABASE_URL": app_url,
            "KIEMTRA_PREFECT_DATABASE_URL": prefect_url, "KIEMTRA_PREFECT_PORT": str(port),
            "KIEMTRA_ENVIRONMENT": "test", "PREFECT_LOGGING_LEVEL": "WARNING"}
@@ -144,7 +127,8 @@ def test_a_campaign_survives_a_killed_worker(tmp_path: Path, databases: tuple[st
         _wait("every record", lambda: scalar("SELECT count(*) FROM inspection WHERE status = 'findings_approved'") == 0)
 
         with intake_http(settings) as http:
-            assert demo.simulate_officials(http, tokens, OFFICIALS, CODE) > 0
+            files = scalar("SELECT count(DISTINCT inspection_id) FROM violation")
+            assert demo.simulate_officials(http, tokens, OFFICIALS, CODE) == files  # every file with violations decided
         _run([prefect, "deployment", "run", "run-campaign/run-campaign", "--param", f"campaign_code={CODE}"], worker_env)
         closed = f"SELECT count(*) FROM campaign WHERE code = '{CODE}' AND status = 'closed'"
         _wait("the campaign to close", lambda: scalar(closed) == 1)
