@@ -1,13 +1,17 @@
-"""Fines of Nghị định 12/2022/NĐ-CP (chapter on ATVSLĐ, Art.20–29): the table and a proposed amount.
+"""Fines of the sanctioning decrees (NĐ 12/2022/NĐ-CP Art.20–29, NĐ 283/2026/NĐ-CP Art.31–38): tables, a proposal.
 
-The table is ``legal/nd12_2022_osh_fines.csv`` (one row per clause or point). How its columns are read:
+Each decree of :mod:`services.rules.decrees` has its table in the legal directory (one row per clause or
+point): ``nd12_2022_osh_fines.csv``, ``nd283_2026_osh_fines.csv``. :func:`load_fine_table` without a path
+returns one table holding the rows of every decree (codes are unique thanks to their prefix);
+:func:`fine_table_for` one decree's. How the columns are read:
 
-- ``code``: ``12/2022/ND-CP Art.<article> cl.<clause>[(<point>)]``.
+- ``code``: ``<decree key> Art.<article> cl.<clause>[(<point>)]``, e.g. ``283/2026/ND-CP Art.32 cl.2(b)``;
+  the key names the decree (:attr:`FineRule.decree`), which every citation and reasoning line cites.
 - ``min_vnd``/``max_vnd``: the amounts written in the decree. ``org_min_vnd``/``org_max_vnd``: the amounts
   for an organisation; blank when the clause only reaches individuals (người lao động, kiểm định viên).
-- ``fine_basis``: ``individual`` (the decree's amounts are for individuals, an organisation pays double,
-  Art.6 cl.1) or ``ORGANISATION (...)`` in three spellings (the amounts are already written for
-  organisations: Art.25 cl.2, Art.26 cl.1, Art.27 cl.1, 5, 6, 7 — never doubled).
+- ``fine_basis``: ``individual`` (the decree's amounts are for individuals, an organisation pays double:
+  NĐ 12 Art.6 cl.1, NĐ 283 Art.7 cl.1) or ``ORGANISATION (...)`` (the amounts are already written for
+  organisations, the exceptions those clauses list — never doubled).
 - ``unit``: ``per violation``; ``PER WORKER, total cap <ind> (individual) / <org> (org)`` (the amounts are
   per worker affected, the total is capped); ``band by number of affected workers: <lo>-<hi>`` or
   ``>=<lo>``; ``band by number of machines/devices: ...`` (each band is its own row, one point each).
@@ -35,19 +39,20 @@ from enum import StrEnum
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.errors import KiemtraError
 
-FINE_TABLE_FILE = "nd12_2022_osh_fines.csv"
-DECREE_VI = "Nghị định số 12/2022/NĐ-CP"
-ART6_CL1_VI = f"khoản 1 Điều 6 {DECREE_VI}"
+if TYPE_CHECKING:  # decrees imports RulesError from here
+    from services.rules.decrees import Decree
+
 CIRCUMSTANCES_BASIS_VI = "Điều 9 Nghị định số 118/2021/NĐ-CP đã được sửa đổi, bổ sung"
 
 COLUMNS = (
     "code", "clause_lead_vi", "description_vi", "min_vnd", "max_vnd", "org_min_vnd", "org_max_vnd",
     "fine_basis", "unit", "applies_to", "additional_penalty", "remedial_measure", "note",
 )
-_CODE_RE = re.compile(r"^12/2022/ND-CP Art\.(\d+) cl\.(\d+)(?:\(([a-zđ])\))?$")
+_CODE_RE = re.compile(r"^(\d+/\d{4}/ND-CP) Art\.(\d+) cl\.(\d+)(?:\(([a-zđ])\))?$")
 _CAP_RE = re.compile(r"^PER WORKER, total cap ([\d,]+) \(individual\) / ([\d,]+) \(org\)$")
 _BAND_RE = re.compile(
     r"^band by number of (affected workers|machines/devices): (?:(\d+)-(\d+)|>=(\d+))(?:\s.*)?$"
@@ -105,6 +110,7 @@ class Band:
 @dataclass(frozen=True)
 class FineRule:
     code: str
+    decree: str  # the key of its decree (services.rules.decrees), the prefix of the code
     article: int
     clause: int
     point: str | None
@@ -160,30 +166,51 @@ class FineTable:
 
 
 def load_fine_table(path: Path | None = None) -> FineTable:
-    """Parse and validate the fine table (default: ``legal_dir`` of the settings); cached per path."""
-    if path is None:
-        from services.settings import get_settings
+    """One table file (``path``), or by default the rows of every decree of the catalog in one table; cached."""
+    if path is not None:
+        return _load_fine_table(Path(path).resolve(), None)
+    from services.rules.decrees import load_decrees
 
-        path = get_settings().legal_dir / FINE_TABLE_FILE
-    return _load_fine_table(Path(path).resolve())
+    return _combined(tuple(fine_table_for(decree.key) for decree in load_decrees()))
+
+
+def fine_table_for(decree_key: str) -> FineTable:
+    """The fine table of one decree (``legal_dir`` of the settings / its ``fine_table_file``); cached."""
+    from services.rules.decrees import decree_by_key
+    from services.settings import get_settings
+
+    decree = decree_by_key(decree_key)
+    return _load_fine_table((get_settings().legal_dir / decree.fine_table_file).resolve(), decree.key)
 
 
 @lru_cache(maxsize=8)
-def _load_fine_table(path: Path) -> FineTable:
+def _combined(tables: tuple[FineTable, ...]) -> FineTable:
+    return FineTable((rule for table in tables for rule in table), source="; ".join(t.source for t in tables))
+
+
+@lru_cache(maxsize=8)
+def _load_fine_table(path: Path, decree: str | None) -> FineTable:
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
             raise FineTableError(f"missing column(s) {missing}", source=str(path), row=1, column=missing[0])
-        return parse_fine_rows(list(reader), source=str(path))
+        return parse_fine_rows(list(reader), source=str(path), decree=decree)
 
 
-def parse_fine_rows(rows: Iterable[Mapping[str, str | None]], *, source: str = "<rows>") -> FineTable:
-    """Validate rows (dicts keyed by the CSV columns) into a :class:`FineTable`; row 1 is the header."""
+def parse_fine_rows(rows: Iterable[Mapping[str, str | None]], *, source: str = "<rows>",
+                    decree: str | None = None) -> FineTable:
+    """Validate rows (dicts keyed by the CSV columns) into a :class:`FineTable`; row 1 is the header.
+
+    ``decree``: when given, every code must carry this decree's key as its prefix.
+    """
     parsed: list[FineRule] = []
     seen: dict[str, int] = {}
     for number, raw in enumerate(rows, start=2):
         rule = _parse_row(raw, source=source, row=number)
+        if decree is not None and rule.decree != decree:
+            raise FineTableError(f"code of decree {rule.decree} in the table of {decree}", source=source,
+                                 row=number, column="code")
         if rule.code in seen:
             raise FineTableError(f"duplicate code (first on row {seen[rule.code]})", source=source,
                                  row=number, column="code")
@@ -212,7 +239,7 @@ def _parse_row(raw: Mapping[str, str | None], *, source: str, row: int) -> FineR
     code = text("code")
     match = _CODE_RE.match(code)
     if not match:
-        raise fail("code", f"expected '12/2022/ND-CP Art.<n> cl.<n>[(<point>)]', got {code!r}")
+        raise fail("code", f"expected '<n>/<year>/ND-CP Art.<n> cl.<n>[(<point>)]', got {code!r}")
     if not text("description_vi"):
         raise fail("description_vi", "description is empty")
     low, high = amount("min_vnd"), amount("max_vnd")
@@ -234,12 +261,13 @@ def _parse_row(raw: Mapping[str, str | None], *, source: str, row: int) -> FineR
         raise fail("fine_basis", f"expected 'individual' or 'ORGANISATION (…)', got {basis_text!r}")
     if org_low is not None and (org_low, org_high) != (low * factor, high * factor):
         raise fail("org_min_vnd", f"organisation amounts {org_low}–{org_high} are not {factor}× {low}–{high}"
-                   f" (Art.6 cl.1, basis {basis.value})")
+                   f" (basis {basis.value})")
 
-    unit, cap, band = _parse_unit(text("unit"), code=code, point=match.group(3), low=low, high=high,
-                                  factor=factor, fail=fail)
+    decree, article, clause, point = match.groups()
+    unit, cap, band = _parse_unit(text("unit"), code=code, point=point, low=low, high=high, factor=factor,
+                                  fail=fail)
     return FineRule(
-        code=code, article=int(match.group(1)), clause=int(match.group(2)), point=match.group(3),
+        code=code, decree=decree, article=int(article), clause=int(clause), point=point,
         description_vi=text("description_vi"), min_vnd=low, max_vnd=high, org_min_vnd=org_low,
         org_max_vnd=org_high, basis=basis, unit=unit, per_worker_cap_vnd=cap,
         bands=(band,) if band else (), applies_to=text("applies_to"),
@@ -274,10 +302,10 @@ def _parse_unit(unit: str, *, code: str, point: str | None, low: int, high: int,
 
 def _attach_bands(rules: list[FineRule], *, source: str) -> list[FineRule]:
     """Give every banded row the full band list of its clause, after checking the bands tile 1…∞."""
-    clauses: dict[tuple[int, int], list[FineRule]] = {}
+    clauses: dict[tuple[str, int, int], list[FineRule]] = {}
     for rule in rules:
-        clauses.setdefault((rule.article, rule.clause), []).append(rule)
-    bands_of: dict[tuple[int, int], tuple[Band, ...]] = {}
+        clauses.setdefault((rule.decree, rule.article, rule.clause), []).append(rule)
+    bands_of: dict[tuple[str, int, int], tuple[Band, ...]] = {}
     for key, members in clauses.items():
         banded = [r for r in members if r.bands]
         if not banded:
@@ -297,19 +325,25 @@ def _attach_bands(rules: list[FineRule], *, source: str) -> list[FineRule]:
             raise FineTableError("the last band of the clause must be open-ended (>=)", source=source,
                                  row=ordered[-1].row, column="unit")
         bands_of[key] = tuple(r.bands[0] for r in ordered)
-    return [replace(r, bands=bands_of[(r.article, r.clause)]) if r.bands else r for r in rules]
+    return [replace(r, bands=bands_of[(r.decree, r.article, r.clause)]) if r.bands else r for r in rules]
 
 
 # --------------------------------------------------------------------------- citation and amounts
 
 
 def provision_vi(rule: FineRule | Band) -> str:
-    """The Vietnamese citation, e.g. ``điểm a khoản 2 Điều 21 Nghị định số 12/2022/NĐ-CP``."""
+    """The Vietnamese citation in the rule's own decree, e.g. ``điểm b khoản 2 Điều 32 Nghị định số 283/2026/NĐ-CP``."""
     match = _CODE_RE.match(rule.code)
     assert match, rule.code
-    article, clause, point = match.groups()
+    decree, article, clause, point = match.groups()
     lead = f"điểm {point} " if point else ""
-    return f"{lead}khoản {clause} Điều {article} {DECREE_VI}"
+    return f"{lead}khoản {clause} Điều {article} {_decree(decree).number_vi}"
+
+
+def _decree(key: str) -> Decree:
+    from services.rules.decrees import decree_by_key
+
+    return decree_by_key(key)
 
 
 def vnd(amount: int) -> str:
@@ -343,13 +377,14 @@ def propose_fine(rule: FineRule, *, organisation: bool, workers: int | None = No
                          "đối tượng vi phạm phải là tổ chức")
 
     code, low, high, lines = _basis_range(rule, workers=workers, devices=devices)
+    organisation_rule = _decree(rule.decree).organisation_rule_vi
     if organisation and rule.basis is FineBasis.INDIVIDUAL:
         low, high = low * 2, high * 2
         lines.append(f"Đối tượng vi phạm là tổ chức nên mức phạt tiền bằng 02 lần mức phạt đối với cá nhân "
-                     f"({ART6_CL1_VI}): khung tiền phạt từ {vnd(low)} đến {vnd(high)}.")
+                     f"({organisation_rule}): khung tiền phạt từ {vnd(low)} đến {vnd(high)}.")
     elif organisation:
         lines.append(f"Mức phạt tại điều khoản này đã là mức phạt đối với tổ chức (trường hợp loại trừ tại "
-                     f"{ART6_CL1_VI}) nên không nhân đôi.")
+                     f"{organisation_rule}) nên không nhân đôi.")
     else:
         lines.append("Đối tượng vi phạm là cá nhân: áp dụng mức phạt đối với cá nhân.")
 
@@ -404,7 +439,7 @@ def _basis_range(rule: FineRule, *, workers: int | None, devices: int | None) ->
                 else f"từ {band.lower:02d} đến {band.upper:02d} {noun}")
     amounts = (f"mức phạt {vnd(band.min_vnd)}" if band.min_vnd == band.max_vnd
                else f"khung tiền phạt từ {vnd(band.min_vnd)} đến {vnd(band.max_vnd)}")
-    clause_cite = f"khoản {rule.clause} Điều {rule.article} {DECREE_VI}"
+    clause_cite = f"khoản {rule.clause} Điều {rule.article} {_decree(rule.decree).number_vi}"
     return band.code, band.min_vnd, band.max_vnd, [
         f"Hành vi vi phạm quy định tại {clause_cite}: mức phạt tiền đối với {whom} theo {what.lower()}.",
         f"{what}: {count}, thuộc mức {interval} quy định tại {provision_vi(band)}: {amounts}.",

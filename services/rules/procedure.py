@@ -29,7 +29,10 @@ from services.settings import RULES_DIR
 # Keys only some versions need: the field maximum is needed where a ceiling is written as a share of it.
 OPTIONAL_KEYS = frozenset({"field_max_individual_vnd"})
 _SIGNER_KEYS = frozenset({"title", "issuer_suffix", "ceiling_individual_vnd", "ceiling_percent_of_field_max",
-                          "decides_in_campaign", "source"})
+                          "decides_in_campaign", "source", "issuer", "head_titles", "deputy_titles", "signature_vi",
+                          "deputy_signature_vi"})
+# The bodies in whose name a decision is issued: the decider's own (a chair's decision is the People's Committee's).
+ISSUERS = frozenset({"province_committee", "department", "department_inspectorate"})
 
 
 class ProcedureError(RulesError):
@@ -38,12 +41,31 @@ class ProcedureError(RulesError):
 
 @dataclass(frozen=True)
 class Signer:
+    """A title with sanctioning competence, and how a decision it takes is issued and signed.
+
+    ``issuer`` is the body the decision is issued by — always the decider's own: ``province_committee`` (Ủy ban
+    nhân dân tỉnh, for its Chủ tịch), ``department`` (the labour department, Sở Nội vụ, for its Giám đốc) or
+    ``department_inspectorate`` (Thanh tra Sở, for its Chánh Thanh tra, until sở inspectorates were abolished on
+    01/07/2025). ``head_titles`` / ``deputy_titles`` are the people's titles (``Person.title``) that exercise the
+    competence as the head or as a deputy the head assigned it to (Luật XLVPHC Art.54): a deputy signs
+    "KT. <signature_vi>" over "<deputy_signature_vi>".
+    """
+
     title: str
-    issuer_suffix: str | None  # "UBND": the provincial People's Committee issues; else the Sở's inspectorate
+    issuer_suffix: str | None  # the number series' suffix ("UBND", "SNV", "TTr")
     ceiling_individual_vnd: int  # per act, for an individual; doubled for an organisation
     ceiling_percent_of_field_max: int | None = None  # how the ceiling is written, when it is a share
     decides_in_campaign: bool = True
     source: str = ""
+    issuer: str = ""
+    head_titles: tuple[str, ...] = ()
+    deputy_titles: tuple[str, ...] = ()
+    signature_vi: str = ""
+    deputy_signature_vi: str = ""
+
+    def signature_lines(self, *, deputy: bool) -> list[str]:
+        """The title lines above the signature: "GIÁM ĐỐC", or "KT. GIÁM ĐỐC" / "PHÓ GIÁM ĐỐC" for a deputy."""
+        return [f"KT. {self.signature_vi}", self.deputy_signature_vi] if deputy else [self.signature_vi]
 
     def ceiling_vnd(self, *, organisation: bool) -> int:
         """The competence per act: written for individuals, double for organisations (NĐ 12/2022 Art.6 cl.2)."""
@@ -115,8 +137,23 @@ def _parse_signer(path: Path, i: int, raw: Any, field_max: Any) -> Signer:
     source = raw.get("source", "")
     if not isinstance(source, str):
         raise _fail(path, f"{where}.source", "phải là chuỗi ký tự")
+    issuer, signature, deputy_signature = (raw.get(k, "") for k in ("issuer", "signature_vi", "deputy_signature_vi"))
+    heads, deputies = raw.get("head_titles", [title]), raw.get("deputy_titles", [])
+    for key, value in (("head_titles", heads), ("deputy_titles", deputies)):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _fail(path, f"{where}.{key}", "phải là danh sách chức vụ (chuỗi khác rỗng)")
+    if routable:
+        if issuer not in ISSUERS:
+            raise _fail(path, f"{where}.issuer", f"phải là một trong {sorted(ISSUERS)} (cơ quan ban hành quyết định của "
+                                                 f"chức danh {title!r}), nhận {issuer!r}")
+        if not isinstance(signature, str) or not signature.strip():
+            raise _fail(path, f"{where}.signature_vi", f"thiếu dòng chức danh ký của {title!r} (ví dụ \"GIÁM ĐỐC\")")
+        if deputies and (not isinstance(deputy_signature, str) or not deputy_signature.strip()):
+            raise _fail(path, f"{where}.deputy_signature_vi", f"thiếu dòng chức danh cấp phó ký thay của {title!r}")
     return Signer(title=title, issuer_suffix=suffix, ceiling_individual_vnd=amount,
-                  ceiling_percent_of_field_max=percent, decides_in_campaign=routable, source=source)
+                  ceiling_percent_of_field_max=percent, decides_in_campaign=routable, source=source, issuer=issuer,
+                  head_titles=tuple(heads), deputy_titles=tuple(deputies), signature_vi=signature,
+                  deputy_signature_vi=deputy_signature)
 
 
 def parse_procedure(raw: Any, path: Path) -> Procedure:
@@ -141,6 +178,12 @@ def parse_procedure(raw: Any, path: Path) -> Procedure:
     for i, title in enumerate(titles):
         if title in titles[:i]:
             raise _fail(path, f"signers[{i}].title", f"trùng chức danh {title!r}")
+    held: dict[str, str] = {}
+    for i, signer in enumerate(competence):
+        for person_title in (*signer.head_titles, *signer.deputy_titles):
+            if signer.decides_in_campaign and person_title in held:
+                raise _fail(path, f"signers[{i}]", f"chức vụ {person_title!r} đã thuộc chức danh {held[person_title]!r}")
+            held[person_title] = signer.title
     if not any(s.decides_in_campaign for s in competence):
         raise _fail(path, "signers", "không có chức danh nào ký quyết định trong đợt kiểm tra (decides_in_campaign)")
     return Procedure(raw["version"], effective_from, dict(raw), competence, path.name)
@@ -195,3 +238,49 @@ def competent_signer(acts_range_max: Sequence[int], *, organisation: bool, proce
             return signer
     raise StageBlocked(f"Không có chức danh nào đủ thẩm quyền xử phạt hành vi có mức phạt tối đa {worst:,} đồng "
                        f"(quy định thủ tục {procedure.version}).", worst=worst)
+
+
+@dataclass(frozen=True)
+class Competence:
+    """What one person may decide on a date: the title whose competence they exercise, as its head or a deputy."""
+
+    signer: Signer
+    deputy: bool
+
+    @property
+    def signature_lines(self) -> list[str]:
+        return self.signer.signature_lines(deputy=self.deputy)
+
+
+def competence_of(person_title: str, procedure: Procedure) -> Competence | None:
+    """The routable title a person holds (by ``Person.title``) in ``procedure``, or None when they hold none."""
+    for signer in procedure.signers:
+        if person_title in signer.head_titles:
+            return Competence(signer, deputy=False)
+        if person_title in signer.deputy_titles:
+            return Competence(signer, deputy=True)
+    return None
+
+
+def may_decide(person_title: str, acts_range_max: Sequence[int], *, organisation: bool,
+               procedure: Procedure) -> Competence:
+    """The person's competence, refused (Vietnamese, naming the title needed) when it does not reach every act.
+
+    A file may go up to a higher competent title, never down: any holder of a title at or above the lowest
+    competent one may decide it.
+    """
+    needed = competent_signer(acts_range_max, organisation=organisation, procedure=procedure)
+    held = competence_of(person_title, procedure)
+    if held is None:
+        raise CompetenceRefused(f"Chức vụ {person_title!r} không có thẩm quyền xử phạt theo quy định thủ tục "
+                                f"{procedure.version} (có hiệu lực từ {procedure.effective_from:%d/%m/%Y}); hồ sơ này phải "
+                                f"do {needed.title} quyết định.", title=person_title, needed=needed.title)
+    if held.signer.ceiling_individual_vnd < needed.ceiling_individual_vnd:
+        raise CompetenceRefused(f"Vượt thẩm quyền: {held.signer.title} được phạt tiền đến "
+                                f"{held.signer.ceiling_vnd(organisation=organisation):,} đồng mỗi hành vi; hồ sơ này phải do "
+                                f"{needed.title} quyết định.".replace(",", "."), title=person_title, needed=needed.title)
+    return held
+
+
+class CompetenceRefused(RulesError):
+    """The person holds no sanctioning title, or one below what the file's acts need."""

@@ -8,9 +8,11 @@ Expected titles and amounts come from the law, not from the code:
 - Art.6 cl.2: "trong trường hợp phạt tiền, thẩm quyền xử phạt tổ chức gấp 02 lần thẩm quyền xử phạt cá nhân".
 - Luật XLVPHC Art.52: with several acts, competence is judged per act on the maximum of its fine range; if one
   act is beyond a title's competence, the whole file goes to the higher authority (DOMAIN.md section 4).
+- From 1 March 2025 the Sở LĐTBXH is merged into the Sở Nội vụ: the same competence under the renamed title (Luật
+  XLVPHC Art.53 cl.1), "Chánh Thanh tra Sở Nội vụ" ((config): the date of the provincial reorganisation).
 - From 1 July 2025 (NĐ 189/2025): a share of the field's maximum (75,000,000 for an individual in labour):
-  commune chair 50%, province chair 100%; the district level is abolished (DOMAIN.md section 4). The Sở-level
-  title after the reorganisation is (config): the shipped data keep "Chánh Thanh tra Sở" at 50%.
+  commune chair 50% (Art.5 cl.1), province chair 100% (Art.5 cl.2), Giám đốc sở 80% (Art.6 cl.2) — for labour the
+  Giám đốc Sở Nội vụ, 60,000,000; the district level and the sở inspectorates are abolished (Luật Thanh tra 2025).
 
 Fine ranges used below are quoted from ``legal/nd12_2022_art20-29.txt`` (individual amounts; doubled for an
 organisation by Art.6 cl.1).
@@ -29,7 +31,8 @@ from services.rules.procedure import ProcedureError, Signer, competent_signer, p
 from services.settings import RULES_DIR
 
 SO_LDTBXH_CHIEF = "Chánh Thanh tra Sở Lao động - Thương binh và Xã hội"  # NĐ 12/2022 Art.49 cl.2
-SO_CHIEF = "Chánh Thanh tra Sở"  # after MOLISA's merger into Bộ Nội vụ (2025): (config)
+SO_CHIEF = "Chánh Thanh tra Sở Nội vụ"  # after MOLISA's merger into Bộ Nội vụ (1 March 2025): (config)
+SO_DIRECTOR = "Giám đốc Sở Nội vụ"  # NĐ 189/2025 Art.6 cl.2, from 1 July 2025
 PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # NĐ 12/2022 Art.48 cl.3; NĐ 189/2025
 
 IN_2024 = date(2024, 10, 15)
@@ -54,7 +57,14 @@ def signer(acts_range_max: list[int], *, organisation: bool, on: date, folder: P
 
 
 def so_level_title(on: date) -> str:
-    return SO_LDTBXH_CHIEF if on < date(2025, 1, 1) else SO_CHIEF
+    if on < date(2025, 3, 1):
+        return SO_LDTBXH_CHIEF
+    return SO_CHIEF if on < REORGANISATION else SO_DIRECTOR
+
+
+def so_ceiling(on: date) -> int:
+    """The Sở-level ceiling for an individual: 37.5 million (NĐ 12 Art.49 cl.2 b), then 80% × 75 = 60 million."""
+    return 37_500_000 if on < REORGANISATION else 60_000_000
 
 
 # --------------------------------------------------------------------------- selection
@@ -64,46 +74,53 @@ def so_level_title(on: date) -> str:
 def test_a_single_act_within_the_so_ceiling_is_decided_at_so_level(on: date) -> None:
     chosen = signer([ART20_CL2_ORG], organisation=True, on=on)
     assert chosen.title == so_level_title(on)
-    assert chosen.issuer_suffix != "UBND"  # issued in the name of the Sở's inspectorate
-    # the Sở-level ceiling itself is within competence ("phạt tiền đến 37.500.000 đồng"); one đồng more is not
-    assert signer([37_500_000], organisation=False, on=on).title == so_level_title(on)
-    assert signer([37_500_001], organisation=False, on=on).title == PROVINCE_CHAIR
+    assert chosen.issuer_suffix != "UBND"  # issued in the name of the Sở's inspectorate, then of the Sở itself
+    assert chosen.issuer == ("department_inspectorate" if on < REORGANISATION else "department")
+    # the Sở-level ceiling itself is within competence ("phạt tiền đến 37.500.000 đồng", then 60 million); one đồng
+    # more is not
+    assert signer([so_ceiling(on)], organisation=False, on=on).title == so_level_title(on)
+    assert signer([so_ceiling(on) + 1], organisation=False, on=on).title == PROVINCE_CHAIR
 
 
 @pytest.mark.parametrize("on", EVERY_PERIOD)
 def test_an_organisations_ceiling_is_double(on: date) -> None:
-    # Art.21 cl.3 for an enterprise: at most 50 million, above an individual's 37.5 million ceiling but within
-    # the Sở official's 75 million for an organisation.
-    assert signer([ART21_CL3_ORG], organisation=True, on=on).title == so_level_title(on)
-    assert signer([ART21_CL3_ORG], organisation=False, on=on).title == PROVINCE_CHAIR
-    # Art.22 cl.9 for a household business (sanctioned as an individual): at most 40 million > 37.5 million
-    assert signer([ART22_CL9_INDIVIDUAL], organisation=False, on=on).title == PROVINCE_CHAIR
-    assert signer([2 * ART22_CL9_INDIVIDUAL], organisation=True, on=on).title == PROVINCE_CHAIR  # 80 > 75
+    # one đồng above the individual ceiling is within the Sở official's double ceiling for an organisation
+    assert signer([so_ceiling(on) + 1], organisation=True, on=on).title == so_level_title(on)
+    assert signer([2 * so_ceiling(on)], organisation=True, on=on).title == so_level_title(on)
+    assert signer([2 * so_ceiling(on) + 1], organisation=True, on=on).title == PROVINCE_CHAIR
+    # Art.22 cl.9 for a household business (sanctioned as an individual): at most 40 million, above 37.5 million
+    # (the chair until 30/06/2025) but within 60 million (the Giám đốc Sở Nội vụ from 01/07/2025)
+    expected = PROVINCE_CHAIR if on < REORGANISATION else SO_DIRECTOR
+    assert signer([ART22_CL9_INDIVIDUAL], organisation=False, on=on).title == expected
 
 
 @pytest.mark.parametrize("on", EVERY_PERIOD)
-def test_an_enterprise_with_an_act_above_75_million_goes_to_the_province_chair(on: date) -> None:
-    chosen = signer([ART22_CL10_ORG], organisation=True, on=on)  # at most 80 million for an organisation
+def test_an_enterprise_with_an_act_above_the_so_ceiling_goes_to_the_province_chair(on: date) -> None:
+    # Art.23 cl.2 đ for an enterprise: at most 100 million — above 75 million until 30/06/2025, within 120 after
+    chosen = signer([ART23_CL2D_ORG], organisation=True, on=on)
+    assert chosen.title == (PROVINCE_CHAIR if on < REORGANISATION else SO_DIRECTOR)
+    chosen = signer([121 * M], organisation=True, on=on)
     assert chosen.title == PROVINCE_CHAIR
-    assert chosen.issuer_suffix == "UBND"  # issued in the name of the provincial People's Committee
-    assert signer([ART23_CL2D_ORG], organisation=True, on=on).title == PROVINCE_CHAIR
+    assert chosen.issuer_suffix == "UBND" and chosen.issuer == "province_committee"
     assert signer([150 * M], organisation=True, on=on).title == PROVINCE_CHAIR  # 2 × 75 million: the chair's ceiling
 
 
 @pytest.mark.parametrize("on", EVERY_PERIOD)
 def test_one_act_beyond_the_so_ceiling_sends_the_whole_file_up(on: date) -> None:
     small = [ART20_CL2_ORG, ART21_CL2_ORG, ART21_CL3_ORG]
+    big = 2 * so_ceiling(on) + 1
     assert signer(small, organisation=True, on=on).title == so_level_title(on)
-    assert signer([*small, ART22_CL10_ORG], organisation=True, on=on).title == PROVINCE_CHAIR
-    assert signer([ART22_CL10_ORG, *small], organisation=True, on=on).title == PROVINCE_CHAIR  # order does not matter
+    assert signer([*small, big], organisation=True, on=on).title == PROVINCE_CHAIR
+    assert signer([big, *small], organisation=True, on=on).title == PROVINCE_CHAIR  # order does not matter
 
 
 @pytest.mark.parametrize("on", EVERY_PERIOD)
 def test_judged_on_each_acts_range_maximum_not_on_the_amount_chosen_nor_the_total(on: date) -> None:
-    # Art.22 cl.10 for an enterprise: 60–80 million. Even fined at its minimum (60 million, which a Sở
-    # official's 75 million would cover), the act's maximum is 80 million: the province chair decides.
+    # Art.22 cl.10 for an enterprise: 60–80 million. Until 30/06/2025, even fined at its minimum (60 million, which
+    # a Sở official's 75 million would cover), the act's maximum is 80 million: the province chair decides.
     assert ART22_CL10_ORG_MIN <= 75 * M < ART22_CL10_ORG
-    assert signer([ART22_CL10_ORG], organisation=True, on=on).title == PROVINCE_CHAIR
+    if on < REORGANISATION:
+        assert signer([ART22_CL10_ORG], organisation=True, on=on).title == PROVINCE_CHAIR
     # two acts of at most 50 million each (100 million in total): each within 75 million, so the Sở decides
     assert ART21_CL3_ORG + ART22_CL7_ORG > 75 * M
     assert signer([ART21_CL3_ORG, ART22_CL7_ORG], organisation=True, on=on).title == so_level_title(on)
@@ -118,6 +135,7 @@ def test_only_titles_the_campaign_routes_to_are_chosen(on: date) -> None:
         assert chosen.title == so_level_title(on)
         assert chosen.decides_in_campaign
     assert {s.title for s in procedure_for(on).signers} == {so_level_title(on), PROVINCE_CHAIR}
+    assert "Chánh Thanh tra Sở" not in {s.title for s in procedure_for(on).signers if on >= REORGANISATION}
 
 
 @pytest.mark.parametrize("on", EVERY_PERIOD)
@@ -133,9 +151,10 @@ def test_an_act_beyond_every_competence_is_refused_in_vietnamese(on: date) -> No
 def test_the_same_file_gets_the_title_and_ceilings_in_force_on_its_date() -> None:
     file = [ART20_CL2_ORG, ART21_CL3_ORG]  # an enterprise, within the Sở official's competence
     assert signer(file, organisation=True, on=date(2024, 12, 31)).title == SO_LDTBXH_CHIEF
-    assert signer(file, organisation=True, on=date(2025, 1, 1)).title == SO_CHIEF
+    assert signer(file, organisation=True, on=date(2025, 2, 28)).title == SO_LDTBXH_CHIEF
+    assert signer(file, organisation=True, on=date(2025, 3, 1)).title == SO_CHIEF
     assert signer(file, organisation=True, on=LAST_DAY_BEFORE_REORGANISATION).title == SO_CHIEF
-    assert signer(file, organisation=True, on=REORGANISATION).title == SO_CHIEF
+    assert signer(file, organisation=True, on=REORGANISATION).title == SO_DIRECTOR
 
     before, after = procedure_for(LAST_DAY_BEFORE_REORGANISATION), procedure_for(REORGANISATION)
     assert before.version != after.version
@@ -155,6 +174,7 @@ def test_the_same_file_gets_the_title_and_ceilings_in_force_on_its_date() -> Non
     nd189 = ceilings(after)
     assert after.field_max_individual_vnd == 75_000_000
     assert nd189[PROVINCE_CHAIR] == 75_000_000
+    assert nd189[SO_DIRECTOR] == 60_000_000  # Art.6 cl.2: 80%
     assert nd189["Chủ tịch Ủy ban nhân dân cấp xã"] == 37_500_000
     assert not any("cấp huyện" in title for title in nd189)
     assert {s.title: s.ceiling_percent_of_field_max for s in after.competence}[PROVINCE_CHAIR] == 100
@@ -175,8 +195,10 @@ def test_a_province_that_configures_another_title_after_1_july_2025_gets_it_from
     # (config) a province whose Sở-level signer after the reorganisation is the Director of the Sở Nội vụ, at
     # NĐ 189/2025's 80% of the field maximum: 60 million for an individual, 120 million for an organisation.
     after = {**_shipped("procedure_2025_07.json"), "signers": [
-        {"title": "Giám đốc Sở Nội vụ", "issuer_suffix": "SNV", "ceiling_percent_of_field_max": 80},
-        {"title": PROVINCE_CHAIR, "issuer_suffix": "UBND", "ceiling_percent_of_field_max": 100}]}
+        {"title": "Giám đốc Sở Nội vụ", "issuer_suffix": "SNV", "ceiling_percent_of_field_max": 80, "issuer": "department",
+         "signature_vi": "GIÁM ĐỐC"},
+        {"title": PROVINCE_CHAIR, "issuer_suffix": "UBND", "ceiling_percent_of_field_max": 100,
+         "issuer": "province_committee", "signature_vi": "CHỦ TỊCH"}]}
     _write(tmp_path, "procedure_2025.json", _shipped())
     _write(tmp_path, "procedure_2025_07.json", after)
     file = [ART20_CL2_ORG, ART23_CL2D_ORG]  # an enterprise; one act of at most 100 million
@@ -227,6 +249,8 @@ MALFORMED = {
     "amount as text": (lambda d: _with_signer(d, 0, ceiling_individual_vnd="37.500.000"),
                        "'signers[0].ceiling_individual_vnd' phải là số nguyên dương"),
     "routable without issuer": (lambda d: _with_signer(d, 0, issuer_suffix=""), "'signers[0].issuer_suffix'"),
+    "routable without its body": (lambda d: _with_signer(d, 0, issuer="thanh_tra"), "'signers[0].issuer'"),
+    "deputy without its line": (lambda d: _with_signer(d, 0, deputy_signature_vi=""), "'signers[0].deputy_signature_vi'"),
     "unknown signer key": (lambda d: _with_signer(d, 0, ceiling_org_vnd=1), "'signers[0].ceiling_org_vnd'"),
     "bad date": (lambda d: {**d, "effective_from": "01/07/2025"}, "'effective_from' phải là ngày dạng YYYY-MM-DD"),
 }

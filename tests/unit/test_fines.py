@@ -17,6 +17,7 @@ from services.rules import (
     propose_fine,
     provision_vi,
 )
+from services.rules.fines import fine_table_for
 from services.settings import get_settings
 
 ND = "12/2022/ND-CP "
@@ -24,7 +25,14 @@ ND = "12/2022/ND-CP "
 
 @pytest.fixture(scope="module")
 def table():
-    return load_fine_table()
+    return fine_table_for("12/2022/ND-CP")
+
+
+def test_the_default_table_holds_every_decree_and_finds_nd12_codes(table):
+    # existing callers look NĐ 12 codes up in load_fine_table(); it now also holds NĐ 283/2026's 104 rows
+    everything = load_fine_table()
+    assert len(everything) == len(table) + 104
+    assert everything.get(ND + "Art.22 cl.2") == table.get(ND + "Art.22 cl.2")
 
 
 def rule(table, code: str):
