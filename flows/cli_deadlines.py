@@ -18,7 +18,10 @@ deadlines_app = typer.Typer(help="Thời hạn pháp lý: quét hằng ngày (c�
                             no_args_is_help=True)
 
 KIND_VI = {"violation_record": "Lập biên bản vi phạm", "sanction_decision": "Ra quyết định xử phạt",
-           "limitation": "Thời hiệu xử phạt", "comply": "Chấp hành quyết định", "remedial": "Khắc phục hậu quả"}
+           "limitation": "Thời hiệu xử phạt", "comply": "Chấp hành quyết định", "remedial": "Khắc phục hậu quả",
+           "explain_hearing": "Hạn yêu cầu giải trình trực tiếp (quyền của người vi phạm)",
+           "explain_written": "Hạn gửi văn bản giải trình (quyền của người vi phạm)",
+           "send_decision": "Gửi quyết định xử phạt"}
 STATUS_VI = {"open": "đang chạy", "met": "đã thực hiện", "cancelled": "không còn áp dụng"}
 
 
@@ -91,9 +94,14 @@ By = Annotated[str, typer.Option(help="mã người thực hiện")]
 
 @deadlines_app.command("met")
 def met(deadline_id: int, on: Annotated[str, typer.Option(help="ngày đã thực hiện YYYY-MM-DD")], reason: Reason,
-        by: By = "SNV-LEAD") -> None:
-    """Xác nhận đã chấp hành quyết định hoặc đã thực hiện biện pháp khắc phục (ghi căn cứ, ví dụ biên lai)."""
-    _change("Đã xác nhận", lambda s: deadlines.mark_met(s, deadline_id, parse_date(on, "on"), actor=by, reason=reason))
+        by: By = "SNV-LEAD",
+        via: Annotated[str | None, typer.Option(
+            help="gửi quyết định: direct (giao trực tiếp), post (bưu chính bảo đảm), electronic (điện tử), posting "
+                 "(niêm yết); có thể ghi ngay trong --reason")] = None) -> None:
+    """Xác nhận đã chấp hành quyết định, đã thực hiện biện pháp khắc phục (ghi căn cứ, ví dụ biên lai) hoặc đã gửi
+    quyết định xử phạt (ghi cách gửi: giao trực tiếp, bưu chính bảo đảm, điện tử, niêm yết — Điều 70)."""
+    _change("Đã xác nhận", lambda s: deadlines.mark_met(s, deadline_id, parse_date(on, "on"), actor=by, reason=reason,
+                                                        sent_by=via))
 
 
 @deadlines_app.command("complex")
@@ -108,9 +116,12 @@ def complex_case(inspection_id: int, kind: Annotated[str, typer.Option(help="vio
 
 
 @deadlines_app.command("explained")
-def explained(inspection_id: int, reason: Reason, by: By = "SNV-LEAD") -> None:
-    """Cá nhân, tổ chức vi phạm đề nghị giải trình: thời hạn ra quyết định 01 tháng."""
-    _change("Đã ghi nhận giải trình", lambda s: deadlines.record_explanation(s, inspection_id, actor=by, reason=reason))
+def explained(inspection_id: int, reason: Reason, by: By = "SNV-LEAD",
+              on: Annotated[str | None, typer.Option(help="ngày nhận yêu cầu/văn bản giải trình YYYY-MM-DD "
+                                                          "(mặc định: hôm nay)")] = None) -> None:
+    """Cá nhân, tổ chức vi phạm đề nghị giải trình: thời hạn ra quyết định 01 tháng; các thời hạn giải trình đóng."""
+    _change("Đã ghi nhận giải trình", lambda s: deadlines.record_explanation(
+        s, inspection_id, actor=by, reason=reason, on=parse_date(on, "on") if on else None))
 
 
 @deadlines_app.command("extend")

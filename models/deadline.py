@@ -21,6 +21,9 @@ class DeadlineKind(StrEnum):
     LIMITATION = "limitation"  # thời hiệu xử phạt: the decision must be issued before it runs out
     COMPLY = "comply"  # the violator carries out the decision
     REMEDIAL = "remedial"  # one remedial measure (biện pháp khắc phục hậu quả) of one act
+    EXPLAIN_HEARING = "explain_hearing"  # the violator's last day to ask for a hearing (informative, never escalated)
+    EXPLAIN_WRITTEN = "explain_written"  # the violator's last day for a written explanation (informative)
+    SEND_DECISION = "send_decision"  # the decision is sent to the violator (Luật XLVPHC Art.70), confirmed by a person
 
 
 class DeadlineStatus(StrEnum):

@@ -1,26 +1,26 @@
-"""Legal deadlines: computed by pure rules over the effective-dated procedure and the working-day calendar,
-stored on ``Deadline`` rows, moved by :func:`sweep` (the ``deadline-sweeper`` flow, daily).
+"""Legal deadlines: computed by the pure rules of :mod:`services.rules.deadline_rules` over the effective-dated
+procedure and the working-day calendar, stored on ``Deadline`` rows, moved by :func:`sweep` (the
+``deadline-sweeper`` flow, daily).
 
-Periods (DOMAIN.md sections 2.6–2.7; the numbers are procedure settings, (config) where the domain says so):
+The periods and their legal bases are described in :mod:`services.rules.deadline_rules`; the procedure version
+that governs a period is the one in force on the day the period starts (``Deadline.starts_on``: the visit for
+the record and the limitation, the record for the decision and the explanations, the decision for sending it,
+compliance and remedial measures), never the inspection's date as such.
 
-* biên bản vi phạm hành chính: ``violation_record_working_days`` working days from discovery (the visit),
-  ``violation_record_working_days_complex`` when the case is complex (NĐ 118/2021 Art.12 cl.2);
-* quyết định xử phạt: ``decision_days`` days from the biên bản; ``decision_months_when_explained_or_complex``
-  month(s) when the violator explains or the case is complex; one extension of at most
-  ``decision_extension_months_max`` month(s) (Luật XLVPHC Art.66);
-* thời hiệu: ``limitation_months`` from the violation (labour and OSH: 1 year, Luật XLVPHC Art.6);
-* chấp hành: ``comply_days`` days from the decision (Art.73); each remedial measure ``remedial_days_default``.
+Kinds and how they close:
 
-A period in days or months whose last day is a weekend or holiday ends on the next working day (Bộ luật Dân
-sự 2015 Art.148 cl.5); the limitation is not moved (it is a time bar, and moving it would only ever let a
-late decision through). A month ends on the same day of the following month, or its last day (Art.147).
+* ``violation_record``, ``sanction_decision``, ``limitation``: met when the document they wait for is issued;
+* ``comply``, ``remedial``, ``send_decision``: met when a person confirms it (:func:`mark_met`; for sending, with
+  the way it was sent, Art.70 cl.2);
+* ``explain_hearing``, ``explain_written`` (only where an act of the file gives the right to explain, Art.61):
+  the violator's rights, not the authority's duty — never warned nor escalated; closed as met when the official
+  records an explanation (:func:`record_explanation`) or, otherwise, by the first sweep after their last day.
 
 The sweep is idempotent: rows are created once per (kind, subject); a warning and an escalation are
 recorded once per deadline, each with its audit event and notifications keyed by the deadline.
 """
 from __future__ import annotations
 
-import calendar as month_calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -33,96 +33,27 @@ from models import (Campaign, Deadline, DeadlineKind, DeadlineStatus, DocumentTy
 from models.base import utcnow
 from services import audit, notifications
 from services.notifications import contact_of, reach
-from services.calendar import is_working_day, today_in_vietnam
+from services.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import Conflict, IntakeError, NotFound
-from services.intake.logic import required_signer
+from services.intake.logic import is_organisation, required_signer
 from services.issuing import latest_document
-from services.rules.fines import load_fine_table
-from services.rules.procedure import Procedure, procedure_for
+from services.rules.deadline_rules import (INFORMATIVE_KINDS, SEND_METHOD_VI, ExplainAct, SendMethod, add_months,
+                                           due_date, explanation_right, nth_working_day_after, on_or_after_working_day,
+                                           procedure_for_period, send_method, suspends, working_days_before)
+from services.rules.fines import FineTable, load_fine_table
+from services.rules.procedure import Procedure
 from services.settings import Settings
 
 SWEEPER = "deadline-sweeper"
 
-
-# --------------------------------------------------------------------------- the rules (pure)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, or the last day of that month when it has no such day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
-
-
-def on_or_after_working_day(day: date) -> date:
-    while not is_working_day(day):
-        day += timedelta(days=1)
-    return day
-
-
-def nth_working_day_after(start: date, n: int) -> date:
-    """The n-th working day after ``start`` (the day of the event itself is not counted)."""
-    day, counted = start, 0
-    while counted < n:
-        day += timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
-
-
-def working_days_before(due: date, n: int) -> date:
-    """The working day n working days before ``due`` (when a warning is due)."""
-    day, counted = due, 0
-    while counted < n:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            counted += 1
-    return day
+__all__ = ["SWEEPER", "SweepReport", "add_months", "create_from_state", "declare_complex", "due_date", "extend_decision",
+           "mark_met", "nth_working_day_after", "on_or_after_working_day", "record_explanation", "sweep", "warning_day",
+           "working_days_before"]
 
 
 def _n(value: int) -> str:
     return f"{value:02d}"
-
-
-def due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, complex_case: bool = False,
-             explained: bool = False, extended_months: int = 0, remedial_vi: str = "") -> tuple[date, str]:
-    """The last day of a period and its basis in Vietnamese, for the people who must meet it."""
-    p = procedure
-    if kind is DeadlineKind.VIOLATION_RECORD:
-        n = p.violation_record_working_days_complex if complex_case else p.violation_record_working_days
-        return nth_working_day_after(starts_on, n), (
-            f"Lập biên bản vi phạm hành chính trong {_n(n)} ngày làm việc kể từ khi phát hiện vi phạm"
-            f"{' (vụ việc phức tạp)' if complex_case else ''} — khoản 2 Điều 12 Nghị định 118/2021/NĐ-CP")
-    if kind is DeadlineKind.SANCTION_DECISION:
-        if extended_months > p.decision_extension_months_max:
-            raise ValueError(f"extension of {extended_months} months exceeds {p.decision_extension_months_max}")
-        if complex_case or explained:
-            months = p.decision_months_when_explained_or_complex + extended_months
-            last = add_months(starts_on, months)
-            why = "cá nhân, tổ chức vi phạm giải trình" if explained else "vụ việc phức tạp"
-            period = f"{_n(p.decision_months_when_explained_or_complex)} tháng ({why})"
-        else:
-            last = add_months(starts_on + timedelta(days=p.decision_days), extended_months)
-            period = f"{_n(p.decision_days)} ngày"
-        if extended_months:
-            period += f", gia hạn {_n(extended_months)} tháng"
-        return on_or_after_working_day(last), (
-            f"Ra quyết định xử phạt trong {period} kể từ ngày lập biên bản vi phạm hành chính"
-            " — Điều 66 Luật Xử lý vi phạm hành chính")
-    if kind is DeadlineKind.LIMITATION:
-        return add_months(starts_on, p.limitation_months), (
-            f"Thời hiệu xử phạt vi phạm hành chính về lao động, an toàn, vệ sinh lao động: {_n(p.limitation_months)} "
-            "tháng kể từ ngày phát hiện vi phạm — Điều 6 Luật Xử lý vi phạm hành chính")
-    if kind is DeadlineKind.COMPLY:
-        return on_or_after_working_day(starts_on + timedelta(days=p.comply_days)), (
-            f"Chấp hành quyết định xử phạt trong {_n(p.comply_days)} ngày kể từ ngày nhận quyết định"
-            " — Điều 73 Luật Xử lý vi phạm hành chính")
-    if kind is DeadlineKind.REMEDIAL:
-        return on_or_after_working_day(starts_on + timedelta(days=p.remedial_days_default)), (
-            f"Thực hiện biện pháp khắc phục hậu quả trong {_n(p.remedial_days_default)} ngày kể từ ngày ra quyết định: "
-            f"{remedial_vi}")[:500]
-    raise ValueError(f"unknown deadline kind {kind!r}")
 
 
 def warning_day(deadline: Deadline, procedure: Procedure) -> date:
@@ -160,7 +91,14 @@ def sweep(settings: Settings, today: date, *, actor: str = SWEEPER) -> SweepRepo
             assert inspection is not None
             if _close_if_done(session, deadline, inspection, report, actor):
                 continue
-            procedure = procedure_for(inspection.scheduled_on)
+            if DeadlineKind(deadline.kind) in INFORMATIVE_KINDS:  # the violator's right: closed once it has passed
+                if today > deadline.due_on:
+                    _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=deadline.due_on,
+                                reason=f"Đã hết thời hạn thực hiện quyền giải trình ngày {deadline.due_on:%d/%m/%Y}; "
+                                       "chưa ghi nhận yêu cầu giải trình")
+                    report.met += 1
+                continue
+            procedure = procedure_for_period(deadline.starts_on)
             if today > deadline.due_on:
                 report.overdue.append(f"{deadline.kind}:{deadline.subject_key}")
                 if deadline.escalated_on is None:
@@ -184,7 +122,7 @@ def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subjec
             starts_on: date, violation: Violation | None = None, remedial_vi: str = "") -> None:
     if session.exec(select(Deadline.id).where(Deadline.kind == kind, Deadline.subject_key == subject_key)).first():
         return
-    due, basis = due_date(kind, starts_on, procedure_for(inspection.scheduled_on), remedial_vi=remedial_vi)
+    due, basis = due_date(kind, starts_on, procedure_for_period(starts_on), remedial_vi=remedial_vi)
     deadline = Deadline(kind=kind, subject_key=subject_key, campaign_id=inspection.campaign_id, inspection_id=inspection.id,
                         violation_id=violation.id if violation else None, starts_on=starts_on, due_on=due, basis_vi=basis)
     session.add(deadline)
@@ -214,9 +152,15 @@ def _create_from_state(session: Session, report: SweepReport) -> None:
         if record is not None and record.issued_on is not None:
             _ensure(session, report, kind=DeadlineKind.SANCTION_DECISION, subject_key=key, inspection=inspection,
                     starts_on=record.issued_on)
+            table = table or load_fine_table()
+            if _gives_right_to_explain(session, inspection, table, record.issued_on):
+                for kind in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN):
+                    _ensure(session, report, kind=kind, subject_key=key, inspection=inspection, starts_on=record.issued_on)
         decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=key)
         if decision is None or decision.issued_on is None:
             continue
+        _ensure(session, report, kind=DeadlineKind.SEND_DECISION, subject_key=key, inspection=inspection,
+                starts_on=decision.issued_on)
         _ensure(session, report, kind=DeadlineKind.COMPLY, subject_key=key, inspection=inspection, starts_on=decision.issued_on)
         table = table or load_fine_table()
         for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all():
@@ -224,6 +168,20 @@ def _create_from_state(session: Session, report: SweepReport) -> None:
             if measure.strip():
                 _ensure(session, report, kind=DeadlineKind.REMEDIAL, subject_key=f"violation:{v.id}", inspection=inspection,
                         starts_on=decision.issued_on, violation=v, remedial_vi=measure.strip())
+
+
+def _suspension(table: FineTable, provision_code: str) -> bool:
+    return provision_code in table and suspends(table.get(provision_code).additional_penalty)
+
+
+def _gives_right_to_explain(session: Session, inspection: Inspection, table: FineTable, record_date: date) -> bool:
+    """Any act of the file, judged on its own fine range for this violator, gives the right to explain."""
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
+    organisation, procedure = is_organisation(establishment), procedure_for_period(record_date)
+    acts = [ExplainAct(v.range_max, _suspension(table, v.provision_code))
+            for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()]
+    return any(explanation_right(a.range_max_vnd, organisation, procedure, suspension=a.suspension) for a in acts)
 
 
 _WAITS_FOR = {DeadlineKind.VIOLATION_RECORD: DocumentType.VIOLATION_RECORD,
@@ -262,7 +220,10 @@ def _set_status(session: Session, deadline: Deadline, status: DeadlineStatus, *,
 
 _WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính", DeadlineKind.SANCTION_DECISION:
             "Ra quyết định xử phạt", DeadlineKind.LIMITATION: "Thời hiệu xử phạt", DeadlineKind.COMPLY:
-            "Chấp hành quyết định xử phạt", DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả"}
+            "Chấp hành quyết định xử phạt", DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả",
+            DeadlineKind.EXPLAIN_HEARING: "Hạn yêu cầu giải trình trực tiếp (quyền của người vi phạm)",
+            DeadlineKind.EXPLAIN_WRITTEN: "Hạn gửi văn bản giải trình (quyền của người vi phạm)",
+            DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt để thi hành"}
 
 
 def _describe(session: Session, deadline: Deadline) -> tuple[str, str]:
@@ -358,7 +319,7 @@ def _recompute(session: Session, deadline: Deadline, *, actor: str, reason: str,
     for name, value in changes.items():
         setattr(deadline, name, value)
     deadline.due_on, deadline.basis_vi = due_date(
-        DeadlineKind(deadline.kind), deadline.starts_on, procedure_for(inspection.scheduled_on),
+        DeadlineKind(deadline.kind), deadline.starts_on, procedure_for_period(deadline.starts_on),
         complex_case=deadline.complex_case, explained=deadline.explained, extended_months=deadline.extended_months)
     if deadline.due_on != before:  # a new due date deserves its own warning, and its own escalation if missed
         deadline.warned_on = deadline.escalated_on = None
@@ -377,10 +338,20 @@ def declare_complex(session: Session, inspection_id: int, kind: DeadlineKind, *,
     return _recompute(session, _one(session, kind, inspection_id), actor=actor, reason=reason, complex_case=True)
 
 
-def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str) -> Deadline:
-    """The violator asked to explain: the decision's period becomes 1 month."""
-    return _recompute(session, _one(session, DeadlineKind.SANCTION_DECISION, inspection_id), actor=actor, reason=reason,
-                      explained=True)
+def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
+                       on: date | None = None) -> Deadline:
+    """The violator asked to explain (a hearing or in writing): the decision's period becomes 1 month, and the
+    violator's explanation periods still open are closed as met (the right was exercised) on ``on`` — the day the
+    request or the explanation was received, default today. Returns the decision's deadline."""
+    decision = _recompute(session, _one(session, DeadlineKind.SANCTION_DECISION, inspection_id), actor=actor,
+                          reason=reason, explained=True)
+    on = on or today_in_vietnam()
+    for deadline in session.exec(select(Deadline).where(
+            Deadline.kind.in_([str(k) for k in sorted(INFORMATIVE_KINDS)]),  # type: ignore[attr-defined]
+            Deadline.subject_key == f"inspection:{inspection_id}", Deadline.status == DeadlineStatus.OPEN)).all():
+        _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=max(on, deadline.starts_on),
+                    reason=f"Đã ghi nhận giải trình của cá nhân, tổ chức vi phạm: {reason.strip()}")
+    return decision
 
 
 def extend_decision(session: Session, inspection_id: int, months: int, *, actor: str, reason: str,
@@ -392,7 +363,7 @@ def extend_decision(session: Session, inspection_id: int, months: int, *, actor:
     on = on or today_in_vietnam()
     inspection = session.get(Inspection, inspection_id)
     assert inspection is not None
-    allowed = procedure_for(inspection.scheduled_on).decision_extension_months_max
+    allowed = procedure_for_period(deadline.starts_on).decision_extension_months_max
     if deadline.extended_months:
         raise Conflict(f"Thời hạn ra quyết định của cuộc kiểm tra {inspection_id} đã được gia hạn một lần.",
                        inspection_id=inspection_id)
@@ -400,7 +371,8 @@ def extend_decision(session: Session, inspection_id: int, months: int, *, actor:
     if not 1 <= months <= allowed:
         errors.append(f"months: chỉ được gia hạn từ 01 đến {_n(allowed)} tháng")
     if not (deadline.complex_case or deadline.explained):
-        errors.append("months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày")
+        errors.append("months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), "
+                      "không gia hạn thời hạn 07 ngày làm việc")
     if on > deadline.due_on:
         errors.append(f"on: thời hạn đã hết ngày {deadline.due_on:%d/%m/%Y}; không thể gia hạn sau khi hết hạn")
     if errors:
@@ -408,18 +380,41 @@ def extend_decision(session: Session, inspection_id: int, months: int, *, actor:
     return _recompute(session, deadline, actor=actor, reason=reason, extended_months=months)
 
 
-def mark_met(session: Session, deadline_id: int, on: date, *, actor: str, reason: str) -> Deadline:
-    """A person confirms compliance or a remedial measure (with the evidence named in ``reason``)."""
+_CONFIRMED_BY_A_PERSON = (DeadlineKind.COMPLY, DeadlineKind.REMEDIAL, DeadlineKind.SEND_DECISION)
+
+
+def mark_met(session: Session, deadline_id: int, on: date, *, actor: str, reason: str,
+             sent_by: SendMethod | str | None = None) -> Deadline:
+    """A person confirms compliance, a remedial measure or the sending of the decision (with the evidence named in
+    ``reason``). For sending (Art.70 cl.2), the way it was sent is ``sent_by`` (a :class:`SendMethod` or its
+    value) or, when not given, named in ``reason`` ("giao trực tiếp", "bưu chính bảo đảm", "điện tử", "niêm yết");
+    the recorded reason starts with it."""
     deadline = session.get(Deadline, deadline_id)
     if deadline is None:
         raise NotFound(f"Không tìm thấy thời hạn số {deadline_id}.", deadline_id=deadline_id)
     if deadline.status != DeadlineStatus.OPEN:
         raise Conflict(f"Thời hạn số {deadline_id} đã đóng ({deadline.status}).", deadline_id=deadline_id)
-    if DeadlineKind(deadline.kind) not in (DeadlineKind.COMPLY, DeadlineKind.REMEDIAL):
+    kind = DeadlineKind(deadline.kind)
+    if kind in INFORMATIVE_KINDS:
+        raise Conflict("Thời hạn giải trình là quyền của người vi phạm: tự đóng khi hết hạn hoặc khi ghi nhận giải trình "
+                       "(kiemtra deadlines explained).", deadline_id=deadline_id)
+    if kind not in _CONFIRMED_BY_A_PERSON:
         raise Conflict("Thời hạn này tự đóng khi văn bản tương ứng được ban hành.", deadline_id=deadline_id)
+    errors = []
     if not reason.strip():
-        raise IntakeError("Thiếu căn cứ.", errors=["reason: phải ghi căn cứ xác nhận đã thực hiện"])
+        errors.append("reason: phải ghi căn cứ xác nhận đã thực hiện")
     if on < deadline.starts_on:
-        raise IntakeError("Ngày không hợp lệ.", errors=[f"on: ngày thực hiện {on:%d/%m/%Y} trước ngày bắt đầu thời hạn"])
-    _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=on, reason=reason.strip())
+        errors.append(f"on: ngày thực hiện {on:%d/%m/%Y} trước ngày bắt đầu thời hạn")
+    text = reason.strip()
+    if kind is DeadlineKind.SEND_DECISION:
+        method = send_method(str(sent_by)) if sent_by is not None else send_method(reason)
+        if method is None:
+            errors.append("sent_by: phải ghi một cách gửi quyết định: giao trực tiếp, bưu chính bảo đảm, điện tử hoặc "
+                          "niêm yết (khoản 2 Điều 70 Luật Xử lý vi phạm hành chính)")
+        else:
+            text = f"Đã gửi quyết định xử phạt ngày {on:%d/%m/%Y}: {SEND_METHOD_VI[method]} — {text}"
+    if errors:
+        titles = {"reason": "Thiếu căn cứ.", "on": "Ngày không hợp lệ.", "sent_by": "Thiếu cách gửi quyết định."}
+        raise IntakeError(titles[errors[0].split(":")[0]], errors=errors)
+    _set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=on, reason=text[:500])
     return deadline

@@ -8,9 +8,17 @@ The expected dates are worked out by hand, not by the code:
 * biên bản vi phạm: 2 working days from discovery (NĐ 118/2021 Art.12 cl.2) → Mon 04/05 is the 1st, Tue
   05/05 the 2nd: due 05/05. The warning comes 2 working days before: Mon 04/05 is one, Wed 29/04 the
   second → warned on 29/04. Not drawn up by 05/05 → escalated on Wed 06/05.
-* the record is drawn up late, Thu 07/05 → the decision is due 7 days later, Thu 14/05 (a working day);
-  warned 2 working days before, Tue 12/05; not issued by then → escalated Fri 15/05.
-* the decision is issued Mon 18/05 → comply within 10 days: Thu 28/05; warned Tue 26/05.
+* the record is drawn up late, Thu 07/05 → the decision is due 07 *working* days later (Luật XLVPHC Art.66 as
+  amended 2020; the record's day is not counted): Fri 08 (1), Mon 11 (2), Tue 12 (3), Wed 13 (4), Thu 14 (5),
+  Fri 15 (6), Mon 18/05 (7). Warned 2 working days before: Fri 15 is one, Thu 14/05 the second; not issued
+  by Mon 18/05 → escalated Tue 19/05.
+* the act (12 workers × 1–3 million đ under Art.22 cl.2) has a range whose maximum reaches the Art.61 threshold,
+  so the record gives the right to explain: a hearing may be asked for within 02 working days (Fri 08, Mon
+  11/05 → 11/05), a written explanation sent within 05 (08, 11, 12, 13, Thu 14/05 → 14/05). These are the
+  violator's rights: never warned nor escalated, closed by the first sweep after they pass (12/05, 15/05).
+* the decision is issued Wed 20/05 → sent within 03 working days (Art.70 as amended 2025): Thu 21 (1), Fri 22 (2),
+  Mon 25/05 (3); warned Fri 22 then Thu 21 → on Thu 21/05; not sent by 25/05 → escalated Tue 26/05. Comply within
+  10 days: Sat 30/05 → the next working day, Mon 01/06; warned 2 working days before: Fri 29 (1), Thu 28/05 (2).
 * thời hiệu: 1 year from the violation → 29/04/2027; met when the decision is issued.
 """
 from __future__ import annotations
@@ -21,7 +29,8 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from models import AuditEvent, Establishment, Deadline, DeadlineKind, DeadlineStatus, Inspection, Notification, Person, PersonRole
+from models import (AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Establishment, Inspection, Notification, Person,
+                    PersonRole, Violation)
 from services import deadlines
 from services.db import session_scope
 from services.errors import Conflict, IntakeError
@@ -77,33 +86,62 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
     assert events(settings, "deadline_escalated") == [("violation_record", "2026-05-06")]
 
     approve_and_draw_up(settings, case, d(7, 5))
-    sweep_days(settings, d(7, 5), d(15, 5))
+    sweep_days(settings, d(7, 5), d(19, 5))
     record = deadline(settings, DeadlineKind.VIOLATION_RECORD, case)
     assert (record.status, record.met_on) == (DeadlineStatus.MET, d(7, 5))  # late, and the escalation stays on record
     decision = deadline(settings, DeadlineKind.SANCTION_DECISION, case)
-    assert (decision.starts_on, decision.due_on) == (d(7, 5), d(14, 5))
-    assert events(settings, "deadline_warning")[1:] == [("sanction_decision", "2026-05-12")]
-    assert events(settings, "deadline_escalated")[1:] == [("sanction_decision", "2026-05-15")]
+    assert (decision.starts_on, decision.due_on) == (d(7, 5), d(18, 5))
+    assert decision.basis_vi == ("Ra quyết định xử phạt trong 07 ngày làm việc kể từ ngày lập biên bản vi phạm hành "
+                                 "chính — Điều 66 Luật Xử lý vi phạm hành chính (sửa đổi, bổ sung năm 2020)")
+    hearing, written = (deadline(settings, k, case) for k in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN))
+    assert (hearing.starts_on, hearing.due_on, hearing.status, hearing.met_on) == (d(7, 5), d(11, 5), DeadlineStatus.MET,
+                                                                                  d(11, 5))
+    assert (written.due_on, written.status, written.met_on) == (d(14, 5), DeadlineStatus.MET, d(14, 5))
+    assert "Điều 61 Luật Xử lý vi phạm hành chính" in written.basis_vi
+    assert (hearing.warned_on, hearing.escalated_on, written.warned_on, written.escalated_on) == (None,) * 4
+    assert events(settings, "deadline_warning")[1:] == [("sanction_decision", "2026-05-14")]
+    assert events(settings, "deadline_escalated")[1:] == [("sanction_decision", "2026-05-19")]
     with session_scope(settings) as session:
         title = logic.required_signer(session, session.get(Inspection, case))
         told = session.exec(select(Person.role, Person.title).join(Notification, Notification.recipient_ref == Person.code)
                             .where(Notification.kind == "deadline_overdue",
-                                   Notification.subject.startswith("Quá hạn từ ngày 15/05/2026"))).all()  # type: ignore[union-attr]
+                                   Notification.subject.startswith("Quá hạn từ ngày 19/05/2026"))).all()  # type: ignore[union-attr]
     assert (PersonRole.OFFICIAL, title) in told and any(role == PersonRole.LEAD for role, _ in told)
 
-    decide(settings, case, d(18, 5))
-    sweep_days(settings, d(16, 5), d(27, 5))
-    assert deadline(settings, DeadlineKind.SANCTION_DECISION, case).met_on == d(18, 5)
+    decide(settings, case, d(20, 5))
+    sweep_days(settings, d(20, 5), d(26, 5))
+    assert deadline(settings, DeadlineKind.SANCTION_DECISION, case).met_on == d(20, 5)
     assert deadline(settings, DeadlineKind.LIMITATION, case).status == DeadlineStatus.MET
-    comply = deadline(settings, DeadlineKind.COMPLY, case)
-    assert (comply.starts_on, comply.due_on) == (d(18, 5), d(28, 5))
-    assert events(settings, "deadline_warning")[2:] == [("comply", "2026-05-26")]
-
-    # the lead confirms payment on 27/05: nothing is escalated for it afterwards
+    send = deadline(settings, DeadlineKind.SEND_DECISION, case)
+    assert (send.starts_on, send.due_on, send.status) == (d(20, 5), d(25, 5), DeadlineStatus.OPEN)
+    assert "03 ngày làm việc" in send.basis_vi and "Điều 70 Luật Xử lý vi phạm hành chính (sửa đổi, bổ sung năm 2025)" \
+        in send.basis_vi
+    assert events(settings, "deadline_warning")[2:] == [("send_decision", "2026-05-21")]
+    assert events(settings, "deadline_escalated")[2:] == [("send_decision", "2026-05-26")]
     with session_scope(settings) as session:
-        deadlines.mark_met(session, comply.id, d(27, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012345 ngày 27/05/2026")
-    sweep_days(settings, d(28, 5), d(10, 6))
-    assert [k for k, _ in events(settings, "deadline_escalated")] == ["violation_record", "sanction_decision"]
+        subjects = session.exec(select(Notification.subject).where(Notification.kind == "deadline_overdue")).all()
+    assert any(s.startswith("Quá hạn từ ngày 26/05/2026 — Gửi quyết định xử phạt để thi hành: ") for s in subjects)
+
+    # sent late, by registered post on 27/05: the way it was sent is named in the recorded reason
+    with session_scope(settings) as session:
+        sent = deadlines.mark_met(session, send.id, d(27, 5), actor="SNV-LEAD",
+                                  reason="Phiếu gửi bưu chính bảo đảm số RR123456789VN")
+        assert sent.met_on == d(27, 5)
+        reason = session.exec(select(AuditEvent.reason).where(AuditEvent.entity_type == "deadline",
+                                                              AuditEvent.entity_id == send.id,
+                                                              AuditEvent.action == "deadline_status")).one()
+    assert reason == ("Đã gửi quyết định xử phạt ngày 27/05/2026: gửi qua dịch vụ bưu chính bằng hình thức bảo đảm — "
+                      "Phiếu gửi bưu chính bảo đảm số RR123456789VN")
+    sweep_days(settings, d(27, 5), d(28, 5))
+    comply = deadline(settings, DeadlineKind.COMPLY, case)
+    assert (comply.starts_on, comply.due_on) == (d(20, 5), d(1, 6))
+    assert events(settings, "deadline_warning")[3:] == [("comply", "2026-05-28")]
+
+    # the lead confirms payment on 29/05: nothing is escalated for it afterwards, nor again for the sending
+    with session_scope(settings) as session:
+        deadlines.mark_met(session, comply.id, d(29, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012345 ngày 29/05/2026")
+    sweep_days(settings, d(29, 5), d(10, 6))
+    assert [k for k, _ in events(settings, "deadline_escalated")] == ["violation_record", "sanction_decision", "send_decision"]
 
 
 def test_warnings_and_escalations_reach_the_lead_once_each(settings: Settings, case: int) -> None:
@@ -155,10 +193,15 @@ def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline
         assert moved.due_on == d(8, 5) and "(vụ việc phức tạp)" in moved.basis_vi
     approve_and_draw_up(settings, case, d(30, 4) + timedelta(days=7))  # Thu 07/05
     deadlines.sweep(settings, d(7, 5))
+    assert deadline(settings, DeadlineKind.EXPLAIN_WRITTEN, case).status == DeadlineStatus.OPEN
     with session_scope(settings) as session:
-        explained = deadlines.record_explanation(session, case, actor="SNV-LEAD",
+        explained = deadlines.record_explanation(session, case, actor="SNV-LEAD", on=d(8, 5),
                                                  reason="Công ty gửi văn bản đề nghị giải trình ngày 08/05/2026")
         assert explained.due_on == d(8, 6)  # 1 month from 07/05 is Sun 07/06 → the next working day, Mon 08/06
+    for kind in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN):  # the right was exercised on 08/05
+        closed = deadline(settings, kind, case)
+        assert (closed.status, closed.met_on) == (DeadlineStatus.MET, d(8, 5))
+    with session_scope(settings) as session:
         extended = deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp",
                                              on=d(1, 6))
         assert extended.due_on == d(7, 7)  # 07/05 + 2 months = Tue 07/07
@@ -172,21 +215,23 @@ def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline
 
 
 def test_a_moved_deadline_is_warned_and_escalated_again_for_its_new_date(settings: Settings, case: int) -> None:
-    approve_and_draw_up(settings, case, VISIT)  # the record on the day of the visit: the decision is due Wed 06/05
-    sweep_days(settings, VISIT, d(7, 5))
+    # the record on the day of the visit, Wed 29/04: 30/04–03/05 are off, so the 07 working days are Mon 04/05 (1),
+    # 05 (2), 06 (3), 07 (4), Fri 08 (5), Mon 11 (6), Tue 12/05 (7); warned Mon 11 then Fri 08 → on 08/05
+    approve_and_draw_up(settings, case, VISIT)
+    sweep_days(settings, VISIT, d(13, 5))
     decision = [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"]
-    assert decision == [("sanction_decision", "2026-05-07")]
+    assert decision == [("sanction_decision", "2026-05-13")]
     with session_scope(settings) as session:  # the company asked to explain: 1 month from 29/04, Fri 29/05
         assert deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026").due_on \
             == d(29, 5)
-    sweep_days(settings, d(8, 5), d(1, 6))
+    sweep_days(settings, d(14, 5), d(1, 6))
     assert [e for e in events(settings, "deadline_warning") if e[0] == "sanction_decision"] == [
-        ("sanction_decision", "2026-05-04"), ("sanction_decision", "2026-05-27")]  # 2 working days before each date
+        ("sanction_decision", "2026-05-08"), ("sanction_decision", "2026-05-27")]  # 2 working days before each date
     assert [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"] == [
-        ("sanction_decision", "2026-05-07"), ("sanction_decision", "2026-05-30")]
+        ("sanction_decision", "2026-05-13"), ("sanction_decision", "2026-05-30")]
     with session_scope(settings) as session:
         subjects = session.exec(select(Notification.subject).where(Notification.kind == "deadline_overdue")).all()
-    assert {s[:26] for s in subjects} >= {"Quá hạn từ ngày 07/05/2026", "Quá hạn từ ngày 30/05/2026"}
+    assert {s[:26] for s in subjects} >= {"Quá hạn từ ngày 13/05/2026", "Quá hạn từ ngày 30/05/2026"}
 
 
 def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settings: Settings, case: int) -> None:
@@ -197,13 +242,16 @@ def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settin
         deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
     assert no_reason.value.ids["errors"] == ["reason: phải ghi lý do thay đổi thời hạn"]
     with session_scope(settings) as session, pytest.raises(IntakeError) as too_long:
-        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(10, 5))
-    assert too_long.value.ids["errors"] == [  # the 7-day period (due 06/05), asked for too long and too late
+        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(13, 5))
+    assert too_long.value.ids["errors"] == [  # the 07-working-day period (due 12/05), asked for too long and too late
         "months: chỉ được gia hạn từ 01 đến 01 tháng",
-        "months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày",
-        "on: thời hạn đã hết ngày 06/05/2026; không thể gia hạn sau khi hết hạn"]
+        "months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày làm việc",
+        "on: thời hạn đã hết ngày 12/05/2026; không thể gia hạn sau khi hết hạn"]
     with session_scope(settings) as session, pytest.raises(Conflict, match="tự đóng"):
         deadlines.mark_met(session, deadline(settings, DeadlineKind.SANCTION_DECISION, case).id, VISIT,
+                           actor="SNV-LEAD", reason="x")
+    with session_scope(settings) as session, pytest.raises(Conflict, match="quyền của người vi phạm"):
+        deadlines.mark_met(session, deadline(settings, DeadlineKind.EXPLAIN_HEARING, case).id, VISIT,
                            actor="SNV-LEAD", reason="x")
 
 
@@ -254,3 +302,46 @@ def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Set
     assert "Ngày không hợp lệ (cần dạng YYYY-MM-DD): on: 20/05/2026" in refused[0].output
     assert "Loại thời hạn không hợp lệ: kind comply" in refused[1].output
     assert "đã đóng" in refused[2].output  # the decision was issued: its deadline closed
+
+    # sending the decision (issued Tue 12/05: 03 working days → Fri 15/05) is confirmed the same way, naming how
+    send = deadline(settings, DeadlineKind.SEND_DECISION, case)
+    assert send.due_on == d(15, 5)
+    unnamed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-13", "--reason", "Đã gửi"])
+    assert unnamed.exit_code == 1 and "sent_by: phải ghi một cách gửi quyết định" in unnamed.output
+    handed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-13",
+                                 "--reason", "Giao trực tiếp cho giám đốc công ty, có ký nhận"])
+    assert handed.exit_code == 0, handed.output
+    assert "Gửi quyết định xử phạt, cuộc kiểm tra" in handed.output and "(đã thực hiện)" in handed.output
+    listed = runner.invoke(app, ["deadlines", "list", "--all"])
+    assert listed.exit_code == 0, listed.output
+    assert "Gửi quyết định xử phạt" in listed.output and "Hạn gửi văn bản giải trình" in listed.output
+
+
+def test_the_sweep_creates_the_new_kinds_once_and_explanations_only_where_the_law_gives_the_right(
+        settings: Settings) -> None:
+    create_scheduled_campaign(settings, code="HAN-02")
+    first, second = team_inspections(settings)[INSPECTOR][:2]
+    visit(settings, first, on=VISIT, client_id="han02-0001",  # 12 workers × up to 3 million đ: right to explain
+          fails={"YT-01": {"workers_affected": 12}})
+    visit(settings, second, on=VISIT, client_id="han02-0002",  # Art.20 cl.2: at most 3 (organisation 6) million đ
+          fails={"LD-03": {}})
+    for inspection_id in (first, second):
+        approve_and_draw_up(settings, inspection_id, d(7, 5))
+        decide(settings, inspection_id, d(12, 5))
+    for _ in range(2):
+        deadlines.sweep(settings, d(12, 5))
+    assert deadlines.create_from_state(settings) == 0
+    with session_scope(settings) as session:
+        kinds = {i: sorted(str(k) for k in session.exec(select(Deadline.kind).where(Deadline.inspection_id == i)).all())
+                 for i in (first, second)}
+        ranges = {i: [v.range_max for v in session.exec(select(Violation).where(Violation.inspection_id == i))]
+                  for i in (first, second)}
+    assert max(ranges[first]) >= 30_000_000 and max(ranges[second]) < 15_000_000  # the premise of the test
+    both = ["comply", "limitation", "sanction_decision", "send_decision", "violation_record"]
+    assert [k for k in kinds[first] if k != "remedial"] == sorted([*both, "explain_hearing", "explain_written"])
+    assert [k for k in kinds[second] if k != "remedial"] == both
+    # Tue 12/05 is the decision's day: 03 working days → Wed 13 (1), Thu 14 (2), Fri 15/05 (3)
+    assert deadline(settings, DeadlineKind.SEND_DECISION, second).due_on == d(15, 5)
+    # the record of Thu 07/05: decision by Mon 18/05 (07 working days), met when issued on 12/05
+    decided = deadline(settings, DeadlineKind.SANCTION_DECISION, second)
+    assert (decided.due_on, decided.status, decided.met_on) == (d(18, 5), DeadlineStatus.MET, d(12, 5))

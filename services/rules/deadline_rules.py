@@ -1,0 +1,321 @@
+"""The periods of a sanction case, as pure rules: dates in, last days and Vietnamese bases out (no database).
+
+Which law text applies to a period is the procedure version in force on the day the period **starts**
+(:func:`procedure_for_period`): the record's date for the decision and the violator's explanations, the
+decision's date for sending it and for compliance, the visit for the record and the limitation.
+
+Periods (DOMAIN.md sections 2.6–2.7; the numbers are keys of ``data/procedure_*.json``):
+
+* biên bản vi phạm hành chính: ``violation_record_working_days`` working days from discovery,
+  ``violation_record_working_days_complex`` when complex (NĐ 118/2021 Art.12 cl.2);
+* quyết định xử phạt: ``decision_working_days`` **working** days from the record (Luật XLVPHC Art.66 as amended
+  2020); ``decision_months_when_explained_or_complex`` month(s) when the violator explains or the case is
+  complex; one extension of at most ``decision_extension_months_max`` month(s);
+* giải trình (Art.61 as amended 2020) — only where an act of the file gives the right (its fine range's maximum
+  is at least ``explain_min_range_max_individual_vnd`` / ``explain_min_range_max_organisation_vnd``, or a
+  licence/activity suspension applies): ``explain_hearing_working_days`` working days from the record to ask for a
+  hearing, ``explain_written_working_days`` for a written explanation;
+* gửi quyết định (Art.70; as amended by Luật 88/2025 from 01/07/2025): ``send_decision_working_days`` working
+  days from the decision (03; 02 under the 2012 text);
+* thời hiệu: ``limitation_months`` from the violation (Art.6); chấp hành: ``comply_days`` days from the decision
+  (Art.73); each remedial measure ``remedial_days_default`` days;
+* xử phạt không lập biên bản (Art.56; as amended by Luật 88/2025): a warning or a fine up to
+  ``no_record_max_fine_individual_vnd`` / ``no_record_max_fine_organisation_vnd``.
+
+A period in working days ends on the n-th working day after the day it runs from (that day is not counted). A
+period in days or months whose last day is a weekend or holiday ends on the next working day (Bộ luật Dân sự
+2015 Art.148 cl.5); the limitation is not moved (a time bar: moving it would only ever let a late decision
+through). A month ends on the same day of the following month, or its last day (Art.147).
+"""
+from __future__ import annotations
+
+import calendar as month_calendar
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+from models.deadline import DeadlineKind
+from services.calendar import is_working_day
+from services.rules.procedure import Procedure, procedure_for
+
+# Luật 88/2025/QH15 (amending Luật XLVPHC: Art.56, Art.70 among others) takes effect on 01/07/2025 (its Điều 2 k1).
+LAW_88_2025_EFFECTIVE = date(2025, 7, 1)
+
+LAW_VI = "Luật Xử lý vi phạm hành chính"
+LAW_2020_VI = f"{LAW_VI} (sửa đổi, bổ sung năm 2020)"
+LAW_2025_VI = f"{LAW_VI} (sửa đổi, bổ sung năm 2025)"
+
+
+# --------------------------------------------------------------------------- counting days
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, or the last day of that month when it has no such day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
+
+
+def on_or_after_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def nth_working_day_after(start: date, n: int) -> date:
+    """The n-th working day after ``start`` (the day of the event itself is not counted)."""
+    day, counted = start, 0
+    while counted < n:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def working_days_before(due: date, n: int) -> date:
+    """The working day n working days before ``due`` (when a warning is due)."""
+    day, counted = due, 0
+    while counted < n:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            counted += 1
+    return day
+
+
+def _n(value: int) -> str:
+    return f"{value:02d}"
+
+
+def _vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đồng"
+
+
+def procedure_for_period(starts_on: date) -> Procedure:
+    """The procedure version that governs a period: the one in force on the day the period starts."""
+    return procedure_for(starts_on)
+
+
+def _amended_2025(procedure: Procedure) -> bool:
+    return procedure.effective_from >= LAW_88_2025_EFFECTIVE
+
+
+# --------------------------------------------------------------------------- the periods
+
+
+INFORMATIVE_KINDS = frozenset({DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN})
+"""The violator's rights, not the authority's duties: never warned nor escalated; closed when they pass or when
+an explanation is recorded."""
+
+
+def due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, complex_case: bool = False,
+             explained: bool = False, extended_months: int = 0, remedial_vi: str = "") -> tuple[date, str]:
+    """The last day of a period and its basis in Vietnamese, for the people who must meet it.
+
+    ``procedure`` should be :func:`procedure_for_period` of ``starts_on``.
+    """
+    p = procedure
+    if kind is DeadlineKind.VIOLATION_RECORD:
+        n = p.violation_record_working_days_complex if complex_case else p.violation_record_working_days
+        return nth_working_day_after(starts_on, n), (
+            f"Lập biên bản vi phạm hành chính trong {_n(n)} ngày làm việc kể từ khi phát hiện vi phạm"
+            f"{' (vụ việc phức tạp)' if complex_case else ''} — khoản 2 Điều 12 Nghị định 118/2021/NĐ-CP")
+    if kind is DeadlineKind.SANCTION_DECISION:
+        if extended_months > p.decision_extension_months_max:
+            raise ValueError(f"extension of {extended_months} months exceeds {p.decision_extension_months_max}")
+        if complex_case or explained:
+            months = p.decision_months_when_explained_or_complex + extended_months
+            last = on_or_after_working_day(add_months(starts_on, months))
+            why = "cá nhân, tổ chức vi phạm giải trình" if explained else "vụ việc phức tạp"
+            period = f"{_n(p.decision_months_when_explained_or_complex)} tháng ({why})"
+            if extended_months:
+                period += f", gia hạn {_n(extended_months)} tháng"
+        else:
+            # the 7-working-day period is never extended (only the 1-month one is; see extend_decision)
+            last = nth_working_day_after(starts_on, p.decision_working_days)
+            period = f"{_n(p.decision_working_days)} ngày làm việc"
+        return last, (f"Ra quyết định xử phạt trong {period} kể từ ngày lập biên bản vi phạm hành chính"
+                      f" — Điều 66 {LAW_2020_VI}")
+    if kind is DeadlineKind.EXPLAIN_HEARING:
+        n = p.explain_hearing_working_days
+        return nth_working_day_after(starts_on, n), (
+            f"Quyền của cá nhân, tổ chức vi phạm: gửi văn bản yêu cầu được giải trình trực tiếp trong {_n(n)} ngày làm "
+            f"việc kể từ ngày lập biên bản vi phạm hành chính (thời hạn để biết, không phải nghĩa vụ của cơ quan)"
+            f" — Điều 61 {LAW_2020_VI}")
+    if kind is DeadlineKind.EXPLAIN_WRITTEN:
+        n = p.explain_written_working_days
+        return nth_working_day_after(starts_on, n), (
+            f"Quyền của cá nhân, tổ chức vi phạm: gửi văn bản giải trình trong {_n(n)} ngày làm việc kể từ ngày lập "
+            f"biên bản vi phạm hành chính (thời hạn để biết, không phải nghĩa vụ của cơ quan) — Điều 61 {LAW_2020_VI}")
+    if kind is DeadlineKind.SEND_DECISION:
+        n = p.send_decision_working_days
+        law = LAW_2025_VI if _amended_2025(p) else f"{LAW_VI} năm 2012"
+        return nth_working_day_after(starts_on, n), (
+            f"Gửi quyết định xử phạt cho cá nhân, tổ chức bị xử phạt, cơ quan thu tiền phạt và cơ quan liên quan để thi "
+            f"hành trong {_n(n)} ngày làm việc kể từ ngày ra quyết định — Điều 70 {law}")
+    if kind is DeadlineKind.LIMITATION:
+        return add_months(starts_on, p.limitation_months), (
+            f"Thời hiệu xử phạt vi phạm hành chính về lao động, an toàn, vệ sinh lao động: {_n(p.limitation_months)} "
+            f"tháng kể từ ngày phát hiện vi phạm — Điều 6 {LAW_VI}")
+    if kind is DeadlineKind.COMPLY:
+        return on_or_after_working_day(starts_on + timedelta(days=p.comply_days)), (
+            f"Chấp hành quyết định xử phạt trong {_n(p.comply_days)} ngày kể từ ngày nhận quyết định"
+            f" — Điều 73 {LAW_VI}")
+    if kind is DeadlineKind.REMEDIAL:
+        return on_or_after_working_day(starts_on + timedelta(days=p.remedial_days_default)), (
+            f"Thực hiện biện pháp khắc phục hậu quả trong {_n(p.remedial_days_default)} ngày kể từ ngày ra quyết định: "
+            f"{remedial_vi}")[:500]
+    raise ValueError(f"unknown deadline kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- the right to explain (Art.61)
+
+
+@dataclass(frozen=True)
+class ExplainAct:
+    """One act of the file as Art.61 cl.1 judges it: the maximum of its fine range **for this violator** (an
+    organisation's range, i.e. already doubled where the decree's amounts are for individuals — as
+    ``Violation.range_max`` stores it) and whether the law provides a licence/activity suspension for it."""
+    range_max_vnd: int
+    suspension: bool = False
+
+
+def suspends(additional_penalty_vi: str) -> bool:
+    """Whether a clause's additional penalty (fine table column) is a licence withdrawal or an activity suspension:
+    the right to explain then exists whatever the fine (Art.61 cl.1). Read generously — a clause whose suspension
+    reaches only some of its acts still counts: granting a right that was not due costs days, refusing one that was
+    due voids the procedure."""
+    text = additional_penalty_vi.lower()
+    return "đình chỉ" in text or "tước quyền" in text
+
+
+def explanation_right(range_max_vnd: int, organisation: bool, procedure: Procedure, *, suspension: bool = False) -> bool:
+    """Whether one act gives the violator the right to explain (Luật XLVPHC Art.61 cl.1 as amended 2020): the
+    maximum of its fine range is at least 15,000,000 đ for an individual / 30,000,000 đ for an organisation (the
+    range for that violator), or the law provides a licence withdrawal or an activity suspension for it."""
+    threshold = (procedure.explain_min_range_max_organisation_vnd if organisation
+                 else procedure.explain_min_range_max_individual_vnd)
+    return suspension or range_max_vnd >= threshold
+
+
+@dataclass(frozen=True)
+class ExplanationRights:
+    """What the violation record prints about the right to explain (form MBB01 item 10, notes 12–15)."""
+    record_date: date
+    hearing_last_day: date  # last day to send the request for a hearing (giải trình trực tiếp)
+    written_last_day: date  # last day to send a written explanation
+    hearing_working_days: int
+    written_working_days: int
+    decider: str
+    hearing_sentence_vi: str
+    written_sentence_vi: str
+    sentence_vi: str  # both in one sentence, as the record prints it
+    basis_vi: str
+
+
+def explanation_rights(record_date: date, acts: Iterable[ExplainAct | int], organisation: bool, procedure: Procedure,
+                       *, decider: str, violator_vi: str | None = None) -> ExplanationRights | None:
+    """The violator's two explanation periods from the record, or None when no act of the file gives the right
+    (judged per act; one act is enough). ``acts``: :class:`ExplainAct` or the range maxima as ints.
+    ``decider``: the official competent to decide, title and body (e.g. "Giám đốc Sở Nội vụ tỉnh Cao Bằng"),
+    to whom the explanation is sent. ``violator_vi``: who holds the right as the record names them (e.g.
+    "Ông Nguyễn Văn A, người đại diện của tổ chức vi phạm,"); by default "Cá nhân vi phạm" / "Tổ chức vi phạm".
+    ``procedure``: the version in force on ``record_date``."""
+    if not decider.strip():
+        raise ValueError("decider: phải ghi chức danh, cơ quan của người có thẩm quyền xử phạt")
+    listed = [a if isinstance(a, ExplainAct) else ExplainAct(int(a)) for a in acts]
+    if not any(explanation_right(a.range_max_vnd, organisation, procedure, suspension=a.suspension) for a in listed):
+        return None
+    hearing_n, written_n = procedure.explain_hearing_working_days, procedure.explain_written_working_days
+    hearing = nth_working_day_after(record_date, hearing_n)
+    written = nth_working_day_after(record_date, written_n)
+    who = (violator_vi or ("Tổ chức vi phạm" if organisation else "Cá nhân vi phạm")).strip()
+    to = decider.strip()
+    basis = f"Điều 61 {LAW_2020_VI}"
+    hearing_part = (f"gửi văn bản yêu cầu được giải trình trực tiếp trong thời hạn {_n(hearing_n)} ngày làm việc, kể từ "
+                    f"ngày lập biên bản (đến hết ngày {hearing:%d/%m/%Y})")
+    written_part = (f"gửi văn bản giải trình trong thời hạn {_n(written_n)} ngày làm việc, kể từ ngày lập biên bản "
+                    f"(đến hết ngày {written:%d/%m/%Y})")
+    return ExplanationRights(
+        record_date=record_date, hearing_last_day=hearing, written_last_day=written, hearing_working_days=hearing_n,
+        written_working_days=written_n, decider=to,
+        hearing_sentence_vi=f"{who} có quyền {hearing_part} đến {to} để thực hiện quyền giải trình.",
+        written_sentence_vi=f"{who} có quyền {written_part} đến {to} để thực hiện quyền giải trình.",
+        sentence_vi=f"{who} có quyền {hearing_part}, hoặc {written_part} đến {to} để thực hiện quyền giải trình "
+                    f"theo quy định tại {basis}.",
+        basis_vi=basis)
+
+
+# --------------------------------------------------------------------------- fines without a record (Art.56)
+
+
+def no_record_max_fine(organisation: bool, procedure: Procedure) -> int:
+    return int(procedure.no_record_max_fine_organisation_vnd if organisation
+               else procedure.no_record_max_fine_individual_vnd)
+
+
+def no_record_fine_allowed(amount_vnd: int, organisation: bool, procedure: Procedure) -> bool:
+    """Whether a fine of ``amount_vnd`` (0: a warning) may be imposed without a violation record (Luật XLVPHC
+    Art.56 cl.1 a: up to 500,000 đ for an individual / 1,000,000 đ for an organisation from 01/07/2025, as amended
+    by Luật 88/2025; 250,000 / 500,000 before). ``procedure``: the version in force on the day of the decision.
+    The total of the decision is what is judged (pass the total when it covers several acts)."""
+    if amount_vnd < 0:
+        raise ValueError("amount_vnd: không được âm")
+    return amount_vnd <= no_record_max_fine(organisation, procedure)
+
+
+def no_record_refusal_vi(amount_vnd: int, organisation: bool, procedure: Procedure) -> str:
+    """The Vietnamese refusal when :func:`no_record_fine_allowed` is False."""
+    law = LAW_2025_VI if _amended_2025(procedure) else LAW_2020_VI
+    who = "tổ chức" if organisation else "cá nhân"
+    return (f"Không được xử phạt không lập biên bản: mức phạt tiền {_vnd(amount_vnd)} vượt mức tối đa "
+            f"{_vnd(no_record_max_fine(organisation, procedure))} đối với {who} được xử phạt không lập biên bản "
+            f"(điểm a khoản 1 Điều 56 {law}). Phải lập biên bản vi phạm hành chính và ra quyết định theo thủ tục "
+            f"có lập biên bản.")
+
+
+def no_record_refusal(amounts_vnd: int | Iterable[int], organisation: bool, procedure: Procedure) -> str | None:
+    """The Vietnamese refusal for a decision without a record, or None when it is allowed. ``amounts_vnd``: the
+    amount, or the amounts of the decision's acts — judged on their **total** (the prudent reading: the law's
+    ceiling is on "phạt tiền đến …" for the one decision made on the spot)."""
+    total = amounts_vnd if isinstance(amounts_vnd, int) else sum(amounts_vnd)
+    if no_record_fine_allowed(total, organisation, procedure):
+        return None
+    return no_record_refusal_vi(total, organisation, procedure)
+
+
+# --------------------------------------------------------------------------- sending the decision (Art.70 cl.2)
+
+
+class SendMethod(StrEnum):
+    """How a sanction decision was sent (Luật XLVPHC Art.70 cl.2 as amended by Luật 88/2025)."""
+    DIRECT = "direct"  # a) giao trực tiếp
+    POST = "post"  # b) bưu chính bằng hình thức bảo đảm
+    ELECTRONIC = "electronic"  # c) phương thức điện tử
+    POSTING = "posting"  # d) niêm yết công khai (or through the commune's People's Committee)
+
+
+SEND_METHOD_VI = {
+    SendMethod.DIRECT: "giao trực tiếp cho cá nhân, tổ chức bị xử phạt",
+    SendMethod.POST: "gửi qua dịch vụ bưu chính bằng hình thức bảo đảm",
+    SendMethod.ELECTRONIC: "gửi bằng phương thức điện tử",
+    SendMethod.POSTING: "niêm yết công khai",
+}
+
+_SEND_WORDS = ((SendMethod.DIRECT, ("giao trực tiếp", "trực tiếp")), (SendMethod.POST, ("bưu chính", "bưu điện")),
+               (SendMethod.ELECTRONIC, ("điện tử", "email", "thư điện tử")), (SendMethod.POSTING, ("niêm yết",)))
+
+
+def send_method(value: str | None) -> SendMethod | None:
+    """The way of sending named by ``value``: an enum value (``direct``, ``post``, ``electronic``, ``posting``) or
+    Vietnamese words in a free text ("giao trực tiếp", "bưu chính", "điện tử", "niêm yết"); None when it names none
+    or more than one."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text in {m.value for m in SendMethod}:
+        return SendMethod(text)
+    found = {m for m, words in _SEND_WORDS if any(w in text for w in words)}
+    if SendMethod.DIRECT in found and "giao trực tiếp" not in text and len(found) > 1:
+        found.discard(SendMethod.DIRECT)  # "trực tiếp" alone, next to another way, is not a delivery by hand
+    return next(iter(found)) if len(found) == 1 else None
