@@ -60,7 +60,7 @@ def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
                 demo.simulate_inspectors(settings, http, tokens, CODE)
                 demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE)
             else:
-                demo.simulate_officials(http, tokens, {"SNV-CTT": "Chánh Thanh tra Sở",
+                demo.simulate_officials(http, tokens, {"SNV-GD": "Giám đốc Sở Nội vụ",
                                                        "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}, CODE)
     finally:
         server.stop()

@@ -188,7 +188,7 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
                 rows.append({"stage": "findings-review", "done": reviewed, "seconds": time.monotonic() - t})
                 rows += _run_flow("run-campaign", plan.campaign_code)["stages"]
                 t = time.monotonic()
-                titles = {code: title for code, title in (("SNV-CTT", "Chánh Thanh tra Sở"),
+                titles = {code: title for code, title in (("SNV-GD", "Giám đốc Sở Nội vụ"),
                                                           ("UBND-CT", "Chủ tịch Ủy ban nhân dân tỉnh"))}
                 decided = demo_mod.simulate_officials(http, tokens, titles, plan.campaign_code)
                 rows.append({"stage": "official-decisions", "done": decided, "seconds": time.monotonic() - t})

@@ -10,8 +10,8 @@ from models.portal import PortalEvent, PortalMessage, PortalStatus
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
-from models.inspection import (Attachment, Finding, FindingResult, FindingReview, Inspection, InspectionStatus, Submission,
-                               Violation)
+from models.inspection import (Attachment, Finding, FindingResult, FindingReview, Inspection, InspectionStatus, PriorSanction,
+                               Submission, Violation)
 from models.statistics import AnnualStatistic, StatIndicator
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "Notification", "Unavailability", "Attachment", "FindingReview", "Document", "DocumentCounter",
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
-    "TeamMember", "TeamRole", "Violation", "Deadline", "DeadlineKind", "DeadlineStatus",
+    "TeamMember", "TeamRole", "Violation", "PriorSanction", "Deadline", "DeadlineKind", "DeadlineStatus",
     "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealOutcome",
     "AnnualStatistic", "StatIndicator",
 ]

@@ -104,13 +104,24 @@ class Finding(SQLModel, table=True):
     devices_affected: int | None = Field(default=None, ge=0)
     note: str = Field(default="", max_length=2000)
     evidence: list[str] = json_field(list)
+    # when the act was committed (for an act that ended before the visit: the day it ended) and whether it was still
+    # going on at the visit; they choose the decree (NĐ 283/2026 Art.67). None: the checklist item's default kind.
+    committed_on: date | None = None
+    ongoing: bool | None = None
 
 
 class Violation(SQLModel, table=True):
+    """One sanctioned act: the provision applied (of the decree Art.67 of NĐ 283/2026 selects), its range, the
+    engine's proposal and the official's decision with the circumstances named and, for another amount, the reason."""
+
     id: int | None = Field(default=None, primary_key=True)
     inspection_id: int = Field(foreign_key="inspection.id", index=True)
     finding_id: int = Field(foreign_key="finding.id", unique=True)
     provision_code: str = Field(max_length=64)
+    decree: str = Field(default="12/2022/ND-CP", max_length=32, description="the decree applied (fine-table prefix)")
+    act_key: str = Field(default="", max_length=64, description="the same act across decrees (repeat offences)")
+    committed_on: date | None = None
+    ongoing: bool = True
     proposed_amount: int = Field(ge=0)
     range_min: int = Field(ge=0)
     range_max: int = Field(ge=0)
@@ -118,6 +129,31 @@ class Violation(SQLModel, table=True):
     final_amount: int | None = Field(default=None, ge=0)
     decided_by_id: int | None = Field(default=None, foreign_key="person.id")
     decided_on: date | None = None
+    # the official's choice: circumstance codes (derived ones included) and the proposal they give
+    mitigating: list[str] = json_field(list)
+    aggravating: list[str] = json_field(list)
+    derived: list[dict[str, Any]] = json_field(list)  # circumstances the engine derived, with their basis
+    decided_proposal: int | None = Field(default=None, ge=0)
+    amount_reason: str = Field(default="", max_length=2000, description="why the amount differs from the proposal")
+
+
+class PriorSanction(SQLModel, table=True):
+    """A sanction decision the engine did not issue (imported history): its act, dates and reference, so repeat
+    offences (tái phạm) are judged from dated decisions, never from a bare counter."""
+
+    __table_args__ = (sa.UniqueConstraint("establishment_id", "decision_ref", "act_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    establishment_id: int = Field(foreign_key="establishment.id", index=True)
+    act_key: str = Field(max_length=64)
+    provision_code: str = Field(max_length=64)
+    decision_ref: str = Field(max_length=128, description="số, ký hiệu of the decision")
+    decided_on: date
+    complied_on: date | None = None
+    enforcement_expired_on: date | None = None
+    warning_only: bool = False
+    source: str = Field(max_length=500, description="where the row comes from (file, register)")
+    recorded_by: str = Field(max_length=64)
+    created_at: datetime = created_at_field()
 
 
 def finding_payload(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

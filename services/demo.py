@@ -83,7 +83,7 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
         roster.append((f"SYT-CV{i + 1:02d}", "SYT", "Chuyên viên Phòng Nghiệp vụ Y", PersonRole.INSPECTOR))
     for i in range(max(teams // 2, 1)):
         roster.append((f"LDLD-CV{i + 1:02d}", "LDLD", "Chuyên viên Ban Chính sách pháp luật", PersonRole.INSPECTOR))
-    roster.append(("SNV-CTT", "SNV", "Chánh Thanh tra Sở", PersonRole.OFFICIAL))
+    roster.append(("SNV-GD", "SNV", "Giám đốc Sở Nội vụ", PersonRole.OFFICIAL))
     roster.append(("UBND-CT", "UBND", "Chủ tịch Ủy ban nhân dân tỉnh", PersonRole.OFFICIAL))
     roster.append(("SNV-LEAD", "SNV", "Phó Giám đốc Sở", PersonRole.LEAD))
     names = generate_people(len(roster), seed=seed)
@@ -281,9 +281,15 @@ def simulate_compliance(settings: Settings, campaign_code: str, *, share: float 
                             .join(Establishment, Establishment.id == Inspection.establishment_id)
                             .join(Campaign, Campaign.id == Deadline.campaign_id)
                             .where(Campaign.code == campaign_code, Deadline.status == DeadlineStatus.OPEN,
-                                   Deadline.kind.in_([DeadlineKind.COMPLY, DeadlineKind.REMEDIAL]))  # type: ignore[attr-defined]
+                                   Deadline.kind.in_([DeadlineKind.SEND_DECISION, DeadlineKind.COMPLY,  # type: ignore[attr-defined]
+                                                      DeadlineKind.REMEDIAL]))
                             .order_by(Deadline.id)).all()
         for deadline, establishment in rows:
+            if deadline.kind == DeadlineKind.SEND_DECISION:  # handed over on the day it is issued (Art.70 cl.2 a)
+                deadlines.mark_met(session, deadline.id, deadline.starts_on, actor="SNV-LEAD",
+                                   reason="Giao trực tiếp cho người đại diện của cơ sở, có ký nhận")
+                done += 1
+                continue
             rng = random.Random(f"{establishment.tax_code}:{deadline.kind}")
             if rng.random() >= share:
                 continue

@@ -98,6 +98,8 @@ def _inspection_out(db: Session, inspection: Any) -> InspectionOut:
         checklist=[{"code": i.code, "text_vi": i.text_vi, "counts_workers": i.counts_workers,
                     "counts_devices": i.counts_devices, "risk_factor": i.risk_factor} for i in logic.checklist_for(db, inspection)],
         violations=[ViolationOut(id=v.id, provision_code=v.provision_code, proposed_amount=v.proposed_amount,
-                                 range_min=v.range_min, range_max=v.range_max, final_amount=v.final_amount)
+                                 range_min=v.range_min, range_max=v.range_max, final_amount=v.final_amount,
+                                 decree=v.decree, aggravating=list(v.aggravating),
+                                 derived=[{"code": d["code"], "text_vi": d["text_vi"]} for d in v.derived])
                     for v in violations],
         competent_signer=logic.required_signer(db, inspection))

@@ -22,7 +22,10 @@ from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, ReviewIn, ReviewReceipt,
                                      SubmissionReceipt)
 from services.rules.checklist import load_checklist
-from services.rules.procedure import competent_signer, procedure_for
+from services.rules.circumstances import amount_needs_reason, check_selection, load_circumstances, propose_amount
+from services.rules.fines import RulesError
+from services.rules.procedure import CompetenceRefused, competent_signer, procedure_for
+from services.rules.sanctions import decree_for_act, decision_authority
 from models.base import utcnow
 
 
@@ -68,9 +71,14 @@ def get_inspection(session: Session, person: Person, inspection_id: int) -> Insp
     return inspection
 
 
+_ACT_DATES = ("committed_on", "ongoing")
+
+
 def canonical_findings(body: FindingsSubmission) -> list[dict[str, Any]]:
-    """The findings as stored in a version's payload: JSON values, in item order."""
-    return sorted((f.model_dump(mode="json") for f in body.findings), key=lambda f: f["item_code"])
+    """The findings as stored in a version's payload: JSON values, in item order (the act's date and kind only when
+    given, so a payload without them hashes as it always did)."""
+    return sorted((f.model_dump(mode="json", exclude={k for k in _ACT_DATES if getattr(f, k) is None})
+                   for f in body.findings), key=lambda f: f["item_code"])
 
 
 def content_sha256(inspection_id: int, body: FindingsSubmission, canonical: list[dict[str, Any]]) -> str:
@@ -109,7 +117,26 @@ def _attachment_errors(body: FindingsSubmission, rules: EvidenceRules | None) ->
     return errors
 
 
-def _validate_findings(items: list[Any], body: FindingsSubmission, rules: EvidenceRules | None = None) -> None:
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _act_date_errors(where: str, f: Any, item: Any, visit_on: date | None) -> list[str]:
+    """An act's date: not after the visit; an ended act dated when two decrees could apply (NĐ 283/2026 Art.67)."""
+    if f.result != FindingResult.FAIL or visit_on is None:
+        return []
+    if f.committed_on is not None and f.committed_on > visit_on:
+        return [f"{where}.committed_on: ngày thực hiện hành vi {f.committed_on:%d/%m/%Y} sau ngày kiểm tra {visit_on:%d/%m/%Y}"]
+    ongoing = item.act_kind == "ongoing" if f.ongoing is None else f.ongoing
+    try:
+        decree_for_act(committed_on=f.committed_on, ongoing=ongoing, discovered_on=visit_on)
+    except RulesError as exc:
+        return [f"{where}.committed_on: {exc}"]
+    return []
+
+
+def _validate_findings(items: list[Any], body: FindingsSubmission, rules: EvidenceRules | None = None,
+                       visit_on: date | None = None) -> None:
     known = {item.code: item for item in items}
     errors = []
     seen: set[str] = set()
@@ -126,6 +153,7 @@ def _validate_findings(items: list[Any], body: FindingsSubmission, rules: Eviden
             errors.append(f"{where}.workers_affected: mục '{f.item_code}' không đạt phải ghi số người lao động bị ảnh hưởng (≥ 1)")
         if f.result == FindingResult.FAIL and item.counts_devices and not f.devices_affected:
             errors.append(f"{where}.devices_affected: mục '{f.item_code}' không đạt phải ghi số máy, thiết bị (≥ 1)")
+        errors += _act_date_errors(where, f, item, visit_on)
     missing = sorted(set(known) - seen)
     if missing:
         errors.append(f"findings: thiếu kết quả cho các mục {', '.join(missing)}")
@@ -180,7 +208,7 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
     if latest is not None and latest.complete and not reason:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.",
                           errors=["reason: đây là bản sửa của kết quả đã gửi; phải ghi lý do sửa"])
-    _validate_findings(_checklist(session, row.team_id, row.scheduled_on), body, rules)
+    _validate_findings(_checklist(session, row.team_id, row.scheduled_on), body, rules, visit_on=row.scheduled_on)
     version = latest.version + 1 if latest is not None else 1
     complete = not body.attachments
     submission_id = conn.execute(q.insert_submission, {
@@ -193,7 +221,8 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
              "content_type": a.content_type, "received": False} for a in body.attachments])
     # the findings in force are the latest version's (no violation exists before the lead's approval)
     conn.execute(q.delete_findings, {"inspection_id": inspection_id})
-    conn.execute(q.insert_finding, [{"inspection_id": inspection_id, "submission_id": submission_id, "evidence": [], **f}
+    conn.execute(q.insert_finding, [{"inspection_id": inspection_id, "submission_id": submission_id, "evidence": [],
+                                     "ongoing": None, **f, "committed_on": _day(f.get("committed_on"))}
                                     for f in canonical])
     events = [audit.event_row(actor=person.code, action="findings_version", entity_type="inspection",
                               entity_id=inspection_id, reason=reason or "Nộp kết quả kiểm tra",
@@ -332,27 +361,67 @@ def is_organisation(establishment: Establishment) -> bool:
     return establishment.ownership != "ho_kinh_doanh"
 
 
-def required_signer(session: Session, inspection: Inspection) -> str | None:
+def required_signer(session: Session, inspection: Inspection, *, on: date | None = None) -> str | None:
+    """The lowest title competent for the file on ``on`` (default: today, the day a decision would be issued)."""
     violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()
     if not violations:
         return None
     establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None
     signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
-                              procedure=procedure_for(inspection.scheduled_on))
+                              procedure=procedure_for(on or today_in_vietnam()))
     return signer.title
 
 
-def ensure_competent(session: Session, person: Person, inspection: Inspection) -> None:
-    """The official's title reaches the competence the file needs (judged on its acts' maximum fines)."""
-    needed = required_signer(session, inspection)
-    ceilings = {s.title: s.ceiling_individual_vnd for s in procedure_for(inspection.scheduled_on).signers}
-    if needed is None or ceilings.get(person.title, -1) < ceilings[needed]:
-        raise Forbidden(f"Vượt thẩm quyền: hồ sơ này phải do {needed} quyết định.", inspection_id=inspection.id)
+def ensure_competent(session: Session, person: Person, inspection: Inspection, *, on: date) -> None:
+    """The person's title reaches the competence the file needs on the day the decision is issued (judged per act on
+    its range maximum, organisations ×2); a higher title may take the file, a lower one never."""
+    violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
+    try:
+        decision_authority([v.range_max for v in violations], organisation=is_organisation(establishment), decided_on=on,
+                           procedure=procedure_for(on), person_title=person.title)
+    except CompetenceRefused as exc:
+        raise Forbidden(str(exc), inspection_id=inspection.id) from exc
+
+
+def _circumstance_errors(violations: dict[int, Violation], body: DecisionIn, on: date) -> tuple[list[str], dict[int, Any]]:
+    """Check the official's circumstances and reasons per act; returns (errors, the proposal each act's circumstances
+    give). An amount other than that proposal needs a written reason (NĐ 118/2021 Art.9 as amended)."""
+    catalog = load_circumstances(on)
+    errors: list[str] = []
+    chosen: dict[int, Any] = {}
+    errors += [f"circumstances.{vid}: không có hành vi này trong hồ sơ" for vid in body.circumstances if vid not in violations]
+    errors += [f"reasons.{vid}: không có hành vi này trong hồ sơ" for vid in body.reasons if vid not in violations]
+    for vid, v in violations.items():
+        picked = body.circumstances.get(vid)
+        derived = [_Derived(**d) for d in v.derived]
+        mitigating = list(picked.mitigating) if picked else []
+        aggravating = list(picked.aggravating) if picked else []
+        problems = check_selection(mitigating, aggravating, derived, catalog)
+        errors += [f"circumstances.{vid}.{problem}" for problem in problems]
+        aggravating = list(dict.fromkeys([*(d.code for d in derived), *aggravating]))
+        proposal, _ = propose_amount(v.range_min, v.range_max, mitigating=len(mitigating), aggravating=len(aggravating))
+        amount = body.amounts.get(vid)
+        reason = body.reasons.get(vid, "").strip()
+        in_range = amount is not None and v.range_min <= amount <= v.range_max
+        if in_range and amount_needs_reason(amount, proposal) and not reason:
+            errors.append(f"reasons.{vid}: mức phạt {amount:,} đồng khác mức đề xuất {proposal:,} đồng theo các tình tiết "
+                          "đã xác định; phải ghi lý do quyết định mức phạt này".replace(",", "."))
+        chosen[vid] = (mitigating, aggravating, proposal, reason if amount != proposal else "")
+    return errors, chosen
+
+
+@dataclass(frozen=True)
+class _Derived:
+    code: str
+    text_vi: str
 
 
 def record_decision(session: Session, person: Person, inspection_id: int, body: DecisionIn) -> tuple[DecisionReceipt, bool]:
-    """The competent official sets the final amount of each act (within its range)."""
+    """The competent official sets the final amount of each act (within its range) with the circumstances found and,
+    for an amount other than the proposal they give, the reason."""
     if person.role != PersonRole.OFFICIAL:
         raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được quyết định mức phạt.", person_id=person.id)
     inspection = _inspection(session, inspection_id)
@@ -361,7 +430,7 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if not violations or not already and inspection.status != InspectionStatus.RECORDS_ISSUED:
         raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có biên bản vi phạm hành chính để quyết định xử phạt.",
                        inspection_id=inspection_id)
-    ensure_competent(session, person, inspection)
+    ensure_competent(session, person, inspection, on=body.decided_on)
     errors = [f"amounts: thiếu mức phạt cho hành vi {vid}" for vid in violations if vid not in body.amounts]
     if body.decided_on < inspection.scheduled_on:
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "
@@ -373,20 +442,26 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
         v = violations.get(vid)
         if v is not None and not v.range_min <= amount <= v.range_max:
             errors.append(f"amounts.{vid}: mức phạt {amount:,} đồng nằm ngoài khung {v.range_min:,}–{v.range_max:,} đồng")
+    circumstance_errors, chosen = _circumstance_errors(violations, body, body.decided_on)
+    errors += circumstance_errors
     if errors:
         raise IntakeError("Quyết định không hợp lệ.", errors=errors)
     if already:
         same = all(v.final_amount == body.amounts[v.id] and v.decided_on == body.decided_on and v.decided_by_id == person.id
+                   and (v.mitigating, v.aggravating, v.amount_reason) == (chosen[v.id][0], chosen[v.id][1], chosen[v.id][3])
                    for v in violations.values())
         if not same:
             raise Conflict(f"Cuộc kiểm tra {inspection_id} đã có quyết định mức phạt khác.", inspection_id=inspection_id)
     else:
         for v in violations.values():
+            mitigating, aggravating, proposal, reason = chosen[v.id]
             v.final_amount, v.decided_by_id, v.decided_on = body.amounts[v.id], person.id, body.decided_on
+            v.mitigating, v.aggravating, v.decided_proposal, v.amount_reason = mitigating, aggravating, proposal, reason
             session.add(v)
         audit.record(session, actor=person.code, action="fine_decided", entity=inspection,
                      reason=f"Quyết định mức phạt ngày {body.decided_on:%d/%m/%Y}",
-                     data={str(k): a for k, a in body.amounts.items()})
+                     data={str(k): {"amount": a, "proposal": chosen[k][2], "mitigating": chosen[k][0],
+                                    "aggravating": chosen[k][1], "reason": chosen[k][3]} for k, a in body.amounts.items()})
     total = sum(body.amounts.values())
     return DecisionReceipt(inspection_id=inspection_id, decided_by=person.full_name, decided_on=body.decided_on,
                            total_vnd=total), not already

@@ -16,6 +16,8 @@ class FindingIn(BaseModel):
     workers_affected: int | None = Field(default=None, ge=0, le=1_000_000)
     devices_affected: int | None = Field(default=None, ge=0, le=100_000)
     note: str = Field(default="", max_length=2000)
+    committed_on: date | None = Field(default=None, description="when the act was committed (an ended act: the day it ended)")
+    ongoing: bool | None = Field(default=None, description="still going on at the visit; None: the checklist item's kind")
 
 
 class AttachmentDecl(BaseModel):
@@ -61,10 +63,21 @@ class SubmissionReceipt(BaseModel):
     failed_items: list[str]
 
 
+class CircumstancesIn(BaseModel):
+    """The circumstances the official finds for one act (codes of Luật XLVPHC Art.9 and 10, see /api/circumstances)."""
+
+    model_config = ConfigDict(extra="forbid")
+    mitigating: list[str] = Field(default_factory=list, max_length=20)
+    aggravating: list[str] = Field(default_factory=list, max_length=20)
+
+
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decided_on: date
     amounts: dict[int, int] = Field(description="final amount (VND) per violation id")
+    circumstances: dict[int, CircumstancesIn] = Field(default_factory=dict, description="per violation id")
+    reasons: dict[int, str] = Field(default_factory=dict, description="per violation id: why the amount differs from "
+                                                                        "the proposal the circumstances give")
 
 
 class DecisionReceipt(BaseModel):
@@ -81,6 +94,9 @@ class ViolationOut(BaseModel):
     range_min: int
     range_max: int
     final_amount: int | None
+    decree: str = ""
+    aggravating: list[str] = Field(default_factory=list)
+    derived: list[dict[str, str]] = Field(default_factory=list)
 
 
 class InspectionOut(BaseModel):

@@ -18,7 +18,15 @@ from services.db import session_scope
 from services.intake.logic import is_organisation
 from services.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
-from services.rules.fines import load_fine_table, propose_fine, provision_vi
+from services.errors import StageBlocked
+from services.rules.circumstances import derive_repeat, describe_circumstances, load_circumstances
+from services.rules.decrees import act_key, decree_of
+from services.rules.fines import load_fine_table, provision_vi
+from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
+from services.rules.procedure import Procedure, competent_signer
+from services.rules.sanctions import issuing_body
+from services.rules.sanctions import decree_for_act, plan_act
+from services.stages.history import decided_before, sanction_history
 from services.registry.geo import province_area
 from services.registry.sectors import sector_name
 from services.rules.procedure import procedure_for
@@ -66,7 +74,16 @@ def team_context(session: Session, team_id: int) -> dict[str, Any]:
 
 
 def establishment_context(e: Establishment) -> dict[str, Any]:
-    return {"name": e.name, "tax_code": e.tax_code, "address": e.address, "legal_representative": e.legal_representative,
+    """The violator as documents name it: an organisation, or a household business fined as an individual (NĐ
+    283/2026 Art.7 cl.3) whose owner is named."""
+    organisation = is_organisation(e)
+    return {"organisation": organisation, "individual": not organisation,
+            "kind_vi": "tổ chức" if organisation else "hộ kinh doanh (xử phạt như đối với cá nhân)",
+            "tax_code_label_vi": "Mã số doanh nghiệp" if organisation else "Mã số thuế của hộ kinh doanh",
+            "signer_label_vi": "Đại diện tổ chức vi phạm" if organisation else "Chủ hộ kinh doanh vi phạm",
+            "violator_vi": "đại diện tổ chức vi phạm" if organisation else "chủ hộ kinh doanh vi phạm",
+            "violator_short_vi": "tổ chức vi phạm" if organisation else "hộ kinh doanh vi phạm",
+            "name": e.name, "tax_code": e.tax_code, "address": e.address, "legal_representative": e.legal_representative,
             "representative_title": e.representative_title, "sector_vi": sector_name(e.sector_vsic),
             "workforce": e.workforce}
 
@@ -84,44 +101,119 @@ def campaign_context(session: Session, c: Campaign) -> dict[str, Any]:
 
 
 def violations_context(violations: Sequence[Violation], amount_attr: str = "proposed_amount") -> list[dict[str, Any]]:
+    """The acts as documents print them: the provision of the decree applied, the amount, the named circumstances."""
     table = load_fine_table()
+    catalog = None
     out = []
     for v in violations:
         rule = table.get(v.provision_code)
+        if catalog is None:
+            catalog = load_circumstances(v.decided_on or date.today())
         out.append({"description": rule.description_vi, "provision_vi": provision_vi(rule),
+                    "decree_vi": decree_of(v.provision_code).number_vi,
                     "amount": getattr(v, amount_attr), "amount_basis_vi": " ".join(v.reasoning),
+                    "circumstances_vi": _circumstances_vi(v, catalog),
+                    "amount_reason": v.amount_reason or "",
+                    "committed_vi": (f"hành vi đã kết thúc ngày {v.committed_on:%d/%m/%Y}" if not v.ongoing and v.committed_on
+                                     else "hành vi đang thực hiện tại thời điểm phát hiện" if v.ongoing else ""),
                     "remedial_vi": rule.remedial_measure or ""})
     return out
 
 
+def _circumstances_vi(v: Violation, catalog: Any) -> str:
+    """The circumstances named with their legal points, then the basis of any the engine derived (the earlier
+    decision of a repeat offence), as sentences: "Tình tiết tăng nặng: tái phạm (…). Tái phạm: …"."""
+    text = describe_circumstances([*v.mitigating, *v.aggravating], catalog)
+    text = text[0].upper() + text[1:]
+    basis = " ".join(d["text_vi"].rstrip(".") + "." for d in v.derived)
+    return f"{text}. {basis}".rstrip(". ") if basis else text
+
+
 def _violations_for(session: Session, inspection: Inspection, establishment: Establishment,
                     findings: Sequence[Finding]) -> list[Violation]:
-    """One violation per sanctioned act: failed items that fall under the same clause are one act, counted
-    once with the largest number of workers or devices any of them reported."""
+    """One violation per sanctioned act: failed items that fall under the same provision (of the decree that applies
+    to them, NĐ 283/2026 Art.67) are one act, counted once with the largest number of workers or devices any of them
+    reported. A repeat offence (tái phạm) derived from the establishment's dated history is an aggravating
+    circumstance of the proposal from the start."""
     existing = {v.finding_id: v for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()}
-    checklist, table = load_checklist(inspection.scheduled_on), load_fine_table()
-    acts: dict[str, list[Finding]] = {}
+    checklist = load_checklist(inspection.scheduled_on)
+    organisation = is_organisation(establishment)
+    acts: dict[str, list[tuple[Finding, Any]]] = {}
     for f in findings:
         if f.result == FindingResult.FAIL:
-            acts.setdefault(checklist.get(f.item_code).provision, []).append(f)
+            item = checklist.get(f.item_code)
+            decree = decree_for_act(committed_on=f.committed_on, discovered_on=inspection.scheduled_on,
+                                    ongoing=item.act_kind == "ongoing" if f.ongoing is None else f.ongoing)
+            acts.setdefault(item.provision_for(decree.key), []).append((f, item))
+    history = sanction_history(session, establishment.id, excluding_inspection=inspection.id)
+    circumstances = load_circumstances(inspection.scheduled_on)
     out = []
-    for provision, group in acts.items():
-        first = group[0]
+    for group in acts.values():
+        first, item = group[0]
         if first.id in existing:
             out.append(existing[first.id])
             continue
-        items = [checklist.get(f.item_code) for f in group]
-        workers = max((f.workers_affected or 0 for f in group), default=0) if any(i.counts_workers for i in items) else None
-        devices = max((f.devices_affected or 0 for f in group), default=0) if any(i.counts_devices for i in items) else None
-        proposal = propose_fine(table.get(provision), organisation=is_organisation(establishment), workers=workers,
-                                devices=devices, aggravating=1 if establishment.past_violations > 0 else 0)
-        v = Violation(inspection_id=inspection.id, finding_id=first.id, provision_code=proposal.code,
-                      proposed_amount=proposal.amount, range_min=proposal.range_min, range_max=proposal.range_max,
-                      reasoning=list(proposal.reasoning_vi))
+        workers = max((f.workers_affected or 0 for f, _ in group), default=0) if item.counts_workers else None
+        devices = max((f.devices_affected or 0 for f, _ in group), default=0) if item.counts_devices else None
+        committed = min((f.committed_on for f, _ in group if f.committed_on), default=None)
+        planned = plan_act(item, discovered_on=inspection.scheduled_on, committed_on=committed, ongoing=first.ongoing,
+                           organisation=organisation, workers=workers, devices=devices)
+        key = act_key(planned.provision_code)
+        repeat = derive_repeat(key, committed or inspection.scheduled_on, decided_before(history, inspection.scheduled_on),
+                               circumstances)
+        derived = [repeat] if repeat is not None else []
+        if derived:
+            planned = plan_act(item, discovered_on=inspection.scheduled_on, committed_on=committed, ongoing=first.ongoing,
+                               organisation=organisation, workers=workers, devices=devices, aggravating=len(derived))
+        v = Violation(inspection_id=inspection.id, finding_id=first.id, provision_code=planned.proposal.code,
+                      decree=planned.decree.key, act_key=key, committed_on=committed, ongoing=planned.ongoing,
+                      proposed_amount=planned.proposal.amount, range_min=planned.proposal.range_min,
+                      range_max=planned.proposal.range_max, reasoning=list(planned.proposal.reasoning_vi),
+                      aggravating=[d.code for d in derived],
+                      derived=[{"code": d.code, "text_vi": d.sentence_vi} for d in derived])
         session.add(v)
         out.append(v)
     session.flush()
     return out
+
+
+def record_drafter(session: Session, team_id: int, procedure: Procedure) -> dict[str, str]:
+    """The team member who draws up the violation record: one the procedure in force lets draw it up (NĐ 283/2026
+    Art.54 cl.2: công chức, viên chức Sở Nội vụ), the head first."""
+    rows = session.exec(select(TeamMember, Person, Agency).join(Person, TeamMember.person_id == Person.id)
+                        .join(Agency, Person.agency_id == Agency.id).where(TeamMember.team_id == team_id)
+                        .order_by(TeamMember.id)).all()
+    allowed = set(procedure.record_drafter_agency_kinds)
+    competent = [(m, p, a) for m, p, a in rows if str(a.kind) in allowed]
+    if not competent:
+        raise StageBlocked(f"Đoàn kiểm tra không có thành viên có thẩm quyền lập biên bản vi phạm hành chính "
+                           f"({procedure.record_drafter_source}).", team_id=team_id)
+    m, p, a = min(competent, key=lambda r: (r[0].role != TeamRole.HEAD, r[0].id))
+    return {"full_name": p.full_name, "title": p.title, "agency": a.name, "role_vi": _ROLE_VI[TeamRole(m.role)]}
+
+
+def file_decider(session: Session, campaign: Campaign, violations: Sequence[Violation], establishment: Establishment,
+                 procedure: Procedure) -> dict[str, Any]:
+    """The body and title competent for the file under ``procedure`` (the lowest competent title)."""
+    agency = session.get(Agency, campaign.lead_agency_id)
+    assert agency is not None
+    signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
+                              procedure=procedure)
+    return issuing_body(signer, area_vi=province_area(agency.province_code), labour_department_vi=procedure.labour_department_vi,
+                        department_code=agency.code, province_code=agency.province_code, place=agency.place,
+                          department_parent_vi=agency.parent_name)
+
+
+def explanation_context(record_on: date, violations: Sequence[Violation], establishment: Establishment,
+                        procedure: Procedure, decider: dict[str, Any]) -> dict[str, Any]:
+    """The violator's right to explain as the record prints it (Luật XLVPHC Art.61): only where an act's range
+    reaches the threshold; addressed to the official competent to decide."""
+    table = load_fine_table()
+    acts = [ExplainAct(v.range_max, suspension=suspends(table.get(v.provision_code).additional_penalty)) for v in violations]
+    rights = explanation_rights(record_on, acts, is_organisation(establishment), procedure, decider=decider["decider_vi"],
+                                violator_vi=establishment.name)
+    return {"explanation_vi": rights.sentence_vi if rights is not None else
+            "Hành vi vi phạm không thuộc trường hợp được giải trình theo khoản 1 Điều 61 Luật Xử lý vi phạm hành chính."}
 
 
 def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
@@ -162,11 +254,14 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                                  symbol=procedure.symbol("minutes"), template="bien_ban_kiem_tra",
                                  build_context=lambda number: {**base, "number": number}, **common)
         if violations:
-            record_ctx = {**base, "issued_on": max(drawn_up_on or inspection.scheduled_on, inspection.scheduled_on),
-                          "minutes_ref": f"Biên bản kiểm tra số {minutes.number}",
+            record_on = max(drawn_up_on or inspection.scheduled_on, inspection.scheduled_on)
+            on_record = procedure_for(record_on)  # who draws up, who decides, the rights: the rules of the record's day
+            decider = file_decider(session, campaign, violations, establishment, on_record)
+            record_ctx = {**base, "issued_on": record_on, "minutes_ref": f"Biên bản kiểm tra số {minutes.number}",
                           "discovered_on": inspection.scheduled_on,
-                          "explain_deadline_vi": f"{procedure.explain_working_days:02d} ngày làm việc",
-                          "explain_place": f"{issuer['name']} {issuer['parent_name'].removeprefix('UBND ')}".strip()}
+                          "drafter": record_drafter(session, inspection.team_id, on_record),
+                          "decider_vi": decider["decider_vi"],
+                          **explanation_context(record_on, violations, establishment, on_record, decider)}
             issue_document(session, settings, doc_type=DocumentType.VIOLATION_RECORD,
                            subject_key=f"inspection:{inspection.id}", symbol=procedure.symbol("violation_record"),
                            template="bien_ban_vi_pham", build_context=lambda number: {**record_ctx, "number": number},

@@ -13,24 +13,19 @@ from services.db import session_scope
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake.logic import ensure_competent, is_organisation
 from services.issuing import issue_document, latest_document
-from services.rules.procedure import competent_signer, procedure_for
+from services.registry.geo import province_area
+from services.rules.decrees import decree_of
+from services.rules.deadline_rules import no_record_refusal
+from services.rules.procedure import procedure_for
+from services.rules.sanctions import decision_authority, issuing_body
 from services.register import write_register
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
 from services.stages.publishing import amend_for_correction
-from services.stages.records import campaign_context, province_committee, establishment_context, team_context, violations_context
+from services.stages.records import campaign_context, establishment_context, team_context, violations_context
 
 STAGE = "decide-sanctions"
-
-
-def decision_issuer(session: Session, campaign: Campaign, issuer_suffix: str) -> dict[str, str]:
-    """The body in whose name the decision is issued: the provincial People's Committee or the Sở's inspectorate."""
-    agency = session.get(Agency, campaign.lead_agency_id)
-    assert agency is not None
-    if issuer_suffix == "UBND":
-        return province_committee(session, campaign)
-    return {"parent_name": agency.name, "name": "THANH TRA SỞ", "code": f"{agency.code}-{issuer_suffix}",
-            "place": agency.place}
+REFORM_2025 = date(2025, 7, 1)  # Luật 88/2025/QH15 and NĐ 189/2025/NĐ-CP in force: cited from this day
 
 
 def ready_inspection_ids(settings: Settings, campaign_id: int) -> list[int]:
@@ -63,22 +58,43 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
 
 def _issue_decision(session: Session, settings: Settings, inspection: Inspection, violations: Sequence[Violation],
                     official: Person, decided_on: date, *, replaces: Document | None = None, reason: str = "") -> Document:
-    """Issue the decision (revision 1), or the correction that replaces ``replaces`` (the next revision)."""
+    """Issue the decision (revision 1), or the correction that replaces ``replaces`` (the next revision).
+
+    The competence, the issuing body, its number series and the signature are those of the official who decides,
+    under the procedure in force on the day the decision is issued; every act cites the decree applied to it.
+    """
     campaign = session.get(Campaign, inspection.campaign_id)
     establishment = session.get(Establishment, inspection.establishment_id)
-    assert campaign is not None and establishment is not None
-    procedure = procedure_for(inspection.scheduled_on)
-    signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
-                              procedure=procedure)
-    issuer = decision_issuer(session, campaign, signer.issuer_suffix)
+    agency = session.get(Agency, campaign.lead_agency_id) if campaign else None
+    assert campaign is not None and establishment is not None and agency is not None
+    procedure = procedure_for(decided_on)
+    organisation = is_organisation(establishment)
+    authority = decision_authority([v.range_max for v in violations], organisation=organisation, decided_on=decided_on,
+                                   procedure=procedure, person_title=official.title)
+    assert authority.competence is not None
+    issuer = issuing_body(authority.signer, area_vi=province_area(agency.province_code),
+                          labour_department_vi=procedure.labour_department_vi, department_code=agency.code,
+                          province_code=agency.province_code, place=agency.place)
     record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
+    if record is None:
+        refusal = no_record_refusal([v.final_amount or 0 for v in violations], organisation, procedure)
+        if refusal:
+            raise Conflict(refusal, inspection_id=inspection.id)
+    decrees = sorted({decree_of(v.provision_code).key: decree_of(v.provision_code) for v in violations}.values(),
+                     key=lambda d: d.in_force_from)
     context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(session, campaign),
                "establishment": establishment_context(establishment),
                "team": team_context(session, inspection.team_id),
                "violations": violations_context(violations, "final_amount"),
                "total_amount": sum(v.final_amount or 0 for v in violations),
-               "signer": {"full_name": official.full_name, "title": official.title},
-               "violation_record_ref": f"Biên bản vi phạm hành chính số {record.number if record else ''}",
+               "decider_vi": issuer["decider_vi"], "decrees": [{"citation_vi": d.citation_vi} for d in decrees],
+               "competence_vi": authority.signer.source,
+               "signer": {"full_name": official.full_name, "title": official.title,
+                          "line1": authority.competence.signature_lines[0],
+                          "line2": (authority.competence.signature_lines[1:] or [""])[0]},
+               "after_2025_reform": decided_on >= REFORM_2025,
+               "violation_record_ref": (f"Biên bản vi phạm hành chính số {record.number} lập ngày {record.issued_on:%d/%m/%Y}"
+                                        if record is not None and record.issued_on else ""),
                "comply_days": procedure.comply_days, "effective_on": decided_on,
                "payment_account": "Kho bạc Nhà nước " + issuer["place"]}
     if replaces is not None:
@@ -110,7 +126,7 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
         official = session.exec(select(Person).where(Person.code == official_code)).first()
         if official is None or official.role != PersonRole.OFFICIAL:
             raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được ban hành quyết định thay thế.", person_code=official_code)
-        ensure_competent(session, official, inspection)
+        ensure_competent(session, official, inspection, on=corrected_on)
         violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
         errors = [f"amounts.{v.id}: thiếu mức phạt cho hành vi {v.id}" for v in violations if v.id not in amounts]
         known = {v.id: v for v in violations}

@@ -1,6 +1,8 @@
 """The README's first command, in-process: the whole demo campaign, twice, against a real Prefect server."""
 from __future__ import annotations
 
+from datetime import date
+
 import unicodedata
 from pathlib import Path
 
@@ -98,6 +100,14 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
                 violation = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).first()
                 signer = session.get(Person, violation.decided_by_id)
                 assert signer.full_name in text
+                # decided after 30/06/2025: by the decider's own body, never by a sở inspectorate (abolished)
+                assert doc.issued_on > date(2025, 6, 30)
+                assert doc.issuer_code in ("SNV", "UBND-04"), doc.issuer_code
+                decider = ("CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH CAO BẰNG" if doc.issuer_code == "UBND-04"
+                           else "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG")
+                assert decider in text and ("CHỦ TỊCH" if doc.issuer_code == "UBND-04" else "GIÁM ĐỐC") in text
+            if doc.issued_on and doc.issued_on > date(2025, 6, 30):
+                assert "THANH TRA SỞ" not in text.upper() and "Sở Lao động - Thương binh" not in text, doc.number
     outbox = list((settings.data_dir / "outbox").glob("*.json"))
     with session_scope(settings) as session:
         deadline_messages = session.exec(select(Notification.id).where(Notification.kind.startswith("deadline_"))).all()

@@ -31,7 +31,7 @@ from tests.prefect_support import free_port
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 CODE = "PG-WORKERS-01"
-OFFICIALS = {"SNV-CTT": "Chánh Thanh tra Sở", "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}
+OFFICIALS = {"SNV-GD": "Giám đốc Sở Nội vụ", "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}
 
 
 @pytest.fixture

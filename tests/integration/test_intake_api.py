@@ -27,7 +27,7 @@ from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-01"
 PROVINCE_CHAIR = "Chủ tịch Ủy ban nhân dân tỉnh"  # signers of procedure_2025_07.json (in force for 2026 visits)
-CHIEF_INSPECTOR = "Chánh Thanh tra Sở"
+CHIEF_INSPECTOR = "Giám đốc Sở Nội vụ"
 
 
 @dataclass
@@ -149,7 +149,7 @@ def test_an_inspector_sees_and_acts_only_on_their_own_teams_inspections(field: F
 
 
 def test_an_unknown_inspection_is_404(field: Field) -> None:
-    response = field.get("/api/inspections/99999", "SNV-CTT")
+    response = field.get("/api/inspections/99999", "SNV-GD")
     assert response.status_code == 404
     assert response.json()["detail"] == "Không tìm thấy cuộc kiểm tra số 99999."
 
@@ -318,7 +318,7 @@ def _submit_and_issue(f: Field, inspection_id: int, who: str, client_id: str, **
     review = f.post(f"/api/inspections/{inspection_id}/review", "SNV-LEAD", {"decision": "approve"})
     assert review.status_code == 201, review.text
     records.issue_records(f.settings, CAMPAIGN, [inspection_id])
-    detail = f.get(f"/api/inspections/{inspection_id}", "SNV-CTT").json()
+    detail = f.get(f"/api/inspections/{inspection_id}", "SNV-GD").json()
     assert detail["status"] == "records_issued"
     return detail
 
@@ -340,10 +340,11 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
     assert by_inspector.status_code == 403
     assert by_inspector.json()["detail"] == "Chỉ người có thẩm quyền xử phạt mới được quyết định mức phạt."
 
-    by_lower_official = field.post(url, "SNV-CTT", {"decided_on": decided_on, "amounts": {str(vid): low}})
+    by_lower_official = field.post(url, "SNV-GD", {"decided_on": decided_on, "amounts": {str(vid): low}})
     assert by_lower_official.status_code == 403
     assert by_lower_official.json()["detail"] == (
-        f"Vượt thẩm quyền: hồ sơ này phải do {PROVINCE_CHAIR} quyết định.")
+        f"Vượt thẩm quyền: {CHIEF_INSPECTOR} được phạt tiền đến 120.000.000 đồng mỗi hành vi; hồ sơ này phải do "
+        f"{PROVINCE_CHAIR} quyết định.")
 
     outside = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high + 1}})
     assert outside.status_code == 422
@@ -353,7 +354,18 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
     assert below.status_code == 422
     assert stored(field.settings) == before
 
-    decision = {"decided_on": decided_on, "amounts": {str(vid): low}}
+    # the minimum is not the proposal the (absent) circumstances give: a written reason is required, naming the field
+    proposal = violation["proposed_amount"]
+    assert proposal != low
+    unexplained = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): low}})
+    assert unexplained.status_code == 422
+    assert unexplained.json()["errors"] == [
+        f"reasons.{vid}: mức phạt {low:,} đồng khác mức đề xuất {proposal:,} đồng theo các tình tiết đã xác định; "
+        "phải ghi lý do quyết định mức phạt này".replace(",", ".")]
+    assert stored(field.settings) == before
+
+    decision = {"decided_on": decided_on, "amounts": {str(vid): low},
+                "reasons": {str(vid): "Cơ sở đã tổ chức khám sức khỏe cho toàn bộ người lao động ngay sau buổi kiểm tra."}}
     created = field.post(url, "UBND-CT", decision)
     assert created.status_code == 201, created.text
     receipt = created.json()
@@ -368,7 +380,8 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
     assert retry.json() == receipt
     assert stored(field.settings) == after
 
-    other_amount = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high}})
+    other_amount = field.post(url, "UBND-CT", {"decided_on": decided_on, "amounts": {str(vid): high},
+                                               "reasons": {str(vid): "Mức tối đa."}})
     assert other_amount.status_code == 409
     assert other_amount.json()["detail"] == f"Cuộc kiểm tra {inspection_id} đã có quyết định mức phạt khác."
     assert stored(field.settings) == after
@@ -383,7 +396,7 @@ def test_a_file_within_the_chief_inspectors_competence_is_decided_by_them(field:
     assert detail["competent_signer"] == CHIEF_INSPECTOR
     (violation,) = detail["violations"]
     amounts = {str(violation["id"]): violation["proposed_amount"]}
-    response = field.post(f"/api/inspections/{inspection_id}/decision", "SNV-CTT",
+    response = field.post(f"/api/inspections/{inspection_id}/decision", "SNV-GD",
                           {"decided_on": "2026-03-12", "amounts": amounts})
     assert response.status_code == 201, response.text
     assert response.json()["total_vnd"] == violation["proposed_amount"]
@@ -403,7 +416,7 @@ def test_officials_do_not_enter_findings(field: Field) -> None:
     inspection_id = field.team_inspections["SNV-TT01"][0]
     checklist = checklist_of(field, inspection_id, "SNV-TT01")
     before = stored(field.settings)
-    answer = field.post(f"/api/inspections/{inspection_id}/findings", "SNV-CTT",
+    answer = field.post(f"/api/inspections/{inspection_id}/findings", "SNV-GD",
                         {"client_submission_id": "official-0001", "findings": all_pass(checklist)})
     assert answer.status_code == 403
     assert answer.json()["detail"] == "Chỉ thành viên đoàn kiểm tra mới được gửi kết quả kiểm tra."
@@ -414,7 +427,7 @@ def test_a_decision_dated_before_the_record_or_in_the_future_is_refused(field: F
     inspection_id = field.team_inspections["SNV-TT01"][0]
     detail = _submit_and_issue(field, inspection_id, "SNV-TT01", "tt01-dates-0001", YT_01=50)
     (violation,) = detail["violations"]
-    url, amounts = f"/api/inspections/{inspection_id}/decision", {str(violation["id"]): violation["range_min"]}
+    url, amounts = f"/api/inspections/{inspection_id}/decision", {str(violation["id"]): violation["proposed_amount"]}
     before = stored(field.settings)
     visit = date.fromisoformat(detail["scheduled_on"])
     early = field.post(url, "UBND-CT", {"decided_on": (visit - timedelta(days=1)).isoformat(), "amounts": amounts})

@@ -64,6 +64,9 @@ def create_context(**overrides: Any) -> dict[str, Any]:
             "representative_title": "Giám đốc",
             "sector_vi": "Khai thác quặng sắt",
             "workforce": 1250,
+            "organisation": True, "individual": False, "kind_vi": "tổ chức",
+            "tax_code_label_vi": "Mã số doanh nghiệp", "signer_label_vi": "Đại diện tổ chức vi phạm",
+            "violator_vi": "đại diện tổ chức vi phạm", "violator_short_vi": "tổ chức vi phạm",
         },
         "inspection": {"date": date(2026, 3, 3), "start_time": "08:00", "end_time": "11:30",
                        "place": "Văn phòng công ty, tổ 3, phường Đề Thám"},
@@ -81,17 +84,32 @@ def create_context(**overrides: Any) -> dict[str, Any]:
             {"description": "Không tổ chức huấn luyện an toàn, vệ sinh lao động cho 12 người lao động",
              "provision_vi": "điểm a khoản 2 Điều 22 Nghị định số 12/2022/NĐ-CP",
              "amount": 10_000_000, "amount_basis_vi": "mức trung bình của khung, tổ chức phạt gấp đôi",
+             "decree_vi": "Nghị định số 12/2022/NĐ-CP", "committed_vi": "hành vi đang thực hiện tại thời điểm phát hiện",
+             "circumstances_vi": "Tình tiết tăng nặng: tái phạm (điểm b khoản 1 Điều 10 Luật Xử lý vi phạm hành chính)",
+             "amount_reason": "",
              "remedial_vi": "Buộc tổ chức huấn luyện cho người lao động"},
             {"description": "Không bố trí bộ phận y tế theo quy định",
              "provision_vi": "khoản 1 Điều 25 Nghị định số 12/2022/NĐ-CP",
-             "amount": 37_500_000, "amount_basis_vi": "có một tình tiết giảm nhẹ", "remedial_vi": ""},
+             "amount": 37_500_000, "amount_basis_vi": "có một tình tiết giảm nhẹ", "remedial_vi": "",
+             "decree_vi": "Nghị định số 12/2022/NĐ-CP", "committed_vi": "hành vi đã kết thúc ngày 15/01/2026",
+             "circumstances_vi": "Không có tình tiết giảm nhẹ, tăng nặng",
+             "amount_reason": "cơ sở đã khắc phục xong trước khi ra quyết định"},
         ],
         "total_amount": 47_500_000,
         "discovered_on": date(2026, 3, 3),
-        "explain_deadline_vi": "02 ngày làm việc",
-        "explain_place": "Sở Nội vụ tỉnh Cao Bằng",
+        "drafter": {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc", "agency": "Sở Nội vụ", "role_vi": "Trưởng đoàn"},
+        "decider_vi": "Giám đốc Sở Nội vụ tỉnh Cao Bằng",
+        "explanation_vi": ("Công ty TNHH Khoáng sản Ngọc Xuân có quyền gửi văn bản yêu cầu được giải trình trực tiếp trong "
+                           "thời hạn 02 ngày làm việc, kể từ ngày lập biên bản này (đến hết ngày 06/03/2026), hoặc gửi văn "
+                           "bản giải trình trong thời hạn 05 ngày làm việc (đến hết ngày 11/03/2026) đến Giám đốc Sở Nội vụ "
+                           "tỉnh Cao Bằng."),
+        "decrees": [{"citation_vi": "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022 của Chính phủ quy định xử phạt "
+                                    "vi phạm hành chính trong lĩnh vực lao động, bảo hiểm xã hội, người lao động Việt Nam đi "
+                                    "làm việc ở nước ngoài theo hợp đồng"}],
+        "after_2025_reform": True,
         "minutes_ref": "Biên bản kiểm tra số 12/BB-KT ngày 03 tháng 3 năm 2026",
-        "signer": {"full_name": "Bế Thanh Tịnh", "title": "Chủ tịch Ủy ban nhân dân tỉnh Cao Bằng"},
+        "signer": {"full_name": "Bế Thanh Tịnh", "title": "Phó Giám đốc Sở Nội vụ", "line1": "KT. GIÁM ĐỐC",
+                   "line2": "PHÓ GIÁM ĐỐC"},
         "violation_record_ref": "Biên bản vi phạm hành chính số 3/BB-VPHC lập ngày 04 tháng 3 năm 2026",
         "comply_days": 10,
         "payment_account": "số 7111 0123 4567 của Kho bạc Nhà nước khu vực I tại Ngân hàng TMCP Công thương",
@@ -150,7 +168,10 @@ def test_decision_totals_in_figures_and_words(tmp_path: Path) -> None:
     for expected in ("QUYẾT ĐỊNH", "Điều 1.", "Điều 2.", "Điều 3.", "10.000.000 đồng", "37.500.000 đồng",
                      "47.500.000 đồng", "Bốn mươi bảy triệu năm trăm nghìn đồng", "10 ngày",
                      "Nghị định số 118/2021/NĐ-CP", "Luật Xử lý vi phạm hành chính", "Bế Thanh Tịnh",
-                     "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH CAO BẰNG",
+                     "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG", "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Bế Thanh Tịnh",
+                     "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022", "ngày 25 tháng 6 năm 2025",
+                     "Nghị định số 189/2025/NĐ-CP", "Tình tiết tăng nặng: tái phạm",
+                     "Lý do quyết định mức phạt: cơ sở đã khắc phục xong trước khi ra quyết định",
                      "Buộc tổ chức huấn luyện cho người lao động (đối với hành vi thứ 1"):
         assert expected in text, expected
     context["violations"][0]["remedial_vi"] = ""
