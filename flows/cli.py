@@ -17,6 +17,7 @@ from rich.table import Table
 from flows._cli import console, user_errors
 from flows.cli_appeals import appeal_app
 from flows.cli_deadlines import deadlines_app
+from flows.cli_history import history_app
 from flows.cli_portal import portal_app
 from flows.cli_registry import registry_app
 from flows.cli_reports import report_app
@@ -35,6 +36,7 @@ app.add_typer(trigger_app, name="trigger")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(history_app, name="history")
 app.add_typer(portal_app, name="portal")
 app.add_typer(appeal_app, name="appeal")
 app.add_typer(report_app, name="report")

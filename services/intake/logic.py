@@ -25,7 +25,7 @@ from services.rules.checklist import load_checklist
 from services.rules.circumstances import amount_needs_reason, check_selection, load_circumstances, propose_amount
 from services.rules.fines import RulesError
 from services.rules.procedure import CompetenceRefused, competent_signer, procedure_for
-from services.rules.sanctions import decree_for_act, decision_authority
+from services.rules.sanctions import Authority, decree_for_act, decision_authority
 from models.base import utcnow
 
 
@@ -373,17 +373,26 @@ def required_signer(session: Session, inspection: Inspection, *, on: date | None
     return signer.title
 
 
-def ensure_competent(session: Session, person: Person, inspection: Inspection, *, on: date) -> None:
+def ensure_competent(session: Session, person: Person, inspection: Inspection, *, on: date) -> Authority:
     """The person's title reaches the competence the file needs on the day the decision is issued (judged per act on
     its range maximum, organisations ×2); a higher title may take the file, a lower one never."""
     violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()
     establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None
     try:
-        decision_authority([v.range_max for v in violations], organisation=is_organisation(establishment), decided_on=on,
-                           procedure=procedure_for(on), person_title=person.title)
+        return decision_authority([v.range_max for v in violations], organisation=is_organisation(establishment),
+                                  decided_on=on, procedure=procedure_for(on), person_title=person.title)
     except CompetenceRefused as exc:
         raise Forbidden(str(exc), inspection_id=inspection.id) from exc
+
+
+def referral_errors(authority: Authority, reason: str) -> list[str]:
+    """A file sent up to a higher competent official than the lowest competent one needs the reason it was sent up."""
+    held = authority.competence
+    if held is None or held.signer.title == authority.needed.title or reason.strip():
+        return []
+    return [f"referral_reason: hồ sơ thuộc thẩm quyền của {authority.needed.title}; {held.signer.title} chỉ quyết định khi "
+            "hồ sơ được chuyển lên, phải ghi lý do chuyển hồ sơ"]
 
 
 def _circumstance_errors(violations: dict[int, Violation], body: DecisionIn, on: date) -> tuple[list[str], dict[int, Any]]:
@@ -430,8 +439,9 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if not violations or not already and inspection.status != InspectionStatus.RECORDS_ISSUED:
         raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có biên bản vi phạm hành chính để quyết định xử phạt.",
                        inspection_id=inspection_id)
-    ensure_competent(session, person, inspection, on=body.decided_on)
+    authority = ensure_competent(session, person, inspection, on=body.decided_on)
     errors = [f"amounts: thiếu mức phạt cho hành vi {vid}" for vid in violations if vid not in body.amounts]
+    errors += referral_errors(authority, body.referral_reason)
     if body.decided_on < inspection.scheduled_on:
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "
                       f"{inspection.scheduled_on:%d/%m/%Y}")
@@ -460,8 +470,10 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
             session.add(v)
         audit.record(session, actor=person.code, action="fine_decided", entity=inspection,
                      reason=f"Quyết định mức phạt ngày {body.decided_on:%d/%m/%Y}",
-                     data={str(k): {"amount": a, "proposal": chosen[k][2], "mitigating": chosen[k][0],
-                                    "aggravating": chosen[k][1], "reason": chosen[k][3]} for k, a in body.amounts.items()})
+                     data={"acts": {str(k): {"amount": a, "proposal": chosen[k][2], "mitigating": chosen[k][0],
+                                             "aggravating": chosen[k][1], "reason": chosen[k][3]}
+                                    for k, a in body.amounts.items()},
+                           "competent": authority.needed.title, "referral_reason": body.referral_reason.strip()})
     total = sum(body.amounts.values())
     return DecisionReceipt(inspection_id=inspection_id, decided_by=person.full_name, decided_on=body.decided_on,
                            total_vnd=total), not already

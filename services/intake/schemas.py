@@ -78,6 +78,8 @@ class DecisionIn(BaseModel):
     circumstances: dict[int, CircumstancesIn] = Field(default_factory=dict, description="per violation id")
     reasons: dict[int, str] = Field(default_factory=dict, description="per violation id: why the amount differs from "
                                                                         "the proposal the circumstances give")
+    referral_reason: str = Field(default="", max_length=1000, description="why a higher official than the lowest "
+                                                                         "competent one decides the file (sent up)")
 
 
 class DecisionReceipt(BaseModel):

@@ -148,7 +148,8 @@ def csrf_ok(session_token: str, purpose: str, sent: str) -> bool:
 
 def item_values(form: ParsedForm, codes: Sequence[str]) -> dict[str, dict[str, str]]:
     """What was entered for each item, kept as typed (to show again with the errors)."""
-    return {code: {key: form.get(f"{key}.{code}").strip() for key in ("result", "workers", "devices", "note")}
+    return {code: {key: form.get(f"{key}.{code}").strip()
+                   for key in ("result", "workers", "devices", "note", "act_kind", "committed_on")}
             for code in codes}
 
 
@@ -161,8 +162,10 @@ def build_submission(*, client_submission_id: str, reason: str, values: dict[str
             continue
         finding: dict[str, Any] = {"item_code": code, "result": entered["result"], "note": entered["note"]}
         if entered["result"] == "fail":
-            finding |= {k: entered[f] for k, f in (("workers_affected", "workers"), ("devices_affected", "devices"))
-                        if entered[f]}
+            finding |= {k: entered[f] for k, f in (("workers_affected", "workers"), ("devices_affected", "devices"),
+                                                   ("committed_on", "committed_on")) if entered[f]}
+            if entered["act_kind"] in ("ongoing", "ended"):  # the inspector's correction of the item's default kind
+                finding["ongoing"] = entered["act_kind"] == "ongoing"
         findings.append(finding)
     raw: dict[str, Any] = {"client_submission_id": client_submission_id, "findings": findings, "reason": reason}
     if photo is not None:
@@ -176,7 +179,8 @@ def build_submission(*, client_submission_id: str, reason: str, values: dict[str
 
 
 FIELD_LABELS = {"result": "kết quả", "workers_affected": "số người lao động", "devices_affected": "số thiết bị",
-                "note": "ghi chú", "item_code": "mã mục"}
+                "note": "ghi chú", "item_code": "mã mục", "committed_on": "ngày thực hiện hành vi",
+                "ongoing": "hành vi đang tiếp diễn hay đã kết thúc"}
 _FINDING_ERROR = re.compile(r"^findings\[(\d+)\](?:\.(\w+))?: (.*)$", re.S)
 
 

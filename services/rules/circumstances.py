@@ -27,7 +27,7 @@ that basis:
 A circumstance that the act itself is defined by is not aggravating (Art.10 cl.2): pass its codes as ``part_of_act``.
 
 Choosing the amount reuses the single implementation of NĐ 118/2021 Art.9 (as amended):
-:func:`services.rules.fines._choose_amount` (private today; see :func:`propose_amount`).
+:func:`services.rules.fines.choose_amount`.
 """
 from __future__ import annotations
 
@@ -606,7 +606,7 @@ def propose_amount(range_min: int, range_max: int, *, mitigating: int, aggravati
                    mitigating_labels: Sequence[str] = (), aggravating_labels: Sequence[str] = ()) -> tuple[int, str]:
     """The proposed amount and a short sentence for the decision (not the working).
 
-    The amount is :func:`services.rules.fines._choose_amount` — the one implementation of NĐ 118/2021 Art.9 as amended
+    The amount is :func:`services.rules.fines.choose_amount` — the one implementation of NĐ 118/2021 Art.9 as amended
     (midpoint; net one mitigating → middle of minimum..midpoint; two or more → minimum; symmetric for aggravating;
     they cancel one for one). Labels, when given, must name every circumstance counted.
     """
@@ -617,7 +617,7 @@ def propose_amount(range_min: int, range_max: int, *, mitigating: int, aggravati
     for name, labels, count in (("mitigating_labels", mitigating_labels, m), ("aggravating_labels", aggravating_labels, a)):
         if labels and len(labels) != count:
             raise ValueError(f"{name}: có {len(labels)} tên tình tiết cho {count} tình tiết")
-    amount, _working = fines._choose_amount(low, high, mitigating=m, aggravating=a)
+    amount, _working = fines.choose_amount(low, high, mitigating=m, aggravating=a)
     return amount, circumstances_summary_vi(m, a, mitigating_labels=mitigating_labels, aggravating_labels=aggravating_labels)
 
 

@@ -388,7 +388,7 @@ def propose_fine(rule: FineRule, *, organisation: bool, workers: int | None = No
     else:
         lines.append("Đối tượng vi phạm là cá nhân: áp dụng mức phạt đối với cá nhân.")
 
-    amount, circumstance_lines = _choose_amount(low, high, mitigating=mitigating, aggravating=aggravating)
+    amount, circumstance_lines = choose_amount(low, high, mitigating=mitigating, aggravating=aggravating)
     lines.extend(circumstance_lines)
     lines.append(f"Mức phạt tiền đề xuất: {vnd(amount)} (mức phạt cố định)." if low == high else
                  f"Mức phạt tiền đề xuất: {vnd(amount)}; người có thẩm quyền có thể quyết định mức khác "
@@ -456,7 +456,7 @@ def _round(value: Fraction) -> int:
     return math.floor(value + Fraction(1, 2))  # half up, to whole đồng
 
 
-def _choose_amount(low: int, high: int, *, mitigating: int, aggravating: int) -> tuple[int, list[str]]:
+def choose_amount(low: int, high: int, *, mitigating: int, aggravating: int) -> tuple[int, list[str]]:
     mid = Fraction(low + high, 2)
     lines = [f"Mức trung bình của khung tiền phạt: ({vnd(low)} + {vnd(high)}) : 2 = {vnd(_round(mid))}."]
     net = aggravating - mitigating

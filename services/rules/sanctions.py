@@ -7,6 +7,10 @@ who decides the file — pure functions over the rule data (decrees, checklists,
   decree was in force over the whole limitation year before the discovery (an older act is time-barred anyway);
   otherwise the date is asked for (:class:`ActDateNeeded`).
 - **Which provision**: the checklist item in force on the visit links one row of each catalog; the decree picks it.
+- **The lighter rule** (NĐ 118/2021 Art.7 cl.1 → Art.156 cl.3 Luật Ban hành văn bản quy phạm pháp luật 2015: a new
+  text that no longer provides liability, or provides a lighter one, for an act committed before it applies): an
+  act judged under an older decree but handled while a newer one is in force is not sanctioned when the newer one
+  has no such offence, and is judged under the newer one when its range for this violator is lower.
 - **Who decides** (on the day the decision is issued): the lowest routable title of the procedure in force that
   day whose ceiling covers every act's range maximum (organisations ×2); a higher competent official may take the
   file, never a lower one. The decision is issued by the decider's own body, in its own number series, signed
@@ -18,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.rules.checklist import ChecklistItem
-from services.rules.decrees import Decree, applicable_decree, decree_in_force
+from services.rules.checklist import ChecklistItem, UnlinkedProvision
+from services.rules.decrees import Decree, applicable_decree, decree_by_key, decree_in_force
 from services.rules.fines import FineProposal, RulesError, load_fine_table, propose_fine
 from services.rules.procedure import Competence, Procedure, Signer, competent_signer, may_decide
 
@@ -28,6 +32,10 @@ LIMITATION_DAYS = 365  # Luật XLVPHC Art.6 cl.1 a: one year for labour and OSH
 
 class ActDateNeeded(RulesError):
     """An ended act whose date decides the decree (two decrees were in force within its limitation year)."""
+
+
+class NotSanctioned(RulesError):
+    """The decree in force when the act is handled no longer sanctions it (or none links the item)."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +74,28 @@ def plan_act(item: ChecklistItem, *, discovered_on: date, committed_on: date | N
     """Judge one failed checklist item: decree, provision, range and the proposed amount."""
     is_ongoing = item.act_kind == "ongoing" if ongoing is None else ongoing
     decree = decree_for_act(committed_on=committed_on, ongoing=is_ongoing, discovered_on=discovered_on)
-    code = item.provision_for(decree.key)
-    rule = load_fine_table().get(code)
-    proposal = propose_fine(rule, organisation=organisation, workers=workers if item.counts_workers else None,
+
+    def proposal_under(key: str) -> FineProposal:
+        try:
+            code = item.provision_for(key)
+        except UnlinkedProvision as exc:
+            raise NotSanctioned(f"{exc.message}. Hành vi không bị xử phạt theo {decree_by_key(key).number_vi}.",
+                                item=item.code, decree=key) from exc
+        return propose_fine(load_fine_table().get(code), organisation=organisation,
+                            workers=workers if item.counts_workers else None,
                             devices=devices if item.counts_devices else None, mitigating=mitigating,
                             aggravating=aggravating)
+
+    current = decree_in_force(discovered_on)
+    if current.key != decree.key:  # the lighter rule: a newer decree without the offence, or with a lower range
+        newer = proposal_under(current.key)
+        older = proposal_under(decree.key)
+        if newer.range_max < older.range_max:
+            return PlannedAct(item_code=item.code, decree=current, provision_code=newer.code, committed_on=committed_on,
+                              ongoing=is_ongoing, proposal=newer)
+        return PlannedAct(item_code=item.code, decree=decree, provision_code=older.code, committed_on=committed_on,
+                          ongoing=is_ongoing, proposal=older)
+    proposal = proposal_under(decree.key)
     return PlannedAct(item_code=item.code, decree=decree, provision_code=proposal.code, committed_on=committed_on,
                       ongoing=is_ongoing, proposal=proposal)
 
@@ -99,17 +124,20 @@ def decision_authority(acts_range_max: list[int], *, organisation: bool, decided
 
 
 def issuing_body(signer: Signer, *, area_vi: str, labour_department_vi: str, department_code: str,
-                 province_code: str, place: str) -> dict[str, Any]:
+                 province_code: str, place: str, department_parent_vi: str | None = None) -> dict[str, Any]:
     """The decider's own body as a document header and a number series (``code``).
 
     ``area_vi``: "tỉnh Cao Bằng"; ``labour_department_vi``: the labour department's name on the day ("Sở Nội vụ",
-    before 01/03/2025 "Sở Lao động - Thương binh và Xã hội"); ``department_code``: the lead agency's code.
+    before 01/03/2025 "Sở Lao động - Thương binh và Xã hội"); ``department_code``: the lead agency's code;
+    ``department_parent_vi``: the body above the department as its header writes it (default "Ủy ban nhân dân
+    <area>"; NĐ 30/2020 allows "UBND TỈNH …").
     """
     if signer.issuer == "province_committee":
         return {"parent_name": "", "name": f"Ủy ban nhân dân {area_vi}", "code": f"UBND-{province_code}", "place": place,
                 "decider_vi": _with_area(signer.title, area_vi)}
     if signer.issuer == "department":
-        return {"parent_name": f"Ủy ban nhân dân {area_vi}", "name": labour_department_vi, "code": department_code,
+        return {"parent_name": department_parent_vi or f"Ủy ban nhân dân {area_vi}", "name": labour_department_vi,
+                "code": department_code,
                 "place": place, "decider_vi": _with_area(signer.title, area_vi)}
     if signer.issuer == "department_inspectorate":
         return {"parent_name": labour_department_vi, "name": "Thanh tra Sở", "code": f"{department_code}-TTr",

@@ -25,7 +25,7 @@ from services.rules.fines import load_fine_table, provision_vi
 from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
 from services.rules.procedure import Procedure, competent_signer
 from services.rules.sanctions import issuing_body
-from services.rules.sanctions import decree_for_act, plan_act
+from services.rules.sanctions import NotSanctioned, plan_act
 from services.stages.history import decided_before, sanction_history
 from services.registry.geo import province_area
 from services.registry.sectors import sector_name
@@ -142,9 +142,15 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
     for f in findings:
         if f.result == FindingResult.FAIL:
             item = checklist.get(f.item_code)
-            decree = decree_for_act(committed_on=f.committed_on, discovered_on=inspection.scheduled_on,
-                                    ongoing=item.act_kind == "ongoing" if f.ongoing is None else f.ongoing)
-            acts.setdefault(item.provision_for(decree.key), []).append((f, item))
+            try:
+                planned = plan_act(item, discovered_on=inspection.scheduled_on, committed_on=f.committed_on,
+                                   ongoing=f.ongoing, organisation=organisation, workers=f.workers_affected or 1,
+                                   devices=f.devices_affected or 1)
+            except NotSanctioned as exc:  # recorded in the minutes' findings; no violation, said why (audit)
+                audit.record(session, actor=SYSTEM_ACTOR, action="act_not_sanctioned", entity=inspection,
+                             reason=exc.message, data={"item_code": f.item_code})
+                continue
+            acts.setdefault(item.provision_for(planned.decree.key), []).append((f, item))
     history = sanction_history(session, establishment.id, excluding_inspection=inspection.id)
     circumstances = load_circumstances(inspection.scheduled_on)
     out = []

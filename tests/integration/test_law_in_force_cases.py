@@ -16,7 +16,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person,
+from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person, PriorSanction,
                     PersonRole, Violation)
 from services import deadlines
 from services.db import session_scope
@@ -149,6 +149,14 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
                            role=PersonRole.OFFICIAL))
     with session_scope(settings) as session:
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == director_file))}
+        # the chair may take a Sở-level file only when it was sent up, with the reason recorded; never a lower title
+        with pytest.raises(IntakeError) as refused:
+            logic.record_decision(session, person_by_code(session, "UBND-CT"), director_file,
+                                  DecisionIn(decided_on=date(2026, 3, 13), amounts=amounts))
+        assert refused.value.ids["errors"] == [
+            "referral_reason: hồ sơ thuộc thẩm quyền của Giám đốc Sở Nội vụ; Chủ tịch Ủy ban nhân dân tỉnh chỉ quyết định "
+            "khi hồ sơ được chuyển lên, phải ghi lý do chuyển hồ sơ"]
+    with session_scope(settings) as session:
         logic.record_decision(session, person_by_code(session, "SNV-PGD"), director_file,
                               DecisionIn(decided_on=date(2026, 3, 13), amounts=amounts))
     assert sanctions.decide_for_inspection(settings, director_file) == "issued"
@@ -164,3 +172,76 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
     assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Hoàng Thị Duyên" in director_text
     for text in (chair_text, director_text):
         assert "THANH TRA SỞ" not in text and "Chánh Thanh tra" not in text
+
+
+def test_imported_history_makes_a_repeat_offence_and_bad_rows_are_refused_by_field(settings, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from services.settings import get_settings
+    from services.stages.history import record_prior_sanction
+
+    monkeypatch.setenv("KIEMTRA_DATA_DIR", str(settings.data_dir))  # the CLI reads its settings from the environment
+    get_settings.cache_clear()
+
+    create_scheduled_campaign(settings, code="CB-2026-05")
+    inspection_id = _enterprise_inspection(settings, "SNV-TT01")
+    with session_scope(settings) as session:
+        tax_code = session.get(Establishment, session.get(Inspection, inspection_id).establishment_id).tax_code
+    with pytest.raises(IntakeError) as refused:
+        record_prior_sanction(settings, tax_code=tax_code, provision_code="12/2022/ND-CP Art.99 cl.1", decision_ref=" ",
+                              decided_on=date(2025, 11, 3), complied_on=date(2025, 10, 1), by="SNV-LEAD", source="")
+    assert [e.split(":")[0] for e in refused.value.ids["errors"]] == ["provision_code", "decision_ref", "source",
+                                                                      "complied_on"]
+    with session_scope(settings) as session:
+        assert session.exec(select(PriorSanction)).first() is None  # nothing half-stored
+    # a paper decision of November 2025 for the same act (NĐ 12/2022 Art.21 cl.2 b), complied with on 20/11/2025
+    result = CliRunner().invoke(app, ["history", "add", "--tax-code", tax_code, "--provision", "12/2022/ND-CP Art.21 cl.2(b)",
+                                      "--decision", "88/QĐ-XPHC", "--decided-on", "2025-11-03", "--complied-on",
+                                      "2025-11-20", "--source", "Sổ theo dõi xử phạt năm 2025 của Sở Nội vụ",
+                                      "--by", "SNV-LEAD"])
+    assert result.exit_code == 0, result.output
+    assert "Đã ghi nhận quyết định." in result.output
+    assert not record_prior_sanction(settings, tax_code=tax_code, provision_code="12/2022/ND-CP Art.21 cl.2(b)",
+                                     decision_ref="88/QĐ-XPHC", decided_on=date(2025, 11, 3), by="SNV-LEAD",
+                                     source="lại")  # stored once
+    visit(settings, inspection_id, on=date(2026, 3, 5), client_id="imported-history-0001", fails={OSH_OFFICER: {}})
+    approve_and_draw_up(settings, inspection_id, date(2026, 3, 5))
+    with session_scope(settings) as session:
+        (act,) = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()
+        assert len(act.aggravating) == 1 and "88/QĐ-XPHC" in act.derived[0]["text_vi"]
+        assert act.proposed_amount == 17_500_000  # 10–20 million, one aggravating circumstance
+
+
+def test_a_2024_file_is_processed_under_its_own_law_and_corrected_under_todays(settings) -> None:
+    create_scheduled_campaign(settings, code="CB-2024-01")
+    inspection_id = _enterprise_inspection(settings, "SNV-TT01")
+    # visited 15/10/2024: checklist 2022.1 and NĐ 12/2022; the Sở-level decider then is the Chánh Thanh tra Sở Lao
+    # động - Thương binh và Xã hội (NĐ 12/2022 Art.49 cl.2 b), issuing as Thanh tra Sở in its own series
+    visit(settings, inspection_id, on=date(2024, 10, 15), client_id="old-file-0001", fails={OSH_OFFICER: {}})
+    approve_and_draw_up(settings, inspection_id, date(2024, 10, 15))
+    with session_scope(settings) as session:
+        snv = session.exec(select(Agency).where(Agency.code == "SNV")).one()
+        session.add(Person(code="SLD-CTT", full_name="Lương Văn Hải", agency_id=snv.id, role=PersonRole.OFFICIAL,
+                           title="Chánh Thanh tra Sở Lao động - Thương binh và Xã hội"))
+    with session_scope(settings) as session:
+        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        logic.record_decision(session, person_by_code(session, "SLD-CTT"), inspection_id,
+                              DecisionIn(decided_on=date(2024, 10, 22), amounts=amounts))
+    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+    old = _decision(settings, inspection_id)
+    assert (old.issuer_code, old.year) == ("SNV-TTr", 2024)
+    text = _text(settings, old)
+    assert text.startswith("SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI THANH TRA SỞ")
+    assert "CHÁNH THANH TRA SỞ LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI TỈNH CAO BẰNG" in text
+    assert "điểm b khoản 2 Điều 21 Nghị định số 12/2022/NĐ-CP" in text
+    assert "189/2025" not in text and "ngày 25 tháng 6 năm 2025" not in text  # not yet in force
+    # corrected on 01/12/2026: the abolished inspectorate's decisions are corrected by the title that took over its
+    # functions (Luật 88/2025 Art.3 cl.2): the Giám đốc Sở Nội vụ, in Sở Nội vụ's name and 2026 series
+    (vid,) = amounts
+    new = sanctions.correct_decision(settings, inspection_id, official_code="SNV-GD", amounts={vid: 10 * M},
+                                     corrected_on=date(2026, 12, 1), reason="Tính lại mức phạt theo hồ sơ bổ sung")
+    assert (new.issuer_code, new.year, new.supersedes_id) == ("SNV", 2026, old.id)
+    text = _text(settings, new)
+    assert "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG" in text and old.number in text
+    assert "THANH TRA SỞ" not in text

@@ -4,7 +4,7 @@ Expected values are worked out by hand from the rules, not from the code:
 - Luật XLVPHC Art.7 (shipped in data, unconfirmed): a person is considered sanctioned for 06 months after complying
   with a warning, 01 year after complying with another sanction or after the enforcement limitation expired; Art.8:
   periods follow the Civil Code (start the day after, end at the END of the corresponding day — the last day is in).
-- NĐ 118/2021 Art.9 as amended (DOMAIN.md §3; fines._choose_amount): midpoint; net one mitigating → middle of
+- NĐ 118/2021 Art.9 as amended (DOMAIN.md §3; fines.choose_amount): midpoint; net one mitigating → middle of
   minimum..midpoint; two or more → minimum; symmetric for aggravating; they cancel one for one.
 """
 from __future__ import annotations

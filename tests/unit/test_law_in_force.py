@@ -24,7 +24,7 @@ import pytest
 from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, propose_fine, provision_vi
 from services.rules.procedure import CompetenceRefused, procedure_for
-from services.rules.sanctions import ActDateNeeded, decision_authority, decree_for_act, issuing_body, plan_act
+from services.rules.sanctions import ActDateNeeded, NotSanctioned, decision_authority, decree_for_act, issuing_body, plan_act
 
 M = 1_000_000
 PLACE = {"area_vi": "tỉnh Cao Bằng", "department_code": "SNV", "province_code": "04", "place": "Cao Bằng"}
@@ -193,3 +193,21 @@ def test_the_signer_is_the_deciders_own_a_deputy_signs_kt() -> None:
     with pytest.raises(CompetenceRefused, match="không có thẩm quyền"):
         decision_authority([20 * M], organisation=True, decided_on=date(2025, 7, 1), procedure=procedure_for(date(2025, 7, 1)),
                            person_title="Chánh Thanh tra Sở")
+
+
+# --------------------------------------------------------------------------- the lighter rule
+
+
+def test_an_act_the_new_decree_no_longer_sanctions_is_not_sanctioned() -> None:
+    # NĐ 12/2022 Art.21 cl.5 (no assessment and classification of work by working conditions): the map finds no
+    # counterpart in NĐ 283/2026. Still going on when discovered after 10/09/2026 → NĐ 283, which has no such offence;
+    # ended on 01/09/2026 → NĐ 12 by Art.67 cl.1, but handled under NĐ 283, a text that no longer provides liability
+    # applies (NĐ 118/2021 Art.7 cl.1 → Art.156 cl.3 Luật Ban hành VBQPPL 2015): not sanctioned either.
+    item = _item_with("12/2022/ND-CP", "12/2022/ND-CP Art.21 cl.5", date(2026, 9, 20))
+    with pytest.raises(NotSanctioned, match="Nghị định số 283/2026/NĐ-CP"):
+        plan_act(item, discovered_on=date(2026, 9, 20), organisation=True)
+    with pytest.raises(NotSanctioned):
+        plan_act(item, discovered_on=date(2026, 9, 20), committed_on=date(2026, 9, 1), ongoing=False, organisation=True)
+    # discovered before 10/09/2026 it is NĐ 12's "từ 50.000.000 đồng đến 70.000.000 đồng" (an enterprise 100–140)
+    before = plan_act(item, discovered_on=date(2026, 9, 9), organisation=True)
+    assert (before.proposal.range_min, before.proposal.range_max) == (100 * M, 140 * M)

@@ -99,10 +99,12 @@ def create_context(**overrides: Any) -> dict[str, Any]:
         "discovered_on": date(2026, 3, 3),
         "drafter": {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc", "agency": "Sở Nội vụ", "role_vi": "Trưởng đoàn"},
         "decider_vi": "Giám đốc Sở Nội vụ tỉnh Cao Bằng",
+        "violator_statement": "Công ty xin khắc phục ngay trong tháng 3 năm 2026.",
         "explanation_vi": ("Công ty TNHH Khoáng sản Ngọc Xuân có quyền gửi văn bản yêu cầu được giải trình trực tiếp trong "
                            "thời hạn 02 ngày làm việc, kể từ ngày lập biên bản này (đến hết ngày 06/03/2026), hoặc gửi văn "
-                           "bản giải trình trong thời hạn 05 ngày làm việc (đến hết ngày 11/03/2026) đến Giám đốc Sở Nội vụ "
-                           "tỉnh Cao Bằng."),
+                           "bản giải trình trong thời hạn 05 ngày làm việc, kể từ ngày lập biên bản này (đến hết ngày "
+                           "11/03/2026) đến Giám đốc Sở Nội vụ tỉnh Cao Bằng; quá thời hạn trên mà không gửi văn bản thì "
+                           "được coi là không có ý kiến giải trình."),
         "decrees": [{"citation_vi": "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022 của Chính phủ quy định xử phạt "
                                     "vi phạm hành chính trong lĩnh vực lao động, bảo hiểm xã hội, người lao động Việt Nam đi "
                                     "làm việc ở nước ngoài theo hợp đồng"}],

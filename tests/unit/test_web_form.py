@@ -54,7 +54,7 @@ def test_answers_become_a_submission_and_errors_land_on_their_items() -> None:
     form = parse_body("application/x-www-form-urlencoded",
                       "result.LD-01=pass&result.YT-01=fail&workers.YT-01=abc&note.YT-01=x".encode())
     values = item_values(form, ["LD-01", "YT-01", "YT-02"])
-    assert values["YT-02"] == {"result": "", "workers": "", "devices": "", "note": ""}
+    assert values["YT-02"] == {"result": "", "workers": "", "devices": "", "note": "", "act_kind": "", "committed_on": ""}
     with pytest.raises(IntakeError) as refused:
         build_submission(client_submission_id="web-0001-abcd", reason="", values=values, photo=None)
     errors = refused.value.ids["errors"]
@@ -67,3 +67,11 @@ def test_answers_become_a_submission_and_errors_land_on_their_items() -> None:
     body = build_submission(client_submission_id="web-0001-abcd", reason="", values=values, photo=None)
     assert [(f.item_code, f.result, f.workers_affected) for f in body.findings] == [("LD-01", "pass", None),
                                                                                     ("YT-01", "fail", 12)]
+    # an act the inspector records as ended, with its date: both sent (they choose the decree, NĐ 283/2026 Art.67)
+    values["YT-01"] |= {"act_kind": "ended", "committed_on": "2026-09-08"}
+    body = build_submission(client_submission_id="web-0002-abcd", reason="", values=values, photo=None)
+    assert (body.findings[1].ongoing, str(body.findings[1].committed_on)) == (False, "2026-09-08")
+    values["YT-01"]["committed_on"] = "08/09/2026"
+    with pytest.raises(IntakeError) as refused:
+        build_submission(client_submission_id="web-0003-abcd", reason="", values=values, photo=None)
+    assert refused.value.ids["errors"][0].startswith("findings[1].committed_on: ")
