@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
@@ -18,8 +19,10 @@ from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
 from services.intake.writer import BatchWriter
 from services.intake.schemas import (
-    DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
+    CircumstanceOut, DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
 )
+from services.calendar import today_in_vietnam
+from services.rules.circumstances import load_circumstances
 from services.settings import Settings
 
 # A path id beyond the id column's range (INTEGER: 32 bits on PostgreSQL) must be a 422, not a server error (found by
@@ -50,6 +53,14 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/api/circumstances", response_model=list[CircumstanceOut])
+    def circumstances(person: PersonDep, on: date | None = None) -> list[CircumstanceOut]:
+        """The circumstances an official may name (Luật XLVPHC Art.9 and 10) in force on ``on`` (default today);
+        ``derived`` ones (tái phạm, vi phạm nhiều lần) only the engine sets, from dated history."""
+        catalog = load_circumstances(on or today_in_vietnam())
+        return [CircumstanceOut(code=c.code, kind=str(c.kind), point_vi=catalog.citation_vi(c.code), text_vi=c.text_vi,
+                                derived=c.derived, selectable=c.selectable) for c in catalog]
 
     @app.get("/api/inspections", response_model=list[InspectionOut])
     def my_inspections(db: SessionDep, person: PersonDep) -> list[InspectionOut]:

@@ -71,6 +71,15 @@ class CircumstancesIn(BaseModel):
     aggravating: list[str] = Field(default_factory=list, max_length=20)
 
 
+class CircumstanceOut(BaseModel):
+    code: str
+    kind: str  # mitigating | aggravating
+    point_vi: str
+    text_vi: str
+    derived: bool  # set by the engine from dated history only (tái phạm, vi phạm nhiều lần)
+    selectable: bool
+
+
 class DecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decided_on: date

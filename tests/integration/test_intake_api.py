@@ -489,3 +489,28 @@ def test_an_edit_is_a_new_version_and_the_lead_approves_or_returns(field: Field)
     assert [e.to_state for e in events if e.action == "status_change"] == [
         "findings_submitted", "findings_returned", "findings_submitted", "findings_approved"]
     assert {e.actor for e in events if e.action == "findings_version"} == {"SNV-TT01"}
+
+
+def test_an_official_names_circumstances_from_the_law_and_the_proposal_follows(field: Field) -> None:
+    listed = field.get("/api/circumstances", "SNV-GD").json()
+    by_code = {c["code"]: c for c in listed}
+    assert by_code["giam_nhe_khac_phuc"]["point_vi"] == "khoản 1 Điều 9 Luật Xử lý vi phạm hành chính"
+    assert by_code["tang_nang_tai_pham"]["derived"] and not by_code["giam_nhe_khac_phuc"]["derived"]
+    inspection_id = field.team_inspections["SNV-TT02"][0]
+    detail = _submit_and_issue(field, inspection_id, "SNV-TT02", "tt02-circ-0001", LD_03=0)
+    (violation,) = detail["violations"]
+    vid, low, high = violation["id"], violation["range_min"], violation["range_max"]
+    url = f"/api/inspections/{inspection_id}/decision"
+    # "tái phạm" cannot be asserted without a dated earlier decision; an unknown code is named
+    bad = field.post(url, "SNV-GD", {"decided_on": "2026-03-12", "amounts": {str(vid): high},
+                                     "circumstances": {str(vid): {"aggravating": ["tang_nang_tai_pham", "khong_co"]}}})
+    assert bad.status_code == 422
+    assert [e.split(":")[0] for e in bad.json()["errors"]] == [f"circumstances.{vid}.aggravating[0]",
+                                                               f"circumstances.{vid}.aggravating[1]"]
+    # one mitigating circumstance (the violator remedied at once): between the minimum and the midpoint — the
+    # engine proposes the middle of that interval, and that amount needs no reason
+    mid = (low + high) / 2
+    proposal = round((low + mid) / 2)
+    ok = field.post(url, "SNV-GD", {"decided_on": "2026-03-12", "amounts": {str(vid): proposal},
+                                    "circumstances": {str(vid): {"mitigating": ["giam_nhe_khac_phuc"]}}})
+    assert ok.status_code == 201, ok.text
