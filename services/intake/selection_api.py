@@ -11,8 +11,9 @@ from models import Establishment, PersonRole, Selection
 from services.documents.selection_list import KIND_VI, reasons_vi
 from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
 from services.registry.geo import commune_name
-from services.rules.risk import policy_version
+from services.rules.risk import past_violations_detail_vi, policy_version
 from services.stages import approval
+from services.stages.selection import engine_sanction_dates
 from services.stages.common import get_campaign
 
 router = APIRouter(prefix="/api/campaigns/{campaign_code}/selection", tags=["selection"])
@@ -22,6 +23,7 @@ class FactorOut(BaseModel):
     factor: str
     label_vi: str
     points: float
+    detail_vi: str = ""  # where the points come from, when the label alone does not say (past violations: how many, when)
 
 
 class SelectedOut(BaseModel):
@@ -77,10 +79,20 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
     _require(person, PersonRole.LEAD, PersonRole.OFFICIAL)
     with mapped_errors():
         campaign = get_campaign(db, campaign_code)
-    labels = ({k: str(v["label_vi"]) for k, v in policy_version(campaign.risk_policy_version).factors.items()}
-              if campaign.risk_policy_version else {})
+    policy = policy_version(campaign.risk_policy_version) if campaign.risk_policy_version else None
+    labels = {k: str(v["label_vi"]) for k, v in policy.factors.items()} if policy else {}
     rows = db.exec(select(Selection, Establishment).join(Establishment, Selection.establishment_id == Establishment.id)
                    .where(Selection.campaign_id == campaign.id).order_by(Selection.rank)).all()
+    sanctions = (engine_sanction_dates(db, [e.id for s, e in rows if "past_violations" in s.factors], policy, campaign)
+                 if policy else {})
+
+    def details(s: Selection, e: Establishment) -> dict[str, str]:
+        if "past_violations" not in s.factors:
+            return {}
+        return {"past_violations": past_violations_detail_vi(e.past_violations, sanctions.get(e.id, []))}
+
+    def row_labels(detail: dict[str, str]) -> dict[str, str]:
+        return {k: f"{v} [{detail[k]}]" if detail.get(k) else v for k, v in labels.items()}
     return SelectionOut(
         campaign_code=campaign.code, status=str(campaign.status), policy_version=campaign.risk_policy_version,
         seed=campaign.selection_seed, registry_fingerprint=campaign.registry_snapshot_sha256,
@@ -88,10 +100,10 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
         establishments=[SelectedOut(
             rank=s.rank, tax_code=e.tax_code, name=e.name, commune=commune_name(e.commune_code), sector_vsic=e.sector_vsic,
             workforce=e.workforce, score=s.score, kind=str(s.kind), kind_vi=KIND_VI[str(s.kind)],
-            factors=[FactorOut(factor=k, label_vi=labels.get(k, k), points=v)
+            factors=[FactorOut(factor=k, label_vi=labels.get(k, k), points=v, detail_vi=detail.get(k, ""))
                      for k, v in sorted(s.factors.items(), key=lambda kv: -kv[1])],
-            reasons_vi=reasons_vi(s.factors, labels) if labels else "",
-            removed=s.removed, change_reason=s.change_reason) for s, e in rows])
+            reasons_vi=reasons_vi(s.factors, row_labels(detail)) if labels else "",
+            removed=s.removed, change_reason=s.change_reason) for s, e in rows for detail in [details(s, e)]])
 
 
 @router.post("/changes")

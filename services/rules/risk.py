@@ -3,6 +3,13 @@
 A policy is chosen by the campaign's start date (the newest ``effective_from`` not after it). Each
 score keeps every factor's contribution, so the lead can see and defend why an establishment is on
 the list. Ties are broken by a seeded hash, so the same inputs always give the same list.
+
+The engine's own history counts besides the registry (both read from the same database, never copied into the
+registry row, which a re-import would overwrite): a *visit* is an inspection of any other campaign whose team was
+on site (:data:`VISITED_STATUSES`), dated by its ``scheduled_on``, before the campaign's start; an *engine
+sanction* is such a visit in :data:`SANCTIONED_STATUSES` with a decided violation (``final_amount`` set). A row
+given to these functions may carry ``engine_last_visit_on`` (the latest visit before the start) and
+``engine_sanctions`` (sanctions within the past-violations look-back); both default to none.
 """
 from __future__ import annotations
 
@@ -15,7 +22,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from models.inspection import InspectionStatus
 from services.settings import RULES_DIR
+
+# the team was on site: findings submitted (or further along); ``scheduled`` is not a visit
+VISITED_STATUSES: tuple[str, ...] = tuple(s.value for s in InspectionStatus if s != InspectionStatus.SCHEDULED)
+# a sanction decision was issued (``closed`` follows ``sanctioned``; a closed visit without a decided fine is not one)
+SANCTIONED_STATUSES: tuple[str, ...] = (InspectionStatus.SANCTIONED.value, InspectionStatus.CLOSED.value)
+DEFAULT_SANCTION_WINDOW_DAYS = 1095
 
 
 class RiskPolicyError(ValueError):
@@ -34,6 +48,19 @@ class RiskPolicy:
 
     def label_vi(self, factor: str) -> str:
         return str(self.factors[factor]["label_vi"])
+
+    @property
+    def sanction_window_days(self) -> int:
+        """How far back the engine's own sanction decisions count as past violations (the factor's ``window_days``)."""
+        return int(self.factors["past_violations"].get("window_days", DEFAULT_SANCTION_WINDOW_DAYS))
+
+    def eligibility_cutoff(self, campaign_start: date) -> date:
+        """An inspection on or before this day is outside the Chỉ thị 20 window of a campaign starting then."""
+        return campaign_start - timedelta(days=self.window_days)
+
+    def sanction_cutoff(self, campaign_start: date) -> date:
+        """An engine sanction (dated by its visit) counts when its visit is after this day and before the start."""
+        return campaign_start - timedelta(days=self.sanction_window_days)
 
 
 @dataclass(frozen=True)
@@ -105,7 +132,8 @@ def factor_contributions(row: Mapping[str, Any], policy: RiskPolicy, on: date) -
         "osh_organisation_gaps": _per_unit(f["osh_organisation_gaps"], row["osh_organisation_gaps"]),
         "untrained_share": _per_unit(f["untrained_share"], row["untrained_workers"] / workforce),
         "vulnerable_workers": _per_unit(f["vulnerable_workers"], row["vulnerable_workers"]),
-        "past_violations": _per_unit(f["past_violations"], row["past_violations"]),
+        # the registry's (undated) count plus the engine's own sanction decisions within the look-back
+        "past_violations": _per_unit(f["past_violations"], row["past_violations"] + int(row.get("engine_sanctions") or 0)),
         "open_complaints": _per_unit(f["open_complaints"], row["open_complaints"]),
     }
     exam = f["health_exam_overdue"]
@@ -122,9 +150,23 @@ def factor_contributions(row: Mapping[str, Any], policy: RiskPolicy, on: date) -
 
 
 def is_eligible(row: Mapping[str, Any], policy: RiskPolicy, campaign_start: date) -> bool:
-    """Chỉ thị 20/CT-TTg: not inspected by any agency within the policy's window before the start."""
-    last = row["last_inspected_on"]
-    return last is None or last <= campaign_start - timedelta(days=policy.window_days)
+    """Chỉ thị 20/CT-TTg: not inspected within the policy's window before the start, neither by any agency as the
+    registry says (``last_inspected_on``) nor by the engine's own visits (``engine_last_visit_on``)."""
+    cutoff = policy.eligibility_cutoff(campaign_start)
+    return all(last is None or last <= cutoff
+               for last in (row["last_inspected_on"], row.get("engine_last_visit_on")))
+
+
+def past_violations_detail_vi(registry_count: int, sanction_dates: Sequence[date]) -> str:
+    """Where the past-violations points come from, for the lead: '02 quyết định xử phạt của hệ thống (03/2026,
+    11/2025); 01 lần bị xử phạt theo sổ đăng ký (không ghi ngày)'. Dates are the visits', newest first."""
+    parts = []
+    if sanction_dates:
+        months = ", ".join(f"{d:%m/%Y}" for d in sorted(sanction_dates, reverse=True))
+        parts.append(f"{len(sanction_dates):02d} quyết định xử phạt của hệ thống ({months})")
+    if registry_count:
+        parts.append(f"{registry_count:02d} lần bị xử phạt theo sổ đăng ký (không ghi ngày)")
+    return "; ".join(parts)
 
 
 def _tie_break(seed: int, tax_code: str) -> str:

@@ -16,9 +16,10 @@ from models import (Campaign, CampaignKind, CampaignStatus, Establishment, Inspe
 from services import audit
 from services.db import session_scope
 from services.errors import Conflict, Forbidden, IntakeError
-from services.rules.risk import factor_contributions, is_eligible, policy_version
+from services.rules.risk import RiskPolicy, factor_contributions, is_eligible, policy_version
 from services.settings import Settings
 from services.stages.common import get_campaign
+from services.stages.selection import recent_engine_visit, rows_with_history
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,10 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
                 errors.append(f"{where}: cơ sở {change.tax_code} đã có trong danh sách")
             elif campaign.province_code and est.province_code != campaign.province_code:
                 errors.append(f"{where}: cơ sở {change.tax_code} không thuộc địa bàn của đợt kiểm tra")
-            elif campaign.kind == CampaignKind.PLANNED and not is_eligible(est.model_dump(), policy, campaign.period_start) \
+            elif campaign.kind == CampaignKind.PLANNED and (recent := _recently_inspected_vi(session, est, policy, campaign)) \
                     and not _has_trigger(session, est.id):
-                errors.append(f"{where}: cơ sở {change.tax_code} đã được thanh tra, kiểm tra ngày "
-                              f"{est.last_inspected_on:%d/%m/%Y}; theo Chỉ thị 20/CT-TTg chỉ kiểm tra lại khi có căn cứ "
-                              f"(khiếu nại, tai nạn, chuyển đến) được ghi nhận")
+                errors.append(f"{where}: cơ sở {change.tax_code} {recent}; theo Chỉ thị 20/CT-TTg chỉ kiểm tra lại khi có "
+                              f"căn cứ (khiếu nại, tai nạn, chuyển đến) được ghi nhận")
             else:
                 to_add.append((est, change))
         if errors:
@@ -99,8 +99,9 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             audit.record(session, actor=lead.code, action="selection_removed", entity=campaign, reason=change.reason.strip(),
                          data={"tax_code": change.tax_code})
         rank = session.exec(select(sa.func.max(Selection.rank)).where(Selection.campaign_id == campaign.id)).one() or 0
+        history = rows_with_history(session, [est.id for est, _ in to_add if est.id is not None], policy, campaign)
         for est, change in to_add:
-            factors = factor_contributions(est.model_dump(), policy, campaign.period_start)
+            factors = factor_contributions(history[est.id], policy, campaign.period_start)
             existing = rows.get(est.id)
             if existing is not None:  # re-adding one the lead removed earlier
                 existing.removed, existing.change_reason, existing.changed_by = False, change.reason.strip(), lead.code
@@ -113,6 +114,22 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             audit.record(session, actor=lead.code, action="selection_added", entity=campaign, reason=change.reason.strip(),
                          data={"tax_code": change.tax_code})
         return {"added": len(to_add), "removed": len(to_remove)}
+
+
+def _recently_inspected_vi(session: Session, est: Establishment, policy: RiskPolicy, campaign: Campaign) -> str:
+    """Why the establishment is not eligible (Chỉ thị 20/CT-TTg): the registry's last inspection by any agency and/or
+    the engine's own latest visit within the window, named; '' if it is eligible."""
+    assert est.id is not None
+    visit = recent_engine_visit(session, est.id, policy, campaign)
+    row = {"last_inspected_on": est.last_inspected_on, "engine_last_visit_on": visit[1] if visit else None}
+    if is_eligible(row, policy, campaign.period_start):
+        return ""
+    why = []
+    if not is_eligible({"last_inspected_on": est.last_inspected_on}, policy, campaign.period_start):
+        why.append(f"đã được thanh tra, kiểm tra ngày {est.last_inspected_on:%d/%m/%Y}")
+    if visit is not None:
+        why.append(f"đã được kiểm tra trong đợt kiểm tra {visit[0]} ngày {visit[1]:%d/%m/%Y}")
+    return " và ".join(why)
 
 
 def _has_trigger(session: Session, establishment_id: int) -> bool:

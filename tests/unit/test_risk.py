@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.rules.risk import RiskPolicyError, factor_contributions, is_eligible, policy_for, score_all, select_top
+from services.rules.risk import (RiskPolicyError, factor_contributions, is_eligible, past_violations_detail_vi, policy_for,
+                                 score_all, select_top)
 from services.settings import RULES_DIR
 
 START = date(2026, 3, 2)  # campaign start, the date the factors are judged on
@@ -85,6 +86,32 @@ def test_health_exam_deadline_is_twelve_months_without_hazardous_work_and_six_wi
 def test_an_establishment_inspected_within_a_year_is_not_eligible(last_inspected_on: date | None,
                                                                    eligible: bool) -> None:
     assert is_eligible(create_row(last_inspected_on=last_inspected_on), policy_for(START), START) is eligible
+
+
+@pytest.mark.parametrize(("registry", "engine", "eligible"), [
+    (None, START - timedelta(days=180), False),  # the engine's own visit, six months ago
+    (START - timedelta(days=400), START - timedelta(days=364), False),
+    (START - timedelta(days=100), START - timedelta(days=500), False),
+    (START - timedelta(days=400), START - timedelta(days=365), True),  # exactly the window: outside it
+    (None, None, True),
+])
+def test_the_engines_own_visits_count_as_inspections(registry: date | None, engine: date | None, eligible: bool) -> None:
+    row = create_row(last_inspected_on=registry, engine_last_visit_on=engine)
+    assert is_eligible(row, policy_for(START), START) is eligible
+
+
+def test_past_violations_add_the_engines_dated_sanctions_to_the_registrys_count() -> None:
+    policy = policy_for(START)
+    assert policy.sanction_window_days == 1095  # risk_policy_2025.json: 3 years, (config)
+    assert policy.sanction_cutoff(START) == START - timedelta(days=1095)
+    assert factor_contributions(create_row(engine_sanctions=1), policy, START) == {"past_violations": 6.0}
+    assert factor_contributions(create_row(past_violations=1, engine_sanctions=1), policy, START) == {"past_violations": 12.0}
+    assert factor_contributions(create_row(past_violations=2, engine_sanctions=2), policy, START) == {
+        "past_violations": 18.0}  # 4 × 6 = 24, capped at 18
+    assert past_violations_detail_vi(1, [date(2025, 11, 20), date(2026, 3, 10)]) == (
+        "02 quyết định xử phạt của hệ thống (03/2026, 11/2025); 01 lần bị xử phạt theo sổ đăng ký (không ghi ngày)")
+    assert past_violations_detail_vi(0, [date(2026, 3, 10)]) == "01 quyết định xử phạt của hệ thống (03/2026)"
+    assert past_violations_detail_vi(3, []) == "03 lần bị xử phạt theo sổ đăng ký (không ghi ngày)"
 
 
 def _tied_rows() -> list[dict[str, Any]]:
