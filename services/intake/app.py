@@ -19,9 +19,11 @@ from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
 from services.intake.writer import BatchWriter
 from services.intake.schemas import (
-    CircumstanceOut, DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt, ViolationOut,
+    CircumstanceOut, DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt,
+    ViolationOut,
 )
 from services.calendar import today_in_vietnam
+from services.errors import StageBlocked
 from services.rules.circumstances import load_circumstances
 from services.settings import Settings
 
@@ -58,7 +60,10 @@ def create_app(settings: Settings) -> FastAPI:
     def circumstances(person: PersonDep, on: date | None = None) -> list[CircumstanceOut]:
         """The circumstances an official may name (Luật XLVPHC Art.9 and 10) in force on ``on`` (default today);
         ``derived`` ones (tái phạm, vi phạm nhiều lần) only the engine sets, from dated history."""
-        catalog = load_circumstances(on or today_in_vietnam())
+        try:
+            catalog = load_circumstances(on or today_in_vietnam())
+        except StageBlocked as exc:
+            raise HTTPError(422, "Dữ liệu gửi lên không hợp lệ.", [f"on: {exc.message}"]) from exc
         return [CircumstanceOut(code=c.code, kind=str(c.kind), point_vi=catalog.citation_vi(c.code), text_vi=c.text_vi,
                                 derived=c.derived, selectable=c.selectable) for c in catalog]
 

@@ -1,14 +1,23 @@
-"""Decision rules over versioned legal data: the fines of NĐ 12/2022/NĐ-CP and the inspection checklist.
+"""Decision rules over versioned legal data: the decrees in force (NĐ 12/2022, NĐ 283/2026) and their fines, the
+inspection checklists, competence and procedure, circumstances, deadlines and the law in force for a file.
 
-Pure functions over tables loaded once (cached); nothing is read at import.
+Pure functions over tables loaded once (cached); nothing is read at import. Modules: ``decrees`` (which decree),
+``fines`` (ranges and proposals), ``checklist``, ``procedure`` (competence, settings), ``circumstances``,
+``deadline_rules``, ``sanctions`` (one file under the law in force), ``risk``/``risk_sql``, ``schedule``.
 
 Errors (under the engine's :class:`services.errors.KiemtraError`)::
 
     RulesError
      ├── FineTableError         a row of the fine table is malformed (source, row, column)
      ├── UnknownProvision       a code that is not in the fine table (also a LookupError)
+     ├── DecreeError            decrees.json is malformed; NoDecreeInForce: no catalog covers a date
      ├── ChecklistError         a checklist file is malformed, or no version is in force on a date
-     └── UnknownChecklistItem   a checklist code that is not in the version in force (also a LookupError)
+     │    └── UnlinkedProvision an item has no clause of a decree
+     ├── UnknownChecklistItem   a checklist code that is not in the version in force (also a LookupError)
+     ├── ProcedureError         a procedure file is malformed; CompetenceRefused: a title below the file
+     ├── CircumstancesError     the circumstances file is malformed
+     ├── ActDateNeeded          an ended act whose date decides between two decrees
+     └── NotSanctioned          the decree in force no longer sanctions the act
 
 Bad arguments to :func:`propose_fine` (a count missing or negative, an organisation fined under a clause
 for individuals only…) raise ``ValueError`` with a Vietnamese message.

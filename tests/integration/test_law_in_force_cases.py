@@ -16,7 +16,8 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person, PriorSanction,
+from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person,
+                    PriorSanction,
                     PersonRole, Violation)
 from services import deadlines
 from services.db import session_scope
