@@ -114,8 +114,9 @@ def violations_context(violations: Sequence[Violation], amount_attr: str = "prop
                     "amount": getattr(v, amount_attr), "amount_basis_vi": " ".join(v.reasoning),
                     "circumstances_vi": _circumstances_vi(v, catalog),
                     "amount_reason": v.amount_reason or "",
-                    "committed_vi": (f"hành vi đã kết thúc ngày {v.committed_on:%d/%m/%Y}" if not v.ongoing and v.committed_on
-                                     else "hành vi đang thực hiện tại thời điểm phát hiện" if v.ongoing else ""),
+                    "committed_vi": ("hành vi đang thực hiện tại thời điểm phát hiện" if v.ongoing else
+                                     f"hành vi đã kết thúc ngày {v.committed_on:%d/%m/%Y}" if v.committed_on else
+                                     "hành vi đã kết thúc trước thời điểm phát hiện"),
                     "remedial_vi": rule.remedial_measure or ""})
     return out
 
