@@ -8,9 +8,10 @@ import unicodedata
 
 import pytest
 
-from services.rules import FineBasis, UnitKind, load_fine_table, propose_fine, provision_vi
+from services.rules import UnitKind, load_fine_table, propose_fine, provision_vi
 from services.rules.fines import fine_table_for
 from services.settings import get_settings
+from tests.unit.test_fines import check_organisation_amounts
 
 ND = "283/2026/ND-CP "
 POINT_SPLIT = r" — |(?<=như sau:) "
@@ -107,14 +108,7 @@ def test_organisations_pay_double_except_the_clauses_art7_lists(table):
     # phạt tiền đối với tổ chức bằng 02 lần mức phạt tiền đối với cá nhân."
     assert "khoản 2, 4 Điều 36; khoản 1 Điều 37; khoản 1, 5, 6, 7, 8 Điều 38;" in _text()
     written_for_organisations = {(36, 2), (36, 4), (37, 1), (38, 1), (38, 5), (38, 6), (38, 7), (38, 8)}
-    for r in table:
-        if (r.article, r.clause) in written_for_organisations:
-            assert r.basis is FineBasis.ORGANISATION, r.code
-            assert (r.org_min_vnd, r.org_max_vnd) == (r.min_vnd, r.max_vnd), r.code
-        else:
-            assert r.basis is FineBasis.INDIVIDUAL, r.code
-            if r.org_min_vnd is not None:
-                assert (r.org_min_vnd, r.org_max_vnd) == (2 * r.min_vnd, 2 * r.max_vnd), r.code
+    check_organisation_amounts(table, written_for_organisations)
 
 
 def test_clauses_that_reach_only_individuals_have_no_organisation_amount(table):
