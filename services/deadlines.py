@@ -338,6 +338,13 @@ def declare_complex(session: Session, inspection_id: int, kind: DeadlineKind, *,
     return _recompute(session, _one(session, kind, inspection_id), actor=actor, reason=reason, complex_case=True)
 
 
+def explanation_received(session: Session, inspection_id: int) -> bool:
+    """The official recorded the violator's explanation (the decision's period became 1 month)."""
+    return session.exec(select(Deadline.id).where(Deadline.kind == DeadlineKind.SANCTION_DECISION,
+                                                  Deadline.subject_key == f"inspection:{inspection_id}",
+                                                  Deadline.explained.is_(True))).first() is not None  # type: ignore[attr-defined]
+
+
 def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
                        on: date | None = None) -> Deadline:
     """The violator asked to explain (a hearing or in writing): the decision's period becomes 1 month, and the

@@ -252,7 +252,8 @@ def simulate_findings_review(http: httpx.Client, token: str, campaign_code: str)
 
 
 def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[str, str], campaign_code: str) -> int:
-    """The competent official of each file adopts the engine's proposed amounts, five working days after the visit."""
+    """The competent official of each file adopts the engine's proposed amounts, six working days after the visit (once the
+    violator's 5-working-day window to explain in writing has passed, within the 7 for the decision)."""
     clients = {titles[code]: IntakeClient(http, token=tokens[code]) for code in titles}
     decided = 0
     any_client = next(iter(clients.values()))
@@ -262,7 +263,7 @@ def simulate_officials(http: httpx.Client, tokens: dict[str, str], titles: dict[
         signer = inspection.competent_signer
         if signer is None or signer not in clients or any(v.final_amount is not None for v in inspection.violations):
             continue
-        clients[signer].decide(inspection.id, add_working_days(inspection.scheduled_on, 5),
+        clients[signer].decide(inspection.id, add_working_days(inspection.scheduled_on, 6),
                                {v.id: v.proposed_amount for v in inspection.violations})
         decided += 1
     return decided

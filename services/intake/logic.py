@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Establishment, Finding, FindingResult,
+from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, DocumentType, Establishment, Finding, FindingResult,
                     FindingReview, Inspection,
                     InspectionStatus, Person, PersonRole, Submission, Team, TeamMember, Violation)
 from services import audit
@@ -23,7 +23,8 @@ from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmis
                                      SubmissionReceipt)
 from services.rules.checklist import load_checklist
 from services.rules.circumstances import amount_needs_reason, check_selection, load_circumstances, propose_amount
-from services.rules.fines import RulesError
+from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
+from services.rules.fines import RulesError, load_fine_table
 from services.rules.procedure import CompetenceRefused, competent_signer, procedure_for
 from services.rules.sanctions import Authority, decree_for_act, decision_authority
 from models.base import utcnow
@@ -422,6 +423,28 @@ def _circumstance_errors(violations: dict[int, Violation], body: DecisionIn, on:
     return errors, chosen
 
 
+def _explanation_window_errors(session: Session, inspection: Inspection, violations: list[Violation], on: date) -> list[str]:
+    """A decision may not cut the violator's right to explain short (Luật XLVPHC Art.61): where the record gave the
+    right, not before the written explanation's last day has passed, unless the explanation was received."""
+    from services.deadlines import explanation_received  # deadlines builds on this module
+    from services.issuing import latest_document
+
+    record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
+    if record is None or record.issued_on is None or explanation_received(session, inspection.id):
+        return []
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
+    table = load_fine_table()
+    acts = [ExplainAct(v.range_max, suspends(table.get(v.provision_code).additional_penalty)) for v in violations]
+    rights = explanation_rights(record.issued_on, acts, is_organisation(establishment), procedure_for(record.issued_on),
+                                decider="người có thẩm quyền")
+    if rights is None or on > rights.written_last_day:
+        return []
+    return [f"decided_on: {establishment.name} còn quyền gửi văn bản giải trình đến hết ngày "
+            f"{rights.written_last_day:%d/%m/%Y} ({rights.basis_vi}); chỉ ra quyết định sau ngày đó, hoặc khi đã nhận "
+            "giải trình (kiemtra deadlines explained)"]
+
+
 @dataclass(frozen=True)
 class _Derived:
     code: str
@@ -452,6 +475,7 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
         v = violations.get(vid)
         if v is not None and not v.range_min <= amount <= v.range_max:
             errors.append(f"amounts.{vid}: mức phạt {amount:,} đồng nằm ngoài khung {v.range_min:,}–{v.range_max:,} đồng")
+    errors += _explanation_window_errors(session, inspection, list(violations.values()), body.decided_on)
     circumstance_errors, chosen = _circumstance_errors(violations, body, body.decided_on)
     errors += circumstance_errors
     if errors:

@@ -289,8 +289,9 @@ def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Set
     assert done.exit_code == 0, done.output
     assert "Lập biên bản vi phạm, cuộc kiểm tra" in done.output and "hạn cuối 08/05/2026" in done.output
     approve_and_draw_up(settings, case, d(7, 5))
-    decide(settings, case, d(12, 5))
-    deadlines.sweep(settings, d(12, 5))
+    # the record of Thu 07/05 gives the right to explain until Thu 14/05 (05 working days): decided on Fri 15/05
+    decide(settings, case, d(15, 5))
+    deadlines.sweep(settings, d(15, 5))
     comply = deadline(settings, DeadlineKind.COMPLY, case)
     paid = runner.invoke(app, ["deadlines", "met", str(comply.id), "--on", "2026-05-20", "--reason", "Biên lai số 0012"])
     assert paid.exit_code == 0 and "(đã thực hiện)" in paid.output
@@ -303,12 +304,13 @@ def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Set
     assert "Loại thời hạn không hợp lệ: kind comply" in refused[1].output
     assert "đã đóng" in refused[2].output  # the decision was issued: its deadline closed
 
-    # sending the decision (issued Tue 12/05: 03 working days → Fri 15/05) is confirmed the same way, naming how
+    # sending the decision (issued Fri 15/05: 03 working days → Mon 18 (1), Tue 19 (2), Wed 20/05 (3)) is confirmed the
+    # same way, naming how
     send = deadline(settings, DeadlineKind.SEND_DECISION, case)
-    assert send.due_on == d(15, 5)
-    unnamed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-13", "--reason", "Đã gửi"])
+    assert send.due_on == d(20, 5)
+    unnamed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-18", "--reason", "Đã gửi"])
     assert unnamed.exit_code == 1 and "sent_by: phải ghi một cách gửi quyết định" in unnamed.output
-    handed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-13",
+    handed = runner.invoke(app, ["deadlines", "met", str(send.id), "--on", "2026-05-18",
                                  "--reason", "Giao trực tiếp cho giám đốc công ty, có ký nhận"])
     assert handed.exit_code == 0, handed.output
     assert "Gửi quyết định xử phạt, cuộc kiểm tra" in handed.output and "(đã thực hiện)" in handed.output
@@ -327,9 +329,10 @@ def test_the_sweep_creates_the_new_kinds_once_and_explanations_only_where_the_la
           fails={"LD-03": {}})
     for inspection_id in (first, second):
         approve_and_draw_up(settings, inspection_id, d(7, 5))
-        decide(settings, inspection_id, d(12, 5))
+    decide(settings, first, d(15, 5))  # its right to explain runs until Thu 14/05
+    decide(settings, second, d(12, 5))  # no right to explain: decided within the 07 working days
     for _ in range(2):
-        deadlines.sweep(settings, d(12, 5))
+        deadlines.sweep(settings, d(15, 5))
     assert deadlines.create_from_state(settings) == 0
     with session_scope(settings) as session:
         kinds = {i: sorted(str(k) for k in session.exec(select(Deadline.kind).where(Deadline.inspection_id == i)).all())

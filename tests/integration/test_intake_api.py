@@ -333,7 +333,7 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
     assert violation["final_amount"] is None
     vid, low, high = violation["id"], violation["range_min"], violation["range_max"]
     url = f"/api/inspections/{inspection_id}/decision"
-    decided_on = "2026-03-12"
+    decided_on = "2026-03-13"  # the 6th working day after the record: the 5-day window to explain has passed
     before = stored(field.settings)
 
     by_inspector = field.post(url, "SNV-TT01", {"decided_on": decided_on, "amounts": {str(vid): low}})
@@ -432,8 +432,15 @@ def test_a_decision_dated_before_the_record_or_in_the_future_is_refused(field: F
     visit = date.fromisoformat(detail["scheduled_on"])
     early = field.post(url, "UBND-CT", {"decided_on": (visit - timedelta(days=1)).isoformat(), "amounts": amounts})
     assert early.status_code == 422
-    assert early.json()["errors"] == [
-        f"decided_on: ngày quyết định {visit - timedelta(days=1):%d/%m/%Y} trước ngày lập biên bản vi phạm {visit:%d/%m/%Y}"]
+    assert early.json()["errors"][0] == (
+        f"decided_on: ngày quyết định {visit - timedelta(days=1):%d/%m/%Y} trước ngày lập biên bản vi phạm {visit:%d/%m/%Y}")
+    # a file whose acts give the right to explain (up to 150 million for an organisation ≥ 30 million, Luật XLVPHC
+    # Art.61): not decided before the written explanation's 5 working days have passed (record Thu 05/03/2026 →
+    # Fri 06 (1), Mon 09 (2), Tue 10 (3), Wed 11 (4), Thu 12/03 (5))
+    window = field.post(url, "UBND-CT", {"decided_on": "2026-03-12", "amounts": amounts})
+    assert window.status_code == 422
+    (message,) = window.json()["errors"]
+    assert message.startswith("decided_on: ") and "còn quyền gửi văn bản giải trình đến hết ngày 12/03/2026" in message
     future = date.today() + timedelta(days=3)
     late = field.post(url, "UBND-CT", {"decided_on": future.isoformat(), "amounts": amounts})
     assert late.status_code == 422

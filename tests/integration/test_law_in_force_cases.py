@@ -143,7 +143,7 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
           inspector="SNV-TT02")
     approve_and_draw_up(settings, chair_file, date(2026, 3, 5))
     approve_and_draw_up(settings, director_file, date(2026, 3, 6))
-    decide(settings, chair_file, date(2026, 3, 12))
+    decide(settings, chair_file, date(2026, 3, 13))  # after its 5-working-day window to explain (to Thu 12/03)
     with session_scope(settings) as session:  # the Giám đốc assigned the file to a deputy (Luật XLVPHC Art.54)
         snv = session.exec(select(Agency).where(Agency.code == "SNV")).one()
         session.add(Person(code="SNV-PGD", full_name="Hoàng Thị Duyên", agency_id=snv.id, title="Phó Giám đốc Sở Nội vụ",
@@ -246,3 +246,27 @@ def test_a_2024_file_is_processed_under_its_own_law_and_corrected_under_todays(s
     text = _text(settings, new)
     assert "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG" in text and old.number in text
     assert "THANH TRA SỞ" not in text
+
+
+def test_a_decision_waits_for_the_explanation_window_unless_the_explanation_came(settings) -> None:
+    create_scheduled_campaign(settings, code="CB-2026-06")
+    inspection_id = _enterprise_inspection(settings, "SNV-TT01")
+    # 50 workers without periodic exams: up to 150 million for an enterprise ≥ 30 million → the right to explain
+    # (Luật XLVPHC Art.61): the record of Thu 05/03/2026 leaves until Thu 12/03 for a written explanation
+    visit(settings, inspection_id, on=date(2026, 3, 5), client_id="window-0001", fails={"YT-01": {"workers_affected": 50}})
+    approve_and_draw_up(settings, inspection_id, date(2026, 3, 5))
+    with session_scope(settings) as session:
+        amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        with pytest.raises(IntakeError) as refused:
+            logic.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
+                                  DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))
+        (message,) = refused.value.ids["errors"]
+        assert "còn quyền gửi văn bản giải trình đến hết ngày 12/03/2026" in message
+    deadlines.create_from_state(settings)
+    with session_scope(settings) as session:  # the written explanation arrived on 09/03: the official may decide
+        deadlines.record_explanation(session, inspection_id, actor="SNV-LEAD", reason="Văn bản giải trình ngày 09/03/2026",
+                                     on=date(2026, 3, 9))
+    with session_scope(settings) as session:
+        logic.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
+                              DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))
+    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"

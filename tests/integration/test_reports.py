@@ -52,11 +52,13 @@ def campaign(settings: Settings) -> dict[str, int]:
     first, second = team_inspections(settings)[INSPECTOR][:2]
     submit(settings, first, {"LD-13": 5, "YT-01": 12}, "bc01-0001")
     submit(settings, second, {"YT-05": None}, "bc01-0002")
-    decide(settings, first, date(2026, 4, 28))
-    deadlines.sweep(settings, date(2026, 4, 29))
+    # the record of Wed 22/04 gives the right to explain until Mon 04/05 (Thu 23 (1), Fri 24 (2), Giỗ Tổ observed on
+    # Mon 27, Tue 28 (3), Wed 29 (4), 30/4 and 1/5, Mon 04/05 (5)): decided on Tue 05/05
+    decide(settings, first, date(2026, 5, 5))
+    deadlines.sweep(settings, date(2026, 5, 6))
     with session_scope(settings) as session:
         comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY)).one()
-        deadlines.mark_met(session, comply.id, date(2026, 5, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012")
+        deadlines.mark_met(session, comply.id, date(2026, 5, 12), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012")
     return {"first": first, "second": second}
 
 
