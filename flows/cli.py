@@ -63,7 +63,8 @@ INSPECTION_STATUS_VI = {"scheduled": "đã lên lịch", "findings_submitted": "
                         "records_issued": "đã lập biên bản", "sanctioned": "đã ra quyết định xử phạt", "closed": "đã kết thúc"}
 DOCUMENT_VI = {"inspection_decision": "quyết định kiểm tra", "inspection_plan": "kế hoạch kiểm tra",
                "inspection_notice": "thông báo kiểm tra", "minutes": "biên bản kiểm tra",
-               "violation_record": "biên bản vi phạm hành chính", "sanction_decision": "quyết định xử phạt",
+               "violation_record": "biên bản vi phạm hành chính", "proposal": "tờ trình đề nghị xử phạt",
+               "sanction_decision": "quyết định xử phạt",
                "report": "báo cáo kết quả kiểm tra", "periodic_report": "báo cáo định kỳ"}
 
 

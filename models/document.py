@@ -14,6 +14,7 @@ from models.base import UTCDateTime, created_at_field, json_field
 class DocumentType(StrEnum):
     MINUTES = "minutes"  # biên bản kiểm tra
     VIOLATION_RECORD = "violation_record"  # biên bản vi phạm hành chính (MBB01)
+    PROPOSAL = "proposal"  # tờ trình đề nghị xử phạt: the working (ranges, circumstances, competence) for the decider
     SANCTION_DECISION = "sanction_decision"  # quyết định xử phạt (MQĐ02)
     INSPECTION_DECISION = "inspection_decision"  # quyết định kiểm tra, thành lập đoàn kiểm tra liên ngành
     INSPECTION_PLAN = "inspection_plan"  # kế hoạch tiến hành kiểm tra (one per team, with its schedule)

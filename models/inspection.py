@@ -122,6 +122,9 @@ class Violation(SQLModel, table=True):
     act_key: str = Field(default="", max_length=64, description="the same act across decrees (repeat offences)")
     committed_on: date | None = None
     ongoing: bool = True
+    act_vi: str = Field(default="", max_length=2000, description="what the establishment did, as documents print it")
+    workers: int | None = Field(default=None, ge=0, description="workers affected, for a clause fined by them")
+    devices: int | None = Field(default=None, ge=0, description="machines or devices, for a clause banded by them")
     proposed_amount: int = Field(ge=0)
     range_min: int = Field(ge=0)
     range_max: int = Field(ge=0)

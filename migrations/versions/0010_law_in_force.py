@@ -25,6 +25,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('act_key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('committed_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('ongoing', sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column('act_vi', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('workers', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('devices', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('mitigating', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('aggravating', sa.JSON(), nullable=False, server_default='[]'))
         batch_op.add_column(sa.Column('derived', sa.JSON(), nullable=False, server_default='[]'))
@@ -57,8 +60,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_priorsanction_establishment_id'))
     op.drop_table('priorsanction')
     with op.batch_alter_table('violation', schema=None) as batch_op:
-        for column in ('amount_reason', 'decided_proposal', 'derived', 'aggravating', 'mitigating', 'ongoing', 'committed_on',
-                       'act_key', 'decree'):
+        for column in ('amount_reason', 'decided_proposal', 'derived', 'aggravating', 'mitigating', 'devices', 'workers',
+                       'act_vi', 'ongoing', 'committed_on', 'act_key', 'decree'):
             batch_op.drop_column(column)
     with op.batch_alter_table('finding', schema=None) as batch_op:
         batch_op.drop_column('ongoing')

@@ -74,6 +74,7 @@ class ChecklistItem:
     counts_devices: bool
     risk_factor: str
     unlinked_vi: Mapping[str, str] = field(default_factory=dict, hash=False)  # decree key → why no clause
+    act_vi: str = ""  # the act this item checks, where the clause lists several (documents print it as the act)
 
     def provision_for(self, decree_key: str) -> str:
         """The clause of one decree that sanctions a failure of this item."""
@@ -213,12 +214,16 @@ def _parse_item(raw: Any, *, fine_table: FineTable, decrees: tuple[str, ...], wh
         if not isinstance(value, bool):
             raise ChecklistError(f"{where}: {name} must be true or false, got {value!r}")
     act_kind, act_kind_note = _act_kind(raw, where=where)
+    act_vi = raw.get("act_vi", "")
+    if not isinstance(act_vi, str) or (act_vi and not act_vi.strip()):
+        raise ChecklistError(f"{where}: act_vi must be a non-empty string when given")
     provisions, unlinked = _provisions(raw, fine_table=fine_table, decrees=decrees, where=where)
     _check_counts(provisions, fine_table=fine_table, flags=(flags["counts_workers"], flags["counts_devices"]),
                   where=where)
     return ChecklistItem(code=code, agency=agency, text_vi=text_vi.strip(), provisions=provisions,
                          act_kind=act_kind, act_kind_note=act_kind_note, counts_workers=flags["counts_workers"],
-                         counts_devices=flags["counts_devices"], risk_factor=risk_factor, unlinked_vi=unlinked)
+                         counts_devices=flags["counts_devices"], risk_factor=risk_factor, unlinked_vi=unlinked,
+                         act_vi=act_vi.strip())
 
 
 def _act_kind(raw: Mapping[str, Any], *, where: str) -> tuple[ActKind, str]:

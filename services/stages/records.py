@@ -19,9 +19,10 @@ from services.intake.logic import is_organisation
 from services.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.errors import StageBlocked
+from services.documents.acts import act_line, act_of
 from services.rules.circumstances import derive_repeat, describe_circumstances, load_circumstances
 from services.rules.decrees import act_key, decree_of
-from services.rules.fines import load_fine_table, provision_vi
+from services.rules.fines import load_fine_table, provision_vi, vnd
 from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
 from services.rules.procedure import Procedure, competent_signer
 from services.rules.sanctions import issuing_body
@@ -109,7 +110,7 @@ def violations_context(violations: Sequence[Violation], amount_attr: str = "prop
         rule = table.get(v.provision_code)
         if catalog is None:
             catalog = load_circumstances(v.decided_on or date.today())
-        out.append({"description": rule.description_vi, "provision_vi": provision_vi(rule),
+        out.append({"description": v.act_vi or act_of(rule), "provision_vi": provision_vi(rule),
                     "decree_vi": decree_of(v.provision_code).number_vi,
                     "amount": getattr(v, amount_attr), "amount_basis_vi": " ".join(v.reasoning),
                     "circumstances_vi": _circumstances_vi(v, catalog),
@@ -172,8 +173,11 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
         if derived:
             planned = plan_act(item, discovered_on=inspection.scheduled_on, committed_on=committed, ongoing=first.ongoing,
                                organisation=organisation, workers=workers, devices=devices, aggravating=len(derived))
+        rule = load_fine_table().get(planned.provision_code)
+        act = act_line(rule, item, workers=workers, devices=devices, notes=[f.note for f, _ in group])
         v = Violation(inspection_id=inspection.id, finding_id=first.id, provision_code=planned.proposal.code,
                       decree=planned.decree.key, act_key=key, committed_on=committed, ongoing=planned.ongoing,
+                      act_vi=act, workers=workers, devices=devices,
                       proposed_amount=planned.proposal.amount, range_min=planned.proposal.range_min,
                       range_max=planned.proposal.range_max, reasoning=list(planned.proposal.reasoning_vi),
                       aggravating=[d.code for d in derived],
@@ -209,6 +213,19 @@ def file_decider(session: Session, campaign: Campaign, violations: Sequence[Viol
     return issuing_body(signer, area_vi=province_area(agency.province_code), labour_department_vi=procedure.labour_department_vi,
                         department_code=agency.code, province_code=agency.province_code, place=agency.place,
                           department_parent_vi=agency.parent_name)
+
+
+def competence_vi(violations: Sequence[Violation], establishment: Establishment, procedure: Procedure,
+                  decider: dict[str, Any]) -> str:
+    """Why the file goes to that title: each act's range maximum against the routable titles' ceilings (per act,
+    organisations ×2, Luật XLVPHC Art.52 as amended), under the procedure in force on the record's day."""
+    organisation = is_organisation(establishment)
+    worst = max(v.range_max for v in violations)
+    ceilings = "; ".join(f"{s.title} đến {vnd(s.ceiling_vnd(organisation=organisation))} mỗi hành vi ({s.source})"
+                         for s in sorted(procedure.signers, key=lambda s: s.ceiling_individual_vnd))
+    whom = "tổ chức (gấp 02 lần cá nhân)" if organisation else "cá nhân"
+    return (f"mức phạt tối đa cao nhất của các hành vi trong hồ sơ là {vnd(worst)}; thẩm quyền phạt tiền đối với {whom}: "
+            f"{ceilings}. Hồ sơ thuộc thẩm quyền của {decider['decider_vi']}.")
 
 
 def explanation_context(record_on: date, violations: Sequence[Violation], establishment: Establishment,
@@ -269,10 +286,18 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                           "drafter": record_drafter(session, inspection.team_id, on_record),
                           "decider_vi": decider["decider_vi"],
                           **explanation_context(record_on, violations, establishment, on_record, decider)}
-            issue_document(session, settings, doc_type=DocumentType.VIOLATION_RECORD,
-                           subject_key=f"inspection:{inspection.id}", symbol=procedure.symbol("violation_record"),
-                           template="bien_ban_vi_pham", build_context=lambda number: {**record_ctx, "number": number},
-                           **common)
+            record = issue_document(session, settings, doc_type=DocumentType.VIOLATION_RECORD,
+                                    subject_key=f"inspection:{inspection.id}", symbol=procedure.symbol("violation_record"),
+                                    template="bien_ban_vi_pham", build_context=lambda number: {**record_ctx, "number": number},
+                                    **common)
+            proposal_ctx = {**record_ctx, "violation_record_ref": f"Biên bản vi phạm hành chính số {record.number} lập "
+                                                                  f"ngày {record_on:%d/%m/%Y}",
+                            "violations": [{**line, "working": list(v.reasoning)}
+                                           for line, v in zip(record_ctx["violations"], violations, strict=True)],
+                            "competence_vi": competence_vi(violations, establishment, on_record, decider)}
+            issue_document(session, settings, doc_type=DocumentType.PROPOSAL, subject_key=f"inspection:{inspection.id}",
+                           symbol=procedure.symbol("proposal"), template="to_trinh_xu_phat",
+                           build_context=lambda number: {**proposal_ctx, "number": number}, **common)
         audit.transition(session, inspection, InspectionStatus.RECORDS_ISSUED, actor=actor,
                          reason=f"Ban hành biên bản kiểm tra {minutes.number}"
                                 + (f" và biên bản vi phạm ({len(violations)} hành vi)" if violations else ""))

@@ -77,7 +77,7 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
             assert unicodedata.normalize("NFC", text) == text
             assert doc.number in text
             assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
-            heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH",
+            heading = {"minutes": "BIÊN BẢN KIỂM TRA", "violation_record": "BIÊN BẢN VI PHẠM HÀNH CHÍNH", "proposal": "TỜ TRÌNH",
                        "sanction_decision": "QUYẾT ĐỊNH", "inspection_decision": "QUYẾT ĐỊNH",
                        "inspection_plan": "KẾ HOẠCH", "inspection_notice": "THÔNG BÁO", "report": "BÁO CÁO"}[doc.doc_type]
             assert heading in text
