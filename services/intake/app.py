@@ -15,6 +15,7 @@ from services.db import get_engine
 from services.intake import logic
 from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.intake.evidence_api import router as evidence_router
+from services.intake.register_web import router as register_router
 from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
 from services.intake.writer import BatchWriter
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(selection_router)
     app.include_router(evidence_router)
     app.include_router(web_router)
+    app.include_router(register_router)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:

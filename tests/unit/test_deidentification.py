@@ -7,9 +7,9 @@ import pytest
 
 from services.register import DeidentificationError, Protected, check_deidentified, names_in_text, render_outputs
 
-ROW = {"so_quyet_dinh": "12/QĐ-XPHC", "ngay_quyet_dinh": "2026-05-18", "co_quan_ban_hanh": "UBND-04",
-       "ten_co_so": "Công ty TNHH Minh Phát", "ma_so_thue": "0101234567", "ma_tinh": "04", "ma_xa": "01273",
-       "ten_xa": "Phường Thục Phán", "hanh_vi": "Điểm a khoản 1 Điều 22: 5.000.000 đồng", "tong_tien_phat_vnd": 5_000_000,
+ROW = {"so_quyet_dinh": "12/QĐ-XPHC", "ngay_quyet_dinh": "2026-05-18", "co_quan_ban_hanh": "Ủy ban nhân dân tỉnh Cao Bằng",
+       "ten_co_so": "Công ty TNHH Minh Phát", "ma_so_thue": "0101234567", "ten_xa": "Phường Thục Phán",
+       "ten_tinh": "Tỉnh Cao Bằng", "hanh_vi": "Điểm a khoản 1 Điều 22: 5.000.000 đồng", "tong_tien_phat_vnd": 5_000_000,
        "ngay_cong_khai": "2026-05-18", "thay_the_quyet_dinh": ""}
 INSPECTOR = Protected("Nguyễn Văn Hùng", "Person.full_name (thành viên đoàn kiểm tra, mã SNV-TT01)")
 VICTIM = Protected("Lê Thị Hoa", "tên người trong InspectionTrigger.note (tai nạn lao động, căn cứ số 2)")
@@ -45,7 +45,7 @@ def test_a_name_in_a_field_is_refused_with_the_field_and_the_number_not_the_name
     with pytest.raises(DeidentificationError) as caught:
         check_deidentified(rows, outputs(rows), [INSPECTOR, VICTIM])
     message = caught.value.message
-    assert f"«{field}»" in message and "12/QĐ-XPHC" in message and "Nghị định 13/2023" in message
+    assert f"«{field}»" in message and "12/QĐ-XPHC" in message and "Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15" in message
     assert INSPECTOR.text not in message and VICTIM.text not in message
 
 
