@@ -244,7 +244,8 @@ def bare_minutes(ctx: dict[str, Any], out: Path) -> int:
     signed = Table(signatures, colWidths=[WIDTH / 2, WIDTH / 2])
     signed.setStyle(TableStyle([("FONT", *ALL, BARE, 13), ("VALIGN", *ALL, "TOP"), ("LEFTPADDING", *ALL, 2),
                                 ("RIGHTPADDING", *ALL, 2)]))
-    story.append(KeepTogether([Spacer(1, 6), signed]))
+    closing, heading = story.pop(), story.pop()  # as the renderer does (NĐ 30): signatures kept with the last
+    story.append(KeepTogether([heading, closing, Spacer(1, 6), signed]))  # paragraph and its heading
 
     def page_number(canvas: Any, doc: Any) -> None:
         canvas.saveState()

@@ -156,9 +156,16 @@ def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, me
     campaign = Campaign(
         code=code, title=title, lead_agency_id=lead.id, member_agency_codes=sorted(members), province_code=province_code,
         period_start=period_start, period_end=period_end, quota=quota, team_count=teams, created_by=actor,
-        legal_basis=["Bộ luật Lao động năm 2019", "Luật An toàn, vệ sinh lao động năm 2015",
-                     "Nghị định số 12/2022/NĐ-CP ngày 17/01/2022 của Chính phủ",
-                     "Kế hoạch số 664/KH-UBND năm 2025 của UBND tỉnh Cao Bằng"])
+        # the campaign's own legal basis: the laws, the decree in force when it starts, the directive on inspections
+        # (a province's own plan, e.g. KH 664/KH-UBND of 2025, only where it is this campaign's basis)
+        legal_basis=["Bộ luật Lao động ngày 20 tháng 11 năm 2019",
+                     "Luật An toàn, vệ sinh lao động ngày 25 tháng 6 năm 2015",
+                     ("Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022" if period_start < date(2026, 9, 10)
+                      else "Nghị định số 283/2026/NĐ-CP ngày 15 tháng 7 năm 2026")
+                     + " của Chính phủ quy định xử phạt vi phạm hành chính trong lĩnh vực lao động, bảo hiểm xã hội, "
+                       "người lao động Việt Nam đi làm việc ở nước ngoài theo hợp đồng",
+                     "Chỉ thị số 20/CT-TTg ngày 17 tháng 5 năm 2017 của Thủ tướng Chính phủ về việc chấn chỉnh hoạt "
+                     "động thanh tra, kiểm tra đối với doanh nghiệp"])
     session.add(campaign)
     session.flush()
     audit.record(session, actor=actor, action="campaign_created", entity=campaign, to_state="draft",

@@ -38,6 +38,11 @@ def _refuse_delete(_mapper: Any, _conn: Any, target: Document) -> None:
     raise ImmutableDocument(f"Văn bản {target.number} đã ban hành, không được xóa.", document_id=target.id)
 
 
+def format_number(seq: int, symbol: str) -> str:
+    """"01/QĐ-UBND": NĐ 30/2020 Art.15, numbers start at 01 each year, a leading zero below 10."""
+    return f"{seq:02d}/{symbol}"
+
+
 def allocate_number(session: Session, *, issuer_code: str, doc_type: str, year: int) -> int:
     table = DocumentCounter.__table__  # type: ignore[attr-defined]
     values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
@@ -80,7 +85,7 @@ def issue_document(session: Session, settings: Settings, *, doc_type: DocumentTy
     if existing is not None:
         return existing
     seq = allocate_number(session, issuer_code=issuer_code, doc_type=doc_type.value, year=year)
-    number = f"{seq}/{symbol}"
+    number = format_number(seq, symbol)
     rel = Path(str(year)) / issuer_code / f"{doc_type.value}-{seq:05d}.pdf"
     context = build_context(number)
     rendered = render_pdf(template, context, settings.documents_path / rel)

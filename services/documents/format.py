@@ -12,7 +12,8 @@ Placeholders, inside any template string::
 
 Formatters: ``money`` (10.000.000 đồng), ``number`` (10.000.000), ``words`` (Mười triệu đồng),
 ``spell`` (mười), ``long`` (ngày 05 tháng 3 năm 2026), ``short`` (05/03/2026), ``time`` (08 giờ 00 phút),
-``weekday`` (Thứ Ba; Chủ nhật), ``upper``, ``lower``, ``or:TEXT``, ``join:SEP``, ``count``.
+``weekday`` (Thứ Ba; Chủ nhật), ``upper``, ``lower``, ``agency`` (an agency's name as running text and Nơi nhận
+write it: SỞ NỘI VỤ -> Sở Nội vụ; a name not in capitals is left as given), ``or:TEXT``, ``join:SEP``, ``count``.
 
 A missing key, or a None that no ``or:`` replaces, raises :class:`TemplateError` naming the template and the
 key: a document never goes out with a silent blank. Every string is NFC-normalised.
@@ -150,6 +151,67 @@ def clock_time(value: time | str) -> str:
     return f"{value.hour:02d} giờ {value.minute:02d} phút"
 
 
+# --- agency names in running text ------------------------------------------------------------------
+
+# NĐ 30/2020: an agency's name is in capitals only in the header and the signature; in running text and in
+# "Nơi nhận" the first word and each proper name take a capital ("Sở Nội vụ", "Ủy ban nhân dân tỉnh Cao Bằng").
+# The field after "Sở"/"Bộ" is itself a name ("Sở Y tế", "Sở Xây dựng"); a few fields are two names.
+_AGENCY_WORDS: tuple[tuple[str, str], ...] = (
+    ("ỦY BAN NHÂN DÂN", "Ủy ban nhân dân"), ("UỶ BAN NHÂN DÂN", "Ủy ban nhân dân"),
+    ("HỘI ĐỒNG NHÂN DÂN", "Hội đồng nhân dân"), ("LIÊN ĐOÀN LAO ĐỘNG", "Liên đoàn Lao động"),
+    ("BẢO HIỂM XÃ HỘI", "Bảo hiểm xã hội"), ("BAN QUẢN LÝ", "Ban Quản lý"), ("KHU KINH TẾ", "Khu kinh tế"),
+    ("KHU CÔNG NGHIỆP", "Khu công nghiệp"), ("CÔNG AN", "Công an"), ("THANH TRA", "Thanh tra"),
+    ("VĂN PHÒNG", "Văn phòng"), ("ĐOÀN KIỂM TRA LIÊN NGÀNH", "Đoàn kiểm tra liên ngành"),
+    ("ĐOÀN KIỂM TRA", "Đoàn kiểm tra"), ("LAO ĐỘNG - THƯƠNG BINH VÀ XÃ HỘI", "Lao động - Thương binh và Xã hội"),
+    ("CÔNG THƯƠNG", "Công Thương"), ("NÔNG NGHIỆP VÀ MÔI TRƯỜNG", "Nông nghiệp và Môi trường"),
+    ("TÀI CHÍNH", "Tài chính"), ("TƯ PHÁP", "Tư pháp"),
+)
+_UNITS = ("THÀNH PHỐ", "THỊ TRẤN", "THỊ XÃ", "TỈNH", "HUYỆN", "QUẬN", "PHƯỜNG", "XÃ")
+_AGENCY_HEADS = ("SỞ", "BỘ", "CỤC", "CHI CỤC", "BAN", "PHÒNG")
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:].lower()
+
+
+def agency_vi(name: str) -> str:
+    """An agency's name as running text writes it: 'SỞ NỘI VỤ' -> 'Sở Nội vụ', 'ỦY BAN NHÂN DÂN TỈNH CAO BẰNG' ->
+    'Ủy ban nhân dân tỉnh Cao Bằng', 'UBND TỈNH CAO BẰNG' -> 'UBND tỉnh Cao Bằng'. A name with a lower-case letter
+    is taken as written already."""
+    name = nfc(name).strip()
+    if name != name.upper():
+        return name
+    out: list[str] = []
+    rest = name
+    proper = False  # after a unit word ("tỉnh"), or after "Sở": the next words form a name
+    while rest:
+        for caps, written in _AGENCY_WORDS:
+            if rest == caps or rest.startswith(caps + " "):
+                out.append(written)
+                rest = rest[len(caps):].lstrip()
+                proper = False
+                break
+        else:
+            unit = next((u for u in _UNITS if rest == u or rest.startswith(u + " ")), None)
+            if unit is not None and out:
+                out.append(unit.lower())
+                rest = rest[len(unit):].lstrip()
+                out.append(" ".join(_cap(w) if not w.isdigit() else w for w in rest.split()))  # the place's name
+                break
+            word, _, rest = rest.partition(" ")
+            if word.isascii() and len(word) > 1 and word.isalpha() and word not in ("SỞ", "BỘ"):
+                out.append(word)  # an abbreviation: UBND, HĐND, BHXH
+            elif not out or word in _AGENCY_HEADS:
+                out.append(_cap(word))
+                proper = word in ("SỞ", "BỘ")
+            elif proper:
+                out.append(_cap(word))  # the field of a Sở: Nội (vụ), Y (tế)
+                proper = False
+            else:
+                out.append(word.lower())
+    return " ".join(part for part in out if part)
+
+
 # --- formatters --------------------------------------------------------------------------------------
 
 def _as_int(value: Any) -> int:
@@ -185,6 +247,7 @@ FORMATTERS: dict[str, Callable[[Any, str | None], Any]] = {
     "weekday": lambda v, a: weekday_vi(_as_date(v)),
     "upper": lambda v, a: to_text(v).upper(),
     "lower": lambda v, a: to_text(v).lower(),
+    "agency": lambda v, a: agency_vi(to_text(v)),
     "or": lambda v, a: (a or "") if _empty(v) else v,
     "join": _join,
     "count": lambda v, a: len(v),
@@ -331,3 +394,13 @@ def expand(text: str, scopes: Sequence[Mapping[str, Any]], *, template: str) -> 
     if any(open_tags.values()):
         raise TemplateError(f"'**' hoặc '__' không đóng trong {text!r}", template=template)
     return "".join(markup), "".join(plain)
+
+
+def signer_of(full_name: str, person_title: str) -> dict[str, str]:
+    """How a person signs under NĐ 30/2020, for a signature line ``{ signer = "signer" }``: the title without the body
+    ("Phó Giám đốc Sở Nội vụ" → "Phó Giám đốc"), and for a deputy the head's title they sign for ("KT. GIÁM ĐỐC")."""
+    title = re.sub(r"\s+(?:Sở|Ủy ban|UBND|Thanh tra|Đoàn)\b.*$", "", nfc(person_title).strip()) or nfc(person_title).strip()
+    if title.startswith("Phó "):
+        head = title[4:]
+        return {"full_name": full_name, "title": title, "for_title": head[:1].upper() + head[1:]}
+    return {"full_name": full_name, "title": title}

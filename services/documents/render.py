@@ -15,7 +15,19 @@ blocks, each with a ``kind``:
   with ``below = true`` is drawn on its own line under the item's other cells, across all but the first
   column (which spans the item's lines, so an item never splits across pages): a long text such as the
   reasons of a selection gets the page's width;
-- ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before);
+- ``bases``: the căn cứ lines (NĐ 30/2020), one per entry of ``items``: a string, or a table with ``text`` and
+  optionally ``when``/``unless``, or ``each`` (and ``where``) for one line per item of a list. Each line is drawn
+  in italics; the renderer sets the punctuation: whatever ";", "," or "." a line ends with is replaced, every line
+  but the last ends with ";", the last with ".". ``items = ["Căn cứ Luật …", { each = "campaign.legal_basis",
+  text = "Căn cứ {item}" }]``;
+- ``signatures``: side-by-side ``columns`` of ``lines`` (``text``, ``size``, ``space`` in mm before). A line
+  ``{ signer = "signer" }`` draws the signer's title lines in bold capitals, per NĐ 30/2020: the title alone when
+  the head signs ("CHỦ TỊCH"), "KT. <head's title>" above it when a deputy signs for the head (the signer has
+  ``for_title``: "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH"), and, with ``on_behalf = "Ủy ban nhân dân"`` on the line (a
+  collective body's decision, said by the template), "TM. ỦY BAN NHÂN DÂN" first. The signer at that path has
+  ``title`` (the signing person's own title: "Chủ tịch", "Phó Chủ tịch", "Trưởng đoàn") and optionally
+  ``for_title``. The block is kept on one page with the paragraph before it (and that paragraph's heading), so no
+  page holds only the signatures or only "Nơi nhận";
 - ``spacer``: ``height`` in mm;
 - ``repeat``: the ``blocks`` (a list of blocks, as in ``body``) once per item of the list at ``each``
   (``where`` and ``empty`` as for a list), the item's scope pushed: e.g. a heading and a table per team;
@@ -45,6 +57,7 @@ from functools import cache, partial
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -66,7 +79,7 @@ from reportlab.platypus import (
 
 from services.documents.charts import bar_chart, drawn_texts, fixed_vi
 from services.documents.storage import write_atomic
-from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, parse, parse_path, resolve
+from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, nfc, parse, parse_path, resolve
 from services.documents.selection_list import decimal_vi
 from services.settings import TEMPLATES_DIR
 
@@ -128,20 +141,23 @@ def _style(size: float = 13, align: str = "justify", indent: bool = False, *, bo
 # --- templates -----------------------------------------------------------------------------------------
 
 _COMMON = {"kind", "when", "unless", "space_before"}
+_BASIS_END = ";,.:"  # what a căn cứ line may end with in the template or the data: the renderer sets it
 _KINDS: dict[str, set[str]] = {
     "title": {"lines", "rule", "size"},
     "paragraph": {"text", "align", "indent", "keep_with_next"},
     "list": {"each", "where", "text", "lines", "empty", "align", "indent"},
     "table": {"each", "where", "columns", "empty", "size"},
     "signatures": {"columns"},
+    "bases": {"items"},
     "spacer": {"height"},
     "repeat": {"each", "where", "blocks", "empty"},
     "chart": {"each", "where", "label", "series", "orientation", "height", "decimals", "caption", "empty"},
 }
 _NESTED = {"columns": {"header", "cell", "width", "align", "lines", "below"},
-           "lines": {"text", "size", "space", "when", "unless"}, "series": {"name", "value"}}
+           "lines": {"text", "size", "space", "when", "unless", "signer", "on_behalf"},
+           "items": {"text", "each", "where", "when", "unless"}, "series": {"name", "value"}}
 _HEADER = {"parent", "body", "number", "place_date", "motto", "motto_sub"}
-_PATH_KEYS = {"each", "where", "when", "unless"}
+_PATH_KEYS = {"each", "where", "when", "unless", "signer"}
 
 
 def _check(name: str, where: str, table: Mapping[str, Any], allowed: set[str]) -> None:
@@ -279,12 +295,34 @@ class _Layout:
             self.scopes.pop(0)
 
 
+# the administrative unit a body's name ends with: "… TỈNH CAO BẰNG" never breaks inside "TỈNH CAO BẰNG"
+_PLACE = re.compile(r"^(.*\S)\s+((?:THÀNH PHỐ|THỊ TRẤN|THỊ XÃ|TỈNH|HUYỆN|QUẬN|PHƯỜNG|XÃ)\s.+)$", re.IGNORECASE | re.DOTALL)
+_MIN_HEADER_SIZE = 11.0
+
+
+def _header_name(lay: _Layout, source: str, size: float, *, bold: bool) -> Paragraph:
+    """A body's name in the header: the unit and the place's name it ends with are one unbreakable run (non-breaking
+    spaces), so a line breaks before "TỈNH …", never inside the name; a run wider than the column is drawn smaller
+    (down to 11 pt), and only past that may it break."""
+    markup = lay.text(source)
+    plain = lay.drawn[-1]
+    face = f"{FONT}-Bold" if bold else FONT
+    match = _PLACE.match(markup)
+    if match and "<" not in match[2] and pdfmetrics.stringWidth(plain, face, size) > HEADER_LEFT:
+        run = " ".join(match[2].split())
+        while size > _MIN_HEADER_SIZE and pdfmetrics.stringWidth(run, face, size) > HEADER_LEFT:
+            size = max(_MIN_HEADER_SIZE, size - 0.5)
+        if pdfmetrics.stringWidth(run, face, size) <= HEADER_LEFT:
+            markup = f"{match[1]} {run.replace(' ', chr(0xA0))}"
+    return Paragraph(markup, _style(size, "center", bold=bold, after=0))
+
+
 def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
     """NĐ 30/2020 header: issuing body | national motto, then number | place and date."""
     left: list[Flowable] = []
     if header.get("parent"):
-        left.append(lay.para(header["parent"], _style(12.5, "center", after=0)))
-    body = lay.para(header["body"], _style(12.5, "center", bold=True, after=0))
+        left.append(_header_name(lay, header["parent"], 12.5, bold=False))
+    body = _header_name(lay, header["body"], 12.5, bold=True)
     sub = lay.para(header["motto_sub"], _style(13, "center", bold=True, after=0))
     sub_width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", 13)
     body_width = min(pdfmetrics.stringWidth(lay.drawn[-2], f"{FONT}-Bold", 12.5), HEADER_LEFT)
@@ -320,7 +358,43 @@ def _paragraph(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     room = block.get("keep_with_next")
     if not room:
         return [para]
+    para._heading = True  # type: ignore[attr-defined]  # a signature block pulling its paragraph takes this too
     return [CondPageBreak(KEEP_WITH_NEXT if room is True else float(room) * mm), para]
+
+
+def _bases(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
+    """The căn cứ lines: italic, each ending with ";" and the last with "." (NĐ 30/2020), whatever the source says."""
+    texts: list[tuple[str, str]] = []  # (markup, plain)
+    for entry in block["items"]:
+        entry = {"text": entry} if isinstance(entry, str) else entry
+        if "text" not in entry:
+            raise TemplateError("mỗi dòng 'bases' cần 'text'", template=lay.template)
+        if not lay.shown(entry):
+            continue
+        if "each" in entry:
+            texts += [expand(entry["text"], lay.scopes, template=lay.template) for _ in lay.items(entry)]
+        else:
+            texts.append(expand(entry["text"], lay.scopes, template=lay.template))
+    style = _style(13, "justify", True, italic=True)
+    out: list[Flowable] = []
+    for index, (markup, plain) in enumerate(texts, start=1):
+        end = "." if index == len(texts) else ";"
+        markup, plain = _punctuated(markup, plain, end)
+        lay.drawn.append(plain)
+        out.append(Paragraph(markup, style))
+    return out
+
+
+def _punctuated(markup: str, plain: str, end: str) -> tuple[str, str]:
+    """The line with the punctuation it closes with (";", ",", ".", ":") replaced by ``end``."""
+    kept = plain.rstrip(_BASIS_END + " ")
+    strip = len(plain) - len(kept)
+    tags = re.search(r"(?:</[bi]>)*$", markup)
+    tail = tags.group(0) if tags else ""
+    body = markup[:len(markup) - len(tail)]
+    while strip and body and body[-1] in _BASIS_END + " " and not re.search(r"&(?:amp|lt|gt|quot|#\d+);$", body):
+        body, strip = body[:-1], strip - 1
+    return body + end + tail, kept + end
 
 
 def _list(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
@@ -372,6 +446,26 @@ def _below_line(cell: Flowable, count: int) -> list[Any]:
     return ["", cell, *[""] * (count - 2)]
 
 
+class _Signed(KeepTogether):
+    """A signature block with the paragraph it is kept with (a second block joins the first)."""
+
+
+def _signer_lines(lay: _Layout, line: Mapping[str, Any]) -> list[str]:
+    """NĐ 30/2020 Art.8 cl.4, Phụ lục I: "TM. <collective body>", "KT. <head's title>", then the signer's title."""
+    signer = lay.value(line["signer"])
+    if not isinstance(signer, Mapping) or not signer.get("title"):
+        raise TemplateError(f"thiếu dữ liệu '{line['signer']}.title' (missing key)", template=lay.template,
+                            key=f"{line['signer']}.title")
+    lines = []
+    collective = expand(line["on_behalf"], lay.scopes, template=lay.template)[1].strip() if "on_behalf" in line else ""
+    if collective:  # a placeholder that gives nothing (e.g. "{signer.on_behalf?}") draws no "TM." line
+        lines.append(f"TM. {collective}")
+    if signer.get("for_title"):
+        lines.append(f"KT. {nfc(str(signer['for_title']))}")
+    lines.append(nfc(str(signer["title"])))
+    return [text.upper() for text in lines]
+
+
 def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     cells: list[list[Flowable]] = []
     for column in block["columns"]:
@@ -380,14 +474,33 @@ def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
             if lay.shown(line):
                 if line.get("space"):
                     cell.append(Spacer(1, line["space"] * mm))
+                style = _style(line.get("size", 13), column.get("align", "center"), after=0)
+                if "signer" in line:
+                    for text in _signer_lines(lay, line):
+                        lay.drawn.append(text)
+                        cell.append(Paragraph(f"<b>{escape(text)}</b>", style))
                 if "text" in line:
-                    style = _style(line.get("size", 13), column.get("align", "center"), after=0)
                     cell.append(lay.para(line["text"], style))
         cells.append(cell)
     total = sum(c.get("width", 1) for c in block["columns"])
     table = Table([cells], colWidths=[lay.width * c.get("width", 1) / total for c in block["columns"]])
     table.setStyle(_table_style(("LEFTPADDING", *ALL, 2), ("RIGHTPADDING", *ALL, 2)))
-    return [KeepTogether([Spacer(1, 6), table])]
+    return [Spacer(1, 6), table]
+
+
+def _kept_with_signatures(out: list[Flowable], signed: list[Flowable]) -> list[Flowable]:
+    """NĐ 30/2020 practice: the signature block never stands alone on a page. It takes with it the paragraph before
+    it (and that paragraph's heading, if it is one), or joins the signature block before it."""
+    if out and isinstance(out[-1], _Signed):
+        return [_Signed([*out.pop()._content, *signed])]
+    tail: list[Flowable] = []
+    while out and type(out[-1]) is Spacer:
+        tail.insert(0, out.pop())
+    if out and isinstance(out[-1], Paragraph):
+        tail.insert(0, out.pop())
+        if out and getattr(out[-1], "_heading", False) and isinstance(out[-1], Paragraph):
+            tail.insert(0, out.pop())
+    return [_Signed([*tail, *signed])]
 
 
 def _spacer(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
@@ -432,7 +545,7 @@ def _chart(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
 
 
 _BUILDERS = {"title": _title, "paragraph": _paragraph, "list": _list, "table": _table,
-             "signatures": _signatures, "spacer": _spacer, "repeat": _repeat, "chart": _chart}
+             "signatures": _signatures, "spacer": _spacer, "repeat": _repeat, "chart": _chart, "bases": _bases}
 
 
 def _blocks(lay: _Layout, blocks: Sequence[Mapping[str, Any]]) -> list[Flowable]:
@@ -441,7 +554,8 @@ def _blocks(lay: _Layout, blocks: Sequence[Mapping[str, Any]]) -> list[Flowable]
         if lay.shown(block):
             if block.get("space_before"):
                 out.append(Spacer(1, block["space_before"]))
-            out += _BUILDERS[block["kind"]](lay, block)
+            built = _BUILDERS[block["kind"]](lay, block)
+            out += _kept_with_signatures(out, built) if block["kind"] == "signatures" else built
     return out
 
 

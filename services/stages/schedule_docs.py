@@ -13,18 +13,18 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import (Campaign, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
+from models import (Agency, Campaign, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
                     TeamMember)
 from services.calendar import working_days
 from services.db import session_scope
 from services.issuing import find_document, issue_document
-from services.documents.format import weekday_vi
+from services.documents.format import agency_vi, weekday_vi
 from services.notifications import contact_of, enqueue, reach
 from services.registry.geo import commune_name, province_area
 from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
-from services.stages.records import decision_ref, issuer_of, province_committee, team_context
+from services.stages.records import decision_ref, province_committee, team_context
 from services.stages.visits import visit_time
 
 STAGE = "issue-schedule-documents"
@@ -49,8 +49,49 @@ def _phone(session: Session, person_code: str) -> str:
 
 
 def _decision_signer(session: Session, procedure: Procedure) -> Person | None:
-    return session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL,
-                                             Person.title == procedure.decision_signer_title).order_by(Person.code)).first()
+    """The Chủ tịch who signs the decision to inspect, else a Phó Chủ tịch (who signs "KT. CHỦ TỊCH")."""
+    head = procedure.decision_signer_title
+    competence = next((s for s in procedure.competence if s.title == head or head in s.head_titles), None)
+    deputies = tuple(competence.deputy_titles) if competence else ()
+    for titles in ((head, *(competence.head_titles if competence else ())), deputies):
+        if titles:
+            person = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title.in_(titles))  # type: ignore[attr-defined]
+                                  .order_by(Person.code)).first()
+            if person is not None:
+                return person
+    return None
+
+
+def _signature(procedure: Procedure, person_title: str) -> dict[str, str]:
+    """The signer's lines per NĐ 30/2020: {"title": "Chủ tịch"}, or {"title": "Phó Chủ tịch", "for_title": "Chủ tịch"}
+    when a deputy signs for the head; never the body's name ("CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH" is the authority line
+    under the title, not the signature)."""
+    head = procedure.decision_signer_title
+    competence = next((s for s in procedure.competence if s.title == head or head in s.head_titles), None)
+    if competence is not None and competence.signature_vi:
+        if person_title in competence.deputy_titles:
+            return {"title": competence.deputy_signature_vi.capitalize(), "for_title": competence.signature_vi.capitalize()}
+        return {"title": competence.signature_vi.capitalize()}
+    return {"title": person_title.split(" Ủy ban")[0].split(" Sở")[0]}
+
+
+def _lead(session: Session, campaign: Campaign) -> Agency:
+    agency = session.get(Agency, campaign.lead_agency_id)
+    assert agency is not None
+    return agency
+
+
+def _team_issuer(session: Session, campaign: Campaign, team_id: int) -> dict[str, str]:
+    """A team's plan and notices: one issuer, the team (its header, its "…/KH-ĐKT" series, its head's signature),
+    under the Ủy ban nhân dân tỉnh that formed it."""
+    team = session.get(Team, team_id)
+    assert team is not None
+    lead = _lead(session, campaign)
+    return {"parent_name": f"UBND {province_area(lead.province_code)}", "name": team.name,
+            "code": f"DKT-{campaign.id}-{team.number}", "place": lead.place}
+
+
+TEAM_DRAFTING_UNIT = "ĐKT"  # "Lưu: VT, ĐKT." on a team's documents
 
 
 def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
@@ -97,12 +138,17 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
         count = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
         issued_on = campaign.decision_on or campaign.period_start
+        lead = _lead(session, campaign)
+        lead_name = agency_vi(lead.name)
         context = {
             "issuer": province_committee(session, campaign),
             "issued_on": issued_on, "campaign": _campaign_ctx(campaign, procedure, count),
             "teams": [{"name": t.name, "members": team_context(session, t.id)["members"]} for t in teams],
-            "signer": {"full_name": signer.full_name if signer else "", "title": procedure.decision_signer_title},
-            "plan_ref": f"Kế hoạch kiểm tra liên ngành {campaign.code}", "report_working_days": procedure.report_working_days}
+            "signer": {"full_name": signer.full_name if signer else "",
+                       **_signature(procedure, signer.title if signer else procedure.decision_signer_title)},
+            "plan_ref": f"Kế hoạch kiểm tra liên ngành {campaign.code}", "report_working_days": procedure.report_working_days,
+            "drafting_unit": lead.code,
+            **({"proposed_by": f"Giám đốc {lead_name}"} if lead_name.startswith("Sở ") else {})}
         created = find_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}") is None
         issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_decision"),
@@ -132,9 +178,10 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
         head_code = _head_code(session, team_id)
         team["head"] = {**team["head"], "phone": _phone(session, head_code)}
         issued_on = changed_on or campaign.decision_on or campaign.period_start
-        context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
+        context = {"issuer": _team_issuer(session, campaign, team_id), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, len(rows)), "decision_ref": decision_ref, "team": team,
                    "schedule": schedule, "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"},
+                   "lead_agency": agency_vi(_lead(session, campaign).name), "drafting_unit": TEAM_DRAFTING_UNIT,
                    **_replaces(replaces, reason)}
         revision = replaces.revision + 1 if replaces else 1
         created = find_document(session, doc_type=DocumentType.INSPECTION_PLAN, subject_key=f"team:{team_id}",
@@ -184,7 +231,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
         head_code = _head_code(session, inspection.team_id)
         time_vi = visit_time(session, inspection, procedure)
         issued_on = changed_on or campaign.decision_on or campaign.period_start
-        context = {"issuer": issuer_of(session, campaign), "issued_on": issued_on,
+        context = {"issuer": _team_issuer(session, campaign, inspection.team_id), "issued_on": issued_on,
                    "campaign": _campaign_ctx(campaign, procedure, 1), "decision_ref": decision_ref,
                    "establishment": {"name": e.name, "tax_code": e.tax_code, "address": e.address,
                                      "legal_representative": e.legal_representative,
@@ -194,7 +241,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
                              "head": {**team["head"], "phone": _phone(session, head_code)}},
                    "documents_to_prepare": procedure.documents_to_prepare_vi,
                    "signer": {"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"},
-                   **_replaces(replaces, reason)}
+                   "drafting_unit": TEAM_DRAFTING_UNIT, **_replaces(replaces, reason)}
         revision = replaces.revision + 1 if replaces else 1
         created = find_document(session, doc_type=DocumentType.INSPECTION_NOTICE,
                                 subject_key=f"inspection:{inspection_id}", revision=revision) is None

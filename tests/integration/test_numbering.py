@@ -136,9 +136,9 @@ def issue_minutes(settings: Settings, inspection_id: int, *, year: int = 2026,
 def test_issued_documents_are_numbered_in_sequence_and_issuing_again_returns_the_same(
         settings: Settings, scheduled: list[int]) -> None:
     first, second = issue_minutes(settings, scheduled[0]), issue_minutes(settings, scheduled[1])
-    assert (first.number, second.number) == ("1/BB-KT", "2/BB-KT")
+    assert (first.number, second.number) == ("01/BB-KT", "02/BB-KT")
     record = issue_minutes(settings, scheduled[0], doc_type=DocumentType.VIOLATION_RECORD)
-    assert record.number == "1/BB-VPHC"
+    assert record.number == "01/BB-VPHC"
     assert (settings.documents_path / first.path).read_bytes()[:5] == b"%PDF-"
 
     again = issue_minutes(settings, scheduled[0])
@@ -146,17 +146,17 @@ def test_issued_documents_are_numbered_in_sequence_and_issuing_again_returns_the
     with session_scope(settings) as session:
         assert count(session, Document) == 3
         assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 2  # type: ignore[union-attr]
-    assert issue_minutes(settings, scheduled[2]).number == "3/BB-KT"
+    assert issue_minutes(settings, scheduled[2]).number == "03/BB-KT"
 
 
 def test_a_crash_before_commit_leaves_no_document_and_no_gap(settings: Settings,
                                                              scheduled: list[int]) -> None:
-    assert issue_minutes(settings, scheduled[0]).number == "1/BB-KT"
+    assert issue_minutes(settings, scheduled[0]).number == "01/BB-KT"
     with pytest.raises(Boom):
         issue_minutes(settings, scheduled[1], crash=True)
     with session_scope(settings) as session:
         assert count(session, Document) == 1
-    assert issue_minutes(settings, scheduled[1]).number == "2/BB-KT"
+    assert issue_minutes(settings, scheduled[1]).number == "02/BB-KT"
 
 
 def test_an_issued_document_cannot_be_changed_or_deleted(settings: Settings, scheduled: list[int]) -> None:
@@ -239,7 +239,7 @@ def assert_issued_without_duplicate_or_gap(settings: Settings, runs: dict[str, A
     keys = [(d.issuer_code, d.doc_type, d.year, d.number) for d in docs]
     assert len(keys) == len(set(keys)) == 2 * n  # each (issuer, type, year, number) once
     assert sorted(d.seq for d in docs) == list(range(1, 2 * n + 1))
-    assert all(d.number == f"{d.seq}/BB-KT" for d in docs)
+    assert all(d.number == f"{d.seq:02d}/BB-KT" for d in docs)
     assert {d.subject_key for d in docs} == {f"at-once:{tag}:{i:03d}" for tag in runs for i in range(n)}
     for d in docs:  # no run overwrote the other's PDF: each file is the one its document records
         assert hashlib.sha256((settings.documents_path / d.path).read_bytes()).hexdigest() == d.sha256, d.number

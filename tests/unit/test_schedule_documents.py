@@ -79,6 +79,7 @@ def create_common(**overrides: Any) -> dict[str, Any]:
         "campaign": {
             "code": "KT-2026-01", "title": "Kiểm tra liên ngành về an toàn, vệ sinh lao động năm 2026",
             "legal_basis": [
+                "Luật An toàn, vệ sinh lao động ngày 25 tháng 6 năm 2015",
                 "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022 của Chính phủ quy định xử phạt vi phạm hành "
                 "chính trong lĩnh vực lao động, bảo hiểm xã hội, người lao động Việt Nam đi làm việc ở nước ngoài "
                 "theo hợp đồng",
@@ -98,8 +99,8 @@ def create_decision(**overrides: Any) -> dict[str, Any]:
         issuer={"parent_name": "", "name": "Ủy ban nhân dân tỉnh Cao Bằng", "code": "UBND", "place": "Cao Bằng"},
         number="15/QĐ-UBND", issued_on=date(2026, 2, 10), teams=copy.deepcopy(TEAMS),
         signer={"full_name": "Lê Hải Hòa", "title": "Chủ tịch"},
-        plan_ref="Kế hoạch số 664/KH-UBND ngày 20 tháng 3 năm 2025 của Ủy ban nhân dân tỉnh Cao Bằng",
-        report_working_days=10)
+        plan_ref="Kế hoạch kiểm tra liên ngành KT-2026-01", proposed_by="Giám đốc Sở Nội vụ",
+        report_working_days=10, drafting_unit="SNV")
     context.update(overrides)
     return context
 
@@ -129,9 +130,14 @@ def team_with_head(index: int = 0) -> dict[str, Any]:
     return team
 
 
+TEAM_ISSUER = {"parent_name": "UBND tỉnh Cao Bằng", "name": "Đoàn kiểm tra liên ngành số 1", "code": "DKT-1-1",
+               "place": "Cao Bằng"}  # a team's documents: the team is their one issuer
+
+
 def create_plan(**overrides: Any) -> dict[str, Any]:
     team = team_with_head()
-    context = create_common(decision_ref=DECISION_REF, team=team, schedule=schedule_rows(),
+    context = create_common(issuer=dict(TEAM_ISSUER), number="25/KH-ĐKT", decision_ref=DECISION_REF, team=team,
+                            schedule=schedule_rows(), lead_agency="SỞ NỘI VỤ", drafting_unit="ĐKT",
                             signer={"full_name": team["head"]["full_name"], "title": "Trưởng đoàn"})
     context.update(overrides)
     return context
@@ -140,7 +146,8 @@ def create_plan(**overrides: Any) -> dict[str, Any]:
 def create_notice(**overrides: Any) -> dict[str, Any]:
     team = team_with_head()
     context = create_common(
-        number="31/TB-ĐKT", issued_on=date(2026, 2, 13), decision_ref=DECISION_REF,
+        issuer=dict(TEAM_ISSUER), number="31/TB-ĐKT", issued_on=date(2026, 2, 13), decision_ref=DECISION_REF,
+        drafting_unit="ĐKT",
         establishment={"name": "Công ty TNHH Khoáng sản Ngọc Xuân & Cộng sự <CB>", "tax_code": "4800123456-001",
                        "address": f"Tổ 3, phường Thục Phán, tỉnh Cao Bằng (xóm {DIACRITICS})",
                        "legal_representative": "Đàm Quốc Khánh", "representative_title": "Giám đốc"},
@@ -186,17 +193,18 @@ def test_decision_header_basis_and_articles(tmp_path: Path) -> None:
                      "Độc lập - Tự do - Hạnh phúc", "Số: 15/QĐ-UBND", "Cao Bằng, ngày 10 tháng 02 năm 2026",
                      "QUYẾT ĐỊNH Về việc kiểm tra liên ngành về an toàn, vệ sinh lao động và thành lập Đoàn kiểm "
                      "tra liên ngành", "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH CAO BẰNG",
-                     "Căn cứ Luật Tổ chức chính quyền địa phương", "Căn cứ Luật An toàn, vệ sinh lao động ngày 25 "
-                     "tháng 6 năm 2015;",
-                     "Căn cứ Kế hoạch số 664/KH-UBND ngày 20 tháng 3 năm 2025 của Ủy ban nhân dân tỉnh Cao Bằng",
-                     "QUYẾT ĐỊNH:", "Điều 1.", "96 cơ sở lao động trên địa bàn tỉnh Cao Bằng",
+                     "Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;",
+                     "Căn cứ Kế hoạch kiểm tra liên ngành KT-2026-01 (Kiểm tra liên ngành về an toàn, vệ sinh lao "
+                     "động năm 2026); Theo đề nghị của Giám đốc Sở Nội vụ. QUYẾT ĐỊNH:", "Điều 1.",
+                     "96 cơ sở lao động trên địa bàn tỉnh Cao Bằng",
                      "từ ngày 02/03/2026 đến ngày 30/04/2026",
                      "45 (bốn mươi lăm) ngày làm việc kể từ ngày công bố Quyết định",
                      "Điều 2.", "(4 Đoàn)", "Điều 3.", "10 (mười) ngày làm việc kể từ ngày kết thúc kiểm tra",
-                     "Điều 4.", "Nơi nhận:", "Như Điều 4;", "CHỦ TỊCH Lê Hải Hòa"):
+                     "Điều 4.", "Nơi nhận:", "Như Điều 4;", "Lưu: VT, SNV. CHỦ TỊCH Lê Hải Hòa"):
         assert expected in text, expected
     for basis in create_decision()["campaign"]["legal_basis"]:
-        assert f"Căn cứ {basis};" in text, basis
+        assert text.count(f"Căn cứ {basis};") == 1, basis  # the campaign's own basis, each once
+    assert text.count("Luật An toàn, vệ sinh lao động") == 1 and "664/KH-UBND" not in text
     for content in CONTENT:
         assert f"- {content};" in text, content
     assert text.index("Điều 1.") < text.index("Điều 2.") < text.index("Điều 3.") < text.index("Điều 4.")
@@ -220,10 +228,9 @@ def test_decision_lists_every_team_with_its_members(tmp_path: Path) -> None:
 
 
 def test_decision_signed_by_a_delegate(tmp_path: Path) -> None:
-    context = create_decision(signer={"full_name": "Trịnh Trường Huy", "title": "Phó Chủ tịch",
-                                      "on_behalf_of": "KT. Chủ tịch"})
+    context = create_decision(signer={"full_name": "Trịnh Trường Huy", "title": "Phó Chủ tịch", "for_title": "Chủ tịch"})
     _, text = render("quyet_dinh_kiem_tra", tmp_path, context)
-    assert "KT. CHỦ TỊCH PHÓ CHỦ TỊCH Trịnh Trường Huy" in text
+    assert "Lưu: VT, SNV. KT. CHỦ TỊCH PHÓ CHỦ TỊCH Trịnh Trường Huy" in text
 
 
 # --- kế hoạch tiến hành kiểm tra -------------------------------------------------------------------------
@@ -252,12 +259,15 @@ def test_plan_sections_team_and_signature(tmp_path: Path) -> None:
     heads = ["I. MỤC ĐÍCH, YÊU CẦU", "II. ĐỐI TƯỢNG, NỘI DUNG, THỜI GIAN, ĐỊA ĐIỂM, PHƯƠNG PHÁP KIỂM TRA",
              "III. LỊCH KIỂM TRA", "IV. PHÂN CÔNG NHIỆM VỤ", "V. TỔ CHỨC THỰC HIỆN VÀ ĐIỀU KIỆN BẢO ĐẢM"]
     assert [text.index(h) for h in heads] == sorted(text.index(h) for h in heads)
-    for expected in ("UBND TỈNH CAO BẰNG", "SỞ NỘI VỤ", "Số: 25/KH-SNV", "Cao Bằng, ngày 12 tháng 02 năm 2026",
+    for expected in ("UBND TỈNH CAO BẰNG ĐOÀN KIỂM TRA LIÊN NGÀNH SỐ 1", "Số: 25/KH-ĐKT",
+                     "Cao Bằng, ngày 12 tháng 02 năm 2026",
                      "KẾ HOẠCH Tiến hành kiểm tra liên ngành về an toàn, vệ sinh lao động của Đoàn kiểm tra liên "
                      "ngành số 1", f"Thực hiện {DECISION_REF}", "1. Đối tượng kiểm tra: 30 cơ sở lao động",
                      "3. Thời gian kiểm tra: từ ngày 02/03/2026 đến ngày 30/04/2026",
-                     "điện thoại: 0206 3852 123", "TRƯỞNG ĐOÀN (Ký, ghi rõ họ tên) Nông Thị Hường"):
+                     "Phó Giám đốc, Sở Nội vụ; điện thoại: 0206 3852 123", "- Sở Nội vụ (để báo cáo);",
+                     "Lưu: VT, ĐKT. TRƯỞNG ĐOÀN Nông Thị Hường"):
         assert expected in text, expected
+    assert "(Ký, ghi rõ họ tên)" not in text and "SỞ NỘI VỤ" not in text  # only records carry the note
     for content in CONTENT:
         assert f"- {content};" in text, content
     assignment = text.index("IV. PHÂN CÔNG NHIỆM VỤ")
@@ -279,7 +289,8 @@ def test_notice_to_the_establishment(tmp_path: Path) -> None:
     context = create_notice()
     doc, text = render("thong_bao_kiem_tra", tmp_path, context)
     e = context["establishment"]
-    for expected in ("SỞ NỘI VỤ", "Số: 31/TB-ĐKT", "Cao Bằng, ngày 13 tháng 02 năm 2026",
+    for expected in ("UBND TỈNH CAO BẰNG ĐOÀN KIỂM TRA LIÊN NGÀNH SỐ 1", "Số: 31/TB-ĐKT",
+                     "Cao Bằng, ngày 13 tháng 02 năm 2026",
                      "THÔNG BÁO Về việc kiểm tra liên ngành về an toàn, vệ sinh lao động",
                      f"Kính gửi: {e['name']}", f"Thực hiện {DECISION_REF}",
                      f"mã số thuế: {e['tax_code']}; địa chỉ: {squash(e['address'])}",
@@ -287,8 +298,9 @@ def test_notice_to_the_establishment(tmp_path: Path) -> None:
                      "Đoàn kiểm tra liên ngành số 1, do Ông/Bà Nông Thị Hường, Phó Giám đốc, làm Trưởng đoàn; "
                      "điện thoại liên hệ: 0206 3852 123",
                      "đề nghị Ông/Bà Đàm Quốc Khánh, Giám đốc, người đại diện theo pháp luật",
-                     "hoặc người được ủy quyền bằng văn bản", "TRƯỞNG ĐOÀN (Ký, ghi rõ họ tên) Nông Thị Hường"):
+                     "hoặc người được ủy quyền bằng văn bản", "Lưu: VT, ĐKT. TRƯỞNG ĐOÀN Nông Thị Hường"):
         assert expected in text, expected
+    assert "(Ký, ghi rõ họ tên)" not in text
     prepare = text.index("5. Hồ sơ, tài liệu cơ sở cần chuẩn bị:")
     for item in DOCUMENTS:
         assert f"- {item};" in text[prepare:], item
@@ -371,5 +383,22 @@ def test_a_bad_block_inside_repeat_is_refused(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "bad_repeat.toml").write_text(spec.replace('each = "members"', 'each = "members"\nrows = 3'),
                                               encoding="utf-8")
     monkeypatch.setattr(render_module, "TEMPLATES_DIR", tmp_path)
-    with pytest.raises(TemplateError, match=re.escape("body[13].blocks[1]")):
+    with pytest.raises(TemplateError, match=re.escape("body[10].blocks[1]")):
         render_pdf("bad_repeat", create_decision(), tmp_path / "x.pdf")
+
+
+def test_decision_signer_lines_come_from_the_procedure() -> None:
+    from services.rules.procedure import procedure_for
+    from services.stages.schedule_docs import _signature
+    procedure = procedure_for(date(2026, 3, 2))
+    assert _signature(procedure, "Chủ tịch Ủy ban nhân dân tỉnh") == {"title": "Chủ tịch"}  # never the body's name
+    assert _signature(procedure, "Phó Chủ tịch Ủy ban nhân dân tỉnh") == {"title": "Phó chủ tịch", "for_title": "Chủ tịch"}
+
+
+def test_agencies_in_tables_and_running_text_are_in_sentence_case(tmp_path: Path) -> None:
+    context = create_plan(lead_agency="SỞ NỘI VỤ")
+    for m in context["team"]["members"]:
+        m["agency"] = m["agency"].upper()
+    context["team"]["head"]["agency"] = "SỞ NỘI VỤ"
+    _, text = render("ke_hoach_kiem_tra", tmp_path, context)
+    assert "SỞ NỘI VỤ" not in text and "SỞ Y TẾ" not in text and "Sở Y tế" in text and "- Sở Nội vụ (để báo cáo);" in text
