@@ -155,7 +155,21 @@ def main() -> None:
             "orchestration_overhead_s": round(orchestrated["stages"] - plain["stages"], 2),
             "overhead_ratio": round(orchestrated["stages"] / plain["stages"], 3),
         }
+        # the document checker (tests/document_checker.py) over every document the campaign issued
+        from tests.document_checker import check_store
+
+        store = prefect_settings.documents_path
+        documents = [(path, path.stem.rsplit("-", 1)[0]) for path in sorted(store.rglob("*.pdf"))
+                     if "selection" not in path.parts]
+        start = time.perf_counter()
+        found = check_store(documents)
+        figures |= {"documents_checked": len(documents), "documents_with_problems": len(found),
+                    "check_s": round(time.perf_counter() - start, 2)}
+        for path, problems in list(found.items())[:10]:
+            print(f"{path.relative_to(store)}: {problems[0]}")
         print(json.dumps(figures))
+        if found:
+            raise SystemExit(1)
 
 
 if __name__ == "__main__":

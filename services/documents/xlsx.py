@@ -7,7 +7,13 @@ label, in the policy's order; :func:`services.documents.selection_list.policy_la
 - ``Danh sách``: a title, the selection basis (one line each), a blank row, the header row at
   :data:`LIST_HEADER_ROW` (:data:`LEADING_HEADERS`, one column per label, :data:`TRAILING_HEADERS`), then
   one row per establishment in the given order; a factor worth 0 is a blank cell;
-- ``Đã loại``: the establishments the lead removed, with the reason (header row :data:`REMOVED_HEADER_ROW`).
+- ``Đã loại``: the establishments the lead removed, with the reason (header row :data:`REMOVED_HEADER_ROW`);
+- ``Căn cứ lập danh sách``: what lets anyone redo the selection (risk policy version, eligibility rule, seed,
+  registry rows and fingerprint), one (item, value) row each: kept out of the list's own lines, as in the PDF.
+
+:func:`write_report_xlsx` writes the figures of the báo cáo kết quả kiểm tra (``bao_cao_ket_qua_kiem_tra``
+context): a ``Thông tin`` sheet (the report's number, date, campaign) and one sheet per table of the report
+(:data:`REPORT_SHEETS`), each cell holding the value the PDF prints in the same row and column.
 
 The same context gives the same bytes: the workbook's created/modified dates are the list's date
 (``issued_on``) and every zip entry carries a fixed timestamp. Text is NFC; a text starting with ``=`` is
@@ -34,11 +40,12 @@ from services.documents.format import group_digits, long_date, nfc, short_date
 
 SHEET_LIST = "Danh sách"
 SHEET_REMOVED = "Đã loại"
+SHEET_BASIS = "Căn cứ lập danh sách"
 TITLE = "DANH SÁCH CƠ SỞ DỰ KIẾN KIỂM TRA"
 LEADING_HEADERS = ("TT", "Tên cơ sở", "Mã số thuế", "Địa chỉ (xã)", "Ngành", "Số lao động")
 TRAILING_HEADERS = ("Điểm rủi ro", "Loại")
 REMOVED_HEADERS = ("TT", "Tên cơ sở", "Mã số thuế", "Lý do loại", "Người đề nghị")
-BASIS_LINES = 8  # rows 2..9 of the list sheet (see _basis_lines)
+BASIS_LINES = 6  # rows 2..7 of the list sheet (see _basis_lines)
 LIST_HEADER_ROW = 1 + BASIS_LINES + 2  # title, basis lines, a blank row
 REMOVED_HEADER_ROW = 3  # title, blank row
 
@@ -73,6 +80,7 @@ def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels
     sheet.title = SHEET_LIST
     _list_sheet(sheet, context, rows, labels)
     _removed_sheet(workbook.create_sheet(SHEET_REMOVED), context)
+    _pairs_sheet(workbook.create_sheet(SHEET_BASIS), "CĂN CỨ LẬP DANH SÁCH", _basis_pairs(context))
     when = datetime.combine(_as_date(context["issued_on"]), time())
     props = workbook.properties
     props.creator = props.lastModifiedBy = "kiemtra"
@@ -125,22 +133,132 @@ def _removed_sheet(sheet: Worksheet, context: Mapping[str, Any]) -> None:
 def _basis_lines(context: Mapping[str, Any], total: int) -> list[str]:
     """The selection basis, one line each (BASIS_LINES of them), worded as in the PDF."""
     issuer, campaign, basis, counts = context["issuer"], context["campaign"], context["basis"], context["counts"]
-    number = context.get("number") or "……………"
     lines = [
-        f"(Kèm theo Kế hoạch số {number} của {issuer['name']}, đợt kiểm tra {campaign['code']}: {campaign['title']})",
+        f"({context['attached_vi']})",
         f"{issuer['parent_name']} - {issuer['name']}; lập tại {issuer['place']}, {long_date(_as_date(context['issued_on']))}",
-        f"Đợt kiểm tra {campaign['code']} ({campaign['kind_vi']}), từ ngày {short_date(_as_date(campaign['period_start']))} "
+        f"Đợt kiểm tra {campaign['kind_vi']}: {campaign['title']}, từ ngày {short_date(_as_date(campaign['period_start']))} "
         f"đến ngày {short_date(_as_date(campaign['period_end']))}",
-        f"Chính sách đánh giá rủi ro: phiên bản {basis['policy_version']}",
         f"Điều kiện lựa chọn: {basis['eligibility_rule_vi']}",
-        f"Hạt giống ngẫu nhiên (seed): {basis['seed']}",
-        f"Dữ liệu cơ sở lao động: {group_digits(int(basis['registry_rows']))} bản ghi, "
-        f"mã kiểm chứng (SHA-256) {basis['registry_fingerprint']}",
+        f"Dữ liệu cơ sở lao động dùng để lựa chọn: {group_digits(int(basis['registry_rows']))} bản ghi",
         f"Tổng số cơ sở dự kiến kiểm tra: {total}, gồm: {counts['risk']} theo mức độ rủi ro; {counts['control']} mẫu "
         f"đối chứng ngẫu nhiên; {counts['trigger']} đột xuất có căn cứ; {counts['lead_added']} bổ sung theo đề nghị "
         f"của trưởng đoàn. Đã loại khỏi danh sách: {counts['removed']}",
     ]
     return lines
+
+
+def _basis_pairs(context: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The data that lets anyone redo the selection: the PDF's annex page, as (item, value) rows."""
+    basis, campaign = context["basis"], context["campaign"]
+    return [("Mã đợt kiểm tra", campaign["code"]),
+            ("Bộ tiêu chí đánh giá rủi ro (phiên bản)", basis["policy_version"]),
+            ("Điều kiện lựa chọn", basis["eligibility_rule_vi"]),
+            ("Số bản ghi của dữ liệu cơ sở lao động", int(basis["registry_rows"])),
+            ("Mã kiểm chứng của dữ liệu (SHA-256)", basis["registry_fingerprint"] or ""),
+            ("Giá trị khởi tạo ngẫu nhiên (seed)", "" if basis["seed"] is None else str(basis["seed"]))]
+
+
+PAIRS_HEADER_ROW = 3  # title, blank row
+
+
+def _pairs_sheet(sheet: Worksheet, title: str, pairs: Sequence[tuple[str, Any]]) -> None:
+    _title(sheet, 2, text=title)
+    _header(sheet, PAIRS_HEADER_ROW, ("Nội dung", "Giá trị"), (44, 80), height=20)
+    for r, (label, value) in enumerate(pairs, start=PAIRS_HEADER_ROW + 1):
+        _put(sheet.cell(r, 1), label)
+        _put(sheet.cell(r, 2), value, _WHOLE if isinstance(value, int) else None)
+    _finish(sheet, PAIRS_HEADER_ROW, 2, len(pairs), freeze_column=1)
+
+
+# --- the campaign report's figures ---------------------------------------------------------------------
+
+# One sheet per table of the report: (sheet, title, list path in the context, columns). A column is
+# (header, key, kind): "number" (a whole number, "#,##0"), "text", or "index" (the row's number, 1-based).
+ReportColumn = tuple[str, str, str]
+REPORT_SHEETS: tuple[tuple[str, str, str, tuple[ReportColumn, ...]], ...] = (
+    ("Đoàn kiểm tra", "ĐOÀN KIỂM TRA", "overview.teams",
+     (("TT", "", "index"), ("Đoàn kiểm tra", "name", "text"), ("Số thành viên", "members", "number"),
+      ("Số cơ sở được giao", "inspections", "number"), ("Số cơ sở đã kiểm tra", "visited", "number"))),
+    ("Theo ngành", "CƠ SỞ ĐÃ KIỂM TRA THEO NGÀNH", "overview.sectors",
+     (("TT", "", "index"), ("Ngành", "label", "text"), ("Số cơ sở đã kiểm tra", "inspected", "number"),
+      ("Số cơ sở vi phạm", "violators", "number"), ("Số hành vi vi phạm", "violations", "number"))),
+    ("Theo quy định", "VI PHẠM THEO QUY ĐỊNH", "violations.by_provision",
+     (("TT", "", "index"), ("Quy định", "label", "text"), ("Hành vi", "act_vi", "text"),
+      ("Số hành vi", "count", "number"), ("Số cơ sở", "establishments", "number"),
+      ("Tiền phạt đề xuất (đồng)", "proposed", "number"), ("Tiền phạt quyết định (đồng)", "final", "number"))),
+    ("Theo lĩnh vực", "VI PHẠM THEO CƠ QUAN, LĨNH VỰC", "violations.by_agency",
+     (("TT", "", "index"), ("Cơ quan", "label", "text"), ("Lĩnh vực", "area_vi", "text"),
+      ("Số hành vi", "count", "number"), ("Số cơ sở", "establishments", "number"))),
+    ("Cơ sở vi phạm", "CƠ SỞ VI PHẠM", "violations.by_establishment",
+     (("TT", "", "index"), ("Cơ sở", "name", "text"), ("Số hành vi", "count", "number"),
+      ("Tiền phạt đề xuất (đồng)", "proposed", "number"), ("Tiền phạt quyết định (đồng)", "final", "number"),
+      ("Quyết định xử phạt", "decision_vi", "text"), ("Chấp hành", "comply_vi", "text"))),
+    ("Chấp hành, khắc phục", "CHẤP HÀNH QUYẾT ĐỊNH VÀ KHẮC PHỤC HẬU QUẢ", "remedies.rows",
+     (("TT", "", "index"), ("Nội dung", "label", "text"), ("Phải thực hiện", "due", "number"),
+      ("Đã thực hiện", "met", "number"), ("Chưa thực hiện", "open", "number"), ("Trong đó quá hạn", "overdue", "number"))),
+    ("Biện pháp khắc phục", "BIỆN PHÁP KHẮC PHỤC HẬU QUẢ", "remedies.measures",
+     (("TT", "", "index"), ("Biện pháp", "measure_vi", "text"), ("Phải thực hiện", "due", "number"),
+      ("Đã thực hiện", "met", "number"), ("Chưa thực hiện", "open", "number"), ("Trong đó quá hạn", "overdue", "number"))),
+)
+SHEET_INFO = "Thông tin"
+REPORT_HEADER_ROW = 3  # title, blank row
+
+
+def _at(context: Mapping[str, Any], path: str) -> Any:
+    value: Any = context
+    for key in path.split("."):
+        value = value[key]
+    return value
+
+
+def report_summary(context: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """The report's single figures (the ``Thông tin`` sheet), as the PDF's sentences give them."""
+    o, v, f, r, a = (context["overview"], context["violations"], context["fines"], context["remedies"],
+                     context["assessment"])
+    return [
+        ("Số báo cáo", context["number"]), ("Ngày báo cáo", short_date(_as_date(context["issued_on"]))),
+        ("Mã đợt kiểm tra", context["campaign"]["code"]), ("Tên đợt kiểm tra", context["campaign"]["title"]),
+        ("Số cơ sở trong danh sách được phê duyệt", o["selected"]), ("Số cơ sở đã lên lịch kiểm tra", o["scheduled"]),
+        ("Số cơ sở đã kiểm tra", o["inspected"]), ("Số cơ sở chưa kiểm tra", o["not_inspected"]),
+        ("Số cơ sở có vi phạm", a["with_violations"]), ("Số cơ sở không phát hiện vi phạm", a["without_violations"]),
+        ("Số hành vi vi phạm", v["count"]), ("Số hành vi tái phạm", v["repeat"]["count"]),
+        ("Tổng số tiền phạt đề xuất (đồng)", f["proposed"]), ("Số hành vi đã có quyết định xử phạt", f["decided"]),
+        ("Số quyết định xử phạt", f["decisions"]), ("Tổng số tiền phạt quyết định (đồng)", f["final"]),
+        ("Số hành vi chưa có quyết định xử phạt", f["undecided"]),
+        ("Quyết định phải chấp hành", r["comply"]["due"]), ("Quyết định đã chấp hành", r["comply"]["met"]),
+        ("Quyết định chưa chấp hành", r["comply"]["open"]), ("Quyết định quá hạn chấp hành", r["comply"]["overdue"]),
+        ("Biện pháp khắc phục phải thực hiện", r["remedial"]["due"]), ("Biện pháp khắc phục đã thực hiện", r["remedial"]["met"]),
+        ("Biện pháp khắc phục chưa thực hiện", r["remedial"]["open"]),
+        ("Biện pháp khắc phục quá hạn", r["remedial"]["overdue"]),
+    ]
+
+
+def write_report_xlsx(context: Mapping[str, Any], path: Path | str) -> Path:
+    """Write the campaign report's figures (the ``bao_cao_ket_qua_kiem_tra`` context, with its ``number``) to
+    ``path``, atomically; the same context gives the same bytes."""
+    workbook = Workbook()
+    info = workbook.active
+    info.title = SHEET_INFO
+    _pairs_sheet(info, nfc(f"BÁO CÁO KẾT QUẢ KIỂM TRA SỐ {context['number']}"), report_summary(context))
+    for name, title, each, columns in REPORT_SHEETS:
+        sheet = workbook.create_sheet(name)
+        items = list(_at(context, each))
+        _title(sheet, len(columns), text=title)
+        widths = [6 if kind == "index" else 50 if kind == "text" else 16 for _, _, kind in columns]
+        _header(sheet, REPORT_HEADER_ROW, [h for h, _, _ in columns], widths, height=45)
+        for r, item in enumerate(items, start=REPORT_HEADER_ROW + 1):
+            for c, (_, key, kind) in enumerate(columns, start=1):
+                value = r - REPORT_HEADER_ROW if kind == "index" else item[key]
+                _put(sheet.cell(r, c), value, _WHOLE if kind == "number" and value is not None else None)
+        _finish(sheet, REPORT_HEADER_ROW, len(columns), len(items), freeze_column=1)
+    when = datetime.combine(_as_date(context["issued_on"]), time())
+    props = workbook.properties
+    props.creator = props.lastModifiedBy = "kiemtra"
+    props.title = nfc(f"Báo cáo kết quả kiểm tra số {context['number']} - {context['campaign']['title']}")
+    props.created = props.modified = when
+    path = Path(path)
+    write_atomic(path, _reproducible(_save(workbook)))
+    return path
 
 
 def _title(sheet: Worksheet, columns: int, text: str = TITLE) -> None:
@@ -223,6 +341,7 @@ def _reproducible(data: bytes) -> bytes:
 
 
 __all__ = [
-    "LEADING_HEADERS", "LIST_HEADER_ROW", "REMOVED_HEADERS", "REMOVED_HEADER_ROW", "SHEET_LIST", "SHEET_REMOVED",
-    "TRAILING_HEADERS", "write_selection_xlsx",
+    "LEADING_HEADERS", "LIST_HEADER_ROW", "PAIRS_HEADER_ROW", "REMOVED_HEADERS", "REMOVED_HEADER_ROW", "REPORT_HEADER_ROW",
+    "REPORT_SHEETS", "SHEET_BASIS", "SHEET_INFO", "SHEET_LIST", "SHEET_REMOVED", "TRAILING_HEADERS", "report_summary",
+    "write_report_xlsx", "write_selection_xlsx",
 ]

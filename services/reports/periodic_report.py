@@ -34,6 +34,7 @@ from services.reports.periodic_xlsx import write_periodic_xlsx
 from services.reports.statistics import figures_for, sources_for
 from services.rules.procedure import procedure_for
 from services.settings import Settings
+from services.documents.format import signer_of
 
 TEMPLATE = "bao_cao_dinh_ky"
 DEFAULT_SYMBOL = "BC-SNV"
@@ -162,7 +163,7 @@ def report_context(session: Session, period: Period, *, issued_on: date, provinc
                 "no_data": sum(1 for r in results if r.status == KpiStatus.NO_DATA),
                 "statistics_sources_vi": "; ".join(sources_for(session, province_code=agency.province_code, years=years))},
         "campaigns": _campaigns(session, agency, period),
-        "signer": {"full_name": lead.full_name if lead else "", "title": lead.title if lead else "Giám đốc Sở"},
+        "signer": signer_of(lead.full_name if lead else "", lead.title if lead else "Giám đốc Sở"),
     }
 
 

@@ -84,6 +84,7 @@ def establishment_context(e: Establishment) -> dict[str, Any]:
             "signer_label_vi": "Đại diện tổ chức vi phạm" if organisation else "Chủ hộ kinh doanh vi phạm",
             "violator_vi": "đại diện tổ chức vi phạm" if organisation else "chủ hộ kinh doanh vi phạm",
             "violator_short_vi": "tổ chức vi phạm" if organisation else "hộ kinh doanh vi phạm",
+            "representative_role_vi": "người đại diện của tổ chức" if organisation else "chủ hộ kinh doanh",
             "name": e.name, "tax_code": e.tax_code, "address": e.address, "legal_representative": e.legal_representative,
             "representative_title": e.representative_title, "sector_vi": sector_name(e.sector_vsic),
             "workforce": e.workforce}
@@ -114,6 +115,7 @@ def violations_context(violations: Sequence[Violation], amount_attr: str = "prop
                     "decree_vi": decree_of(v.provision_code).number_vi,
                     "amount": getattr(v, amount_attr), "amount_basis_vi": " ".join(v.reasoning),
                     "circumstances_vi": _circumstances_vi(v, catalog),
+                    "aggravating_vi": _named(v.aggravating, v, catalog), "mitigating_vi": _named(v.mitigating, v, catalog),
                     "amount_reason": v.amount_reason or "",
                     "committed_vi": ("hành vi đang thực hiện tại thời điểm phát hiện" if v.ongoing else
                                      f"hành vi đã kết thúc ngày {v.committed_on:%d/%m/%Y}" if v.committed_on else
@@ -129,6 +131,15 @@ def _circumstances_vi(v: Violation, catalog: Any) -> str:
     text = text[0].upper() + text[1:]
     basis = " ".join(d["text_vi"].rstrip(".") + "." for d in v.derived)
     return f"{text}. {basis}".rstrip(". ") if basis else text
+
+
+def _named(codes: Sequence[str], v: Violation, catalog: Any) -> str:
+    """One kind of circumstances of an act, named with their points, and the basis of a derived one: "" for none."""
+    if not codes:
+        return ""
+    text = ", ".join(f"{catalog.get(c).short_vi} ({catalog.citation_vi(c)})" for c in codes)
+    basis = [d["text_vi"].rstrip(".") for d in v.derived if d["code"] in codes]
+    return f"{text} — {'; '.join(basis)}" if basis else text
 
 
 def _violations_for(session: Session, inspection: Inspection, establishment: Establishment,
@@ -281,7 +292,10 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
             record_on = max(drawn_up_on or inspection.scheduled_on, inspection.scheduled_on)
             on_record = procedure_for(record_on)  # who draws up, who decides, the rights: the rules of the record's day
             decider = file_decider(session, campaign, violations, establishment, on_record)
+            on_site = record_on == inspection.scheduled_on  # drawn up during the visit: its times are the visit's
             record_ctx = {**base, "issued_on": record_on, "minutes_ref": f"Biên bản kiểm tra số {minutes.number}",
+                          **({"record_time": base["inspection"]["start_time"],
+                              "record_end_time": base["inspection"]["end_time"]} if on_site else {}),
                           "discovered_on": inspection.scheduled_on,
                           "drafter": record_drafter(session, inspection.team_id, on_record),
                           "decider_vi": decider["decider_vi"],

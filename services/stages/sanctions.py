@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 from datetime import date
 
 from sqlmodel import Session, select
@@ -16,6 +17,7 @@ from services.issuing import issue_document, latest_document
 from services.registry.geo import province_area
 from services.rules.decrees import decree_of
 from services.rules.deadline_rules import no_record_refusal
+from services.rules.offices import offices_for
 from services.rules.procedure import procedure_for
 from services.rules.sanctions import decision_authority, issuing_body
 from services.register import write_register
@@ -80,23 +82,26 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
         refusal = no_record_refusal([v.final_amount or 0 for v in violations], organisation, procedure)
         if refusal:
             raise Conflict(refusal, inspection_id=inspection.id)
-    decrees = sorted({decree_of(v.provision_code).key: decree_of(v.provision_code) for v in violations}.values(),
-                     key=lambda d: d.in_force_from)
+    offices = offices_for(agency.province_code)
+    acts = violations_context(violations, "final_amount")
     context = {"issuer": issuer, "issued_on": decided_on, "campaign": campaign_context(session, campaign),
                "establishment": establishment_context(establishment),
                "team": team_context(session, inspection.team_id),
-               "violations": violations_context(violations, "final_amount"),
-               "total_amount": sum(v.final_amount or 0 for v in violations),
-               "decider_vi": issuer["decider_vi"], "decrees": [{"citation_vi": d.citation_vi} for d in decrees],
-               "competence_vi": authority.signer.source,
-               "signer": {"full_name": official.full_name, "title": official.title,
-                          "line1": authority.competence.signature_lines[0],
-                          "line2": (authority.competence.signature_lines[1:] or [""])[0]},
-               "after_2025_reform": decided_on >= REFORM_2025,
-               "violation_record_ref": (f"Biên bản vi phạm hành chính số {record.number} lập ngày {record.issued_on:%d/%m/%Y}"
-                                        if record is not None and record.issued_on else ""),
-               "comply_days": procedure.comply_days, "effective_on": decided_on,
-               "payment_account": "Kho bạc Nhà nước " + issuer["place"]}
+               "violations": acts, "total_amount": sum(v.final_amount or 0 for v in violations),
+               "decider_vi": issuer["decider_vi"],
+               "bases": decision_bases(violations, decided_on, record),
+               "aggravating_vi": _circumstances_by_act(acts, "aggravating_vi"),
+               "mitigating_vi": _circumstances_by_act(acts, "mitigating_vi"),
+               "has_remedies": any(a["remedial_vi"] for a in acts), "remedial_days": procedure.remedial_days_default,
+               "payment": {k: getattr(offices, k) for k in ("treasury_vi", "treasury_address_vi", "account", "bank_vi",
+                                                            "online_vi")},
+               "comply_days": procedure.comply_days,
+               "executor_vi": f"{procedure.labour_department_vi} {province_area(agency.province_code)}",
+               "drafting_unit": offices.drafting_unit(authority.signer.issuer) or agency.code,
+               "signer": {"full_name": official.full_name,
+                          "title": (authority.signer.deputy_signature_vi if authority.competence.deputy
+                                    else authority.signer.signature_vi),
+                          **({"for_title": authority.signer.signature_vi} if authority.competence.deputy else {})}}
     if replaces is not None:
         context["replaces"] = {"number": replaces.number, "issued_on": replaces.issued_on, "reason": reason}
     return issue_document(session, settings, doc_type=DocumentType.SANCTION_DECISION,
@@ -106,6 +111,38 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
                           revision=replaces.revision + 1 if replaces else 1,
                           supersedes_id=replaces.id if replaces else None,
                           build_context=lambda number: {**context, "number": number}, actor=official.code)
+
+
+LAW_ARTICLES_VI = "Căn cứ Điều 57, Điều 68, Điều 70, Điều 78, Điều 85 Luật Xử lý vi phạm hành chính"
+ND118_VI = ("Căn cứ Nghị định số 118/2021/NĐ-CP ngày 23 tháng 12 năm 2021 của Chính phủ quy định chi tiết một số điều và "
+            "biện pháp thi hành Luật Xử lý vi phạm hành chính, được sửa đổi, bổ sung bởi Nghị định số 68/2025/NĐ-CP")
+ND189_VI = ("Căn cứ Nghị định số 189/2025/NĐ-CP ngày 01 tháng 7 năm 2025 của Chính phủ quy định chi tiết Luật Xử lý vi "
+            "phạm hành chính về thẩm quyền xử phạt vi phạm hành chính")
+
+
+def decision_bases(violations: Sequence[Violation], decided_on: date, record: Document | None) -> list[str]:
+    """The căn cứ of MQĐ02 in its order: the Law's articles (as amended on the day), the implementing decree, the
+    competence decree (from 01/07/2025), each sector decree applied to an act, the violation record with its date.
+    The renderer sets italics and the final punctuation."""
+    amended = "sửa đổi, bổ sung năm 2020 và năm 2025" if decided_on >= REFORM_2025 else "sửa đổi, bổ sung năm 2020"
+    bases = [f"{LAW_ARTICLES_VI} ({amended})", ND118_VI]
+    if decided_on >= REFORM_2025:
+        bases.append(ND189_VI)
+    decrees = {decree_of(v.provision_code).key: decree_of(v.provision_code) for v in violations}
+    bases += [f"Căn cứ {d.citation_vi}" for d in sorted(decrees.values(), key=lambda d: d.in_force_from)]
+    if record is not None and record.issued_on is not None:
+        bases.append(f"Căn cứ Biên bản vi phạm hành chính số {record.number} lập ngày {record.issued_on:%d/%m/%Y}")
+    return bases
+
+
+def _circumstances_by_act(acts: Sequence[dict[str, Any]], key: str) -> str:
+    """"không có", or per act: "hành vi thứ 1: tái phạm (…)" (MQĐ02 items 4 and 5)."""
+    named = [(i, a[key]) for i, a in enumerate(acts, start=1) if a[key]]
+    if not named:
+        return "không có"
+    if len(acts) == 1:
+        return named[0][1]
+    return "; ".join(f"hành vi thứ {i}: {text}" for i, text in named)
 
 
 def correct_decision(settings: Settings, inspection_id: int, *, official_code: str, amounts: Mapping[int, int],

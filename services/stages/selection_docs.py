@@ -1,4 +1,10 @@
-"""The selection list as the lead files it: PDF (template ``danh_sach_co_so``) and XLSX, from the stored list."""
+"""The selection list as the lead files it: PDF (template ``danh_sach_co_so``) and XLSX, from the stored list.
+
+The line under the title cites what the list goes with: the issued decision to inspect (its number and date),
+else a plan among the campaign's legal basis, else who drew it up for which campaign: never a blank. The data
+that lets anyone redo the selection (risk policy version, seed, the registry's fingerprint) is in the PDF's
+closing annex page and the XLSX's "Căn cứ lập danh sách" sheet, not in the running text.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -7,18 +13,28 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models import Campaign, CampaignKind, Establishment, Person, PersonRole, Selection
+from models import Campaign, CampaignKind, DocumentType, Establishment, Person, PersonRole, Selection
 from services.db import session_scope
 from services.documents import render_pdf
-from services.documents.selection_list import KIND_VI, policy_labels, reasons_vi
+from services.documents.selection_list import KIND_VI, attachment_vi, plan_in_basis, policy_labels, reasons_vi, sector_vi
 from services.documents.xlsx import write_selection_xlsx
 from services.errors import StageBlocked
 from services.registry.geo import commune_name
-from services.registry.sectors import sector_name
+from services.issuing import latest_document
 from services.rules.risk import policy_version
 from services.settings import Settings
 from services.stages.common import get_campaign
-from services.stages.records import issuer_of
+from services.stages.records import issuer_of, province_committee
+from services.documents.format import signer_of
+
+
+def decision_cited(session: Session, campaign: Campaign) -> str:
+    """'Quyết định số 3/QĐ-UBND ngày 20/02/2026 của Ủy ban nhân dân tỉnh Cao Bằng' once issued, else ''."""
+    decision = latest_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}")
+    if decision is None:
+        return ""
+    on = decision.issued_on or campaign.decision_on or campaign.period_start
+    return f"Quyết định số {decision.number} ngày {on:%d/%m/%Y} của {province_committee(session, campaign)['name']}"
 
 
 def selection_context(session: Session, campaign: Campaign, *, issued_on: date) -> tuple[dict[str, Any], dict[str, str]]:
@@ -32,8 +48,11 @@ def selection_context(session: Session, campaign: Campaign, *, issued_on: date) 
     lead = session.exec(select(Person).where(Person.role == PersonRole.LEAD, Person.agency_id == campaign.lead_agency_id)
                         .order_by(Person.code)).first()
     counts = {k: sum(1 for s, _ in active if s.kind == k) for k in KIND_VI}
+    issuer = issuer_of(session, campaign)
     context = {
-        "issuer": issuer_of(session, campaign), "number": "", "issued_on": issued_on,
+        "issuer": issuer, "number": "", "issued_on": issued_on,
+        "attached_vi": attachment_vi(issuer["name"], campaign.title, decision_vi=decision_cited(session, campaign),
+                                     plan_vi=plan_in_basis(campaign.legal_basis)),
         "campaign": {"code": campaign.code, "title": campaign.title, "period_start": campaign.period_start,
                      "period_end": campaign.period_end,
                      "kind_vi": "đột xuất" if campaign.kind == CampaignKind.SURPRISE else "theo kế hoạch"},
@@ -42,12 +61,12 @@ def selection_context(session: Session, campaign: Campaign, *, issued_on: date) 
                   "registry_rows": campaign.registry_snapshot_rows or 0},
         "counts": {**counts, "removed": sum(1 for s, _ in rows if s.removed)},
         "rows": [{"rank": i + 1, "name": e.name, "tax_code": e.tax_code, "commune_vi": commune_name(e.commune_code),
-                  "sector_vi": sector_name(e.sector_vsic), "workforce": e.workforce,
+                  "sector_vi": sector_vi(e.sector_vsic), "workforce": e.workforce,
                   "score": s.score, "reasons_vi": reasons_vi(s.factors, labels), "kind_vi": KIND_VI[str(s.kind)],
                   "factors": s.factors} for i, (s, e) in enumerate(active)],
         "removed": [{"name": e.name, "tax_code": e.tax_code, "reason_vi": s.change_reason, "changed_by": s.changed_by or ""}
                     for s, e in rows if s.removed],
-        "signer": {"full_name": lead.full_name if lead else "", "title": lead.title if lead else "Người chủ trì"},
+        "signer": signer_of(lead.full_name if lead else "", lead.title if lead else "Người chủ trì"),
     }
     return context, labels
 

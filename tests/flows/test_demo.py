@@ -14,6 +14,7 @@ from flows.cli import app
 from models import Deadline, Document, DocumentType, Notification, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
 from services.settings import get_settings
+from tests.document_checker import check_pdf
 from tests.pdf_support import raw_text_of
 from tests.snapshots import snapshot
 
@@ -71,6 +72,10 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
         kinds = {d.doc_type for d in docs}
         assert kinds == set(DocumentType) - {DocumentType.PERIODIC_REPORT}  # the periodic report has its own flow
         members = [p.full_name for p in session.exec(select(Person).join(TeamMember, TeamMember.person_id == Person.id))]
+        problems = {doc.number + " " + str(doc.doc_type): [str(p) for p in check_pdf(settings.documents_path / doc.path,
+                                                                                 str(doc.doc_type))]
+                    for doc in docs}
+        assert {k: v for k, v in problems.items() if v} == {}  # the document checker finds nothing (NĐ 30, forms)
         for doc in docs:
             text = raw_text_of(settings.documents_path / doc.path)
             assert "■" not in text and "\ufffd" not in text

@@ -125,7 +125,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
     for expected in ("SỞ NỘI VỤ", "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG",
                      "Nghị định số 283/2026/NĐ-CP ngày 15 tháng 7 năm 2026",
                      "điểm b khoản 2 Điều 32 Nghị định số 283/2026/NĐ-CP",
-                     "Tình tiết tăng nặng: tái phạm", earlier.number,
+                     "4. Các tình tiết tăng nặng: tái phạm", earlier.number,
                      f"Lý do quyết định mức phạt: {reason}", "20.000.000 đồng"):
         assert expected in text, expected
     assert "Nghị định số 12/2022/NĐ-CP" not in text  # not the decree applied to this act

@@ -20,13 +20,16 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from models import (AuditEvent, Deadline, DeadlineKind, Document, DocumentType, Violation)
+from models import (AuditEvent, Campaign, Deadline, DeadlineKind, DeadlineStatus, Document, DocumentType, Establishment, Inspection,
+                    Violation)
 from services import deadlines
 from services.db import session_scope
 from services.documents.format import group_digits
 from services.errors import Conflict, IntakeError
+from services.issuing import format_number
 from services.reports import periodic_report
-from services.reports.campaign_report import issue_campaign_report
+from services.documents.xlsx import PAIRS_HEADER_ROW, REPORT_HEADER_ROW, REPORT_SHEETS, SHEET_INFO
+from services.reports.campaign_report import issue_campaign_report, xlsx_path
 from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, KPI_HEADER_ROW, SHEET_CAMPAIGNS, SHEET_KPI
 from services.reports.statistics import record_statistic
 from services.settings import Settings
@@ -72,7 +75,7 @@ def assert_readable(pdf: Path) -> str:
 def test_the_campaign_report_shows_violations_fines_and_remedies_with_charts(settings: Settings,
                                                                             campaign: dict[str, int]) -> None:
     doc = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
-    assert (doc.doc_type, doc.number, doc.issued_on) == (DocumentType.REPORT, "1/BC-ĐKT", date(2026, 6, 10))
+    assert (doc.doc_type, doc.number, doc.issued_on) == (DocumentType.REPORT, format_number(1, "BC-ĐKT"), date(2026, 6, 10))
     again = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
     assert (again.id, again.sha256) == (doc.id, doc.sha256)  # issued once
     text = assert_readable(settings.documents_path / doc.path)
@@ -99,7 +102,131 @@ def test_the_campaign_report_shows_violations_fines_and_remedies_with_charts(set
     assert (f"Biện pháp khắc phục hậu quả: {len(remedial)} biện pháp phải thực hiện, đã thực hiện 0, chưa thực hiện "
             f"{len(remedial)}") in text
     assert "Chấp hành quyết định xử phạt: 1 quyết định phải chấp hành, đã chấp hành 1, chưa chấp hành 0" in text
-    assert "III. KIẾN NGHỊ" in text
+    assert "Buộc trả khoản bồi dưỡng bằng hiện vật quy thành tiền" in text and "Art." not in text
+    assert "IV. KIẾN NGHỊ" in text
+
+
+def test_the_report_reads_as_a_report_of_the_campaign_in_every_section(settings: Settings,
+                                                                      campaign: dict[str, int]) -> None:
+    doc = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    text = assert_readable(settings.documents_path / doc.path)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, campaign["first"])
+        title = session.exec(select(Campaign).where(Campaign.code == "BC-01")).one().title
+        first = session.get(Establishment, inspection.establishment_id).name
+    # the subject line is the campaign's title; its code is nowhere in the text a reader reads
+    assert f"BÁO CÁO Kết quả {title[:1].lower()}{title[1:]}" in text or f"BÁO CÁO Kết quả kiểm tra: {title}" in text
+    assert "BC-01" not in text
+    # DOMAIN.md 2.8: overview of objects and process; assessment, nature and degree, causes, responsibilities,
+    # measures applied; recommendations
+    sections = ["I. KHÁI QUÁT ĐỐI TƯỢNG VÀ QUÁ TRÌNH KIỂM TRA", "1. Đối tượng kiểm tra.", "2. Quá trình kiểm tra.",
+                "II. KẾT QUẢ KIỂM TRA VÀ ĐÁNH GIÁ", "1. Đánh giá chung.", "2. Tính chất, mức độ vi phạm.",
+                "c) Các hành vi vi phạm nhiều nhất:", "d) Tái phạm:", "đ) Các cơ sở vi phạm:", "3. Nguyên nhân.",
+                "4. Trách nhiệm.", "III. BIỆN PHÁP ĐÃ ÁP DỤNG", "1. Xử phạt vi phạm hành chính.",
+                "2. Chấp hành quyết định và khắc phục hậu quả", "IV. KIẾN NGHỊ"]
+    at = [text.index(s) for s in sections]
+    assert at == sorted(at), "the sections in the order of DOMAIN.md 2.8"
+    assert "Trong 2 cơ sở đã kiểm tra, 2 cơ sở có vi phạm (100%), 0 cơ sở không phát hiện vi phạm" in text
+    assert "lập 2 biên bản kiểm tra và 2 biên bản vi phạm hành chính" in text
+    assert "làm việc trực tiếp tại cơ sở ngày 22/04/2026" in text  # the days of the visits
+    # the causes and the recommendations name what the data shows: the provisions most violated
+    causes = text[text.index("3. Nguyên nhân."):text.index("4. Trách nhiệm.")]
+    assert "vi phạm tập trung ở các quy định:" in causes and "khoản 3 Điều 27 (1 hành vi)" in causes
+    recommendations = text[text.index("IV. KIẾN NGHỊ"):]
+    assert "điểm a khoản 8 Điều 22" in recommendations and "1 hành vi còn lại" in recommendations
+    assert "d) Tái phạm: không có hành vi vi phạm nào là tái phạm." in text
+    # by establishment: the decided one has complied (its fine paid), the other waits for its decision
+    assert "Đã chấp hành" in text and "Chưa có quyết định" in text and first in text
+    assert "VSIC" not in text and "……" not in text
+
+
+def test_every_decision_is_counted_among_those_to_comply_with_even_before_the_sweep(settings: Settings) -> None:
+    """Issue 12 point 8: a report issued before the deadlines existed said "1 quyết định" then "0 quyết định phải
+    chấp hành". The report creates the deadlines the stored state calls for first."""
+    create_scheduled_campaign(settings, code="BC-03")
+    first, second = team_inspections(settings)[INSPECTOR][:2]
+    submit(settings, first, {"LD-13": 5, "YT-01": 12}, "bc03-0001")
+    submit(settings, second, {"YT-05": None}, "bc03-0002")
+    decide(settings, first, date(2026, 5, 5))
+    with session_scope(settings) as session:  # no sweep has run: no compliance deadline yet
+        assert session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY)).all() == []
+    doc = issue_campaign_report(settings, "BC-03", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    text = assert_readable(settings.documents_path / doc.path)
+    with session_scope(settings) as session:
+        decisions = {d.subject_key for d in session.exec(select(Document).where(
+            Document.doc_type == DocumentType.SANCTION_DECISION))}
+        comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY)).all()
+    assert len(decisions) == len(comply) == 1 and comply[0].status == DeadlineStatus.OPEN
+    overdue = 1 if comply[0].due_on < date(2026, 6, 10) else 0
+    assert f"Đã có quyết định xử phạt đối với 2 hành vi ({len(decisions)} quyết định)" in text
+    assert (f"Chấp hành quyết định xử phạt: {len(decisions)} quyết định phải chấp hành, đã chấp hành 0, chưa chấp hành "
+            f"1 (trong đó quá hạn {overdue})") in text
+    assert "0 quyết định phải chấp hành" not in text
+
+
+def test_a_campaign_not_yet_visited_is_reported_without_a_blank(settings: Settings) -> None:
+    create_scheduled_campaign(settings, code="BC-04")
+    doc = issue_campaign_report(settings, "BC-04", issued_on=date(2026, 3, 20), actor="SNV-LEAD")
+    text = assert_readable(settings.documents_path / doc.path)
+    for expected in ("số cơ sở đã kiểm tra: 0", "Chưa kiểm tra cơ sở nào.", "Đoàn kiểm tra chưa làm việc tại cơ sở nào.",
+                     "Phát hiện 0 hành vi vi phạm tại 0 cơ sở", "đoàn kiểm tra không phát hiện hành vi vi phạm",
+                     "0 quyết định phải chấp hành", "IV. KIẾN NGHỊ"):
+        assert expected in text, expected
+    assert "……" not in text and "BC-04" not in text
+    book = load_workbook(xlsx_path(settings, doc))
+    assert all(book[name].max_row == REPORT_HEADER_ROW for name in ("Theo quy định", "Cơ sở vi phạm"))
+
+
+def shown(value: object) -> str:
+    """A cell as the PDF prints it: a whole number with the Vietnamese thousands separator, none as '-'."""
+    if value is None:
+        return "-"
+    return group_digits(value) if isinstance(value, int) else str(value)
+
+
+def test_the_xlsx_beside_the_report_has_the_numbers_of_the_pdf(settings: Settings, campaign: dict[str, int]) -> None:
+    doc = issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    pdf = settings.documents_path / doc.path
+    xlsx = xlsx_path(settings, doc)
+    assert xlsx.parent == pdf.parent and xlsx.stem == pdf.stem and xlsx.suffix == ".xlsx"
+    text = assert_readable(pdf)
+    book = load_workbook(xlsx)
+    assert book.sheetnames == [SHEET_INFO, *(name for name, _, _, _ in REPORT_SHEETS)]
+    tables: dict[str, list[list[object]]] = {}
+    for name, _, _, columns in REPORT_SHEETS:
+        sheet = book[name]
+        assert [c.value for c in sheet[REPORT_HEADER_ROW]] == [h for h, _, _ in columns]
+        rows = [list(r) for r in sheet.iter_rows(min_row=REPORT_HEADER_ROW + 1, values_only=True)]
+        tables[name] = rows
+        for row in rows:  # each row of each table of the report, cell after cell, as the PDF prints it
+            assert " ".join(shown(v) for v in row) in text, (name, row)
+    assert len(tables["Theo quy định"]) == 3 and len(tables["Cơ sở vi phạm"]) == 2 and tables["Biện pháp khắc phục"]
+    with session_scope(settings) as session:
+        violations = session.exec(select(Violation)).all()
+        met = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY,
+                                                  Deadline.status == DeadlineStatus.MET)).all()
+    final = sum(v.final_amount or 0 for v in violations)
+    # the tables add up to the totals, and the totals to the register of violations
+    assert sum(r[3] for r in tables["Theo quy định"]) == len(violations) == sum(r[2] for r in tables["Cơ sở vi phạm"])
+    assert sum(r[6] for r in tables["Theo quy định"]) == final == sum(r[4] or 0 for r in tables["Cơ sở vi phạm"])
+    info = dict(book[SHEET_INFO].iter_rows(min_row=PAIRS_HEADER_ROW + 1, values_only=True))
+    assert info["Số báo cáo"] == doc.number and info["Tổng số tiền phạt quyết định (đồng)"] == final
+    assert info["Số quyết định xử phạt"] == info["Quyết định phải chấp hành"] == 1
+    assert info["Quyết định đã chấp hành"] == len(met) == 1
+    comply = tables["Chấp hành, khắc phục"][0]
+    assert comply[2:] == [info["Quyết định phải chấp hành"], info["Quyết định đã chấp hành"],
+                          info["Quyết định chưa chấp hành"], info["Quyết định quá hạn chấp hành"]]
+    for label, phrase in (("Số cơ sở đã kiểm tra", "số cơ sở đã kiểm tra: {}"),
+                          ("Số hành vi vi phạm", "Phát hiện {} hành vi vi phạm"),
+                          ("Tổng số tiền phạt đề xuất (đồng)", "Tổng số tiền phạt đề xuất: {} đồng"),
+                          ("Tổng số tiền phạt quyết định (đồng)", "tổng số tiền phạt quyết định: {} đồng"),
+                          ("Quyết định phải chấp hành", "{} quyết định phải chấp hành"),
+                          ("Biện pháp khắc phục phải thực hiện", "{} biện pháp phải thực hiện"),
+                          ("Số hành vi chưa có quyết định xử phạt", "còn {} hành vi chưa có quyết định")):
+        assert phrase.format(shown(info[label])) in text, label
+    before = xlsx.read_bytes()
+    issue_campaign_report(settings, "BC-01", issued_on=date(2026, 6, 10), actor="SNV-LEAD")
+    assert xlsx.read_bytes() == before  # the stored report keeps the figures written with it
 
 
 def record_figures(settings: Settings) -> None:

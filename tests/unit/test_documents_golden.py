@@ -43,8 +43,9 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 
 from tests.pdf_support import squash
+from tests.unit.test_proposal_document import create_proposal_context
 from tests.unit.test_render import create_context as minutes_context
-from tests.unit.test_schedule_documents import create_decision, create_notice, create_plan
+from tests.unit.test_schedule_documents import create_decision, create_notice, create_plan, schedule_rows
 from tests.unit.test_selection_documents import create_context as selection_context
 from tests.unit.test_kpi import create_campaign_report_context as campaign_report_context
 from tests.unit.test_kpi import create_periodic_context as periodic_report_context
@@ -59,6 +60,7 @@ CONTEXTS: dict[str, Callable[[], dict[str, Any]]] = {
     "bien_ban_kiem_tra": minutes_context,
     "bien_ban_vi_pham": partial(minutes_context, number="3/BB-VPHC"),
     "quyet_dinh_xu_phat": partial(minutes_context, number="7/QĐ-XPHC"),
+    "to_trinh_xu_phat": create_proposal_context,
     "quyet_dinh_kiem_tra": create_decision,
     "ke_hoach_kiem_tra": create_plan,
     "thong_bao_kiem_tra": create_notice,
@@ -396,6 +398,148 @@ def test_first_page_is_the_golden_picture(template: str, rendered: Callable[[str
     difference = picture_difference(golden, fresh)
     assert difference is None, (f"{template}: {difference}; if intended, run "
                                 "`.venv/bin/python -m tests.unit.test_documents_golden --update` and look at the picture")
+
+
+# --- NĐ 30/2020 rules the renderer holds (not the eye) ----------------------------------------------------
+
+def render_units(template: str, context: dict[str, Any], folder: Path, name: str = "doc") -> list[list[Unit]]:
+    return read_units(render_pdf(template, context, folder / f"{name}.pdf").path)
+
+
+def page_texts(units: list[Unit], number: int) -> list[str]:
+    """A page's texts, less its page number."""
+    texts = [unit.text for unit in units if unit.text]
+    return texts[1:] if number > 1 and texts[:1] == [str(number)] else texts
+
+
+def test_numbers_take_a_leading_zero(tmp_path: Path) -> None:
+    from services.issuing import format_number
+
+    assert [format_number(n, "QĐ-UBND") for n in (1, 9, 10, 123)] == [
+        "01/QĐ-UBND", "09/QĐ-UBND", "10/QĐ-UBND", "123/QĐ-UBND"]
+    pages = render_units("quyet_dinh_kiem_tra", create_decision(number=format_number(1, "QĐ-UBND")), tmp_path)
+    assert "Số: 01/QĐ-UBND" in page_texts(pages[0], 1)
+
+
+def bases_of(pages: list[list[Unit]]) -> list[Unit]:
+    return [unit for units in pages for unit in units if unit.text.startswith(("Căn cứ", "Theo đề nghị"))]
+
+
+def test_bases_are_italic_each_ending_with_a_semicolon_the_last_with_a_full_stop(tmp_path: Path) -> None:
+    context = create_decision()
+    bases = bases_of(render_units("quyet_dinh_kiem_tra", context, tmp_path))
+    expected = ["Căn cứ Luật Tổ chức chính quyền địa phương ngày 16 tháng 6 năm 2025;",
+                *[squash(f"Căn cứ {basis};") for basis in context["campaign"]["legal_basis"]],
+                "Căn cứ Kế hoạch kiểm tra liên ngành KT-2026-01 (Kiểm tra liên ngành về an toàn, vệ sinh lao động "
+                "năm 2026);", "Theo đề nghị của Giám đốc Sở Nội vụ."]
+    assert [unit.text for unit in bases] == expected
+    assert all(line.font == "LiberationSerif-Italic" for unit in bases for line in unit.lines)
+    del context["proposed_by"]  # the last line shown takes the full stop, whichever it is
+    bases = bases_of(render_units("quyet_dinh_kiem_tra", context, tmp_path, "without"))
+    assert bases[-1].text.endswith("năm 2026).") and all(unit.text.endswith(";") for unit in bases[:-1])
+
+
+def test_bases_set_the_punctuation_whatever_the_template_and_the_data_say(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    renderer._fonts()
+    (tmp_path / "nd30_bases.toml").write_text('''version = "t"
+title = "t"
+[header]
+body = "SỞ NỘI VỤ"
+number = "Số: 01/KH-SNV"
+place_date = "Cao Bằng"
+motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+motto_sub = "Độc lập - Tự do - Hạnh phúc"
+[[body]]
+kind = "bases"
+items = ["Căn cứ Luật A,", { each = "laws", text = "Căn cứ {item};" }, { when = "never?", text = "Căn cứ X" },
+         "Căn cứ **B** & C:"]
+''', encoding="utf-8")
+    monkeypatch.setattr(renderer, "TEMPLATES_DIR", tmp_path)
+    laws = ["Nghị định số 1/2020 (sửa đổi).", "Thông tư số 2 & 3 ;", "Chỉ thị số 4 <x>"]
+    bases = bases_of(render_units("nd30_bases", {"laws": laws}, tmp_path))
+    assert [unit.text for unit in bases] == [
+        "Căn cứ Luật A;", "Căn cứ Nghị định số 1/2020 (sửa đổi);", "Căn cứ Thông tư số 2 & 3;",
+        "Căn cứ Chỉ thị số 4 <x>;", "Căn cứ B & C."]
+    assert {line.font for unit in bases for line in unit.lines} == {"LiberationSerif-Italic"}
+
+
+SIGNED = ("Nơi nhận:", "TRƯỞNG ĐOÀN", "Nông Thị Hường")
+
+
+@pytest.mark.parametrize(("template", "grow", "last"), [
+    ("thong_bao_kiem_tra", lambda n: create_notice(documents_to_prepare=[f"Hồ sơ, tài liệu số {i}" for i in range(n)]),
+     "Trường hợp có thay đổi hoặc cần trao đổi thêm"),
+    ("ke_hoach_kiem_tra", lambda n: create_plan(schedule=schedule_rows(n)), "3. Trong quá trình thực hiện"),
+])
+def test_the_signature_never_stands_alone_on_a_page(template: str, grow: Callable[[int], dict[str, Any]], last: str,
+                                                    tmp_path: Path) -> None:
+    carried = 0
+    for n in range(0, 44, 1 if template == "thong_bao_kiem_tra" else 3):
+        pages = render_units(template, grow(n), tmp_path, f"{template}-{n}")
+        texts = [page_texts(units, number) for number, units in enumerate(pages, start=1)]
+        signed = [number for number, page in enumerate(texts) if any(t in SIGNED[:2] for t in page)]
+        assert len(signed) == 1, (n, signed)  # the block (Nơi nhận and the signer) on one page
+        page = texts[signed[0]]
+        assert page[-3:] == ["- Lưu: VT, ĐKT.", *SIGNED[1:]], (n, page)
+        others = page[:page.index("Nơi nhận:")]
+        assert others and any(t.startswith(last) for t in others), (n, page)  # with the last paragraph
+        carried += page[0].startswith(last) and signed[0] > 0
+    assert carried, "no length pushed the signature to a new page: the test proves nothing"
+
+
+def signature_lines(pages: list[list[Unit]], after: str) -> list[str]:
+    texts = [unit.text for unit in pages[-1] if unit.text]
+    return texts[texts.index(after) + 1:]
+
+
+@pytest.mark.parametrize(("signer", "on_behalf", "lines"), [
+    ({"title": "Chủ tịch"}, "", ["CHỦ TỊCH"]),
+    ({"title": "Phó Chủ tịch", "for_title": "Chủ tịch"}, "", ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
+    ({"title": "Chủ tịch"}, "Ủy ban nhân dân", ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]),
+    ({"title": "Phó Chủ tịch", "for_title": "Chủ tịch"}, "Ủy ban nhân dân",
+     ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
+])
+def test_signer_lines_per_title(signer: dict[str, str], on_behalf: str, lines: list[str], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    template = "quyet_dinh_kiem_tra"
+    if on_behalf:  # a collective body's decision: the template says so on the signer line
+        renderer._fonts()
+        source = (TEMPLATES_DIR / f"{template}.toml").read_text(encoding="utf-8")
+        template = "nd30_collective"
+        (tmp_path / f"{template}.toml").write_text(
+            source.replace('{ signer = "signer" }', f'{{ signer = "signer", on_behalf = "{on_behalf}" }}'),
+            encoding="utf-8")
+        monkeypatch.setattr(renderer, "TEMPLATES_DIR", tmp_path)
+    context = create_decision(signer={"full_name": "Lê Hải Hòa", **signer})
+    assert signature_lines(render_units(template, context, tmp_path), "- Lưu: VT, SNV.") == [*lines, "Lê Hải Hòa"]
+
+
+@pytest.mark.parametrize(("template", "issuer", "key", "expected"), [
+    ("quyet_dinh_kiem_tra", {"name": "Ủy ban nhân dân tỉnh Cao Bằng"}, "body",
+     ["ỦY BAN NHÂN DÂN", "TỈNH CAO BẰNG"]),
+    ("quyet_dinh_kiem_tra", {"name": "Ủy ban nhân dân thành phố Hồ Chí Minh"}, "body",
+     ["ỦY BAN NHÂN DÂN", "THÀNH PHỐ HỒ CHÍ MINH"]),
+    ("thong_bao_kiem_tra", {"parent_name": "Ủy ban nhân dân tỉnh Cao Bằng",
+                            "name": "Sở Lao động - Thương binh và Xã hội tỉnh Cao Bằng"}, "parent",
+     ["ỦY BAN NHÂN DÂN", "TỈNH CAO BẰNG"]),
+])
+def test_the_header_never_breaks_inside_the_place_name(template: str, issuer: dict[str, str], key: str,
+                                                       expected: list[str], tmp_path: Path) -> None:
+    context = CONTEXTS[template]()
+    context["issuer"] = {**context["issuer"], **issuer}
+    pages = render_units(template, context, tmp_path)
+    header = heading(template, context)
+    for name in ("parent", "body"):
+        if not header.get(name):
+            continue
+        (unit,) = [unit for unit in pages[0] if unit.text == squash(header[name])]
+        lines = [squash(line.text) for line in unit.lines]
+        assert not any(line.endswith(("CAO", "HỒ", "HỒ CHÍ")) for line in lines), lines
+        if name == key:
+            assert lines == expected
+    body = [unit for unit in pages[0] if unit.text == squash(header["body"])][0]
+    assert "TỈNH CAO BẰNG" in squash(body.lines[-1].text) or "CAO BẰNG" not in body.text
 
 
 # --- regenerating the pictures ---------------------------------------------------------------------------

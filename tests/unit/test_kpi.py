@@ -133,38 +133,72 @@ def create_periodic_context() -> dict[str, Any]:
                                 "violations": 35, "decisions": 12, "fines_final": 745_000_000},
                                {"code": "CB-2025-02", "title": "Kiểm tra đột xuất sau tai nạn lao động", "inspected": 18,
                                 "violations": 26, "decisions": 10, "fines_final": 540_000_000}]},
-        "signer": {"full_name": "Nguyễn Quang Sơn", "title": "Phó Giám đốc Sở"},
+        "signer": {"full_name": "Nguyễn Quang Sơn", "title": "Phó Giám đốc", "for_title": "Giám đốc"},
     }
 
 
 def create_campaign_report_context() -> dict[str, Any]:
-    """A campaign with violations of four provisions found by two agencies, some decided, remedies due."""
-    return {
+    """A campaign with violations of four provisions found by two agencies, some decided, remedies due.
+
+    The figures agree with each other as report_context makes them: 31 acts at 17 establishments (the tables
+    sum to these), 15 decisions, each counted once among those to comply with (11 met, 4 open)."""
+    by_establishment = [
+        {"name": f"Công ty TNHH Khai khoáng Bắc Vọng số {i}", "count": count, "proposed": proposed,
+         "final": final, "decision_vi": decision, "comply_vi": comply}
+        for i, (count, proposed, final, decision, comply) in enumerate([
+            (4, 52_000_000, 45_000_000, "12/QĐ-XPHC", "Đã chấp hành"),
+            (3, 36_000_000, 30_000_000, "13/QĐ-XPHC", "Quá hạn chưa chấp hành"),
+            (2, 20_000_000, None, "Chưa có quyết định", "-")], start=1)]
+    context: dict[str, Any] = {
         "issuer": ISSUER, "number": "4/BC-ĐKT", "issued_on": date(2026, 6, 12),
         "campaign": {"code": "CB-2026-02", "title": "Kiểm tra liên ngành công tác ATVSLĐ năm 2026",
+                     "subject_vi": "Kết quả kiểm tra liên ngành công tác ATVSLĐ năm 2026",
                      "period_start": date(2026, 3, 2), "period_end": date(2026, 5, 29),
-                     "decision_ref": "Quyết định số 15/QĐ-UBND ngày 20/02/2026", "kind_vi": "theo kế hoạch",
+                     "basis_vi": "Quyết định số 15/QĐ-UBND ngày 20/02/2026 của Ủy ban nhân dân tỉnh Cao Bằng về việc "
+                                 "kiểm tra liên ngành và thành lập đoàn kiểm tra", "kind_vi": "theo kế hoạch",
                      "agencies_vi": "SỞ NỘI VỤ, SỞ Y TẾ, LIÊN ĐOÀN LAO ĐỘNG TỈNH"},
         "overview": {"selected": 40, "scheduled": 40, "inspected": 38, "not_inspected": 2,
-                     "teams": [{"name": "Đoàn kiểm tra liên ngành số 1", "members": 5, "inspections": 20},
-                               {"name": "Đoàn kiểm tra liên ngành số 2", "members": 4, "inspections": 20}]},
+                     "visits_vi": "từ ngày 09/03/2026 đến ngày 27/05/2026", "minutes": 38, "records": 17,
+                     "sectors": [{"label": "Khai khoáng khác", "inspected": 14, "violators": 9, "violations": 17},
+                                 {"label": "Xây dựng nhà các loại", "inspected": 12, "violators": 5, "violations": 9},
+                                 {"label": "Nông nghiệp và dịch vụ có liên quan", "inspected": 12, "violators": 3,
+                                  "violations": 5}],
+                     "teams": [{"name": "Đoàn kiểm tra liên ngành số 1", "members": 5, "inspections": 20, "visited": 19},
+                               {"name": "Đoàn kiểm tra liên ngành số 2", "members": 4, "inspections": 20, "visited": 19}]},
+        "assessment": {"with_violations": 17, "without_violations": 21, "share_vi": "44,7%"},
         "violations": {"count": 31, "establishments": 17,
                        "by_provision": [
-                           {"label": "khoản 2 Điều 22", "count": 12, "proposed": 186_000_000, "final": 160_000_000},
-                           {"label": "điểm b khoản 2 Điều 21", "count": 9, "proposed": 54_000_000, "final": 48_000_000},
-                           {"label": "điểm a khoản 8 Điều 22", "count": 6, "proposed": 60_000_000, "final": 60_000_000},
-                           {"label": "khoản 3 Điều 27", "count": 4, "proposed": 40_000_000, "final": 0}],
+                           {"label": "khoản 2 Điều 22", "act_vi": "Không tổ chức khám sức khỏe định kỳ hoặc khám phát "
+                            "hiện bệnh nghề nghiệp cho người lao động", "count": 12, "establishments": 10,
+                            "proposed": 186_000_000, "final": 160_000_000},
+                           {"label": "điểm b khoản 2 Điều 21", "act_vi": "Không huấn luyện an toàn, vệ sinh lao động",
+                            "count": 9, "establishments": 9, "proposed": 54_000_000, "final": 48_000_000},
+                           {"label": "điểm a khoản 8 Điều 22", "act_vi": "Không trang cấp đầy đủ phương tiện bảo vệ cá "
+                            "nhân", "count": 6, "establishments": 6, "proposed": 60_000_000, "final": 60_000_000},
+                           {"label": "khoản 3 Điều 27", "act_vi": "Không tiến hành quan trắc môi trường lao động",
+                            "count": 4, "establishments": 4, "proposed": 40_000_000, "final": 0}],
                        "by_agency": [{"label": "SỞ Y TẾ", "area_vi": "vệ sinh lao động, chăm sóc sức khỏe người lao động",
-                                      "count": 16},
-                                     {"label": "SỞ NỘI VỤ", "area_vi": "an toàn lao động", "count": 15}]},
+                                      "count": 16, "establishments": 12},
+                                     {"label": "SỞ NỘI VỤ", "area_vi": "an toàn lao động", "count": 15, "establishments": 11}],
+                       "by_establishment": by_establishment, "repeat": {"count": 2, "establishments": 1}},
         "fines": {"proposed": 340_000_000, "final": 268_000_000, "decided": 27, "undecided": 4,
                   "proposed_of_decided": 300_000_000, "decisions": 15},
         "remedies": {"remedial": {"due": 6, "met": 4, "open": 2, "overdue": 1},
-                     "comply": {"due": 15, "met": 11, "open": 4, "overdue": 0}},
+                     "comply": {"due": 15, "met": 11, "open": 4, "overdue": 0},
+                     "rows": [{"label": "Chấp hành quyết định xử phạt (nộp phạt)", "due": 15, "met": 11, "open": 4,
+                               "overdue": 0},
+                              {"label": "Biện pháp khắc phục hậu quả", "due": 6, "met": 4, "open": 2, "overdue": 1}],
+                     "measures": [{"measure_vi": "Buộc trả khoản bồi dưỡng bằng hiện vật quy thành tiền (khoản 11 Điều 22)",
+                                   "due": 6, "met": 4, "open": 2, "overdue": 1}]},
+        "causes": ["Người sử dụng lao động tại 17 cơ sở chưa quan tâm đúng mức; vi phạm tập trung ở các quy định: "
+                   "khoản 2 Điều 22 (12 hành vi); điểm b khoản 2 Điều 21 (9 hành vi); điểm a khoản 8 Điều 22 (6 hành vi)."],
+        "responsibilities": ["Người sử dụng lao động của 17 cơ sở có vi phạm chịu trách nhiệm về các hành vi vi phạm đã nêu."],
         "recommendations": ["Đề nghị Sở Y tế tăng cường kiểm tra việc khám phát hiện bệnh nghề nghiệp tại các cơ sở khai khoáng.",
                             "Đề nghị UBND các xã theo dõi việc khắc phục tại 2 cơ sở còn quá hạn."],
-        "signer": {"full_name": "Nguyễn Quang Sơn", "title": "Phó Giám đốc Sở"},
+        "signer": {"full_name": "Nguyễn Quang Sơn", "title": "Phó Giám đốc", "for_title": "Giám đốc"},
     }
+    context["violations"]["top"] = context["violations"]["by_provision"][:3]
+    return context
 
 
 @pytest.mark.parametrize("template, build", [("bao_cao_dinh_ky", create_periodic_context),
@@ -177,4 +211,30 @@ def test_the_reports_render_with_their_charts_as_text(template: str, build: Any,
         assert "3,00 2,62 -12,7% Giảm ít nhất 4% Đạt" in text and "+4,0% Tăng ít nhất 5% Không đạt" in text
         assert all(label in text for label in ("TNLĐ chết người", "Khám phát hiện BNN", "Quan trắc MTLĐ", "Mục tiêu (%)"))
     else:
-        assert "Biểu đồ 1. Số hành vi vi phạm theo quy định" in text and text.count("điểm a khoản 8 Điều 22") == 2
+        # the table, the chart, the most frequent acts, the causes
+        assert "Biểu đồ 1. Số hành vi vi phạm theo quy định" in text and text.count("điểm a khoản 8 Điều 22") == 4
+        # the subject line is the campaign's title, never its code; the sections of DOMAIN.md 2.8
+        assert "BÁO CÁO Kết quả kiểm tra liên ngành công tác ATVSLĐ năm 2026" in text and "CB-2026-02" not in text
+        for heading in ("I. KHÁI QUÁT ĐỐI TƯỢNG VÀ QUÁ TRÌNH KIỂM TRA", "II. KẾT QUẢ KIỂM TRA VÀ ĐÁNH GIÁ",
+                        "2. Tính chất, mức độ vi phạm.", "3. Nguyên nhân.", "4. Trách nhiệm.",
+                        "III. BIỆN PHÁP ĐÃ ÁP DỤNG", "IV. KIẾN NGHỊ"):
+            assert heading in text, heading
+        assert "d) Tái phạm: 2 hành vi tái phạm tại 1 cơ sở" in text
+        assert "2 Công ty TNHH Khai khoáng Bắc Vọng số 2 3 36.000.000 30.000.000 13/QĐ-XPHC Quá hạn chưa chấp hành" in text
+        assert "3 Công ty TNHH Khai khoáng Bắc Vọng số 3 2 20.000.000 - Chưa có quyết định -" in text
+
+
+def test_the_campaign_report_words_provisions_measures_and_its_subject_for_people() -> None:
+    from services.reports.campaign_report import act_vi, measure_vi, provision_short, subject_vi, visits_vi
+
+    assert provision_short("12/2022/ND-CP Art.21 cl.2(b)") == "điểm b khoản 2 Điều 21"
+    assert measure_vi("Art.22 cl.11: buộc trả khoản bồi dưỡng bằng hiện vật quy thành tiền") == (
+        "Buộc trả khoản bồi dưỡng bằng hiện vật quy thành tiền (khoản 11 Điều 22)")
+    assert measure_vi("Art.22 cl.11: buộc trả khoản bồi dưỡng (chỉ với hành vi không thực hiện)") == (
+        "Buộc trả khoản bồi dưỡng (chỉ với hành vi không thực hiện; khoản 11 Điều 22)")
+    assert act_vi("Phạt tiền từ 20.000.000 đồng đến 40.000.000 đồng đối với người sử dụng lao động có hành vi không "
+                  "tiến hành quan trắc môi trường lao động.") == "Không tiến hành quan trắc môi trường lao động"
+    assert subject_vi("Kiểm tra liên ngành về ATVSLĐ năm 2026") == "Kết quả kiểm tra liên ngành về ATVSLĐ năm 2026"
+    assert subject_vi("Cao Bằng: kiểm tra khai khoáng") == "Kết quả kiểm tra: Cao Bằng: kiểm tra khai khoáng"
+    assert visits_vi([date(2026, 4, 22)]) == "ngày 22/04/2026" and visits_vi([]) == ""
+    assert visits_vi([date(2026, 5, 27), date(2026, 3, 9)]) == "từ ngày 09/03/2026 đến ngày 27/05/2026"

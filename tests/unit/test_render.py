@@ -67,6 +67,7 @@ def create_context(**overrides: Any) -> dict[str, Any]:
             "organisation": True, "individual": False, "kind_vi": "tổ chức",
             "tax_code_label_vi": "Mã số doanh nghiệp", "signer_label_vi": "Đại diện tổ chức vi phạm",
             "violator_vi": "đại diện tổ chức vi phạm", "violator_short_vi": "tổ chức vi phạm",
+            "representative_role_vi": "người đại diện của tổ chức",
         },
         "inspection": {"date": date(2026, 3, 3), "start_time": "08:00", "end_time": "11:30",
                        "place": "Văn phòng công ty, tổ 3, phường Đề Thám"},
@@ -110,11 +111,26 @@ def create_context(**overrides: Any) -> dict[str, Any]:
                                     "làm việc ở nước ngoài theo hợp đồng"}],
         "after_2025_reform": True,
         "minutes_ref": "Biên bản kiểm tra số 12/BB-KT ngày 03 tháng 3 năm 2026",
-        "signer": {"full_name": "Bế Thanh Tịnh", "title": "Phó Giám đốc Sở Nội vụ", "line1": "KT. GIÁM ĐỐC",
-                   "line2": "PHÓ GIÁM ĐỐC"},
+        "signer": {"full_name": "Bế Thanh Tịnh", "title": "Phó Giám đốc", "for_title": "Giám đốc"},
         "violation_record_ref": "Biên bản vi phạm hành chính số 3/BB-VPHC lập ngày 04 tháng 3 năm 2026",
+        "bases": [
+            "Căn cứ Điều 57, Điều 68, Điều 70, Điều 78, Điều 85 Luật Xử lý vi phạm hành chính (sửa đổi, bổ sung năm 2020 "
+            "và năm 2025)",
+            "Căn cứ Nghị định số 118/2021/NĐ-CP ngày 23 tháng 12 năm 2021 của Chính phủ quy định chi tiết một số điều và "
+            "biện pháp thi hành Luật Xử lý vi phạm hành chính, được sửa đổi, bổ sung bởi Nghị định số 68/2025/NĐ-CP",
+            "Căn cứ Nghị định số 189/2025/NĐ-CP ngày 01 tháng 7 năm 2025 của Chính phủ quy định chi tiết Luật Xử lý vi "
+            "phạm hành chính về thẩm quyền xử phạt vi phạm hành chính",
+            "Căn cứ Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022 của Chính phủ quy định xử phạt vi phạm hành "
+            "chính trong lĩnh vực lao động, bảo hiểm xã hội, người lao động Việt Nam đi làm việc ở nước ngoài theo hợp đồng",
+            "Căn cứ Biên bản vi phạm hành chính số 03/BB-VPHC lập ngày 04/03/2026"],
+        "aggravating_vi": "hành vi thứ 1: tái phạm (điểm b khoản 1 Điều 10 Luật Xử lý vi phạm hành chính)",
+        "mitigating_vi": "không có",
+        "has_remedies": True, "remedial_days": 30,
+        "payment": {"treasury_vi": "Kho bạc Nhà nước khu vực I", "treasury_address_vi": "Số 12 phố Kim Đồng, tỉnh Cao Bằng",
+                    "account": "7111 0123 4567", "bank_vi": "Ngân hàng TMCP Công thương Việt Nam, chi nhánh Cao Bằng",
+                    "online_vi": "Cổng Dịch vụ công quốc gia"},
+        "executor_vi": "Sở Nội vụ tỉnh Cao Bằng", "drafting_unit": "TTr",
         "comply_days": 10,
-        "payment_account": "số 7111 0123 4567 của Kho bạc Nhà nước khu vực I tại Ngân hàng TMCP Công thương",
         "effective_on": date(2026, 3, 5),
     }
     context.update(overrides)
@@ -171,14 +187,18 @@ def test_decision_totals_in_figures_and_words(tmp_path: Path) -> None:
                      "47.500.000 đồng", "Bốn mươi bảy triệu năm trăm nghìn đồng", "10 ngày",
                      "Nghị định số 118/2021/NĐ-CP", "Luật Xử lý vi phạm hành chính", "Bế Thanh Tịnh",
                      "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG", "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Bế Thanh Tịnh",
-                     "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022", "ngày 25 tháng 6 năm 2025",
-                     "Nghị định số 189/2025/NĐ-CP", "Tình tiết tăng nặng: tái phạm",
-                     "Lý do quyết định mức phạt: cơ sở đã khắc phục xong trước khi ra quyết định",
-                     "Buộc tổ chức huấn luyện cho người lao động (đối với hành vi thứ 1"):
+                     "Nghị định số 12/2022/NĐ-CP ngày 17 tháng 01 năm 2022", "(sửa đổi, bổ sung năm 2020 và năm 2025)",
+                     "Nghị định số 189/2025/NĐ-CP", "4. Các tình tiết tăng nặng: hành vi thứ 1: tái phạm",
+                     "5. Các tình tiết giảm nhẹ: không có.", "Lý do quyết định mức phạt: cơ sở đã khắc phục xong trước khi ra "
+                     "quyết định", "Tổng số tiền phạt là 47.500.000 đồng",
+                     "Buộc tổ chức huấn luyện cho người lao động (đối với hành vi thứ 1",
+                     "tài khoản số 7111 0123 4567 của Kho bạc Nhà nước khu vực I", "2. Gửi cho Kho bạc Nhà nước khu vực I "
+                     "để thu tiền phạt.", "Lưu: VT, TTr.", "Căn cứ Biên bản vi phạm hành chính số 03/BB-VPHC lập ngày "
+                     "04/03/2026."):
         assert expected in text, expected
     context["violations"][0]["remedial_vi"] = ""
     text = text_of(render_pdf("quyet_dinh_xu_phat", context, tmp_path / "qd2.pdf").path)
-    assert "Biện pháp khắc phục hậu quả: Không áp dụng." in text
+    assert "c) Biện pháp khắc phục hậu quả: Không áp dụng." in text
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -321,3 +341,21 @@ def test_context_is_not_mutated(tmp_path: Path) -> None:
     before = copy.deepcopy(context)
     render_pdf("quyet_dinh_xu_phat", context, tmp_path / "qd.pdf")
     assert context == before
+
+
+def test_agency_names_in_running_text_are_in_sentence_case() -> None:
+    from services.documents.format import agency_vi
+    assert [agency_vi(n) for n in ("SỞ NỘI VỤ", "SỞ Y TẾ", "LIÊN ĐOÀN LAO ĐỘNG TỈNH", "ỦY BAN NHÂN DÂN TỈNH CAO BẰNG",
+                                   "UBND TỈNH CAO BẰNG", "BAN QUẢN LÝ KHU KINH TẾ TỈNH", "Sở Nội vụ")] == [
+        "Sở Nội vụ", "Sở Y tế", "Liên đoàn Lao động tỉnh", "Ủy ban nhân dân tỉnh Cao Bằng", "UBND tỉnh Cao Bằng",
+        "Ban Quản lý Khu kinh tế tỉnh", "Sở Nội vụ"]
+    assert expand("- {a|agency};", [{"a": "SỞ NỘI VỤ"}], template="t")[1] == "- Sở Nội vụ;"
+
+
+def test_a_person_signs_with_their_title_and_a_deputy_for_the_head() -> None:
+    from services.documents.format import signer_of
+
+    assert signer_of("Nông Thị Hường", "Phó Giám đốc Sở Nội vụ") == {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc",
+                                                                      "for_title": "Giám đốc"}
+    assert signer_of("Bế Thanh Tịnh", "Chủ tịch Ủy ban nhân dân tỉnh") == {"full_name": "Bế Thanh Tịnh", "title": "Chủ tịch"}
+    assert signer_of("Đỗ Minh Nam", "Trưởng đoàn") == {"full_name": "Đỗ Minh Nam", "title": "Trưởng đoàn"}

@@ -20,8 +20,10 @@ from tests.pdf_support import squash, text_of, to_nfd
 from models.campaign import SelectionKind
 from services.documents import TemplateError, render_pdf, template_version
 from services.documents import render as render_module
-from services.documents.selection_list import KIND_VI, decimal_vi, policy_labels, reasons_vi
-from services.documents.xlsx import LIST_HEADER_ROW, REMOVED_HEADER_ROW, write_selection_xlsx
+from services.documents.selection_list import (KIND_VI, attachment_vi, decimal_vi, plan_in_basis, policy_labels,
+                                               reasons_vi, sector_vi)
+from services.documents.xlsx import (LIST_HEADER_ROW, PAIRS_HEADER_ROW, REMOVED_HEADER_ROW, SHEET_BASIS,
+                                     write_selection_xlsx)
 from services.rules.risk import factor_contributions, policy_for
 
 START = date(2026, 3, 2)
@@ -85,7 +87,7 @@ def create_context(n: int = 60, **overrides: Any) -> dict[str, Any]:
         "number": "",
         "issued_on": date(2026, 2, 20),
         "campaign": {"code": "KT-2026-01", "title": "Kiểm tra liên ngành về an toàn, vệ sinh lao động năm 2026",
-                     "period_start": START, "period_end": date(2026, 6, 30), "kind_vi": "kiểm tra theo kế hoạch"},
+                     "period_start": START, "period_end": date(2026, 6, 30), "kind_vi": "theo kế hoạch"},
         "basis": {"policy_version": POLICY.version, "eligibility_rule_vi": POLICY.eligibility_rule_vi,
                   "seed": 20260302, "registry_fingerprint": hashlib.sha256(b"registry").hexdigest(),
                   "registry_rows": 12480},
@@ -98,10 +100,22 @@ def create_context(n: int = 60, **overrides: Any) -> dict[str, Any]:
             {"name": "Hợp tác xã Chè Đức Xuân", "tax_code": "4800999002",
              "reason_vi": "Cơ sở đã giải thể theo thông báo của Sở Tài chính", "changed_by": None},
         ],
-        "signer": {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc Sở Nội vụ"},
+        "signer": {"full_name": "Nông Thị Hường", "title": "Phó Giám đốc", "for_title": "Giám đốc"},
     }
     context.update(overrides)
+    if "attached_vi" not in overrides:  # as services.stages.selection_docs words it
+        context["attached_vi"] = attachment_vi(context["issuer"]["name"], context["campaign"]["title"],
+                                               number=context["number"])
     return context
+
+
+ANNEX = "PHỤ LỤC: CĂN CỨ LẬP DANH SÁCH"
+
+
+def running_text(text: str) -> str:
+    """What a reader reads as the list: everything before the annex page."""
+    assert text.count(ANNEX) == 1
+    return text[:text.index(ANNEX)]
 
 
 
@@ -183,27 +197,67 @@ def test_pdf_header_basis_and_signature(tmp_path: Path) -> None:
     for expected in ("UBND TỈNH CAO BẰNG", "SỞ NỘI VỤ", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
                      "Độc lập - Tự do - Hạnh phúc", "Cao Bằng, ngày 20 tháng 02 năm 2026", "PHỤ LỤC",
                      "DANH SÁCH CƠ SỞ DỰ KIẾN KIỂM TRA",
-                     "(Kèm theo Kế hoạch số …………… của Sở Nội vụ, đợt kiểm tra KT-2026-01: Kiểm tra liên ngành",
-                     "từ ngày 02/03/2026 đến ngày 30/06/2026", "phiên bản 2025.1",
+                     "(Danh sách do Sở Nội vụ lập cho đợt kiểm tra liên ngành về an toàn, vệ sinh lao động năm 2026)",
+                     "từ ngày 02/03/2026 đến ngày 30/06/2026",
                      squash(POLICY.eligibility_rule_vi), "12.480 bản ghi",
-                     "Mã kiểm chứng (SHA-256) của dữ liệu: " + context["basis"]["registry_fingerprint"],
-                     "(seed) dùng để xếp thứ tự các cơ sở cùng điểm và chọn mẫu đối chứng: 20260302",
                      "Tổng số cơ sở dự kiến kiểm tra: 60, gồm: 50 cơ sở theo mức độ rủi ro; 5 cơ sở mẫu đối chứng "
                      "ngẫu nhiên; 3 cơ sở kiểm tra đột xuất có căn cứ; 2 cơ sở bổ sung theo đề nghị của trưởng "
                      "đoàn. Số cơ sở đã loại khỏi danh sách: 2.",
                      "TT Tên cơ sở Mã số thuế Địa chỉ (xã) Ngành Số LĐ Điểm rủi ro Loại "
                      "Lý do (điểm của từng yếu tố rủi ro, nhiều điểm nhất trước)",
-                     "PHÓ GIÁM ĐỐC SỞ NỘI VỤ", "(Ký, ghi rõ họ tên)", "Nông Thị Hường",
+                     "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Nông Thị Hường",
                      "Xi măng & Vật liệu <Cao Bằng>", "4800000007-001"):
-        assert expected in text, expected
+        assert expected in running_text(text), expected
     for kind in KIND_VI.values():
         assert kind in text, kind
     assert "Số:" not in text  # an attachment has no number of its own
 
 
+def test_nothing_is_left_blank_and_the_selection_data_is_only_in_the_annex(tmp_path: Path) -> None:
+    context = create_context()
+    reader = PdfReader(render_pdf("danh_sach_co_so", context, tmp_path / "ds.pdf").path)
+    text = squash(" ".join(page.extract_text() for page in reader.pages))
+    body = running_text(text)
+    assert "……" not in text and "..." not in body
+    for word in ("seed", "SHA-256", "phiên bản", POLICY.version, context["basis"]["registry_fingerprint"],
+                 str(context["basis"]["seed"]), "VSIC"):
+        assert word not in body, word
+    # the annex: a page of its own, the last, with what lets anyone redo the selection
+    last = squash(reader.pages[-1].extract_text())
+    assert ANNEX in last and ANNEX not in squash(reader.pages[-2].extract_text())
+    for expected in (f"1. Bộ tiêu chí đánh giá rủi ro: phiên bản {POLICY.version}.",
+                     "2. Dữ liệu cơ sở lao động: 12.480 bản ghi.",
+                     "3. Mã kiểm chứng của dữ liệu (SHA-256): " + context["basis"]["registry_fingerprint"],
+                     "4. Giá trị khởi tạo ngẫu nhiên (seed) dùng để xếp thứ tự các cơ sở cùng điểm và chọn mẫu đối "
+                     "chứng: 20260302."):
+        assert expected in last, expected
+
+
+def test_the_line_under_the_title_cites_what_exists() -> None:
+    title = "Kiểm tra liên ngành về an toàn, vệ sinh lao động năm 2026"
+    assert attachment_vi("Sở Nội vụ", title, number="25/KH-SNV") == (
+        "Kèm theo Kế hoạch số 25/KH-SNV của Sở Nội vụ về kiểm tra liên ngành về an toàn, vệ sinh lao động năm 2026")
+    decision = "Quyết định số 3/QĐ-UBND ngày 20/02/2026 của Ủy ban nhân dân tỉnh Cao Bằng"
+    assert attachment_vi("Sở Nội vụ", title, decision_vi=decision, plan_vi="Kế hoạch số 664/KH-UBND").startswith(
+        f"Kèm theo {decision} về kiểm tra liên ngành")
+    plan = plan_in_basis(["Bộ luật Lao động năm 2019", "Kế hoạch số 664/KH-UBND năm 2025 của UBND tỉnh Cao Bằng;"])
+    assert plan == "Kế hoạch số 664/KH-UBND năm 2025 của UBND tỉnh Cao Bằng"
+    assert attachment_vi("Sở Nội vụ", title, plan_vi=plan) == (
+        f"Danh sách do Sở Nội vụ lập để thực hiện {plan}: {title}")
+    assert plan_in_basis(["Bộ luật Lao động năm 2019"]) == ""
+
+
+def test_sectors_are_named_never_by_code() -> None:
+    assert sector_vi("01") == "Nông nghiệp và dịch vụ có liên quan"
+    assert sector_vi("41") == "Xây dựng nhà các loại"  # the engine's own name first (services.registry.sectors)
+    assert sector_vi("0810") == "Khai khoáng khác"  # a finer VSIC code: its division
+    for code in (f"{n:02d}" for n in range(1, 100)):
+        assert "VSIC" not in sector_vi(code)
+
+
 def test_plan_number_when_given(tmp_path: Path) -> None:
     text = text_of(render_pdf("danh_sach_co_so", create_context(number="25/KH-SNV"), tmp_path / "ds.pdf").path)
-    assert "(Kèm theo Kế hoạch số 25/KH-SNV của Sở Nội vụ" in text
+    assert "(Kèm theo Kế hoạch số 25/KH-SNV của Sở Nội vụ về kiểm tra liên ngành" in text
 
 
 def test_removed_establishments_only_in_their_own_table(tmp_path: Path) -> None:
@@ -279,7 +333,7 @@ def test_xlsx_has_one_row_per_establishment_and_points_per_factor(tmp_path: Path
     out = write_selection_xlsx(context, tmp_path / "ds.xlsx", labels=LABELS)
     assert out == tmp_path / "ds.xlsx"
     book = load_workbook(out)
-    assert book.sheetnames == ["Danh sách", "Đã loại"]
+    assert book.sheetnames == ["Danh sách", "Đã loại", SHEET_BASIS]
     sheet = book["Danh sách"]
     assert sheet.cell(1, 1).value == "DANH SÁCH CƠ SỞ DỰ KIẾN KIỂM TRA"
     assert [c.value for c in sheet[LIST_HEADER_ROW]] == HEADERS
@@ -302,15 +356,23 @@ def test_xlsx_has_one_row_per_establishment_and_points_per_factor(tmp_path: Path
 
 def test_xlsx_basis_lines(tmp_path: Path) -> None:
     context = create_context(number="25/KH-SNV")
-    sheet = load_workbook(write_selection_xlsx(context, tmp_path / "ds.xlsx", labels=LABELS))["Danh sách"]
+    book = load_workbook(write_selection_xlsx(context, tmp_path / "ds.xlsx", labels=LABELS))
+    sheet = book["Danh sách"]
     lines = [sheet.cell(r, 1).value for r in range(2, LIST_HEADER_ROW - 1)]
     assert all(lines) and sheet.cell(LIST_HEADER_ROW - 1, 1).value is None
     text = "\n".join(lines)
-    for expected in ("Kèm theo Kế hoạch số 25/KH-SNV của Sở Nội vụ", "phiên bản 2025.1", POLICY.eligibility_rule_vi,
-                     "(seed): 20260302", "12.480 bản ghi", context["basis"]["registry_fingerprint"],
-                     "Tổng số cơ sở dự kiến kiểm tra: 60", "Đã loại khỏi danh sách: 2",
+    for expected in ("Kèm theo Kế hoạch số 25/KH-SNV của Sở Nội vụ", POLICY.eligibility_rule_vi,
+                     "12.480 bản ghi", "Tổng số cơ sở dự kiến kiểm tra: 60", "Đã loại khỏi danh sách: 2",
                      "từ ngày 02/03/2026 đến ngày 30/06/2026"):
         assert expected in text, expected
+    assert "seed" not in text and context["basis"]["registry_fingerprint"] not in text
+    # the selection data: a metadata sheet of its own
+    assert book.sheetnames == ["Danh sách", "Đã loại", SHEET_BASIS]
+    pairs = dict(book[SHEET_BASIS].iter_rows(min_row=PAIRS_HEADER_ROW + 1, values_only=True))
+    assert pairs == {"Mã đợt kiểm tra": "KT-2026-01", "Bộ tiêu chí đánh giá rủi ro (phiên bản)": POLICY.version,
+                     "Điều kiện lựa chọn": POLICY.eligibility_rule_vi, "Số bản ghi của dữ liệu cơ sở lao động": 12480,
+                     "Mã kiểm chứng của dữ liệu (SHA-256)": context["basis"]["registry_fingerprint"],
+                     "Giá trị khởi tạo ngẫu nhiên (seed)": "20260302"}
 
 
 def test_xlsx_removed_sheet(tmp_path: Path) -> None:
