@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from services.rules.checklist import ChecklistItem
 from services.rules.fines import FineRule, UnitKind
@@ -26,6 +27,7 @@ _AMOUNT = re.compile(r"^(?:[a-zđ]\)\s*)?(?:Từ [\d.]+ đồng đến [\d.]+ đ
                      r"(?:hành vi)?(?: sau)?\s*:?\s*")
 _TAIL = re.compile(r"\s*(?:theo một trong các mức sau đây|như sau)\s*:?\s*$")
 _WORD = re.compile(r"\w+")
+FACTS = "; thực tế kiểm tra: "  # the inspector's own words follow: never published (they may name people)
 
 
 def _clean(text: str) -> str:
@@ -80,5 +82,15 @@ def act_line(rule: FineRule, item: ChecklistItem | None, *, workers: int | None 
         line += f" ({'; '.join(counts)})"
     facts = [n.strip().rstrip(".;") for n in notes if n and n.strip()]
     if facts:
-        line += "; thực tế kiểm tra: " + "; ".join(facts)
+        line += FACTS + "; ".join(facts)
     return line
+
+
+def violation_line(violation: Any, rule: FineRule, *, amount: int | None) -> dict[str, Any]:
+    """One act as every output shows it — the record, the decision, the tờ trình, the portal payload, the register:
+    what was done, the provision of the decree applied, the amount (None before a decision). ``public_act_vi`` leaves
+    out the inspector's observed facts, which may name people (the published outputs use it)."""
+    from services.rules.fines import provision_vi
+
+    act = violation.act_vi or act_of(rule)
+    return {"act_vi": act, "public_act_vi": act.split(FACTS, 1)[0], "provision_vi": provision_vi(rule), "amount": amount}

@@ -22,7 +22,8 @@ from services.errors import Conflict, IntakeError, NotFound
 from services.register import WITHHELD_VI, check_deidentified, protected_strings, write_register
 from services.intake.logic import is_organisation
 from services.issuing import latest_document
-from services.rules.fines import load_fine_table, provision_vi
+from services.documents.acts import violation_line
+from services.rules.fines import load_fine_table
 from services.rules.procedure import procedure_for
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
@@ -40,9 +41,14 @@ def outcome_payload(decision: Document, establishment: Establishment, violations
         "ten_co_so": establishment.name if organisation else WITHHELD_VI,
         "ma_so_thue": establishment.tax_code if organisation else "",
         "ma_tinh": establishment.province_code, "ma_xa": establishment.commune_code,
-        "hanh_vi": [{"can_cu": provision_vi(table.get(v.provision_code)), "so_tien_vnd": v.final_amount} for v in violations],
+        "hanh_vi": [_public_line(violation_line(v, table.get(v.provision_code), amount=v.final_amount)) for v in violations],
         "tong_tien_phat_vnd": sum(v.final_amount or 0 for v in violations),
     }
+
+
+def _public_line(line: dict[str, Any]) -> dict[str, Any]:
+    """The decision's act line in the published shape (the same line the PDF prints)."""
+    return {"hanh_vi": line["public_act_vi"], "can_cu": line["provision_vi"], "so_tien_vnd": line["amount"]}
 
 
 def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,

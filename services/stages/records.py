@@ -19,10 +19,10 @@ from services.intake.logic import is_organisation
 from services.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.errors import StageBlocked
-from services.documents.acts import act_line, act_of
+from services.documents.acts import act_line, violation_line
 from services.rules.circumstances import derive_repeat, describe_circumstances, load_circumstances
 from services.rules.decrees import act_key, decree_of
-from services.rules.fines import load_fine_table, provision_vi, vnd
+from services.rules.fines import load_fine_table, vnd
 from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
 from services.rules.procedure import Procedure, competent_signer
 from services.rules.sanctions import issuing_body
@@ -111,9 +111,9 @@ def violations_context(violations: Sequence[Violation], amount_attr: str = "prop
         rule = table.get(v.provision_code)
         if catalog is None:
             catalog = load_circumstances(v.decided_on or date.today())
-        out.append({"description": v.act_vi or act_of(rule), "provision_vi": provision_vi(rule),
-                    "decree_vi": decree_of(v.provision_code).number_vi,
-                    "amount": getattr(v, amount_attr), "amount_basis_vi": " ".join(v.reasoning),
+        line = violation_line(v, rule, amount=getattr(v, amount_attr))
+        out.append({"description": line["act_vi"], "provision_vi": line["provision_vi"], "amount": line["amount"],
+                    "decree_vi": decree_of(v.provision_code).number_vi, "amount_basis_vi": " ".join(v.reasoning),
                     "circumstances_vi": _circumstances_vi(v, catalog),
                     "aggravating_vi": _named(v.aggravating, v, catalog), "mitigating_vi": _named(v.mitigating, v, catalog),
                     "amount_reason": v.amount_reason or "",

@@ -23,3 +23,19 @@ def test_a_faulty_decision_is_caught_point_by_point(tmp_path: Path) -> None:
     pdf = render_pdf("quyet_dinh_xu_phat", context, tmp_path / "qd.pdf").path
     tags = {p.tag for p in check_pdf(pdf, "sanction_decision")}
     assert tags == {"number", "penalty-as-act", "leftover", "working-in-decision", "signer"}
+
+
+def test_one_violation_line_for_the_documents_and_the_public_without_the_inspectors_words() -> None:
+    from types import SimpleNamespace
+
+    from services.documents.acts import act_line, violation_line
+    from services.rules.fines import load_fine_table
+
+    rule = load_fine_table().get("283/2026/ND-CP Art.33 cl.2")  # periodic health exams, per worker
+    act = act_line(rule, None, workers=12, notes=["Anh Nguyễn Văn A chưa được khám sức khỏe năm 2026."])
+    assert act == ("Không tổ chức khám sức khỏe định kỳ hoặc khám phát hiện bệnh nghề nghiệp cho người lao động (vi phạm "
+                   "với 12 người lao động); thực tế kiểm tra: Anh Nguyễn Văn A chưa được khám sức khỏe năm 2026")
+    line = violation_line(SimpleNamespace(act_vi=act), rule, amount=30_000_000)
+    assert line["provision_vi"] == "khoản 2 Điều 33 Nghị định số 283/2026/NĐ-CP" and line["amount"] == 30_000_000
+    assert line["act_vi"] == act and "Nguyễn Văn A" not in line["public_act_vi"]
+    assert line["public_act_vi"].endswith("(vi phạm với 12 người lao động)")
