@@ -60,6 +60,7 @@ from reportlab.platypus import (  # noqa: E402
 )
 
 from models import Establishment, TeamRole, Violation  # noqa: E402
+from services.documents.acts import counts_vi  # noqa: E402
 from services.documents import render_pdf  # noqa: E402
 from services.documents.format import clock_time, group_digits, long_date  # noqa: E402
 from services.registry.generate import generate_people, generate_registry  # noqa: E402
@@ -104,7 +105,8 @@ def make_contexts(n: int, seed: int = 2026) -> list[dict[str, Any]]:
             workers = rng.randint(1, max(1, row["workforce"])) if result == "fail" and item.counts_workers else None
             devices = rng.randint(1, 4) if result == "fail" and item.counts_devices else None
             findings.append({"item_code": item.code, "item_text": item.text_vi, "result_vi": _RESULT_VI[result],
-                             "workers_affected": workers, "note": rng.choice(NOTES)})
+                             "workers_affected": workers, "counts_vi": counts_vi(workers, devices),
+                             "note": rng.choice(NOTES)})
             if result == "fail":
                 failed.setdefault(item.provision, (workers, devices))
         violations = []
@@ -185,7 +187,7 @@ def bare_minutes(ctx: dict[str, Any], out: Path) -> int:
         HRFlowable(width=min(pdfmetrics.stringWidth(subtitle, f"{BARE}-Bold", 14), WIDTH) / 3, thickness=0.6,
                    color="black", spaceBefore=3), Spacer(1, 8)]
     story += [Paragraph(f"Căn cứ {x(basis)};", BODY) for basis in ctx["campaign"]["legal_basis"]]
-    story.append(Paragraph(f"Căn cứ {x(ctx['campaign']['decision_ref'])} ({x(ctx['campaign']['title'])});", BODY))
+    story.append(Paragraph(f"Căn cứ {x(ctx['campaign']['decision_ref'])} ({x(ctx['campaign']['title'])}).", BODY))
     story.append(Paragraph(
         f"Hôm nay, vào hồi {clock_time(insp['start_time'])}, {long_date(insp['date'])}, tại {x(insp['place'])}, "
         f"{x(team['name'])} tiến hành kiểm tra việc chấp hành pháp luật về an toàn, vệ sinh lao động tại "
@@ -196,18 +198,18 @@ def bare_minutes(ctx: dict[str, Any], out: Path) -> int:
 
     heading("I. THÀNH PHẦN")
     heading("1. Đại diện Đoàn kiểm tra:")
-    story += [Paragraph(f"- Ông/Bà {x(m['full_name'])}, {x(m['title'])}, {x(m['agency'])} - {x(m['role_vi'])};", BODY)
+    story += [Paragraph(f"- {x(m['full_name'])}, {x(m['title'])}, {x(m['agency'])} - {x(m['role_vi'])};", BODY)
               for m in team["members"]]
     heading("2. Đại diện cơ sở được kiểm tra:")
-    story.append(Paragraph(f"- Ông/Bà {x(e['legal_representative'])}, {x(e['representative_title'])}.", BODY))
+    story.append(Paragraph(f"- {x(e['legal_representative'])}, {x(e['representative_title'])}.", BODY))
     story.append(Paragraph(
         f"Tên cơ sở: {x(e['name'])}; mã số thuế: {x(e['tax_code'])}; địa chỉ: {x(e['address'])}; ngành nghề: "
         f"{x(e['sector_vi'])}; tổng số lao động: {group_digits(e['workforce'])} người.", BODY))
     heading("II. NỘI DUNG VÀ KẾT QUẢ KIỂM TRA")
     rows = [[Paragraph(h, CELL_HEAD) for h in ("TT", "Mã", "Nội dung kiểm tra", "Kết quả",
-                                                           "Số NLĐ liên quan", "Ghi chú")]]
+                                                           "Số NLĐ, máy liên quan", "Ghi chú")]]
     for number, f in enumerate(ctx["findings"], start=1):
-        workers = "-" if f["workers_affected"] is None else str(f["workers_affected"])
+        workers = f["counts_vi"] or "-"
         rows.append([Paragraph(str(number), CELL_CENTER), Paragraph(x(f["item_code"]), CELL_CENTER),
                      Paragraph(x(f["item_text"]), CELL), Paragraph(x(f["result_vi"]), CELL_CENTER),
                      Paragraph(workers, CELL_CENTER), Paragraph(x(f["note"] or ""), CELL)])

@@ -9,7 +9,11 @@ MQĐ02), read from the PDF itself — the text and, for the căn cứ lines, the
 - ``leftover``: "..", ".;", "(nếu có)", "— Từ", a dotted line "……" in a document with no field left for handwriting;
 - ``penalty-as-act``: the decree's penalty sentence ("Phạt tiền từ … đồng") printed as an act;
 - ``working-in-decision``: the proposal's working in a sanction decision ("đề xuất", "mức trung bình", " : 2 =");
-- ``signer``: "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH" as a signature line, or a deputy ("PHÓ …") without "KT.".
+- ``signer``: "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH" as a signature line, or a deputy ("PHÓ …") without "KT.";
+- ``unsigned-sheet``: a page but the last of a violation record of several pages without, at its foot, the row of
+  signature labels (the drafter and the violator) — Luật XLVPHC Art.58 cl.3: every sheet is signed;
+- ``sheet-count``: a violation record that does not say how many sheets it has ("gồm 03 tờ", form MBB01), or says a
+  number that is not its page count.
 Used by the demo's test over every document it issues and by ``benchmarks/campaign.py`` over a 400-inspection
 campaign; it also runs on the documents of an older engine to show what it finds there.
 """
@@ -34,6 +38,10 @@ _PENALTY = re.compile(r"Phạt tiền (?:từ [\d.]+ đồng|đối với)")
 _WORKING = (re.compile(r"đề xuất"), re.compile(r"[Mm]ức trung bình"), re.compile(r" : 2 ="),
             re.compile(r"có thể quyết định mức khác"))
 _SIGNATURE_HEADS = ("Nơi nhận",)
+_SHEETS = re.compile(r"gồm (\d+) tờ")
+# documents signed sheet by sheet: the labels the foot of every page but the last shows (the violator's label varies:
+# "Đại diện tổ chức vi phạm", "Chủ hộ kinh doanh vi phạm")
+_SIGNED_SHEETS = {"violation_record": (re.compile(r"Người lập biên bản"), re.compile(r"\bvi phạm\b"))}
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,15 @@ def check_pdf(path: Path, doc_type: str) -> list[Problem]:
         for pattern in _WORKING:
             for match in pattern.finditer(text):
                 problems.append(Problem("working-in-decision", text[max(0, match.start() - 40):match.end() + 20]))
+    if doc_type in _SIGNED_SHEETS:
+        for number, (page, _) in enumerate(pages[:-1], start=1):
+            foot = re.sub(r"^\d+\s*", "", page)[-120:]
+            if not all(label.search(foot) for label in _SIGNED_SHEETS[doc_type]):
+                problems.append(Problem("unsigned-sheet", f"page {number} of {len(pages)}: …{foot[-60:]}"))
+        counted = _SHEETS.search(text)
+        if counted is None or int(counted.group(1)) != len(pages):
+            said = counted.group(0) if counted else "no 'gồm … tờ'"
+            problems.append(Problem("sheet-count", f"{said}, {len(pages)} pages"))
     tail = text[-160:]
     if re.search(r"CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH(?! [A-ZĐ]+ [A-ZĐ]+ QUYẾT)", tail):
         problems.append(Problem("signer", tail[-90:]))

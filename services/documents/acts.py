@@ -94,3 +94,9 @@ def violation_line(violation: Any, rule: FineRule, *, amount: int | None) -> dic
 
     act = violation.act_vi or act_of(rule)
     return {"act_vi": act, "public_act_vi": act.split(FACTS, 1)[0], "provision_vi": provision_vi(rule), "amount": amount}
+
+
+def counts_vi(workers: int | None, devices: int | None) -> str:
+    """What a finding counted, for the minutes' table: "12 người", "06 máy, thiết bị", both, or "" for neither."""
+    parts = [f"{workers} người" if workers else "", f"{devices:02d} máy, thiết bị" if devices else ""]
+    return "; ".join(p for p in parts if p)

@@ -37,11 +37,27 @@ blocks, each with a ``kind``:
   the number of bars), ``decimals`` of the value labels (0), ``caption`` centred in italics beneath. Drawn by
   :mod:`services.documents.charts` in the document font: every label is extractable text.
 
+Two top-level options, for records signed sheet by sheet (Luật XLVPHC Art.58 cl.3: a record of several sheets is
+signed on each sheet by the people who sign it):
+
+- ``sign_each_page``: a list of labels (text, expanded with the context: ``["{establishment.signer_label_vi}",
+  "Người lập biên bản"]``), drawn in a row of equal columns at the foot of every page but the last (the last carries
+  the full signature block), each with room to sign beneath. The row has a strip of its own above the bottom margin
+  (``SHEET_ROW``): the text frame of such a template ends that much higher, so the body never runs into the row and
+  the NĐ 30 margins hold;
+- ``counts_pages = true``: the context gets ``pages_total``, the number of pages (sheets) of the document ("gồm
+  {pages_total|pad} tờ"). The count is only known after layout: the document is laid out with ``pages_total = 1``
+  and laid out again with the count found, until the count it states is the count it has (one layout for a one-page
+  record; a dropped layout is never written out, about half the cost of a render). Only templates that ask pay for
+  it; the same context still gives the same bytes. Page counts are written with ``pad`` (all digits are as wide in
+  Liberation Serif), so the count stated never changes the layout: two layouts at most.
+
 Any block may carry ``when``/``unless`` (a path, truthy test) and ``space_before`` (pt). Inside a list or a
 table the item's keys, ``item``, ``loop.index``/``loop.count`` (after ``where``) and ``loop.number`` (position
 in the whole list) are in scope before the whole context.
 The placeholder language and the errors are described in :mod:`services.documents.format`; this module
-adds the formatter ``decimal`` (30 -> 30, 2.5 -> 2,5; ``decimal:1`` for one place).
+adds the formatters ``decimal`` (30 -> 30, 2.5 -> 2,5; ``decimal:1`` for one place) and ``pad`` (a whole number
+with leading zeros: 3 -> 03, as counts are written in records; ``pad:3`` -> 003).
 """
 from __future__ import annotations
 
@@ -50,7 +66,7 @@ import hashlib
 import re
 import threading
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -97,6 +113,19 @@ _PAGE_SIZES = {"portrait": A4, "landscape": landscape(A4)}
 # A Vietnamese decimal (scores, points). It belongs with the others in format.FORMATTERS; registered here
 # until it moves there, before any template is parsed (templates are only parsed through this module).
 FORMATTERS.setdefault("decimal", lambda v, a: decimal_vi(v, int(a) if a else 2))
+
+
+def _pad(value: Any, digits: str | None) -> str:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return f"{value:0{int(digits) if digits else 2}d}"
+
+
+FORMATTERS.setdefault("pad", _pad)
+SHEET_ROW = 17 * mm  # the strip above the bottom margin where every sheet but the last is signed (sign_each_page)
+_SHEET_LABEL = 12.0  # pt, down to 11 for a long label
+_SHEET_BASELINE = 5 * mm  # below the top of the strip; the rest of it is room to sign
+_PASSES = 4  # layouts of a counts_pages template before the count it states must be the count it has
 
 
 @dataclass(frozen=True)
@@ -196,6 +225,13 @@ def _validate(name: str, spec: dict[str, Any]) -> None:
         raise TemplateError(f"header thiếu {sorted(missing)}", template=name)
     for i, block in enumerate(spec["body"]):
         _check_block(name, f"body[{i}]", block)
+    if not isinstance(spec.get("counts_pages", False), bool):
+        raise TemplateError("'counts_pages' phải là true hoặc false", template=name, key="counts_pages")
+    labels = spec.get("sign_each_page", [])
+    if not isinstance(labels, list) or not all(isinstance(label, str) and label.strip() for label in labels):
+        raise TemplateError("'sign_each_page' phải là danh sách nhãn (chuỗi)", template=name, key="sign_each_page")
+    for i, label in enumerate(labels):
+        _check(name, f"sign_each_page[{i}]", {"text": label}, {"text"})
 
 
 def _check_block(name: str, where: str, block: Any) -> None:
@@ -571,12 +607,87 @@ def _page_number(canvas: Any, doc: Any, *, width: float = FRAME_WIDTH, height: f
     canvas.restoreState()
 
 
-def _check_glyphs(lay: _Layout, covered: frozenset[str]) -> None:
-    for text in lay.drawn:
+def _check_glyphs(lay: _Layout, covered: frozenset[str], extra: Sequence[str] = ()) -> None:
+    for text in [*lay.drawn, *extra]:
         for char in text:
             if char not in covered and char not in "\n":
                 raise GlyphError(f"ký tự U+{ord(char):04X} {char!r} không có trong phông chữ, "
                                  f"trong: {text!r}", template=lay.template, char=char)
+
+
+class _Document(SimpleDocTemplate):
+    """A SimpleDocTemplate that draws ``foot`` on every page but the last, when the page ends.
+
+    The last page is the one ended by the end of the build (``_endBuild``); a story that ends with a page break would
+    leave the row on its last page, and none of ours does (a heading's CondPageBreak is always followed by it)."""
+
+    def __init__(self, *args: Any, foot: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._foot = foot
+        self._closing = False
+
+    def handle_pageEnd(self) -> None:
+        if self._foot is not None and not self._closing:
+            self._foot(self.canv, self)
+        super().handle_pageEnd()
+
+    def _endBuild(self) -> None:
+        self._closing = True
+        super()._endBuild()
+
+
+def _sheet_labels(lay: _Layout, labels: Sequence[str], width: float) -> list[tuple[str, float]]:
+    """The per-sheet signature labels, plain, each with the size it fits its column in (12 pt, down to 11)."""
+    face = f"{FONT}-Bold"
+    out = []
+    for source in labels:
+        label = " ".join(expand(source, lay.scopes, template=lay.template)[1].split())
+        size = _SHEET_LABEL
+        while size > 11 and pdfmetrics.stringWidth(label, face, size) > width / len(labels) - 4:
+            size -= 0.5
+        if pdfmetrics.stringWidth(label, face, size) > width / len(labels) - 4:
+            raise TemplateError(f"nhãn ký từng tờ quá dài: {label!r}", template=lay.template, key="sign_each_page")
+        out.append((label, size))
+    return out
+
+
+def _sheet_row(canvas: Any, doc: Any, *, labels: Sequence[tuple[str, float]], width: float) -> None:
+    """Luật XLVPHC Art.58 cl.3: each sheet signed: the labels, centred in equal columns, room to sign beneath."""
+    canvas.saveState()
+    column = width / len(labels)
+    baseline = MARGINS["bottom"] + SHEET_ROW - _SHEET_BASELINE
+    for index, (label, size) in enumerate(labels):
+        canvas.setFont(f"{FONT}-Bold", size)
+        canvas.drawCentredString(MARGINS["left"] + column * (index + 0.5), baseline, label)
+    canvas.restoreState()
+
+
+def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, Any]], covered: frozenset[str]
+              ) -> tuple[int, Callable[[], bytes]]:
+    """One layout: the story, the glyph check (before anything is built), the pages drawn. Returns the page count and
+    the function that writes the PDF out and gives its bytes: a layout dropped (its count is not the one it states)
+    never pays for the font subsets and the compressed streams, about half of a render."""
+    pagesize = _PAGE_SIZES[spec.get("orientation", "portrait")]
+    width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
+    lay = _Layout(template, scopes, width=width)
+    story = _story(lay, spec)
+    title = expand(spec["title"], lay.scopes, template=template)[1]
+    labels = _sheet_labels(lay, spec.get("sign_each_page", []), width)
+    _check_glyphs(lay, covered, extra=[label for label, _ in labels])
+    buffer = BytesIO()
+    doc = _Document(buffer, pagesize=pagesize, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
+                    topMargin=MARGINS["top"], bottomMargin=MARGINS["bottom"] + (SHEET_ROW if labels else 0),
+                    invariant=1, title=title, author="", subject=f"{template} {spec['version']}",
+                    creator="kiemtra", initialFontName=FONT, initialFontSize=13,
+                    foot=partial(_sheet_row, labels=labels, width=width) if labels else None)
+    doc._doSave = 0  # reportlab's switch: build lays out and draws every page, the canvas is saved on demand
+    doc.build(story, onLaterPages=partial(_page_number, width=width, height=pagesize[1]))
+
+    def pdf() -> bytes:
+        doc.canv.save()
+        return buffer.getvalue()
+
+    return doc.page, pdf
 
 
 def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> RenderedDocument:
@@ -584,24 +695,25 @@ def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> Ren
 
     The same context gives the same bytes (fixed dates, deterministic font subsets), so a re-run of a
     stage reproduces the file and its sha256. Raises :class:`TemplateError` (or :class:`GlyphError`)
-    before anything is written.
+    before anything is written. A ``counts_pages`` template is laid out again until the page count it
+    states (``pages_total``) is the one it has.
     """
     spec = _template(template)
     covered = _fonts()
-    pagesize = _PAGE_SIZES[spec.get("orientation", "portrait")]
-    width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
-    lay = _Layout(template, [context], width=width)
-    story = _story(lay, spec)
-    title = expand(spec["title"], lay.scopes, template=template)[1]
-    _check_glyphs(lay, covered)
-    buffer = BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=pagesize, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
-                            topMargin=MARGINS["top"], bottomMargin=MARGINS["bottom"], invariant=1,
-                            title=title, author="", subject=f"{template} {spec['version']}",
-                            creator="kiemtra", initialFontName=FONT, initialFontSize=13)
-    doc.build(story, onLaterPages=partial(_page_number, width=width, height=pagesize[1]))
-    data = buffer.getvalue()
+    if not spec.get("counts_pages"):
+        pages, pdf = _laid_out(template, spec, [context], covered)
+    else:
+        stated = 1
+        for _ in range(_PASSES):
+            pages, pdf = _laid_out(template, spec, [{"pages_total": stated}, context], covered)
+            if pages == stated:
+                break
+            stated, found = pages, stated
+        else:
+            raise TemplateError(f"số tờ không ổn định: ghi {found} tờ thì văn bản có {pages} trang",
+                                template=template, key="pages_total")
+    data = pdf()
     out_path = Path(out_path)
     write_atomic(out_path, data)
     digest = hashlib.sha256(data).hexdigest()
-    return RenderedDocument(path=out_path, sha256=digest, pages=doc.page, size=len(data))
+    return RenderedDocument(path=out_path, sha256=digest, pages=pages, size=len(data))

@@ -19,7 +19,7 @@ from services.intake.logic import is_organisation
 from services.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.errors import StageBlocked
-from services.documents.acts import act_line, violation_line
+from services.documents.acts import act_line, counts_vi, violation_line
 from services.rules.circumstances import derive_repeat, describe_circumstances, load_circumstances
 from services.rules.decrees import act_key, decree_of
 from services.rules.fines import load_fine_table, vnd
@@ -279,7 +279,8 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                                "place": establishment.address},
                 "findings": [{"item_code": f.item_code, "item_text": checklist.get(f.item_code).text_vi,
                               "result_vi": _RESULT_VI[FindingResult(f.result)], "workers_affected": f.workers_affected,
-                              "note": f.note} for f in findings],
+                              "counts_vi": counts_vi(f.workers_affected, f.devices_affected), "note": f.note}
+                             for f in findings],
                 "violations": violations_context(violations),
                 "total_amount": sum(v.proposed_amount for v in violations)}
         year = inspection.scheduled_on.year

@@ -201,9 +201,9 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
                     kind="reschedule" if replaces else "team_assignment", recipient_kind="person",
                     recipient_ref=member_code, channel=contact[0],
                     address=contact[1], subject=f"Phân công tham gia {team['name']} — {campaign.code}",
-                    body=(f"Ông/Bà được phân công tham gia {team['name']} theo {decision_ref}. Kế hoạch tiến hành kiểm tra "
+                    body=(f"Đồng chí được phân công tham gia {team['name']} theo {decision_ref}. Kế hoạch tiến hành kiểm tra "
                           f"số {doc.number}: {len(rows)} cơ sở, từ {schedule[0]['date']:%d/%m/%Y} đến "
-                          f"{schedule[-1]['date']:%d/%m/%Y}." if schedule else f"Ông/Bà được phân công tham gia {team['name']}."))
+                          f"{schedule[-1]['date']:%d/%m/%Y}." if schedule else f"Đồng chí được phân công tham gia {team['name']}."))
 
 
 def _head_code(session: Session, team_id: int) -> str:

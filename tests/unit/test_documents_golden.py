@@ -6,11 +6,13 @@ For each template:
   NFC-normalised and whitespace-folded, equals the NFC source: the header's strings expanded from the template,
   in the order a reader meets them (issuing body, national motto, number, place and date), then every text the
   renderer drew, as it records them for its glyph check. The only other text allowed is a page number atop
-  each page from the second on, and the header row of a table repeated atop the page it continues on. The raw
+  each page from the second on, the header row of a table repeated atop the page it continues on, and, for a
+  template with ``sign_each_page``, its row of signature labels at the foot of every page but the last. The raw
   extracted text (not re-normalised) is NFC, with no "■", no U+FFFD, no combining mark;
 - **page** (NĐ 30/2020): every page A4 (portrait, or landscape where the template says so); the margins the
   renderer sets are within the decree's ranges and every line of text lies inside them (but the page number,
-  which the decree puts in the top margin, centred); the issuing body on the left, the motto on the right;
+  which the decree puts in the top margin, centred; the per-sheet signature row has a strip of its own inside
+  them, below the body's text); the issuing body on the left, the motto on the right;
   sizes 11-14 pt, the running text (paragraphs justified across the text width) 13-14 pt; only Liberation Serif, embedded,
   no standard-14 font;
 - **picture**: the first page rasterised with PDFium (pypdfium2) equals ``tests/golden/<template>.png``
@@ -159,13 +161,17 @@ def read_units(path: Path) -> list[list[Unit]]:
     return pages
 
 
-def as_read(pages: list[list[Unit]], expected: list[str]) -> list[str]:
-    """The PDF's texts in drawing order, less each page's number and the table header rows repeated atop a page."""
+def as_read(pages: list[list[Unit]], expected: list[str], row: list[str] | None = None) -> list[str]:
+    """The PDF's texts in drawing order, less each page's number, the table header rows repeated atop a page and the
+    per-sheet signature ``row`` at the foot of every page but the last (which must be there, and only there)."""
     out: list[str] = []
     for number, units in enumerate(pages, start=1):
         texts = [unit.text for unit in units if unit.text]
         if number > 1 and texts[:1] == [str(number)]:
             texts = texts[1:]
+        if row and number < len(pages):
+            assert texts[-len(row):] == row, f"page {number} is not signed: it ends with {texts[-len(row):]}"
+            texts = texts[:-len(row)]
         resumes = next((k for k, text in enumerate(texts)
                         if len(out) < len(expected) and text == expected[len(out)]), 0)
         if number > 1 and resumes and _repeats(texts[:resumes], expected[:len(out)]):
@@ -190,12 +196,23 @@ def _repeats(run: list[str], seen: list[str]) -> bool:
 
 # --- the source ------------------------------------------------------------------------------------------
 
-def drawn_by_renderer(template: str, context: dict[str, Any]) -> list[str]:
+def scopes_of(template: str, context: dict[str, Any], pages: int) -> list[dict[str, Any]]:
+    """The scopes ``render_pdf`` lays a document of ``pages`` pages out with (``pages_total`` when counted)."""
+    return [{"pages_total": pages}, context] if renderer._template(template).get("counts_pages") else [context]
+
+
+def drawn_by_renderer(template: str, context: dict[str, Any], pages: int = 1) -> list[str]:
     """The texts ``render_pdf`` draws, as it records them for its glyph check: the NFC source."""
     renderer._fonts()
-    layout = renderer._Layout(template, [context])
+    layout = renderer._Layout(template, scopes_of(template, context, pages))
     renderer._story(layout, renderer._template(template))
     return layout.drawn
+
+
+def sheet_row(template: str, context: dict[str, Any], pages: int = 1) -> list[str]:
+    """The per-sheet signature labels of a ``sign_each_page`` template, as read (none for the others)."""
+    labels = load_template(template).get("sign_each_page", [])
+    return [squash(expand(label, scopes_of(template, context, pages), template=template)[1]) for label in labels]
 
 
 def heading(template: str, context: dict[str, Any]) -> dict[str, str]:
@@ -204,10 +221,10 @@ def heading(template: str, context: dict[str, Any]) -> dict[str, str]:
     return {key: expand(header[key], [context], template=template)[1] for key in HEADER_ORDER if key in header}
 
 
-def expected_texts(template: str, context: dict[str, Any]) -> list[str]:
+def expected_texts(template: str, context: dict[str, Any], pages: int = 1) -> list[str]:
     """The header in reading order, then the body's texts as the renderer drew them."""
     head = list(heading(template, context).values())
-    drawn = drawn_by_renderer(template, context)
+    drawn = drawn_by_renderer(template, context, pages)
     assert sorted(drawn[:len(head)]) == sorted(head), "the renderer no longer draws the header first"
     source = head + drawn[len(head):]
     assert all(unicodedata.is_normalized("NFC", text) for text in source)
@@ -224,14 +241,15 @@ class Golden:
     heading: dict[str, str]
     pages: list[list[Unit]]
     portrait: bool
+    row: list[str]
 
     @classmethod
     def render(cls, template: str, folder: Path) -> Golden:
         context = CONTEXTS[template]()
         doc = render_pdf(template, context, folder / f"{template}.pdf")
         portrait = load_template(template).get("orientation", "portrait") == "portrait"
-        return cls(template, doc.path, expected_texts(template, context), heading(template, context),
-                   read_units(doc.path), portrait)
+        return cls(template, doc.path, expected_texts(template, context, doc.pages), heading(template, context),
+                   read_units(doc.path), portrait, sheet_row(template, context, doc.pages))
 
     @property
     def size(self) -> tuple[float, float]:
@@ -275,12 +293,20 @@ def test_every_template_has_a_golden_context() -> None:
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_text_is_the_nfc_source(template: str, rendered: Callable[[str], Golden]) -> None:
     doc = rendered(template)
-    read = as_read(doc.pages, doc.expected)
+    read = as_read(doc.pages, doc.expected, doc.row)
     assert " ".join(read) == " ".join(doc.expected), first_difference(read, doc.expected)
     assert read == doc.expected, first_difference(read, doc.expected)  # and cut into the same paragraphs and cells
     raw = "".join(unit.raw for units in doc.pages for unit in units)
     assert "■" not in raw and "\ufffd" not in raw
     assert unicodedata.is_normalized("NFC", raw) and not [c for c in raw if unicodedata.combining(c)]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_no_guessed_honorific(template: str, rendered: Callable[[str], Golden]) -> None:
+    """The engine records no one's sex: people are named without a guessed "Ông/Bà". (The sanction decision keeps
+    form MQĐ02's own "ông (bà)" of its Article 3, the decree's wording.)"""
+    text = squash(" ".join(unit.raw for units in rendered(template).pages for unit in units))
+    assert not re.search(r"\b(?:Ông|Bà)\s*/\s*(?:Ông|Bà)\b", text, re.IGNORECASE)
 
 
 def test_a_changed_character_fails_the_comparison(rendered: Callable[[str], Golden], tmp_path: Path) -> None:
@@ -334,6 +360,31 @@ def test_text_stays_within_the_margins(template: str, rendered: Callable[[str], 
                 where = f"page {number}: {line.text!r}"
                 assert left - EPS <= line.x0 and line.x1 <= right + EPS, where
                 assert bottom - EPS <= line.bottom and line.top <= top + EPS, where
+
+
+def test_every_sheet_but_the_last_is_signed_below_the_text(rendered: Callable[[str], Golden]) -> None:
+    """Luật XLVPHC Art.58 cl.3: the row of signature labels at the foot of every page but the last, in its own strip
+    between the body's text and the bottom margin, one label centred in each column; none on the last page."""
+    doc = rendered("bien_ban_vi_pham")
+    assert len(doc.pages) > 1 and doc.row == ["Đại diện tổ chức vi phạm", "Người lập biên bản"]
+    left, width = renderer.MARGINS["left"], doc.size[0] - renderer.MARGINS["left"] - renderer.MARGINS["right"]
+    for number, units in enumerate(doc.pages, start=1):
+        texts = [unit for unit in units if unit.text]
+        if number == len(doc.pages):
+            assert [unit.text for unit in texts[-len(doc.row):]] != doc.row
+            continue
+        row, body = texts[-len(doc.row):], texts[:-len(doc.row)]
+        assert [unit.text for unit in row] == doc.row
+        lowest = min(line.bottom for unit in body for line in unit.lines)
+        frame_bottom = renderer.MARGINS["bottom"] + renderer.SHEET_ROW
+        assert lowest >= frame_bottom - EPS, f"page {number}: the body runs into the signature row"
+        for index, unit in enumerate(row):
+            (line,) = unit.lines
+            assert renderer.MARGINS["bottom"] < line.bottom < line.top < frame_bottom
+            assert abs((line.x0 + line.x1) / 2 - (left + width * (index + 0.5) / len(row))) < 0.5
+            assert line.font == "LiberationSerif-Bold" and line.size == 12
+        # room to sign beneath the labels: at least 10 mm down to the bottom margin
+        assert min(line.bottom for unit in row for line in unit.lines) - renderer.MARGINS["bottom"] >= 10 * mm
 
 
 @pytest.mark.parametrize("template", TEMPLATES)

@@ -74,7 +74,8 @@ def create_context(**overrides: Any) -> dict[str, Any]:
         "findings": [
             {"item_code": "HL-01",
              "item_text": "Huấn luyện an toàn, vệ sinh lao động cho người lao động nhóm 3",
-             "result_vi": "Không đạt", "workers_affected": 12, "note": "Chưa huấn luyện định kỳ"},
+             "result_vi": "Không đạt", "workers_affected": 12, "counts_vi": "12 người",
+             "note": "Chưa huấn luyện định kỳ"},
             {"item_code": "SK-02", "item_text": "Khám sức khỏe định kỳ",
              "result_vi": "Đạt", "workers_affected": None, "note": ""},
             {"item_code": "TB-03",
@@ -359,3 +360,136 @@ def test_a_person_signs_with_their_title_and_a_deputy_for_the_head() -> None:
                                                                       "for_title": "Giám đốc"}
     assert signer_of("Bế Thanh Tịnh", "Chủ tịch Ủy ban nhân dân tỉnh") == {"full_name": "Bế Thanh Tịnh", "title": "Chủ tịch"}
     assert signer_of("Đỗ Minh Nam", "Trưởng đoàn") == {"full_name": "Đỗ Minh Nam", "title": "Trưởng đoàn"}
+
+
+# --- a record of several sheets: each sheet signed, "gồm … tờ" (Luật XLVPHC Art.58 cl.3; form MBB01) ------------
+
+SHEET_ROW = ["Đại diện tổ chức vi phạm", "Người lập biên bản"]  # the violation record's sign_each_page, expanded
+
+
+def long_record(acts: int = 12) -> dict[str, Any]:
+    """A violation record whose list of acts takes it to three pages."""
+    context = create_context(number="3/BB-VPHC")
+    context["violations"] = [
+        {**context["violations"][i % 2],
+         "description": f"Hành vi thứ {i + 1}: không thực hiện đầy đủ các biện pháp bảo đảm an toàn, vệ sinh lao động "
+                        "tại nơi làm việc theo quy định"} for i in range(acts)]
+    return context
+
+
+def page_texts(path: Path) -> list[str]:
+    return [squash(page.extract_text()) for page in PdfReader(path).pages]
+
+
+def test_every_sheet_of_a_long_violation_record_is_signed(tmp_path: Path) -> None:
+    doc = render_pdf("bien_ban_vi_pham", long_record(), tmp_path / "vp.pdf")
+    pages = page_texts(doc.path)
+    assert doc.pages == len(pages) == 3
+    for page in pages[:2]:  # the labels, last on the page, under the body's text
+        assert page.endswith(" ".join(SHEET_ROW)), page[-120:]
+        assert "NGƯỜI LẬP BIÊN BẢN" not in page
+    last = pages[2]
+    assert not last.endswith(" ".join(SHEET_ROW)) and "Người lập biên bản" not in last
+    for expected in ("ĐẠI DIỆN TỔ CHỨC VI PHẠM", "NGƯỜI LẬP BIÊN BẢN", "Đàm Quốc Khánh", "Nông Thị Hường",
+                     "NGƯỜI CHỨNG KIẾN", "ĐẠI DIỆN CHÍNH QUYỀN CẤP XÃ"):  # the full block on the last sheet
+        assert expected in last, expected
+    text = " ".join(pages)
+    assert "cùng ngày, gồm 03 tờ, được lập thành 02 bản có nội dung và giá trị như nhau" in text
+    assert "gồm 01 tờ" not in text
+    assert PdfReader(doc.path).metadata["/Subject"] == f"bien_ban_vi_pham {template_version('bien_ban_vi_pham')}"
+
+
+def test_the_sheet_count_follows_the_record(tmp_path: Path) -> None:
+    two = render_pdf("bien_ban_vi_pham", create_context(number="3/BB-VPHC"), tmp_path / "two.pdf")
+    assert two.pages == 2 and "gồm 02 tờ" in text_of(two.path)
+    assert page_texts(two.path)[0].endswith(" ".join(SHEET_ROW))
+
+
+def test_a_long_record_gives_the_same_bytes(tmp_path: Path) -> None:
+    first = render_pdf("bien_ban_vi_pham", long_record(), tmp_path / "a.pdf")
+    second = render_pdf("bien_ban_vi_pham", long_record(), tmp_path / "b.pdf")
+    assert first.sha256 == second.sha256 and first.pages == 3
+
+
+SHEETS_TEMPLATE = '''version = "t"
+title = "Biên bản {number}"
+sign_each_page = ["{establishment.signer_label_vi}", "Người lập biên bản"]
+counts_pages = true
+[header]
+body = "SỞ NỘI VỤ"
+number = "Số: {number}"
+place_date = "Cao Bằng"
+motto = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+motto_sub = "Độc lập - Tự do - Hạnh phúc"
+[[body]]
+kind = "list"
+each = "violations"
+text = "{loop.index}) {description}."
+[[body]]
+kind = "paragraph"
+text = "Biên bản lập xong cùng ngày, gồm {pages_total|pad} tờ."
+[[body]]
+kind = "signatures"
+[[body.columns]]
+lines = [{ text = "**NGƯỜI LẬP BIÊN BẢN**" }, { text = "**{drafter.full_name}**", space = 25 }]
+'''
+
+
+@pytest.fixture
+def sheets_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A short record with both sheet options (the real one never fits on one page). Templates are cached by name:
+    the real ones used here are loaded before the folder is switched."""
+    from services.documents import render as renderer
+
+    renderer._fonts()  # from the real folder, before it is switched
+    renderer._template("bien_ban_kiem_tra")
+    (tmp_path / "sheets.toml").write_text(SHEETS_TEMPLATE, encoding="utf-8")
+    monkeypatch.setattr(renderer, "TEMPLATES_DIR", tmp_path)
+    return "sheets"
+
+
+def test_a_one_page_record_says_one_sheet_and_draws_no_row(sheets_template: str, tmp_path: Path) -> None:
+    doc = render_pdf(sheets_template, create_context(number="3/BB-VPHC"), tmp_path / "one.pdf")
+    (page,) = page_texts(doc.path)
+    assert doc.pages == 1 and "gồm 01 tờ." in page
+    assert "Đại diện tổ chức vi phạm" not in page and "Người lập biên bản" not in page
+
+
+def test_counting_pages_costs_a_second_layout_only_when_the_count_is_not_one(
+        sheets_template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.documents import render as renderer
+
+    stated: list[Any] = []
+    laid_out = renderer._laid_out
+
+    def counted(template: str, spec: Any, scopes: list[Any], covered: Any) -> tuple[int, Any]:
+        stated.append(scopes[0].get("pages_total"))
+        return laid_out(template, spec, scopes, covered)
+
+    monkeypatch.setattr(renderer, "_laid_out", counted)
+    render_pdf(sheets_template, create_context(), tmp_path / "one.pdf")
+    assert stated == [1]
+    stated.clear()
+    long = long_record(40)
+    doc = render_pdf(sheets_template, long, tmp_path / "long.pdf")
+    assert doc.pages == 3 and stated == [1, 3]
+    pages = page_texts(doc.path)
+    assert "gồm 03 tờ." in pages[-1] and all(page.endswith(" ".join(SHEET_ROW)) for page in pages[:-1])
+    stated.clear()
+    render_pdf("bien_ban_kiem_tra", create_context(), tmp_path / "bb.pdf")  # a template that does not ask
+    assert stated == [None]
+
+
+def test_sheet_options_are_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.documents import render as renderer
+
+    monkeypatch.setattr(renderer, "TEMPLATES_DIR", tmp_path)
+    for name, change in (("bad_count", 'counts_pages = "yes"'), ("bad_row", 'sign_each_page = "Người lập"'),
+                         ("bad_label", 'sign_each_page = ["{a|nope}"]')):
+        (tmp_path / f"{name}.toml").write_text(
+            SHEETS_TEMPLATE.replace("counts_pages = true", change) if "count" in name else
+            SHEETS_TEMPLATE.replace('sign_each_page = ["{establishment.signer_label_vi}", "Người lập biên bản"]',
+                                    change), encoding="utf-8")
+        with pytest.raises(TemplateError, match="counts_pages|sign_each_page"):
+            load_template(name)
+    assert expand("{n|pad} {n|pad:3}", [{"n": 3}], template="t")[1] == "03 003"

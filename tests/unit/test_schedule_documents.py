@@ -264,7 +264,8 @@ def test_plan_sections_team_and_signature(tmp_path: Path) -> None:
                      "KẾ HOẠCH Tiến hành kiểm tra liên ngành về an toàn, vệ sinh lao động của Đoàn kiểm tra liên "
                      "ngành số 1", f"Thực hiện {DECISION_REF}", "1. Đối tượng kiểm tra: 30 cơ sở lao động",
                      "3. Thời gian kiểm tra: từ ngày 02/03/2026 đến ngày 30/04/2026",
-                     "Phó Giám đốc, Sở Nội vụ; điện thoại: 0206 3852 123", "- Sở Nội vụ (để báo cáo);",
+                     "Đầu mối liên hệ: Nông Thị Hường, Phó Giám đốc, Sở Nội vụ; điện thoại: 0206 3852 123",
+                     "- Sở Nội vụ (để báo cáo);",
                      "Lưu: VT, ĐKT. TRƯỞNG ĐOÀN Nông Thị Hường"):
         assert expected in text, expected
     assert "(Ký, ghi rõ họ tên)" not in text and "SỞ NỘI VỤ" not in text  # only records carry the note
@@ -295,9 +296,9 @@ def test_notice_to_the_establishment(tmp_path: Path) -> None:
                      f"Kính gửi: {e['name']}", f"Thực hiện {DECISION_REF}",
                      f"mã số thuế: {e['tax_code']}; địa chỉ: {squash(e['address'])}",
                      "vào hồi 14 giờ 00 phút, Thứ Ba, ngày 10 tháng 3 năm 2026 (10/03/2026)",
-                     "Đoàn kiểm tra liên ngành số 1, do Ông/Bà Nông Thị Hường, Phó Giám đốc, làm Trưởng đoàn; "
+                     "Đoàn kiểm tra liên ngành số 1, do Nông Thị Hường, Phó Giám đốc, làm Trưởng đoàn; "
                      "điện thoại liên hệ: 0206 3852 123",
-                     "đề nghị Ông/Bà Đàm Quốc Khánh, Giám đốc, người đại diện theo pháp luật",
+                     "đề nghị Đàm Quốc Khánh, Giám đốc, người đại diện theo pháp luật",
                      "hoặc người được ủy quyền bằng văn bản", "Lưu: VT, ĐKT. TRƯỞNG ĐOÀN Nông Thị Hường"):
         assert expected in text, expected
     assert "(Ký, ghi rõ họ tên)" not in text
@@ -402,3 +403,28 @@ def test_agencies_in_tables_and_running_text_are_in_sentence_case(tmp_path: Path
     context["team"]["head"]["agency"] = "SỞ NỘI VỤ"
     _, text = render("ke_hoach_kiem_tra", tmp_path, context)
     assert "SỞ NỘI VỤ" not in text and "SỞ Y TẾ" not in text and "Sở Y tế" in text and "- Sở Nội vụ (để báo cáo);" in text
+
+
+# --- no guessed honorific: the engine does not record anyone's sex ---------------------------------------
+
+HONORIFIC = re.compile(r"\b(?:Ông|Bà)\s*/\s*(?:Ông|Bà)\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_people_are_named_without_a_guessed_honorific(template: str, tmp_path: Path) -> None:
+    _, text = render(template, tmp_path)
+    assert not HONORIFIC.search(text), HONORIFIC.search(text)
+    head = "Nông Thị Hường"
+    assert head in text and not re.search(rf"\b(?:Ông|Bà|ông|bà)\s+{head}", text)
+
+
+def test_the_assignment_message_addresses_members_neutrally() -> None:
+    """The message to each team member (services.stages.schedule_docs.issue_plan): "Đồng chí", as civil servants
+    are addressed, never "Ông/Bà" (the integration tests run it on a database)."""
+    import inspect
+
+    from services.stages import schedule_docs
+
+    source = inspect.getsource(schedule_docs.issue_plan)
+    assert not HONORIFIC.search(source)
+    assert source.count('f"Đồng chí được phân công tham gia {team[\'name\']}') == 2
