@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from models import Campaign, Establishment, Violation
 from services.db import get_engine
 from services.intake import logic
-from services.intake.deps import PYDANTIC_VI, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
+from services.intake.deps import message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.intake.evidence_api import router as evidence_router
 from services.intake.register_web import router as register_router
 from services.intake.selection_api import router as selection_router
@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [f"{where(e)}: {PYDANTIC_VI.get(e['type'], e['msg'])}" for e in exc.errors()]
+        errors = [f"{where(e)}: {message_vi(e)}" for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": "Dữ liệu gửi lên không hợp lệ.", "errors": errors})
 
     @app.exception_handler(HTTPError)

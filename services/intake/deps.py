@@ -25,6 +25,13 @@ PYDANTIC_VI = {
 }
 
 
+def message_vi(error: Any) -> str:
+    """The Vietnamese message of one validation error: ours for a value we refused (the text policy), else the table."""
+    if error["type"] == "value_error" and error.get("ctx", {}).get("error") is not None:
+        return str(error["ctx"]["error"])
+    return PYDANTIC_VI.get(error["type"], error["msg"])
+
+
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [p for p in loc if p != "body"]
     out = ""

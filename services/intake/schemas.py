@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from services.text_policy import check_text
 
 from models import FindingResult
 
@@ -17,6 +19,11 @@ class FindingIn(BaseModel):
     devices_affected: int | None = Field(default=None, ge=0, le=100_000)
     note: str = Field(default="", max_length=2000)
     committed_on: date | None = Field(default=None, description="when the act was committed (an ended act: the day it ended)")
+
+    @field_validator("note")
+    @classmethod
+    def _printable_note(cls, value: str) -> str:
+        return check_text(value, multiline=True)
     ongoing: bool | None = Field(default=None, description="still going on at the visit; None: the checklist item's kind")
 
 
@@ -37,11 +44,21 @@ class FindingsSubmission(BaseModel):
     attachments: list[AttachmentDecl] = Field(default_factory=list, max_length=50)
     reason: str = Field(default="", max_length=1000, description="why, when this edits an earlier version")
 
+    @field_validator("reason")
+    @classmethod
+    def _printable_reason(cls, value: str) -> str:
+        return check_text(value, multiline=True)
+
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["approve", "return"]
     comment: str = Field(default="", max_length=2000)
+
+    @field_validator("comment")
+    @classmethod
+    def _printable_comment(cls, value: str) -> str:
+        return check_text(value, multiline=True)
 
 
 class ReviewReceipt(BaseModel):
@@ -89,6 +106,16 @@ class DecisionIn(BaseModel):
                                                                         "the proposal the circumstances give")
     referral_reason: str = Field(default="", max_length=1000, description="why a higher official than the lowest "
                                                                          "competent one decides the file (sent up)")
+
+    @field_validator("referral_reason")
+    @classmethod
+    def _printable_referral(cls, value: str) -> str:
+        return check_text(value, multiline=True)
+
+    @field_validator("reasons")
+    @classmethod
+    def _printable_reasons(cls, value: dict[int, str]) -> dict[int, str]:
+        return {k: check_text(v, multiline=True) for k, v in value.items()}
 
 
 class DecisionReceipt(BaseModel):

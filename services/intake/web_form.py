@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl
 from pydantic import ValidationError
 
 from services.errors import IntakeError
-from services.intake.deps import PYDANTIC_VI, where
+from services.intake.deps import message_vi, where
 from services.intake.schemas import FindingsSubmission
 
 
@@ -174,7 +174,7 @@ def build_submission(*, client_submission_id: str, reason: str, values: dict[str
     try:
         return FindingsSubmission.model_validate(raw)
     except ValidationError as exc:
-        errors = [f"{where(e)}: {PYDANTIC_VI.get(e['type'], e['msg'])}" for e in exc.errors()]
+        errors = [f"{where(e)}: {message_vi(e)}" for e in exc.errors()]
         raise IntakeError("Kết quả kiểm tra không hợp lệ.", errors=errors) from exc
 
 

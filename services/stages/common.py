@@ -1,14 +1,20 @@
 """What every stage shares: the result record and campaign look-up."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
 
-from models import Campaign
-from services.errors import NotFound
+from models import Campaign, Inspection
+from services import audit
+from services.db import session_scope
+from services.errors import KiemtraError, NotFound
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
 
@@ -19,11 +25,12 @@ class StageResult:
     campaign_code: str
     done: int = 0  # units of work this run did
     already: int = 0  # units found already done (idempotent re-run)
+    failed: list[int] = field(default_factory=list)  # inspections whose step failed (recorded on each, the rest went on)
     details: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "campaign_code": self.campaign_code, "done": self.done,
-                "already": self.already, **self.details}
+                "already": self.already, **({"failed": self.failed} if self.failed else {}), **self.details}
 
 
 def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Campaign:
@@ -36,13 +43,32 @@ def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Ca
     return campaign
 
 
-def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int],
-                   step: Callable[[int], bool]) -> StageResult:
-    """Run ``step`` for each inspection (each its own transaction); it returns True when it did the work."""
+def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int], step: Callable[[int], bool], *,
+                   settings: Settings) -> StageResult:
+    """Run ``step`` for each inspection (each its own transaction); it returns True when it did the work. One that
+    fails is recorded (:func:`record_failure`) and skipped: the others go on, a later run retries it."""
     result = StageResult(stage, campaign_code)
     for inspection_id in inspection_ids:
-        if step(inspection_id):
+        try:
+            did = step(inspection_id)
+        except (KiemtraError, ValueError) as exc:  # a domain refusal or a document that cannot be drawn
+            record_failure(settings, stage, inspection_id, exc)
+            result.failed.append(inspection_id)
+            continue
+        if did:
             result.done += 1
         else:
             result.already += 1
     return result
+
+
+def record_failure(settings: Settings, stage: str, inspection_id: int, error: Exception) -> None:
+    """The inspection's failure, recorded (stage, error, time) in its own transaction so the others go on; the lead
+    sees it in ``campaign status`` until a later run completes the inspection."""
+    message = getattr(error, "message", None) or str(error)
+    log.warning("stage %s failed on inspection %s: %s", stage, inspection_id, message)
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is not None:
+            audit.record(session, actor=SYSTEM_ACTOR, action="stage_failed", entity=inspection,
+                         reason=f"{stage}: {message}"[:1000], data={"stage": stage, "error": type(error).__name__})

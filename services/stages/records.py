@@ -33,6 +33,7 @@ from services.registry.sectors import sector_name
 from services.rules.procedure import procedure_for
 from services.stages.visits import visit_time
 from services.settings import Settings
+from services.text_policy import printable
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
 
 STAGE = "issue-records"
@@ -85,7 +86,9 @@ def establishment_context(e: Establishment) -> dict[str, Any]:
             "violator_vi": "đại diện tổ chức vi phạm" if organisation else "chủ hộ kinh doanh vi phạm",
             "violator_short_vi": "tổ chức vi phạm" if organisation else "hộ kinh doanh vi phạm",
             "representative_role_vi": "người đại diện của tổ chức" if organisation else "chủ hộ kinh doanh",
-            "name": e.name, "tax_code": e.tax_code, "address": e.address, "legal_representative": e.legal_representative,
+            "name": printable(e.name, multiline=False), "tax_code": e.tax_code,
+            "address": printable(e.address, multiline=False),
+            "legal_representative": printable(e.legal_representative, multiline=False),
             "representative_title": e.representative_title, "sector_vi": sector_name(e.sector_vsic),
             "workforce": e.workforce}
 
@@ -185,7 +188,8 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
             planned = plan_act(item, discovered_on=inspection.scheduled_on, committed_on=committed, ongoing=first.ongoing,
                                organisation=organisation, workers=workers, devices=devices, aggravating=len(derived))
         rule = load_fine_table().get(planned.provision_code)
-        act = act_line(rule, item, workers=workers, devices=devices, notes=[f.note for f, _ in group])
+        act = act_line(rule, item, workers=workers, devices=devices,
+                       notes=[printable(f.note, multiline=False) for f, _ in group])
         v = Violation(inspection_id=inspection.id, finding_id=first.id, provision_code=planned.proposal.code,
                       decree=planned.decree.key, act_key=key, committed_on=committed, ongoing=planned.ongoing,
                       act_vi=act, workers=workers, devices=devices,
@@ -279,7 +283,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                                "place": establishment.address},
                 "findings": [{"item_code": f.item_code, "item_text": checklist.get(f.item_code).text_vi,
                               "result_vi": _RESULT_VI[FindingResult(f.result)], "workers_affected": f.workers_affected,
-                              "counts_vi": counts_vi(f.workers_affected, f.devices_affected), "note": f.note}
+                              "counts_vi": counts_vi(f.workers_affected, f.devices_affected), "note": printable(f.note)}
                              for f in findings],
                 "violations": violations_context(violations),
                 "total_amount": sum(v.proposed_amount for v in violations)}
@@ -325,4 +329,4 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
 def issue_records(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                   actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: issue_for_inspection(settings, i, actor=actor) == "issued")
+                          lambda i: issue_for_inspection(settings, i, actor=actor) == "issued", settings=settings)

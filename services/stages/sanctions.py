@@ -196,4 +196,4 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: decide_for_inspection(settings, i, actor=actor) == "issued")
+                          lambda i: decide_for_inspection(settings, i, actor=actor) == "issued", settings=settings)

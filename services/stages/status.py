@@ -7,7 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from models import Appeal, AppealOutcome, Document, Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation
+from models import (Appeal, AppealOutcome, AuditEvent, Document, Establishment, Inspection, InspectionStatus, Notification,
+                    Publication, Selection, Team, Violation)
 from services.db import session_scope
 from services.settings import Settings
 from services.stages.common import get_campaign
@@ -36,6 +37,7 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
                                     .where(Publication.campaign_id == c.id)).one()
         open_appeals = session.exec(select(sa.func.count()).select_from(Appeal).join(Inspection, Inspection.id == Appeal.inspection_id)
                                     .where(Inspection.campaign_id == c.id, Appeal.outcome == AppealOutcome.OPEN)).one()
+        failures = stage_failures(session, c.id)
     notices = docs.get("inspection_notice", 0)
     waiting = []
     if c.status == "selected":
@@ -48,6 +50,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
     if undecided:
         waiting.append(f"quyết định mức phạt của người có thẩm quyền cho {undecided} hồ sơ")
+    for f in failures:
+        waiting.append(f"xử lý lỗi ở cuộc kiểm tra {f['inspection_id']} ({f['establishment']}): {f['reason']}")
     if open_appeals:
         waiting.append(f"kết quả giải quyết khiếu nại, khởi kiện đối với {open_appeals} quyết định xử phạt (chưa công khai)")
     return {"code": c.code, "status": str(c.status), "selected": selected, "teams": teams,
@@ -57,4 +61,24 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
             "notifications_pending": pending_notifications,
             "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
             "notices_missing": max(sum(states.values()) - notices, 0) if c.status in ("scheduled", "fieldwork") else 0,
-            "waiting_for": waiting}
+            "failures": failures, "waiting_for": waiting}
+
+
+def stage_failures(session: Any, campaign_id: int) -> list[dict[str, Any]]:
+    """Inspections whose last recorded stage failure came after their last status change: still to be fixed."""
+    events = session.exec(select(AuditEvent).join(Inspection, Inspection.id == AuditEvent.entity_id)
+                          .where(AuditEvent.entity_type == "inspection", Inspection.campaign_id == campaign_id,
+                                 AuditEvent.action.in_(["stage_failed", "status_change"]))  # type: ignore[attr-defined]
+                          .order_by(AuditEvent.id)).all()
+    last: dict[int, Any] = {}
+    for event in events:
+        last[event.entity_id] = event
+    out = []
+    for inspection_id, event in sorted(last.items()):
+        if event.action != "stage_failed":
+            continue
+        inspection = session.get(Inspection, inspection_id)
+        establishment = session.get(Establishment, inspection.establishment_id)
+        out.append({"inspection_id": inspection_id, "establishment": establishment.name, "reason": event.reason,
+                    "at": event.at.isoformat() if getattr(event, "at", None) else ""})
+    return out
