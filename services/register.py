@@ -58,6 +58,7 @@ from services.intake.logic import is_organisation
 from services.registry.geo import UnknownUnit, load_units, province_area
 from services.registry.names import SURNAMES
 from services.rules.procedure import procedure_for
+from services.text_policy import spreadsheet_safe
 from services.settings import TEMPLATES_DIR, Settings
 
 __all__ = ["COLUMNS", "DEFAULT_RETENTION_MONTHS", "PAGE_SIZE", "DeidentificationError", "Protected", "PublicView",
@@ -421,7 +422,7 @@ def open_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(KEYS)
     for r in rows:
-        writer.writerow([r[k] for k in KEYS])
+        writer.writerow([spreadsheet_safe(r[k]) if isinstance(r[k], str) else r[k] for k in KEYS])
     outputs = {"register.json": json.dumps([{k: r[k] for k in KEYS} for r in rows], ensure_ascii=False, indent=1) + "\n",
                "register.csv": CSV_BOM + buf.getvalue()}
     return {name: unicodedata.normalize("NFC", text) for name, text in outputs.items()}

@@ -8,12 +8,15 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 RULES_DIR = PROJECT_ROOT / "services" / "rules" / "data"
+
+
+DEMO_TOKEN_SECRET = "demo-only-not-a-secret"  # public on purpose: derives the demo's tokens, refused in production
 
 
 class Settings(BaseSettings):
@@ -41,7 +44,7 @@ class Settings(BaseSettings):
     intake_host: str = "127.0.0.1"
     intake_port: int = 0  # 0: pick a free port
 
-    demo_token_secret: SecretStr = Field(SecretStr("demo-only-not-a-secret"),
+    demo_token_secret: SecretStr = Field(SecretStr(DEMO_TOKEN_SECRET),
                                          description="derives the demo's API tokens; refused outside development")
 
     registry_api_url: str | None = Field(None, description="base URL of the paged JSON registry API")
@@ -61,6 +64,16 @@ class Settings(BaseSettings):
     portal_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
 
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
+
+    @model_validator(mode="after")
+    def _secrets_are_real(self) -> Settings:
+        """A portal secret, when set, is never empty (an empty key signs nothing); production never runs on the demo's
+        public token secret."""
+        if self.portal_secret is not None and not self.portal_secret.get_secret_value().strip():
+            raise ValueError("KIEMTRA_PORTAL_SECRET rỗng: chữ ký HMAC với khóa rỗng không bảo vệ gì; hãy đặt một khóa bí mật")
+        if self.environment == "production" and self.demo_token_secret.get_secret_value() == DEMO_TOKEN_SECRET:
+            raise ValueError("KIEMTRA_DEMO_TOKEN_SECRET mặc định là chuỗi công khai: không dùng được khi environment=production")
+        return self
 
     @property
     def db_url(self) -> str:

@@ -19,6 +19,12 @@ from functools import cache
 INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u2060\u00ad\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067"
                       "\u2068\u2069")
 REPLACEMENT = "?"
+FORMULA_STARTS = frozenset("=+-@\t\r")  # a spreadsheet reads a cell starting so as a formula
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A cell a spreadsheet will not run: one starting with = + - @ tab or CR gets a leading apostrophe."""
+    return "'" + value if value[:1] in FORMULA_STARTS else value
 
 
 class TextRefused(ValueError):

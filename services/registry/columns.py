@@ -31,6 +31,7 @@ from typing import Any
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from services.registry.geo import UnknownUnit, load_units
 from services.registry.taxcode import InvalidTaxPrefix, tax_code_check_digit
+from services.text_policy import FORMULA_STARTS, TextRefused, check_text
 
 COLUMNS_JSON = Path(__file__).with_name("data") / "import_columns.json"
 DEFAULT_OWNERSHIP = "doanh_nghiep"
@@ -337,7 +338,12 @@ def read_vsic(raw: Any) -> str:
 
 def _text_reader(maximum: int | None) -> Callable[[Any], str]:
     def read(raw: Any) -> str:
-        text = _as_text(raw)
+        try:  # the text policy every boundary shares: what no document can print is refused here, not in a stage
+            text = check_text(_as_text(raw))
+        except TextRefused as exc:
+            raise CellError(str(exc)[:1].upper() + str(exc)[1:]) from exc
+        if text[:1] in FORMULA_STARTS:
+            raise CellError(f"Bắt đầu bằng '{text[:1]}': bảng tính sẽ hiểu là công thức; hãy bỏ ký tự này")
         if maximum is not None and len(text) > maximum:
             raise CellError(f"Dài {len(text)} ký tự, vượt quá {maximum} ký tự")
         return text

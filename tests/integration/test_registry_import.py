@@ -309,3 +309,40 @@ def test_read_rows_gives_spreadsheet_row_numbers_and_headers(tmp_path: Path) -> 
 
 
 # The 100,000-row import speed is measured by benchmarks/selection.py (import_100k_csv_s), not asserted here.
+
+
+def test_a_name_no_document_can_print_or_a_spreadsheet_would_run_is_refused_by_row(settings: Settings,
+                                                                                   tmp_path: Path) -> None:
+    # issue 13: a name ending in "✓" used to pass the import and stop `selection export`; one starting with "=" would
+    # run as a formula in the register's CSV opened in a spreadsheet
+    src, bad = tmp_path / "ok.csv", tmp_path / "bad.csv"
+    _registry_csv(src, 4)
+
+    def edit(i: int, row: dict[str, Any]) -> None:
+        name = next(k for k in row if k.startswith("Tên"))
+        if i == 0:
+            row[name] = "Công ty TNHH An Toàn ✓"
+        if i == 1:
+            row[name] = '=HYPERLINK("http://x.invalid","Bấm vào đây")'
+        if i == 2:
+            row[name] = "Công ty\x1b TNHH Ba"
+
+    _rewrite_csv(src, bad, edit)
+    with pytest.raises(RegistryImportRejected) as exc:
+        import_registry(settings, bad, actor="chuyenvien", today=TODAY)
+    reasons = {e.row: e.reason for e in exc.value.report.errors}
+    assert "'✓'" in reasons[2] and "không in được" in reasons[2]
+    assert reasons[3].startswith("Bắt đầu bằng '='")
+    assert "U+001B" in reasons[4]
+    assert _counts(settings) == (0, 0, 0)
+
+
+def test_the_register_csv_never_hands_a_spreadsheet_a_formula() -> None:
+    from services.register import KEYS, open_data
+
+    row = {k: "" for k in KEYS} | {KEYS[0]: "=1+1", KEYS[1]: "@SUM(A1)", KEYS[2]: "-ok"}
+    csv_text = open_data([row])["register.csv"]
+    assert "'=1+1" in csv_text and "'@SUM(A1)" in csv_text and "'-ok" in csv_text
+    import json
+
+    assert json.loads(open_data([row])["register.json"])[0][KEYS[0]] == "=1+1"  # open data (JSON) keeps the value as is

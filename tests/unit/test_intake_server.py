@@ -38,3 +38,16 @@ def test_a_socket_made_without_the_tcp_protocol_number_would_keep_nagle_on() -> 
     plain = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     plain.bind(("127.0.0.1", 0))
     assert nodelay_of_accepted(plain) == 0
+
+
+def test_settings_refuse_an_empty_portal_secret_and_the_public_demo_secret_in_production(tmp_path) -> None:
+    import pydantic
+    import pytest
+
+    from services.settings import Settings
+
+    with pytest.raises(pydantic.ValidationError, match="KIEMTRA_PORTAL_SECRET rỗng"):
+        Settings(data_dir=tmp_path, portal_secret="  ")
+    with pytest.raises(pydantic.ValidationError, match="không dùng được khi environment=production"):
+        Settings(data_dir=tmp_path, environment="production")
+    assert Settings(data_dir=tmp_path, environment="production", demo_token_secret="s3cr3t-from-the-vault").environment
