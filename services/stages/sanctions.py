@@ -76,7 +76,7 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
     assert authority.competence is not None
     issuer = issuing_body(authority.signer, area_vi=province_area(agency.province_code),
                           labour_department_vi=procedure.labour_department_vi, department_code=agency.code,
-                          province_code=agency.province_code, place=agency.place)
+                          province_code=agency.province_code, place=agency.place, department_parent_vi=agency.parent_name)
     record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
     if record is None:
         refusal = no_record_refusal([v.final_amount or 0 for v in violations], organisation, procedure)

@@ -96,7 +96,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
         (act,) = session.exec(select(Violation).where(Violation.inspection_id == second)).all()
         # still going on at 10/09/2026 → NĐ 283/2026 (Art.67 cl.2); the same act as in March (NĐ 12 Art.21 cl.2 b)
         assert (act.decree, act.provision_code) == ("283/2026/ND-CP", "283/2026/ND-CP Art.32 cl.2(b)")
-        assert act.aggravating == ["tang_nang_tai_pham"] or act.aggravating[0].endswith("tai_pham")
+        assert act.aggravating == ["tang_nang_tai_pham"]
         assert earlier.number in act.derived[0]["text_vi"]
         # 10–20 million, one aggravating circumstance: between the midpoint (15) and the maximum, proposed 17.5 million
         assert (act.range_min, act.range_max, act.proposed_amount) == (10 * M, 20 * M, 17_500_000)
@@ -169,7 +169,8 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
     assert chair_text.startswith("ỦY BAN NHÂN DÂN TỈNH CAO BẰNG")
     assert "CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH CAO BẰNG" in chair_text and "SỞ NỘI VỤ" not in chair_text.split("QUYẾT ĐỊNH")[0]
     assert "khoản 2 Điều 22 Nghị định số 12/2022/NĐ-CP" in chair_text  # a March 2026 act: NĐ 12/2022
-    assert director_text.split(" CỘNG HÒA")[0] == "ỦY BAN NHÂN DÂN TỈNH CAO BẰNG SỞ NỘI VỤ", director_text[:80]
+    # the same body and header as the record and the tờ trình of the file (the Sở under its People's Committee)
+    assert director_text.split(" CỘNG HÒA")[0] == "UBND TỈNH CAO BẰNG SỞ NỘI VỤ", director_text[:80]
     assert "KT. GIÁM ĐỐC PHÓ GIÁM ĐỐC Hoàng Thị Duyên" in director_text
     for text in (chair_text, director_text):
         assert "THANH TRA SỞ" not in text and "Chánh Thanh tra" not in text
@@ -210,7 +211,7 @@ def test_imported_history_makes_a_repeat_offence_and_bad_rows_are_refused_by_fie
     approve_and_draw_up(settings, inspection_id, date(2026, 3, 5))
     with session_scope(settings) as session:
         (act,) = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()
-        assert len(act.aggravating) == 1 and "88/QĐ-XPHC" in act.derived[0]["text_vi"]
+        assert act.aggravating == ["tang_nang_tai_pham"] and "88/QĐ-XPHC" in act.derived[0]["text_vi"]
         assert act.proposed_amount == 17_500_000  # 10–20 million, one aggravating circumstance
 
 
