@@ -21,7 +21,21 @@ be exactly one row per client id (``duplicated`` counts extra rows). ``client_cp
 generator's own CPU time over the wall time of a run (1.0 would be one core busy): it says how much of
 the 2-core machine the generator takes from the server. The last printed line is one JSON object.
 
+The flood phase (on by default, ``--no-flood`` skips it) runs the same submissions again, on a copy of the
+database taken before the first run, while ``--flood-attackers`` threads (default 4) attack the same server:
+half send 100 MB bodies with no token (``Content-Length`` announced, the body streamed until an answer comes),
+half rotate a 20 MB body of arrays nested 500 deep with no token, the same with a valid token, and a 1 MiB body
+nested past the limit with a valid token (an insider's or a stolen one); each attacker pauses ``--flood-pause``
+(0.05 s) between attempts, so it measures what bodies cost, not a request-rate flood. The server's resident
+memory (VmRSS from /proc) is sampled every 20 ms in both intake runs: before, after and peak. The phase passes
+(``flood_targets_met``) when the server grows by less than 50 MB, the submissions' p99 stays within 2× of the
+run without the flood, and nothing is lost or duplicated. Before services/intake/limits.py every one of those
+bodies was read to its end before the token was checked: with the app's middleware taken out, the phase measured
+(600 submissions) +1,241 MB of server memory, a p99 of 28 s (48× the quiet run) and 7 submissions/s instead of 199;
+with it (the default 5,000), +15.5 MB, a p99 of 265 ms against 335 ms quiet, 0 lost, 0 duplicated.
+
     python benchmarks/intake.py [--submissions 5000] [--clients 50] [--inspections 4600] [--profile DIR]
+                                [--no-flood] [--flood-attackers 4] [--flood-pause 0.05]
 
 ``--profile DIR`` records the intake server with py-spy (if installed) into DIR/intake.speedscope.json
 and DIR/intake.txt (collapsed stacks).
@@ -33,6 +47,7 @@ import http.client
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import socket
@@ -117,6 +132,11 @@ class Server:
         """The server process's CPU time so far (user + system), from /proc."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> float:
+        """The server process's resident memory now (VmRSS), from /proc."""
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
     def stop(self) -> None:
         if self.profiler is not None:
@@ -226,6 +246,119 @@ def percentile_ms(values: list[float], q: float) -> float:
     return round(statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] * 1000, 2)
 
 
+# --------------------------------------------------------------------------- the flood
+
+
+class MemoryWatch:
+    """Samples the server's resident memory every 20 ms in a thread: before, peak and after, in MB."""
+
+    def __init__(self, server: Server) -> None:
+        self.server, self.before, self.peak, self.after = server, server.rss_mb(), server.rss_mb(), 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self.server.rss_mb())
+
+    def finish(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join()
+        self.after = self.server.rss_mb()
+        self.peak = max(self.peak, self.after)
+        return {"rss_before_mb": round(self.before, 1), "rss_peak_mb": round(self.peak, 1),
+                "rss_after_mb": round(self.after, 1), "rss_growth_mb": round(self.peak - self.before, 1)}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    kind: str
+    path: str
+    headers: dict[str, str]
+    length: int  # announced Content-Length
+    body: bytes  # sent over and over until ``length`` bytes have gone (or an answer came)
+
+
+@dataclass
+class Attacks:
+    statuses: dict[str, int] = field(default_factory=dict)  # "kind status" → count
+    answer_ms: list[float] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)  # body bytes the attacker got out before the answer
+    errors: list[str] = field(default_factory=list)
+
+
+def attempts(path: str, token: str) -> tuple[list[Attempt], list[Attempt]]:
+    """The two attackers' rotations: 100 MB with no token; nested bodies with and without a token."""
+    nested_20mb = b"[" + b",".join([b"[" * 500 + b"]" * 500] * (20 * 1024 * 1024 // 1001)) + b"]"
+    one = b"[" * 40 + b"]" * 40
+    nested_1mib = b"[" + b",".join([one] * ((1024 * 1024 - 64) // (len(one) + 1))) + b"]"
+    json_type = {"Content-Type": "application/json"}
+    bearer = {**json_type, "Authorization": f"Bearer {token}"}
+    big = [Attempt("100 MB, no token", path, json_type, 100 * 1024 * 1024, b"[" * 65536)]
+    nested = [Attempt("20 MB nested, no token", path, json_type, len(nested_20mb), nested_20mb),
+              Attempt("20 MB nested, token", path, bearer, len(nested_20mb), nested_20mb),
+              Attempt("1 MiB nested 41 deep, token", path, bearer, len(nested_1mib), nested_1mib)]
+    return big, nested
+
+
+def attack_once(port: int, a: Attempt, out: Attacks, lock: threading.Lock) -> None:
+    """Headers, then the body in 64 KiB pieces until the server answers; the answer is read, the socket closed."""
+    start = time.perf_counter()
+    sent, answer = 0, b""
+    view = memoryview(a.body)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            head = [f"POST {a.path} HTTP/1.1", "Host: bench", f"Content-Length: {a.length}",
+                    *(f"{k}: {v}" for k, v in a.headers.items()), "", ""]
+            sock.sendall("\r\n".join(head).encode())
+            while sent < a.length and not select.select([sock], [], [], 0)[0]:
+                offset = sent % len(a.body)
+                piece = view[offset:offset + min(65536, a.length - sent)]
+                try:
+                    sock.sendall(piece)
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                sent += len(piece)
+            while b"\r\n" not in answer:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+    except OSError as e:
+        if not answer:
+            with lock:
+                out.errors.append(f"{a.kind}: {e!r}")
+            return
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    status = answer.split(b" ", 2)[1].decode() if b"\r\n" in answer else "no answer"
+    with lock:
+        key = f"{a.kind}: {status}"
+        out.statuses[key] = out.statuses.get(key, 0) + 1
+        out.answer_ms.append(elapsed_ms)
+        out.sent.append(sent)
+
+
+def flood(port: int, token: str, path: str, attackers: int, pause_s: float,
+          stop: threading.Event) -> tuple[Attacks, list[threading.Thread]]:
+    """Start ``attackers`` threads (half big bodies, half nested ones) that attack until ``stop`` is set."""
+    out, lock = Attacks(), threading.Lock()
+    big, nested = attempts(path, token)
+
+    def attacker(rotation: list[Attempt]) -> None:
+        n = 0
+        while not stop.is_set():
+            attack_once(port, rotation[n % len(rotation)], out, lock)
+            n += 1
+            stop.wait(pause_s)
+
+    threads = [threading.Thread(target=attacker, args=(big if i % 2 == 0 else nested,), name=f"attacker-{i}")
+               for i in range(attackers)]
+    for t in threads:
+        t.start()
+    return out, threads
+
+
 # --------------------------------------------------------------------------- the world and the workload
 
 
@@ -278,8 +411,11 @@ def workload(settings: Any, tokens: dict[str, str], args: argparse.Namespace) ->
                                  scheduled_on=inspection.scheduled_on, status="scheduled", team="",
                                  checklist=checklists[inspection.team_id], violations=[], competent_signer=None)
             client_id = f"bench-{inspection.id}-v1"
-            body = json.dumps({"client_submission_id": client_id, "findings": observed_findings(view, establishment)},
-                              ensure_ascii=False).encode()
+            findings = observed_findings(view, establishment)
+            for f in findings:  # dated as seen: from 10/09/2026 an ended act without a day could fall under two decrees
+                if f["result"] == "fail":
+                    f["committed_on"] = inspection.scheduled_on.isoformat()
+            body = json.dumps({"client_submission_id": client_id, "findings": findings}, ensure_ascii=False).encode()
             originals.append(Request(f"/api/inspections/{inspection.id}/findings", body,
                                      {"Authorization": f"Bearer {tokens[heads[inspection.team_id]]}",
                                       "Content-Type": "application/json"}, client_id))
@@ -313,6 +449,80 @@ def check_database(settings: Any, outcome: Outcome) -> dict[str, int]:
             "stored_without_findings": len(stored) - int(findings)}
 
 
+def copy_database(data_dir: Path, to_dir: Path) -> None:
+    """A consistent copy of the seeded SQLite database (the backup API), for a second run on the same world."""
+    import sqlite3
+
+    to_dir.mkdir(parents=True)
+    source, target = sqlite3.connect(data_dir / "kiemtra.db"), sqlite3.connect(to_dir / "kiemtra.db")
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    (to_dir / "kiemtra.db").chmod(0o600)  # as the app keeps its database
+
+
+@dataclass
+class Run:
+    outcome: Outcome
+    memory: dict[str, float]
+    checks: dict[str, int]
+    attacks: Attacks | None = None
+
+
+def run_intake(data_dir: Path, requests: list[Request], args: argparse.Namespace, profile_dir: Path | None = None, *,
+               attack_token: str | None = None) -> Run:
+    """One run of the real server on ``data_dir``; with ``attack_token``, under the flood (the token the insiders use)."""
+    from services.settings import Settings
+
+    server = start_server("intake", data_dir, profile_dir)
+    stop = threading.Event()
+    attacks, attackers = None, []
+    try:
+        memory = MemoryWatch(server)
+        if attack_token is not None:
+            attacks, attackers = flood(server.port, attack_token, requests[0].path, args.flood_attackers,
+                                       args.flood_pause, stop)
+        cpu0 = server.cpu_s()
+        outcome = drive(server.port, requests, args.clients)
+        outcome.server_cpu_s = server.cpu_s() - cpu0
+        stop.set()
+        for t in attackers:
+            t.join()
+        used = memory.finish()
+    finally:
+        stop.set()
+        server.stop()
+    return Run(outcome, used, check_database(Settings(environment="development", data_dir=data_dir), outcome), attacks)
+
+
+def flood_summary(quiet: Run, flooded: Run) -> dict[str, Any]:
+    """The flood run's figures against the quiet run, and whether the phase's targets are met."""
+    assert flooded.attacks is not None
+    p99, quiet_p99 = percentile_ms(flooded.outcome.latencies, 99), percentile_ms(quiet.outcome.latencies, 99)
+    growth = flooded.memory["rss_growth_mb"]
+    met = (growth < 50 and p99 <= 2 * quiet_p99 and not flooded.checks["lost"] and not flooded.checks["duplicated"]
+           and not flooded.outcome.failures)
+    a = flooded.attacks
+    return {
+        "flood_p50_ms": percentile_ms(flooded.outcome.latencies, 50), "flood_p99_ms": p99,
+        "flood_p99_vs_quiet": round(p99 / quiet_p99, 2),
+        "flood_submissions_per_s": round(len(flooded.outcome.latencies) / flooded.outcome.wall_s, 1),
+        "flood_server_cpu_share": round(flooded.outcome.server_cpu_s / flooded.outcome.wall_s, 3),
+        "quiet_server_cpu_share": round(quiet.outcome.server_cpu_s / quiet.outcome.wall_s, 3),
+        "flood_client_cpu_share": round(flooded.outcome.client_cpu_s / flooded.outcome.wall_s, 3),
+        **{f"flood_{k}": v for k, v in flooded.memory.items()},
+        "flood_lost": flooded.checks["lost"], "flood_duplicated": flooded.checks["duplicated"],
+        "flood_failed": len(flooded.outcome.failures),
+        "flood_statuses": {str(k): v for k, v in sorted(flooded.outcome.statuses.items())},
+        "attacks": dict(sorted(a.statuses.items())), "attack_errors": len(a.errors),
+        "attack_answer_p50_ms": percentile_ms([ms / 1000 for ms in a.answer_ms], 50),
+        "attack_answer_max_ms": round(max(a.answer_ms, default=float("nan")), 1),
+        "attack_mb_sent_max": round(max(a.sent, default=0) / 1024 / 1024, 1),
+        "flood_targets_met": met}
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--serve":
         serve(sys.argv[2], sys.argv[3])
@@ -325,6 +535,9 @@ def main() -> None:
     parser.add_argument("--establishments", type=int, default=12_000)
     parser.add_argument("--teams", type=int, default=14)
     parser.add_argument("--profile", type=Path, default=None, help="record the intake server with py-spy into this dir")
+    parser.add_argument("--no-flood", dest="flood", action="store_false", help="skip the unauthenticated-flood phase")
+    parser.add_argument("--flood-attackers", type=int, default=4)
+    parser.add_argument("--flood-pause", type=float, default=0.05, help="seconds each attacker waits between attempts")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
@@ -337,14 +550,13 @@ def main() -> None:
         print(f"seeded and scheduled in {seed_s:.1f} s; {len(requests)} requests over "
               f"{len({r.client_id for r in requests})} inspections")
 
-        server = start_server("intake", data_dir, args.profile)
-        try:
-            cpu0 = server.cpu_s()
-            intake = drive(server.port, requests, args.clients)
-            intake.server_cpu_s = server.cpu_s() - cpu0
-        finally:
-            server.stop()
-        checks = check_database(settings, intake)
+        flood_dir = Path(tmp) / "flood"
+        if args.flood:
+            copy_database(data_dir, flood_dir)  # the same world, before the quiet run stores anything
+
+        quiet = run_intake(data_dir, requests, args, args.profile)
+        intake, checks = quiet.outcome, quiet.checks
+        flooded = run_intake(flood_dir, requests, args, attack_token=tokens["SNV-LEAD"]) if args.flood else None
 
         runs = {}
         for kind in ("trivial", "parse-only"):
@@ -362,6 +574,18 @@ def main() -> None:
               f"p50 {percentile_ms(o.latencies, 50)} ms, p99 {percentile_ms(o.latencies, 99)} ms, "
               f"statuses {dict(sorted(o.statuses.items()))}, load generator CPU {o.client_cpu_s / o.wall_s:.2f} core, "
               f"server CPU {o.server_cpu_s / o.wall_s:.2f} core ({o.server_cpu_s / max(1, len(o.latencies)) * 1000:.2f} ms a request)")
+    print(f"intake memory (RSS): {quiet.memory}")
+    flood_figures = flood_summary(quiet, flooded) if flooded is not None else {}
+    if flooded is not None:
+        o = flooded.outcome
+        print(f"intake under flood: {len(o.latencies)} answers in {o.wall_s:.2f} s = {len(o.latencies) / o.wall_s:.0f}/s, "
+              f"p50 {percentile_ms(o.latencies, 50)} ms, p99 {percentile_ms(o.latencies, 99)} ms, "
+              f"statuses {dict(sorted(o.statuses.items()))}, memory (RSS) {flooded.memory}, {flooded.checks}")
+        print(f"  attacks: {flood_figures['attacks']}, answered in p50 {flood_figures['attack_answer_p50_ms']} ms / "
+              f"max {flood_figures['attack_answer_max_ms']} ms, at most {flood_figures['attack_mb_sent_max']} MB sent "
+              f"before the answer")
+        for failure in (o.failures + flooded.attacks.errors)[:10]:  # type: ignore[union-attr]
+            print(f"  flood failure: {failure}")
     for failure in intake.failures[:10]:
         print(f"  intake failure: {failure}")
     if args.profile:
@@ -382,9 +606,11 @@ def main() -> None:
         "acknowledged": len(intake.acknowledged), **checks,
         "client_cpu_share": round(intake.client_cpu_s / intake.wall_s, 3),
         "baseline_client_cpu_share": round(baseline.client_cpu_s / baseline.wall_s, 3),
+        **{f"intake_{k}": v for k, v in quiet.memory.items()}, **flood_figures,
         "seed_s": round(seed_s, 1)}))
-    if checks["lost"] or checks["duplicated"] or intake.failures:  # correctness is not a figure: it fails the run
-        raise SystemExit(1)
+    lost = checks["lost"] or checks["duplicated"] or intake.failures
+    if lost or (flooded is not None and (flooded.checks["lost"] or flooded.checks["duplicated"])):
+        raise SystemExit(1)  # correctness is not a figure: it fails the run
 
 
 if __name__ == "__main__":

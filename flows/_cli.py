@@ -1,15 +1,19 @@
-"""What every ``kiemtra`` command shares: the console, refusals printed in Vietnamese, dates typed by people."""
+"""What every ``kiemtra`` command shares: the console, refusals printed in Vietnamese, dates typed by people, and the
+text policy on every free-text option (:func:`one_line`, :func:`free_text`: ``typer.Option(callback=...)``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from services.errors import KiemtraError
 from services.prefect_server import PrefectServerError
+from services.text_policy import TextRefused, check_text
 
 console = Console()
 
@@ -40,3 +44,29 @@ def parse_date(text: str, field: str = "") -> date:
     except ValueError as exc:
         where = f"{field}: " if field else ""
         raise KiemtraError(f"Ngày không hợp lệ (cần dạng YYYY-MM-DD): {where}{text}") from exc
+
+
+def _policed(param: typer.CallbackParam, value: Any, *, multiline: bool) -> Any:
+    """The option's text (each item of a repeated option) through the text policy every boundary shares (NFC, line
+    breaks normalised, invisible characters removed); a refused character ends the command before anything is stored,
+    the message naming the option."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [_policed(param, item, multiline=multiline) for item in value]
+    try:
+        return check_text(value, multiline=multiline)
+    except TextRefused as exc:
+        option = param.opts[0] if param.opts else (param.name or "")
+        console.print(f"[bold red]Lỗi:[/] {escape(f'{option}: {exc}')}")
+        raise typer.Exit(1) from exc
+
+
+def one_line(param: typer.CallbackParam, value: Any) -> Any:
+    """Callback of a one-line text option (a title, a reference, a code): a line break becomes a space."""
+    return _policed(param, value, multiline=False)
+
+
+def free_text(param: typer.CallbackParam, value: Any) -> Any:
+    """Callback of a free-text option (a reason, a note): line breaks are kept, as "\\n"."""
+    return _policed(param, value, multiline=True)

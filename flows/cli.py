@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flows._cli import console, user_errors
+from flows._cli import console, one_line, user_errors
 from flows.cli_appeals import appeal_app
 from flows.cli_deadlines import deadlines_app
 from flows.cli_history import history_app
@@ -23,6 +23,7 @@ from flows.cli_registry import registry_app
 from flows.cli_reports import report_app
 from flows.cli_schedule import schedule_app
 from flows.cli_selection import selection_app, trigger_app
+from flows.cli_tokens import token_app
 from services.errors import KiemtraError
 from services.settings import Settings, get_settings
 
@@ -40,6 +41,7 @@ app.add_typer(history_app, name="history")
 app.add_typer(portal_app, name="portal")
 app.add_typer(appeal_app, name="appeal")
 app.add_typer(report_app, name="report")
+app.add_typer(token_app, name="token")
 
 
 @app.callback()
@@ -138,23 +140,26 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
     from services import demo as demo_mod
     from services.db import session_scope
     from services.intake.server import start_in_thread
-    from services.prefect_server import stop_server
+    from services.prefect_server import quiet_unreachable_api, server_lost, stop_server
 
     from services.clients.outbox import start_outbox
 
     # The demo's notifications go through the real gateway protocol to a local outbox (never a real gateway).
     # ... and the publications to a local stand-in of the province portal (same protocol, signature checked).
-    portal_secret = os.environ.get("KIEMTRA_PORTAL_SECRET") or "demo-portal-secret"
-    outbox = start_outbox(get_settings().data_dir / "outbox", portal_secret=portal_secret.encode())
+    os.environ["KIEMTRA_PORTAL_SECRET"] = os.environ.get("KIEMTRA_PORTAL_SECRET") or "demo-portal-secret"
+    get_settings.cache_clear()
+    with user_errors():  # the stand-in holds KIEMTRA_PORTAL_ACCEPTED_KEYS, or the sender's own key id and secret
+        outbox = start_outbox(get_settings().data_dir / "outbox", portal_keys=get_settings().portal_receiver_keys,
+                              portal_window_s=get_settings().portal_window_s)
     os.environ["KIEMTRA_GATEWAY_URL"] = outbox.url
     os.environ["KIEMTRA_PORTAL_URL"] = outbox.url
-    os.environ["KIEMTRA_PORTAL_SECRET"] = portal_secret
     get_settings.cache_clear()
     settings = get_settings()
     plan = demo_mod.DemoPlan(establishments=establishments, quota=quota, teams=teams)
     t0 = time.monotonic()
     with user_errors():
         server = _prepare(settings)
+        quiet_unreachable_api()  # if the server goes away mid-run, server_lost below says so in one paragraph
         console.print(f"Prefect API: {server.api_url} (giao diện: {server.ui_url})")
         with session_scope(settings) as session:
             agencies = demo_mod.seed_agencies(session)
@@ -201,6 +206,12 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
             paid = demo_mod.simulate_compliance(settings, plan.campaign_code)
             after = [{"stage": "compliance", "done": paid, "seconds": time.monotonic() - t},
                      _sweep_deadlines()]  # while the outbox is up: its warnings are delivered in the same run
+        except Exception as exc:  # noqa: BLE001 — said in one paragraph only when the Prefect server went away
+            lost = None if isinstance(exc, typer.Exit) else server_lost(server)
+            if lost is None:
+                raise
+            console.print(f"[bold red]Lỗi máy chủ Prefect:[/] {lost}")
+            raise typer.Exit(1) from None
         finally:
             outbox.stop()
             if intake is not None:
@@ -255,14 +266,15 @@ def _print_documents(settings: Settings, campaign_code: str) -> None:
 
 
 @campaign_app.command("start")
-def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra, duy nhất")],
-                   title: Annotated[str, typer.Option(help="tên đợt kiểm tra")],
+def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra, duy nhất", callback=one_line)],
+                   title: Annotated[str, typer.Option(help="tên đợt kiểm tra", callback=one_line)],
                    start: Annotated[str, typer.Option(help="ngày bắt đầu YYYY-MM-DD")],
                    end: Annotated[str, typer.Option(help="ngày kết thúc YYYY-MM-DD")],
                    quota: Annotated[int, typer.Option(min=1)] = 40, teams: Annotated[int, typer.Option(min=1)] = 4,
-                   lead: Annotated[str, typer.Option(help="mã cơ quan chủ trì")] = "SNV",
-                   members: Annotated[str, typer.Option(help="mã cơ quan phối hợp, cách nhau bởi dấu phẩy")] = "SYT,LDLD",
-                   by: Annotated[str, typer.Option(help="mã người lập")] = "SNV-LEAD") -> None:
+                   lead: Annotated[str, typer.Option(help="mã cơ quan chủ trì", callback=one_line)] = "SNV",
+                   members: Annotated[str, typer.Option(help="mã cơ quan phối hợp, cách nhau bởi dấu phẩy",
+                                                        callback=one_line)] = "SYT,LDLD",
+                   by: Annotated[str, typer.Option(help="mã người lập", callback=one_line)] = "SNV-LEAD") -> None:
     """Lập đợt kiểm tra mới và chạy các bước đầu (chọn cơ sở, lập lịch)."""
     from sqlmodel import select
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from flows._cli import console, parse_date, user_errors
+from flows._cli import console, one_line, parse_date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
@@ -14,11 +14,11 @@ appeal_app = typer.Typer(help="Khiếu nại, khởi kiện quyết định xử
 
 
 @appeal_app.command("lodge")
-def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử phạt, ví dụ 12/QĐ-XPHC")],
+def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử phạt, ví dụ 12/QĐ-XPHC", callback=one_line)],
           kind: Annotated[str, typer.Option(help="khieu_nai hoặc khoi_kien")],
-          reference: Annotated[str, typer.Option(help="số đơn hoặc số thụ lý (không ghi tên người)")],
+          reference: Annotated[str, typer.Option(help="số đơn hoặc số thụ lý (không ghi tên người)", callback=one_line)],
           on: Annotated[str, typer.Option(help="ngày thụ lý YYYY-MM-DD")],
-          by: Annotated[str, typer.Option(help="mã người ghi nhận")] = "SNV-LEAD") -> None:
+          by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)] = "SNV-LEAD") -> None:
     """Ghi nhận khiếu nại, khởi kiện: quyết định chưa công khai (hoặc được rút khỏi sổ công khai)."""
     from services.db import migrate
     from services.stages.appeals import lodge_appeal
@@ -31,11 +31,11 @@ def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử 
 
 
 @appeal_app.command("resolve")
-def resolve(decision: Annotated[str, typer.Option(help="số quyết định xử phạt")],
+def resolve(decision: Annotated[str, typer.Option(help="số quyết định xử phạt", callback=one_line)],
             outcome: Annotated[str, typer.Option(help="giu-nguyen hoặc huy")],
-            reference: Annotated[str, typer.Option(help="số quyết định giải quyết hoặc bản án")],
+            reference: Annotated[str, typer.Option(help="số quyết định giải quyết hoặc bản án", callback=one_line)],
             on: Annotated[str, typer.Option(help="ngày giải quyết YYYY-MM-DD")],
-            by: Annotated[str, typer.Option(help="mã người ghi nhận")] = "SNV-LEAD") -> None:
+            by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)] = "SNV-LEAD") -> None:
     """Ghi nhận kết quả: giữ nguyên (công khai) hoặc hủy (không công khai)."""
     from services.db import migrate
     from services.stages.appeals import resolve_appeal

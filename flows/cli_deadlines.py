@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from flows._cli import console, parse_date, user_errors
+from flows._cli import console, free_text, one_line, parse_date, user_errors
 from models import Deadline, DeadlineKind
 from services import deadlines
 from services.errors import KiemtraError
@@ -88,8 +88,8 @@ def _change(what: str, change: Callable[[Session], Deadline]) -> None:
     console.print(line)
 
 
-Reason = Annotated[str, typer.Option(help="lý do, căn cứ (bắt buộc)")]
-By = Annotated[str, typer.Option(help="mã người thực hiện")]
+Reason = Annotated[str, typer.Option(help="lý do, căn cứ (bắt buộc)", callback=free_text)]
+By = Annotated[str, typer.Option(help="mã người thực hiện", callback=one_line)]
 
 
 @deadlines_app.command("met")

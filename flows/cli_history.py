@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from flows._cli import console, parse_date as _date, user_errors
+from flows._cli import console, one_line, parse_date as _date, user_errors
 from services.settings import get_settings
 
 history_app = typer.Typer(help="Quyết định xử phạt trước đây (không do hệ thống ban hành): căn cứ xác định tái phạm.",
@@ -13,12 +13,14 @@ history_app = typer.Typer(help="Quyết định xử phạt trước đây (khô
 
 
 @history_app.command("add")
-def add_prior(tax_code: Annotated[str, typer.Option()],
-              provision: Annotated[str, typer.Option(help="điều khoản đã áp dụng, ví dụ '12/2022/ND-CP Art.21 cl.2(b)'")],
-              decision: Annotated[str, typer.Option(help="số, ký hiệu quyết định xử phạt")],
+def add_prior(tax_code: Annotated[str, typer.Option(callback=one_line)],
+              provision: Annotated[str, typer.Option(help="điều khoản đã áp dụng, ví dụ '12/2022/ND-CP Art.21 cl.2(b)'",
+                                                     callback=one_line)],
+              decision: Annotated[str, typer.Option(help="số, ký hiệu quyết định xử phạt", callback=one_line)],
               decided_on: Annotated[str, typer.Option(help="ngày quyết định YYYY-MM-DD")],
-              source: Annotated[str, typer.Option(help="nguồn: hồ sơ giấy, sổ theo dõi, cơ quan cung cấp")],
-              by: Annotated[str, typer.Option(help="mã người ghi nhận")],
+              source: Annotated[str, typer.Option(help="nguồn: hồ sơ giấy, sổ theo dõi, cơ quan cung cấp",
+                                                  callback=one_line)],
+              by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)],
               complied_on: Annotated[str | None, typer.Option(help="ngày chấp hành xong YYYY-MM-DD")] = None,
               expired_on: Annotated[str | None, typer.Option(help="ngày hết thời hiệu thi hành YYYY-MM-DD")] = None,
               warning: Annotated[bool, typer.Option(help="hình thức cảnh cáo")] = False) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from flows._cli import one_line
 from services.errors import KiemtraError
 from services.settings import get_settings
 
@@ -31,7 +32,7 @@ def _fail(exc: KiemtraError) -> typer.Exit:
 
 @registry_app.command("import")
 def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="tệp .csv hoặc .xlsx")],
-                by: Annotated[str, typer.Option(help="mã người nhập")] = "SNV-LEAD",
+                by: Annotated[str, typer.Option(help="mã người nhập", callback=one_line)] = "SNV-LEAD",
                 valid_only: Annotated[bool, typer.Option(help="chỉ nhập các dòng hợp lệ khi tệp có lỗi")] = False,
                 errors_csv: Annotated[Path | None, typer.Option(help="ghi báo cáo lỗi ra tệp CSV")] = None) -> None:
     """Nhập sổ đăng ký; tệp có lỗi không được nhập (trừ khi --valid-only), nhập lại cùng tệp không thay đổi gì."""
@@ -53,7 +54,7 @@ def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
 
 @registry_app.command("pull")
 def pull(province: Annotated[str | None, typer.Option(help="mã tỉnh; bỏ trống: toàn quốc")] = None,
-         by: Annotated[str, typer.Option(help="mã người nhập")] = "SNV-LEAD",
+         by: Annotated[str, typer.Option(help="mã người nhập", callback=one_line)] = "SNV-LEAD",
          valid_only: Annotated[bool, typer.Option()] = False) -> None:
     """Lấy sổ đăng ký từ API (KIEMTRA_REGISTRY_API_URL), kiểm tra và nhập như một tệp."""
     from services.clients.registry_api import RegistryApiClient, import_from_api, make_http_client

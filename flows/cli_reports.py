@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from flows._cli import console, parse_date, user_errors
+from flows._cli import console, free_text, one_line, parse_date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
@@ -18,9 +18,10 @@ OUTCOME_VI = {"created": "đã ghi", "unchanged": "không đổi (đã có đún
 def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")], year: Annotated[int, typer.Option()],
           indicator: Annotated[str, typer.Option(help="workers_covered | fatal_accidents | disease_examined | "
                                                       "establishments_monitored")],
-          value: Annotated[int, typer.Option()], source: Annotated[str, typer.Option(help="văn bản, báo cáo nguồn")],
-          reason: Annotated[str, typer.Option(help="lý do khi sửa số liệu đã ghi")] = "",
-          by: Annotated[str, typer.Option(help="mã người nhập")] = "SNV-LEAD") -> None:
+          value: Annotated[int, typer.Option()],
+          source: Annotated[str, typer.Option(help="văn bản, báo cáo nguồn", callback=one_line)],
+          reason: Annotated[str, typer.Option(help="lý do khi sửa số liệu đã ghi", callback=free_text)] = "",
+          by: Annotated[str, typer.Option(help="mã người nhập", callback=one_line)] = "SNV-LEAD") -> None:
     """Ghi một số liệu thống kê năm của tỉnh (nguồn của ba chỉ tiêu)."""
     from services.db import migrate, session_scope
     from services.reports.statistics import record_statistic
@@ -36,7 +37,7 @@ def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")]
 
 @report_app.command("campaign")
 def campaign(code: str, on: Annotated[str | None, typer.Option(help="ngày báo cáo YYYY-MM-DD (mặc định hôm nay)")] = None,
-             by: Annotated[str, typer.Option(help="mã người lập")] = "SNV-LEAD") -> None:
+             by: Annotated[str, typer.Option(help="mã người lập", callback=one_line)] = "SNV-LEAD") -> None:
     """Ban hành báo cáo kết quả đợt kiểm tra (PDF có biểu đồ); lần sau trả lại báo cáo đã ban hành."""
     from services.db import migrate
     from services.reports.campaign_report import issue_campaign_report

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from flows._cli import console, parse_date, user_errors
+from flows._cli import console, free_text, one_line, parse_date, user_errors
 from services.calendar import today_in_vietnam
 from services.settings import get_settings
 
@@ -14,9 +14,10 @@ schedule_app = typer.Typer(help="Lịch kiểm tra: xung đột lợi ích, ngà
 
 
 @schedule_app.command("conflict")
-def conflict(person: Annotated[str, typer.Option(help="mã người kê khai")], tax_code: Annotated[str, typer.Option()],
-             reason: Annotated[str, typer.Option(help="nội dung xung đột lợi ích")],
-             by: Annotated[str, typer.Option(help="mã người ghi nhận")] = "SNV-LEAD") -> None:
+def conflict(person: Annotated[str, typer.Option(help="mã người kê khai", callback=one_line)],
+             tax_code: Annotated[str, typer.Option(callback=one_line)],
+             reason: Annotated[str, typer.Option(help="nội dung xung đột lợi ích", callback=free_text)],
+             by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)] = "SNV-LEAD") -> None:
     """Ghi nhận kê khai xung đột lợi ích: người này không tham gia đoàn kiểm tra cơ sở đó."""
     from services.db import migrate
     from services.stages.declarations import declare_conflict
@@ -30,8 +31,9 @@ def conflict(person: Annotated[str, typer.Option(help="mã người kê khai")],
 
 
 @schedule_app.command("unavailable")
-def unavailable(tax_code: Annotated[str, typer.Option()], day: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-                reason: Annotated[str, typer.Option()] = "", by: Annotated[str, typer.Option()] = "SNV-LEAD") -> None:
+def unavailable(tax_code: Annotated[str, typer.Option(callback=one_line)], day: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+                reason: Annotated[str, typer.Option(callback=free_text)] = "",
+                by: Annotated[str, typer.Option(callback=one_line)] = "SNV-LEAD") -> None:
     """Ghi nhận ngày cơ sở không thể tiếp đoàn kiểm tra."""
     from services.db import migrate
     from services.stages.declarations import declare_unavailable
@@ -44,8 +46,9 @@ def unavailable(tax_code: Annotated[str, typer.Option()], day: Annotated[str, ty
 
 
 @schedule_app.command("move")
-def move(code: str, tax_code: Annotated[str, typer.Option()], reason: Annotated[str, typer.Option(help="lý do đổi lịch")],
-         by: Annotated[str, typer.Option(help="mã người chủ trì")],
+def move(code: str, tax_code: Annotated[str, typer.Option(callback=one_line)],
+         reason: Annotated[str, typer.Option(help="lý do đổi lịch", callback=free_text)],
+         by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
          not_on: Annotated[list[str] | None, typer.Option(help="ngày cơ sở không thể tiếp đoàn (YYYY-MM-DD)")] = None) -> None:
     """Đổi lịch một cuộc kiểm tra: chỉ dời những gì buộc phải dời; thông báo và kế hoạch mới thay thế bản cũ."""
     from services.db import migrate

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows._cli import console, parse_date as _date, user_errors
+from flows._cli import console, free_text, one_line, parse_date as _date, user_errors
 from services.errors import KiemtraError
 from services.settings import get_settings
 
@@ -79,9 +79,9 @@ def verify(code: str) -> None:
 
 
 @selection_app.command("change")
-def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì")],
-           add: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do bổ sung")] = None,
-           remove: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do loại")] = None) -> None:
+def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+           add: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do bổ sung", callback=one_line)] = None,
+           remove: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do loại", callback=one_line)] = None) -> None:
     """Bổ sung hoặc loại cơ sở (mỗi thay đổi phải có lý do) trước khi duyệt."""
     from services.db import migrate
     from services.stages.approval import change_selection
@@ -95,8 +95,8 @@ def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ t
 
 
 @selection_app.command("approve")
-def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì")],
-            note: Annotated[str, typer.Option(help="ghi chú khi duyệt")] = "") -> None:
+def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+            note: Annotated[str, typer.Option(help="ghi chú khi duyệt", callback=free_text)] = "") -> None:
     """Duyệt danh sách; sau đó `kiemtra campaign run` lập đoàn và lịch."""
     from services.db import migrate
     from services.stages.approval import approve_selection
@@ -122,10 +122,12 @@ def export(code: str, out: Annotated[Path | None, typer.Option(help="thư mục 
 
 
 @trigger_app.command("add")
-def add_trigger(tax_code: Annotated[str, typer.Option()], kind: Annotated[str, typer.Option(help="complaint|accident|referral")],
-                reference: Annotated[str, typer.Option(help="số văn bản, số hồ sơ")],
+def add_trigger(tax_code: Annotated[str, typer.Option(callback=one_line)],
+                kind: Annotated[str, typer.Option(help="complaint|accident|referral")],
+                reference: Annotated[str, typer.Option(help="số văn bản, số hồ sơ", callback=one_line)],
                 received_on: Annotated[str, typer.Option(help="ngày nhận YYYY-MM-DD")],
-                by: Annotated[str, typer.Option(help="mã người ghi nhận")], note: str = "") -> None:
+                by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)],
+                note: Annotated[str, typer.Option(callback=free_text)] = "") -> None:
     """Ghi nhận căn cứ cho phép kiểm tra đột xuất một cơ sở."""
     from services.db import migrate
     from services.stages.triggers import record_trigger

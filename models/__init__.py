@@ -1,4 +1,5 @@
 """SQLModel tables, one module per aggregate. Importing this package registers every table."""
+from models.access import AccessToken, WebSession
 from models.agency import Agency, AgencyKind, Person, PersonRole
 from models.appeal import Appeal, AppealOutcome
 from models.audit import AuditEvent
@@ -22,5 +23,5 @@ __all__ = [
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation", "PriorSanction", "Deadline", "DeadlineKind", "DeadlineStatus",
     "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealOutcome",
-    "AnnualStatistic", "StatIndicator",
+    "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession",
 ]

@@ -36,4 +36,5 @@ class Person(SQLModel, table=True):
     agency_id: int = Field(foreign_key="agency.id", index=True)
     title: str = Field(max_length=255, description="chức vụ, e.g. Thanh tra viên")
     role: PersonRole = Field(sa_type=sa.String(16))
-    token_hash: str | None = Field(default=None, max_length=64, unique=True, description="sha256 of the API token")
+    # API tokens are rows of models.access.AccessToken (issued, rotated, expired, revoked). The table's old
+    # `token_hash` column is emptied by migration 0011 and never read: it is not mapped here on purpose.

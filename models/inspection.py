@@ -52,12 +52,15 @@ class Submission(SQLModel, table=True):
     """One version of an inspection's findings as received; the client's id makes retries idempotent.
 
     An edit is a new version (``version`` + 1) with who, when and why; the latest version is the one in force.
-    It is complete when every attachment it declared has arrived.
+    It is complete when every attachment it declared has arrived. The client's id is unique per inspection (a
+    global uniqueness would tell a caller that another team used an id).
     """
 
-    __table_args__ = (sa.UniqueConstraint("inspection_id", "version"),)
+    __table_args__ = (sa.UniqueConstraint("inspection_id", "version"),
+                      sa.UniqueConstraint("inspection_id", "client_submission_id",
+                                          name="uq_submission_inspection_client_id"))
     id: int | None = Field(default=None, primary_key=True)
-    client_submission_id: str = Field(max_length=64, unique=True)
+    client_submission_id: str = Field(max_length=64, index=True)
     inspection_id: int = Field(foreign_key="inspection.id", index=True)
     version: int = Field(default=1, ge=1)
     submitted_by_id: int = Field(foreign_key="person.id")

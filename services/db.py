@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+import logging
+import os
+import stat
 import threading
 from functools import lru_cache
 from typing import Any
@@ -19,6 +22,8 @@ from sqlmodel import Session
 
 from services.settings import PROJECT_ROOT, Settings
 
+log = logging.getLogger(__name__)
+DB_FILE_MODE = 0o600  # the database holds people, tokens' hashes and findings: its owner only
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
@@ -67,17 +72,44 @@ class _WriterGate:
             self._lock.release()
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only before SQLite does (it would use 0644), and tighten a file, WAL or shared
+    memory index left readable by others by an older version. SQLite gives the -wal and -shm files it creates the
+    database file's mode, so they follow."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DB_FILE_MODE))  # an empty file is an empty database
+    except FileExistsError:
+        pass
+    except FileNotFoundError:  # no folder: SQLite will say so when it connects
+        return
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        try:
+            mode = stat.S_IMODE(os.stat(name).st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            os.chmod(name, DB_FILE_MODE)
+            log.warning("database file %s was readable by others (mode %04o): set to %04o", name, mode, DB_FILE_MODE)
+
+
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _private_sqlite_file(url)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         gate = _WriterGate()
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", gate.begin)
         sa.event.listen(engine, "commit", gate.end)
         sa.event.listen(engine, "rollback", gate.end)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # hide_parameters: a database error's message never carries the values sent (a token hash, a person's text)
+    # into a log or a traceback
+    return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def get_engine(settings: Settings) -> Engine:

@@ -17,13 +17,13 @@ import httpx
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Agency, AgencyKind, Campaign, Contact, Establishment, Person, PersonRole
-from services import audit
+from models import AccessToken, Agency, AgencyKind, Campaign, Contact, Establishment, Person, PersonRole
+from models.base import utcnow
+from services import access, audit
 from services.clients.intake import IntakeClient
 from services.calendar import add_working_days
 from services.db import session_scope, upsert_insert
 from services.errors import KiemtraError
-from services.intake.logic import hash_token
 from services.intake.schemas import InspectionOut
 from services.registry.generate import generate_people, generate_registry
 from services.registry.fingerprint import with_derived
@@ -75,7 +75,7 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
                 seed: int) -> dict[str, str]:
     """Inspectors per agency and the two signing officials; returns their demo API tokens by person code.
 
-    Only token hashes are stored; setting one is an audited state change (and happens once).
+    Only token hashes are stored, as ``accesstoken`` rows; issuing one is audited and happens once per person.
     """
     roster: list[tuple[str, str, str, PersonRole]] = []
     for i in range(teams):
@@ -95,16 +95,23 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
             session.add(person)
             session.flush()
             audit.record(session, actor="demo", action="person_created", entity=person, reason=f"{title} ({agency_code})")
-        token = demo_token(settings, code)
-        if person.token_hash != hash_token(token):
-            person.token_hash = hash_token(token)
-            session.add(person)
-            session.flush()
-            audit.record(session, actor="demo", action="token_issued", entity=person, reason="Cấp mã truy cập thử nghiệm")
-        tokens[code] = token
+        tokens[code] = _demo_access(session, settings, person)
     seed_contacts(session, [("person", code, f"{code.lower()}@demo.kiemtra.invalid", _demo_phone(code))
                             for code, *_ in roster])
     return tokens
+
+
+def _demo_access(session: Session, settings: Settings, person: Person) -> str:
+    """The person's demo token, stored as one ``accesstoken`` row the first time (a re-run finds it). A demo token
+    revoked or expired since is not brought back: the demo says so instead of working with a refused token."""
+    token = demo_token(settings, person.code)
+    row = session.exec(select(AccessToken).where(AccessToken.token_hash == access.hash_token(token))).first()
+    if row is None:
+        access.record_token(session, person=person, token=token, by="demo", label="Mã truy cập thử nghiệm")
+    elif row.state(utcnow()) != "active":
+        raise KiemtraError(f"Mã truy cập thử nghiệm của {person.code} đã bị thu hồi hoặc hết hạn; hãy tạo lại dữ liệu "
+                           "thử nghiệm (xóa thư mục dữ liệu) rồi chạy lại.", person_code=person.code)
+    return token
 
 
 def _demo_phone(ref: str) -> str:

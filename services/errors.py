@@ -9,7 +9,7 @@
     ├── RegistryApiError         the registry API failed or answered nonsense (services.clients.registry_api)
     ├── RulesError               rule data that cannot be used (services.rules: fine table, checklist)
     └── IntakeError              a findings/decision submission that cannot be accepted
-        ├── Forbidden            not the caller's inspection
+        ├── Forbidden            a refusal by role (another team's inspection is a NotFound: ids stay unseen)
         └── Conflict             same client id with different content, or wrong state
 """
 from __future__ import annotations

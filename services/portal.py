@@ -4,12 +4,13 @@
 decision, its withdrawal). :func:`deliver_pending` sends what is due, one message at a time in three steps —
 a short transaction counts the attempt, the portal is called outside any transaction, a second short
 transaction records the outcome — so a crash at any point leaves a message that is simply sent again with the
-same idempotency key (the portal keeps the first). Step 1 also claims the message (its next attempt moves past
-the send), so two delivery runs at once (an overlapping schedule, a manual run) never both send it. Per
-publication, a message waits until the one before it was delivered (a withdrawal never overtakes its
-publication). A temporary failure is retried after ``portal_backoff_s`` × 2^(attempts − 1) (at most a day);
-after ``portal_max_attempts``, or on a permanent refusal, the message is DEAD: the lead sees it
-(:func:`dead_messages`) and sends it again (:func:`retry_dead`).
+same idempotency key (the portal keeps the first). Nothing signed is stored: each attempt is signed as it is sent,
+with the current time and key id (services/clients/portal.py), so a retry hours later is inside the portal's
+window. Step 1 also claims the message (its next attempt moves past the send), so two delivery runs at once (an
+overlapping schedule, a manual run) never both send it. Per publication, a message waits until the one before it
+was delivered (a withdrawal never overtakes its publication). A temporary failure is retried after
+``portal_backoff_s`` × 2^(attempts − 1) (at most a day); after ``portal_max_attempts``, or on a permanent refusal,
+the message is DEAD: the lead sees it (:func:`dead_messages`) and sends it again (:func:`retry_dead`).
 
     PENDING ──delivered────────────────────────────▶ DELIVERED
        │  └─PortalUnavailable (attempts < max)──▶ PENDING (next_attempt_at later)
@@ -143,7 +144,8 @@ def deliver(settings: Settings, campaign_code: str = "*") -> Any:
         result.details = {"portal": "chưa cấu hình KIEMTRA_PORTAL_URL / KIEMTRA_PORTAL_SECRET: tin được giữ chờ gửi"}
         return result
     with make_portal_http_client(settings) as http:
-        report = deliver_pending(settings, PortalClient(http, settings.portal_secret.get_secret_value().encode()))
+        client = PortalClient(http, settings.portal_secret.get_secret_value().encode(), key_id=settings.portal_key_id)
+        report = deliver_pending(settings, client)
     result.done = report.delivered
     result.details = {"retrying": report.retrying, "dead": report.dead, "waiting": report.waiting}
     return result

@@ -4,11 +4,19 @@ Prefect's ephemeral mode starts an API server inside every process (8-10 s here)
 task-run records at exit, so the CLI, the demo and the tests run against one ``prefect server``
 process instead:
 
-* :func:`ensure_server` reuses the server recorded in ``<prefect_home>/server.pid`` if it is alive
-  and healthy, otherwise starts ``prefect server start`` detached (own session / process group),
-  waits for ``/api/health`` and writes the PID file. With ``settings.prefect_api_url`` set it only
-  checks that API's health. Either way it then points the *current* process at the server
+* :func:`ensure_server` reuses the server recorded in ``<prefect_home>/server.pid`` only if it is ours:
+  the PID is alive, started when the file says (its start time in /proc, so a PID given since to
+  another process is not taken for it), carries the random identity the file records in its
+  environment, runs ``prefect server start`` on the recorded port, and a process of its session
+  listens on that port and answers ``/api/health``. Otherwise it starts ``prefect server start``
+  detached (own session / process group), waits until *that* process answers, and writes the PID
+  file. A port held by another program is never used: with the default port the next free one is
+  taken (and recorded); a port set explicitly (``KIEMTRA_PREFECT_PORT``) is refused with the
+  holder's PID and command line. With ``settings.prefect_api_url`` set it only checks that API's
+  health. Either way it then points the *current* process at the server
   (:func:`configure_prefect_client`), even if ``prefect`` was already imported.
+* :func:`server_lost` says, in Vietnamese, that the server went away during a run (the CLI prints it
+  instead of the client's traceback).
 * :func:`stop_server` stops a server started by us (SIGTERM to its process group, SIGKILL after a
   timeout) and removes the PID file; if this process is its client, pending logs/events are sent first.
 * :func:`server_status` reports without changing anything.
@@ -19,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -30,6 +40,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 import httpx
+
+from services import local_process
 
 if TYPE_CHECKING:  # pragma: no cover
     from services.settings import Settings
@@ -44,7 +56,9 @@ __all__ = [
     "ensure_work_pool",
     "flush_prefect_client",
     "prefect_client_env",
+    "quiet_unreachable_api",
     "restore_prefect_client",
+    "server_lost",
     "server_status",
     "stop_server",
 ]
@@ -55,6 +69,8 @@ LOCK_FILE_NAME = "server.lock"
 LOG_FILE_NAME = "server.log"
 DB_FILE_NAME = "server.db"
 WORK_POOL_NAME = "kiemtra-process"
+IDENTITY_ENV = "KIEMTRA_PREFECT_SERVER_ID"  # a random token given to the server we start, recorded in the PID file
+PORT_TRIES = 20  # with the default port: how many ports after it to try when it is held by another program
 
 #: Environment variables :func:`configure_prefect_client` may set in this process.
 CLIENT_ENV_KEYS = ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_SERVER_ALLOW_EPHEMERAL_MODE")
@@ -165,30 +181,42 @@ def _locked(settings: "Settings") -> Iterator[None]:
 # process helpers
 
 
-def _pid_alive(pid: int | None) -> bool:
-    """True if ``pid`` is a live (non-zombie) process that looks like a Prefect server."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    proc = Path(f"/proc/{pid}")
-    if proc.exists():
-        try:
-            stat = (proc / "stat").read_text()
-            state = stat.rsplit(")", 1)[1].split()[0]
-            if state in ("Z", "X"):
-                return False
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            # Guard against PID reuse: the recorded PID must still be a prefect server.
-            if "prefect" not in cmdline or "server" not in cmdline:
-                return False
-        except (OSError, IndexError):
-            return False
-    return True
+def _not_ours(record: Mapping[str, Any], home: Path) -> str | None:
+    """Why the process of a PID file is not the server we started (None: it is; whether it listens is asked apart)."""
+    pid, port, token = record.get("pid"), record.get("port"), record.get("identity")
+    if not local_process.available():  # no /proc (macOS): a live PID of a file this version wrote, as before
+        return None if token and isinstance(pid, int) and not _gone(pid) else f"không còn tiến trình số {pid}"
+    info = local_process.process_info(pid if isinstance(pid, int) else None)
+    if info is None or info.state in ("Z", "X"):
+        return f"không còn tiến trình số {pid}"
+    if not token or info.start_ticks != record.get("start_ticks"):
+        return f"tiến trình số {pid} không phải tiến trình kiemtra đã khởi động ({info.cmdline[:200]})"
+    if not local_process.environ_has(info.pid, IDENTITY_ENV, str(token)) or str(home) != record.get("home"):
+        return f"tiến trình số {pid} không mang định danh ghi trong tệp PID ({info.cmdline[:200]})"
+    if not _prefect_argv(info.argv, port):
+        return f"tiến trình số {pid} không phải 'prefect server start' trên cổng {port} ({info.cmdline[:200]})"
+    return None
+
+
+def _prefect_argv(argv: tuple[str, ...], port: Any) -> bool:
+    names = [Path(a).name for a in argv]
+    return ("prefect" in names and "server" in argv and "start" in argv and "--port" in argv
+            and argv[argv.index("--port") + 1:][:1] == (str(port),))
+
+
+def _listens_for(pid: int, port: int) -> bool:
+    """A process of ``pid``'s session (the server leads its own) listens on ``port`` (not knowable without /proc)."""
+    return not local_process.available() or any(p.session == pid for p in local_process.listeners(port))
+
+
+def _holder(port: int) -> str | None:
+    """Who holds ``port`` on this machine, in words (None: nobody listens and it can be bound)."""
+    holders = local_process.listeners(port)
+    if holders:
+        return "; ".join(f"tiến trình số {p.pid} ({p.cmdline[:200]})" for p in holders)
+    if local_process.someone_listens(port) or not _port_free(port):
+        return "một chương trình của người dùng khác (không xem được số tiến trình)"
+    return None
 
 
 def _reap(pid: int) -> None:
@@ -321,14 +349,14 @@ print(pid, flush=True)
 """
 
 
-def _spawn(settings: "Settings", port: int) -> int:
+def _spawn(settings: "Settings", port: int, identity: str) -> int:
     log_path = _log_path(settings)
     with open(log_path, "a") as fh:
         fh.write(f"\n==== kiemtra: starting prefect server on {HOST}:{port} at {time.strftime('%F %T')} ====\n")
     argv = [_prefect_executable(), "server", "start", "--host", HOST, "--port", str(port), "--analytics-off"]
     result = subprocess.run(
         [sys.executable, "-c", _LAUNCHER, str(log_path), *argv],
-        env=_server_env(settings, port),
+        env={**_server_env(settings, port), IDENTITY_ENV: identity},
         cwd=str(_home(settings)),
         capture_output=True,
         text=True,
@@ -340,12 +368,21 @@ def _spawn(settings: "Settings", port: int) -> int:
     return int(result.stdout.strip())
 
 
-def _wait_healthy(api_url: str, pid: int, log_path: Path, timeout: float) -> None:
+class _PortTaken(PrefectServerError):
+    """Our server could not bind its port: another program took it first."""
+
+
+def _wait_healthy(api_url: str, pid: int, log_path: Path, timeout: float, port: int | None = None) -> None:
+    """Until ``pid`` answers ``/api/health``: with ``port``, a process of its session must be the one listening
+    there (another program that took the port a moment earlier answers /health too, and is not ours)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if _health(api_url, timeout=2.0):
+        if _health(api_url, timeout=2.0) and (port is None or _listens_for(pid, port)):
             return
         if _gone(pid):
+            holder = _holder(port) if port is not None else None
+            if holder is not None:
+                raise _PortTaken(f"cổng {HOST}:{port} đã bị chiếm bởi {holder}")
             raise PrefectServerError(
                 f"prefect server (pid {pid}) exited during startup; last lines of {log_path}:\n"
                 f"{_log_tail(log_path)}"
@@ -475,34 +512,40 @@ def ensure_server(
 def _reuse_or_start(settings: "Settings", timeout: float) -> PrefectServer:
     home, pid_path, log_path = _home(settings), _pid_path(settings), _log_path(settings)
     record = _read_pid_file(pid_path)
-    if record is not None:
-        pid, port = record.get("pid"), record.get("port")
-        if _pid_alive(pid):
-            api_url = _api_url(port)
-            # Alive: it answers now, or is still starting (its starter died mid-wait).
+    if record is not None and not record.get("corrupt") and _not_ours(record, home) is None:
+        pid, port = int(record["pid"]), int(record["port"])
+        try:  # ours: it answers now, or is still starting (its starter died mid-wait)
+            _wait_healthy(_api_url(port), pid, log_path, timeout=min(timeout, 15.0), port=port)
+        except PrefectServerError:
+            _terminate(pid, timeout=10.0)  # hung server of ours: replace it
+        else:
+            return PrefectServer(_api_url(port), pid, False, log_path, port=port, home=home)
+    pid_path.unlink(missing_ok=True)  # stale, or naming a process that is not ours: never signalled, never reused
+
+    fixed = "prefect_port" in settings.model_fields_set  # set by KIEMTRA_PREFECT_PORT (or in code): that port or none
+    ports = [settings.prefect_port] if fixed else list(range(settings.prefect_port, settings.prefect_port + PORT_TRIES))
+    held: list[str] = []
+    for port in ports:
+        holder = _holder(port)
+        if holder is None:
             try:
-                _wait_healthy(api_url, pid, log_path, timeout=min(timeout, 15.0))
-            except PrefectServerError:
-                _terminate(pid, timeout=10.0)  # hung server of ours: replace it
-            else:
-                return PrefectServer(api_url, pid, False, log_path, port=port, home=home)
-        pid_path.unlink(missing_ok=True)  # stale
+                return _start(settings, port, timeout)
+            except _PortTaken as exc:  # taken between our check and the server's bind
+                holder = str(exc)
+        held.append(f"cổng {HOST}:{port}: {holder}")
+    hint = ("Dừng chương trình đó, hoặc chọn cổng khác bằng KIEMTRA_PREFECT_PORT." if fixed else
+            "Dừng các chương trình đó, hoặc chọn cổng khác bằng KIEMTRA_PREFECT_PORT.")
+    raise PrefectServerError(f"Không khởi động được máy chủ Prefect cục bộ: {'; '.join(held[:3])}"
+                             f"{f' (và {len(held) - 3} cổng khác)' if len(held) > 3 else ''}. kiemtra chỉ dùng lại máy "
+                             f"chủ do chính nó khởi động (ghi trong {pid_path}). {hint}")
 
-    port = settings.prefect_port
-    if not _port_free(port):
-        api_url = _api_url(port)
-        what = (
-            "a Prefect server that kiemtra did not start (no PID file in "
-            f"{home}); stop it, or use it with KIEMTRA_PREFECT_API_URL={api_url}"
-            if _health(api_url, timeout=0.5)
-            else "another program"
-        )
-        raise PrefectServerError(
-            f"cannot start the Prefect server: port {HOST}:{port} is already in use by {what}. "
-            "Choose another port with KIEMTRA_PREFECT_PORT."
-        )
 
-    pid = _spawn(settings, port)
+def _start(settings: "Settings", port: int, timeout: float) -> PrefectServer:
+    """Start our server on ``port`` and record it (PID, start time, identity) once it is the one answering."""
+    home, pid_path, log_path = _home(settings), _pid_path(settings), _log_path(settings)
+    identity = secrets.token_hex(16)
+    pid = _spawn(settings, port, identity)
+    info = local_process.process_info(pid)
     _write_pid_file(
         pid_path,
         {
@@ -511,15 +554,58 @@ def _reuse_or_start(settings: "Settings", timeout: float) -> PrefectServer:
             "api_url": _api_url(port),
             "log_path": str(log_path),
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "start_ticks": info.start_ticks if info else None,
+            "identity": identity,
+            "home": str(home),
         },
     )
     try:
-        _wait_healthy(_api_url(port), pid, log_path, timeout)
+        _wait_healthy(_api_url(port), pid, log_path, timeout, port=port)
     except PrefectServerError:
         _terminate(pid, timeout=5.0)
         pid_path.unlink(missing_ok=True)
         raise
     return PrefectServer(_api_url(port), pid, True, log_path, port=port, home=home)
+
+
+class _NoTracebackWhenUnreachable(logging.Filter):
+    """Prefect's own records about an API it cannot reach keep their line and lose their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("prefect") and record.exc_info and _unreachable(record.exc_info[1]):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _unreachable(exc: BaseException | None) -> bool:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, httpx.TransportError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def quiet_unreachable_api() -> None:
+    """For a command's process: Prefect logs a failed flow run with its whole traceback (a hundred lines when its API
+    went away); the command says why itself (:func:`server_lost`), so Prefect's record keeps one line."""
+    import prefect.main  # noqa: F401 — Prefect configures its logging when imported; the filter goes on its handlers
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _NoTracebackWhenUnreachable) for f in handler.filters):
+            handler.addFilter(_NoTracebackWhenUnreachable())
+
+
+def server_lost(server: PrefectServer) -> str | None:
+    """A one-paragraph Vietnamese explanation if ``server`` no longer answers (None while it does)."""
+    if _health(server.api_url, timeout=2.0):
+        return None
+    where = f"tiến trình số {server.pid}, " if server.pid else ""
+    log = f" Nhật ký của máy chủ: {server.log_path}." if server.log_path else ""
+    return (f"Máy chủ Prefect ({where}{server.api_url}) đã dừng hoặc không còn trả lời trong khi đợt kiểm tra đang "
+            f"chạy, nên lần chạy này dừng lại. Những gì đã lưu vẫn còn nguyên: chạy lại lệnh, kiemtra sẽ khởi động "
+            f"lại máy chủ và làm tiếp từ bước đang dở, không tạo trùng.{log}")
 
 
 def stop_server(settings: "Settings | None" = None, *, timeout: float = 15.0) -> bool:
@@ -536,7 +622,9 @@ def stop_server(settings: "Settings | None" = None, *, timeout: float = 15.0) ->
         record = _read_pid_file(pid_path)
         pid = record.get("pid") if record else None
         stopped = False
-        if _pid_alive(pid):
+        # Only the very process we started: a PID file without an identity (an older version's) is never trusted to
+        # signal a PID, which may since be another program's; its server, if still up, is named when its port is held.
+        if record is not None and _not_ours(record, _home(settings)) is None:
             if record and os.environ.get("PREFECT_API_URL") == record.get("api_url"):
                 flush_prefect_client()  # this process is a client: ship its pending logs first
             if not _terminate(pid, timeout):
@@ -566,8 +654,9 @@ def server_status(settings: "Settings | None" = None) -> ServerStatus:
     if record is None:
         return ServerStatus(False, False, None, None, False, log_path, "not running (no PID file)")
     pid, port = record.get("pid"), record.get("port")
-    if not _pid_alive(pid):
-        return ServerStatus(False, False, None, pid, True, log_path, f"not running (stale PID file, pid {pid})")
+    stale = _not_ours(record, _home(settings))
+    if stale is not None:
+        return ServerStatus(False, False, None, pid, True, log_path, f"not running (stale PID file, pid {pid}: {stale})")
     api_url = _api_url(port)
     healthy = _health(api_url)
     detail = f"running, pid {pid}, {api_url} " + ("healthy" if healthy else "NOT answering /health")

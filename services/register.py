@@ -54,6 +54,7 @@ from models import Agency, Campaign, Document, Establishment, Inspection, Inspec
 from services.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
 from services.errors import KiemtraError
+from services.lookalikes import comparable
 from services.intake.logic import is_organisation
 from services.registry.geo import UnknownUnit, load_units, province_area
 from services.registry.names import SURNAMES
@@ -503,7 +504,8 @@ def names_in_text(text: str) -> list[str]:
 
 
 def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+    """Both sides of the guard's comparison: invisible characters and look-alike letters cannot hide a name."""
+    return comparable(text)
 
 
 def _fold(text: str) -> str:

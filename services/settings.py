@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.portal_signature import KEY_ID, parse_keys
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 RULES_DIR = PROJECT_ROOT / "services" / "rules" / "data"
@@ -20,7 +22,7 @@ DEMO_TOKEN_SECRET = "demo-only-not-a-secret"  # public on purpose: derives the d
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KIEMTRA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KIEMTRA_", extra="ignore", hide_input_in_errors=True)  # never echo a secret
 
     environment: str = Field("development", description="development | test | production")
     data_dir: Path = Field(PROJECT_ROOT / "var", description="where the embedded database, documents and logs live")
@@ -58,7 +60,12 @@ class Settings(BaseSettings):
 
     # The province portal (services.clients.portal) and the delivery of publications to it (services.portal).
     portal_url: str | None = Field(None, description="base URL of the province portal's webhook (POST /outcomes)")
-    portal_secret: SecretStr | None = Field(None, description="shared secret of the webhook's HMAC-SHA256 signature")
+    portal_secret: SecretStr | None = Field(None, description="secret of portal_key_id: signs each attempt (v2, HMAC-SHA256)")
+    portal_key_id: str = Field("k1", description="sent as X-Kiemtra-Key-Id: which of the portal's keys portal_secret is")
+    portal_accepted_keys: SecretStr | None = Field(
+        None, description='receiver side (the demo\'s stand-in): {"k1": "…", "k2": "…"} or "k1:…,k2:…"; '
+                          "default: portal_key_id with portal_secret")
+    portal_window_s: int = Field(300, ge=1, description="receiver side: a timestamp further than this from its clock is refused")
     portal_timeout_s: float = 10.0
     portal_max_attempts: int = Field(6, ge=1, description="delivery attempts before a portal message is DEAD")
     portal_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
@@ -71,9 +78,20 @@ class Settings(BaseSettings):
         public token secret."""
         if self.portal_secret is not None and not self.portal_secret.get_secret_value().strip():
             raise ValueError("KIEMTRA_PORTAL_SECRET rỗng: chữ ký HMAC với khóa rỗng không bảo vệ gì; hãy đặt một khóa bí mật")
+        if not KEY_ID.fullmatch(self.portal_key_id):
+            raise ValueError("KIEMTRA_PORTAL_KEY_ID: mã khóa 1–64 ký tự A–Z a–z 0–9 . _ -")
+        if self.portal_accepted_keys is not None:
+            parse_keys(self.portal_accepted_keys.get_secret_value())  # refused at start, not at the first message
         if self.environment == "production" and self.demo_token_secret.get_secret_value() == DEMO_TOKEN_SECRET:
             raise ValueError("KIEMTRA_DEMO_TOKEN_SECRET mặc định là chuỗi công khai: không dùng được khi environment=production")
         return self
+
+    @property
+    def portal_receiver_keys(self) -> dict[str, bytes]:
+        """The keys a receiver of our messages holds (the demo's stand-in of the portal): {key id: secret}."""
+        if self.portal_accepted_keys is not None:
+            return parse_keys(self.portal_accepted_keys.get_secret_value())
+        return {self.portal_key_id: self.portal_secret.get_secret_value().encode()} if self.portal_secret else {}
 
     @property
     def db_url(self) -> str:

@@ -25,6 +25,18 @@ def create_world(settings: Settings, *, establishments: int = 400, teams: int = 
     return tokens
 
 
+def create_token(settings: Settings, person_code: str, *, by: str = "SNV-LEAD", days: int | None = None,
+                 label: str = "test") -> tuple[str, int]:
+    """A new API token for a person (an ``accesstoken`` row, audited): the plain token and the row's id."""
+    from services import access
+
+    with session_scope(settings) as session:
+        token, row = access.issue_token(session, person=access.find_person(session, person_code), by=by, label=label,
+                                        days=days)
+    assert row.id is not None
+    return token, row.id
+
+
 def create_campaign(settings: Settings, *, code: str = "TEST-01", quota: int = 10, teams: int = 2,
                     period_start: date = date(2026, 3, 2), period_end: date = date(2026, 5, 29),
                     **overrides: Any) -> Campaign:

@@ -1,7 +1,14 @@
 """A local outbox for the demo and development: the gateway's and the province portal's HTTP protocols on
 loopback, writing each message it accepts to a folder (one JSON file per Idempotency-Key, so a re-sent message
-is stored once): ``POST /messages`` (notifications) into ``folder``, ``POST /outcomes`` (publications, HMAC
-signature checked when a secret is given) into ``folder/portal``.
+is stored once): ``POST /messages`` (notifications) into ``folder``, ``POST /outcomes`` (publications) into
+``folder/portal``.
+
+``/outcomes`` is received as the documented portal contract says (docs/operations.md, "The portal webhook"): the
+v2 signature is checked against the keys it holds (:func:`services.portal_signature.verify`, before the body is
+parsed) and refused with 401; a signature seen before within the window is refused as a replay with 409 (the
+signatures seen are kept in ``folder/portal/seen-signatures.sqlite3``, so a restart does not forget them, and
+pruned once past the window); a message whose Idempotency-Key it already keeps is answered 409 with the receipt
+of the first. It refuses to start without a key or with an empty one.
 
 It speaks exactly what :class:`services.clients.gateway.GatewayClient` and
 :class:`services.clients.portal.PortalClient` send, so the demo's notifications and publications travel the
@@ -10,15 +17,23 @@ real delivery paths; production points ``KIEMTRA_GATEWAY_URL`` and ``KIEMTRA_POR
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import os
+import sqlite3
 import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from services.clients.portal import sign
+from services.errors import KiemtraError
+from services.portal_signature import (DEFAULT_WINDOW_S, HEADER_KEY_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignatureRefused,
+                                       verify)
+
+MAX_BODY = 1024 * 1024  # one message or outcome is a few KiB
 
 
 @dataclass
@@ -40,43 +55,102 @@ class Outbox:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((self.folder / "portal").glob("*.json"))]
 
 
-def start_outbox(folder: Path, host: str = "127.0.0.1", *, portal_secret: bytes | None = None) -> Outbox:
+def _name(key: str) -> str:
+    """A message's file: one per Idempotency-Key, whatever characters the key holds."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class SeenSignatures:
+    """The portal side's memory of the signatures it accepted, for the replay window (a small SQLite file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with closing(sqlite3.connect(path)) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS seen (signature TEXT PRIMARY KEY, timestamp INTEGER NOT NULL)")
+
+    def first_time(self, signature: str, timestamp: int, *, now: float, window_s: float) -> bool:
+        """Remember ``signature``; False when it was seen before. Forgets those past the window (refused as stale)."""
+        with closing(sqlite3.connect(self.path)) as db, db:
+            db.execute("DELETE FROM seen WHERE timestamp < ?", (now - window_s,))
+            return db.execute("INSERT OR IGNORE INTO seen VALUES (?, ?)", (signature, timestamp)).rowcount == 1
+
+    def count(self) -> int:
+        with closing(sqlite3.connect(self.path)) as db:
+            return int(db.execute("SELECT count(*) FROM seen").fetchone()[0])
+
+
+def start_outbox(folder: Path, host: str = "127.0.0.1", *, portal_keys: Mapping[str, bytes],
+                 portal_window_s: float = DEFAULT_WINDOW_S, clock: Callable[[], float] = time.time) -> Outbox:
+    """Serve the outbox on ``host`` (a free port); ``portal_keys`` are the {key id: secret} ``/outcomes`` accepts."""
+    if not portal_keys or not all(secret.strip() for secret in portal_keys.values()):
+        raise KiemtraError("Cổng thông tin giả lập cần ít nhất một khóa ký và không khóa nào rỗng "
+                           "(KIEMTRA_PORTAL_SECRET / KIEMTRA_PORTAL_ACCEPTED_KEYS).")
+    keys = dict(portal_keys)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "portal").mkdir(exist_ok=True)
+    seen = SeenSignatures(folder / "portal" / "seen-signatures.sqlite3")
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             key = self.headers.get("Idempotency-Key", "")
+            route = urlsplit(self.path).path
             length = int(self.headers.get("Content-Length", "0"))
+            if length > MAX_BODY:  # refused unread
+                self.close_connection = True
+                self._answer(413, {"error": "too_large", "message": f"Nội dung quá {MAX_BODY // 1024} KiB."})
+                return
             raw = self.rfile.read(length)
+            if route not in ("/messages", "/outcomes") or not key:
+                self._answer(400, {"error": "POST /messages or /outcomes with an Idempotency-Key header"})
+                return
+            folder_ = folder
+            if route == "/outcomes":  # who sent it, and when, before anything of the body is read as JSON
+                folder_ = folder / "portal"
+                try:
+                    self._check_signature(key, raw)
+                except SignatureRefused as exc:
+                    stored = (folder_ / f"{_name(key)}.json").exists() and exc.code == "replay"
+                    self._answer(409 if exc.code == "replay" else 401,
+                                 {"error": exc.code, "message": exc.message, **({"id": _name(key)} if stored else {})})
+                    return
             try:
                 message = json.loads(raw)
             except ValueError:
-                self._answer(400, {"error": "invalid JSON"})
+                message = None
+            if not isinstance(message, dict):
+                self._answer(400, {"error": "invalid JSON", "message": "Nội dung không phải một đối tượng JSON."})
                 return
-            if self.path not in ("/messages", "/outcomes") or not key or not isinstance(message, dict):
-                self._answer(400, {"error": "POST /messages or /outcomes with an Idempotency-Key header"})
-                return
-            if self.path == "/outcomes" and portal_secret is not None:
-                stamp = self.headers.get("X-Kiemtra-Timestamp", "")
-                if not hmac.compare_digest(sign(portal_secret, stamp, raw), self.headers.get("X-Kiemtra-Signature", "")):
-                    self._answer(401, {"error": "bad signature"})
-                    return
-            name = hashlib.sha256(key.encode()).hexdigest()[:32]
-            path = (folder if self.path == "/messages" else folder / "portal") / f"{name}.json"
+            self._store(folder_ / f"{_name(key)}.json", key, message, conflict=route == "/outcomes")
+
+        def _check_signature(self, key: str, raw: bytes) -> None:
+            now = clock()
+            verified = verify(keys, method=self.command, path=self.path, idempotency_key=key,
+                              key_id=self.headers.get(HEADER_KEY_ID, ""), timestamp=self.headers.get(HEADER_TIMESTAMP, ""),
+                              signature=self.headers.get(HEADER_SIGNATURE, ""), body=raw, now=now, window_s=portal_window_s)
             with lock:
-                if not path.exists():
+                first = seen.first_time(verified.signature, verified.timestamp, now=now, window_s=portal_window_s)
+            if not first:
+                raise SignatureRefused("replay", "Chữ ký này đã được nhận (gửi lại y nguyên một yêu cầu cũ).")
+
+        def _store(self, path: Path, key: str, message: dict[str, object], *, conflict: bool) -> None:
+            """Keep the first message per key; the portal answers a repeat with 409 and the first one's receipt."""
+            with lock:
+                new = not path.exists()
+                if new:
                     tmp = path.with_suffix(".tmp")
                     tmp.write_text(json.dumps({"idempotency_key": key, **message}, ensure_ascii=False, indent=1),
                                    encoding="utf-8")
                     os.replace(tmp, path)
-            self._answer(202, {"id": name, "status": "accepted"})
+            if new or not conflict:
+                self._answer(202, {"id": path.stem, "status": "accepted"})
+            else:
+                self._answer(409, {"id": path.stem, "status": "duplicate", "error": "already_received"})
 
         def _answer(self, status: int, body: dict[str, str]) -> None:
-            data = json.dumps(body).encode()
+            data = json.dumps(body, ensure_ascii=False).encode()  # the refusal's reason reaches the lead's dead letters
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

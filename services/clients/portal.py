@@ -2,16 +2,16 @@
 
 ``POST /outcomes`` with a JSON body ``{"event": "publish"|"amend"|"withdraw", "outcome": {...}}`` and headers
 ``Idempotency-Key`` (the same on every attempt of one message: the portal keeps the first and answers the same
-for the rest), ``X-Kiemtra-Timestamp`` (Unix seconds) and ``X-Kiemtra-Signature: sha256=<hex>``, the
-HMAC-SHA256 of ``"<timestamp>.<body bytes>"`` with the shared secret. A 2xx (or 409 "already received") is
-delivered; a timeout, a dropped connection, 429 or 5xx is temporary; any other 4xx is permanent. One call is one
-attempt: the retries, their backoff and the dead letter belong to the stored messages (services/portal.py),
-so a crash between attempts loses nothing.
+for the rest) and the v2 signature (services/portal_signature.py): ``X-Kiemtra-Key-Id``, ``X-Kiemtra-Timestamp``
+(Unix seconds) and ``X-Kiemtra-Signature: v2=<hex>`` over method, path, key, timestamp and the body's SHA-256.
+Every call signs anew with the clock's time, so a message retried hours later is as fresh as its first attempt.
+A 2xx (or 409 "already received") is delivered; a timeout, a dropped connection, 429 or 5xx is temporary; any
+other 4xx (401: a bad signature, an unknown key id, a stale timestamp) is permanent. One call is one attempt:
+the retries, their backoff and the dead letter belong to the stored messages (services/portal.py), so a crash
+between attempts loses nothing.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
@@ -20,9 +20,10 @@ from typing import Any
 import httpx
 
 from services.errors import KiemtraError
+from services.portal_signature import signature_headers
 from services.settings import Settings
 
-__all__ = ["PortalClient", "PortalRejected", "PortalUnavailable", "make_portal_http_client", "sign"]
+__all__ = ["PortalClient", "PortalRejected", "PortalUnavailable", "make_portal_http_client"]
 
 
 class PortalError(KiemtraError):
@@ -37,10 +38,6 @@ class PortalUnavailable(PortalError):
     """Try again later (timeout, connection, 429, 5xx, or an answer that is not a receipt)."""
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-
-
 @dataclass(frozen=True)
 class PortalReceipt:
     ref: str
@@ -48,16 +45,19 @@ class PortalReceipt:
 
 
 class PortalClient:
-    def __init__(self, http: httpx.Client, secret: bytes, *, clock: Any = time.time) -> None:
-        self.http, self.secret, self.clock = http, secret, clock
+    def __init__(self, http: httpx.Client, secret: bytes, *, key_id: str = "k1", clock: Any = time.time) -> None:
+        self.http, self.secret, self.key_id, self.clock = http, secret, key_id, clock
 
     def send(self, idempotency_key: str, event: str, outcome: dict[str, Any]) -> PortalReceipt:
         body = json.dumps({"event": event, "outcome": outcome}, ensure_ascii=False, sort_keys=True).encode()
-        timestamp = str(int(self.clock()))
-        headers = {"Idempotency-Key": idempotency_key, "Content-Type": "application/json; charset=utf-8",
-                   "X-Kiemtra-Timestamp": timestamp, "X-Kiemtra-Signature": sign(self.secret, timestamp, body)}
+        request = self.http.build_request("POST", "/outcomes", content=body, headers={
+            "Idempotency-Key": idempotency_key, "Content-Type": "application/json; charset=utf-8"})
+        # the path as the portal sees it on the request line (with KIEMTRA_PORTAL_URL's own path and any query)
+        request.headers.update(signature_headers(self.key_id, self.secret, method=request.method,
+                                                 path=request.url.raw_path.decode("ascii"), idempotency_key=idempotency_key,
+                                                 timestamp=int(self.clock()), body=body))
         try:
-            response = self.http.post("/outcomes", content=body, headers=headers)
+            response = self.http.send(request)
         except httpx.TransportError as exc:  # timeouts and dropped connections included
             raise PortalUnavailable(f"Cổng thông tin không phản hồi: {type(exc).__name__}",
                                     idempotency_key=idempotency_key) from exc

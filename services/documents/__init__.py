@@ -1,7 +1,7 @@
 """Official documents (biên bản, quyết định) rendered to PDF from the TOML templates in ``templates/``."""
-from services.documents.format import GlyphError, TemplateError
+from services.documents.format import TemplateError
 from services.documents.render import RenderedDocument, load_template, render_pdf, template_version
 
 __all__ = [
-    "GlyphError", "RenderedDocument", "TemplateError", "load_template", "render_pdf", "template_version",
+    "RenderedDocument", "TemplateError", "load_template", "render_pdf", "template_version",
 ]

@@ -22,7 +22,9 @@ Errors::
 
     ValueError
      └── TemplateError        bad template, or context missing what the template needs (.template, .key)
-          └── GlyphError      a character the document font cannot draw (.char)
+
+No character is an error: the renderer draws what Liberation Serif lacks in a fallback font, or as a placeholder
+(:mod:`services.documents.fonts`).
 """
 from __future__ import annotations
 
@@ -44,14 +46,6 @@ class TemplateError(ValueError):
         super().__init__(f"Mẫu văn bản '{template}': {message}" if template else message)
         self.template = template
         self.key = key
-
-
-class GlyphError(TemplateError):
-    """The text holds a character the document font has no glyph for (it would print as a box)."""
-
-    def __init__(self, message: str, *, template: str, char: str) -> None:
-        super().__init__(message, template=template, key="")
-        self.char = char
 
 
 def nfc(text: str) -> str:

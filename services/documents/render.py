@@ -79,8 +79,6 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -93,9 +91,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from services.documents import fonts as font_chain
 from services.documents.charts import bar_chart, drawn_texts, fixed_vi
 from services.documents.storage import write_atomic
-from services.documents.format import FORMATTERS, GlyphError, TemplateError, expand, nfc, parse, parse_path, resolve
+from services.documents.format import FORMATTERS, TemplateError, expand, nfc, parse, parse_path, resolve
 from services.documents.selection_list import decimal_vi
 from services.settings import TEMPLATES_DIR
 
@@ -104,9 +103,7 @@ FRAME_WIDTH = A4[0] - MARGINS["left"] - MARGINS["right"]
 HEADER_LEFT = 70 * mm
 ALL = ((0, 0), (-1, -1))
 KEEP_WITH_NEXT = 30 * mm  # room a heading needs below it, else it starts the next page
-FONT = "LiberationSerif"
-_FACES = {FONT: "Regular", f"{FONT}-Bold": "Bold", f"{FONT}-Italic": "Italic",
-          f"{FONT}-BoldItalic": "BoldItalic"}
+FONT = font_chain.PRIMARY
 _ALIGN = {"justify": TA_JUSTIFY, "left": TA_LEFT, "center": TA_CENTER, "right": TA_RIGHT}
 _PAGE_SIZES = {"portrait": A4, "landscape": landscape(A4)}
 
@@ -139,24 +136,22 @@ class RenderedDocument:
 # --- fonts (registered once, on first render) ----------------------------------------------------------
 
 _font_lock = threading.Lock()
-_font_chars: frozenset[str] | None = None
+_chain: font_chain.FontChain | None = None
 
 
-def _fonts() -> frozenset[str]:
-    """Register Liberation Serif (all four faces); return the characters every face can draw."""
-    global _font_chars
+def _fonts() -> font_chain.FontChain:
+    """Register the font chain (Liberation Serif, then its fallbacks: :mod:`services.documents.fonts`) from the
+    templates folder of the first render; every later render draws with it."""
+    global _chain
     with _font_lock:
-        if _font_chars is None:
-            chars: set[str] | None = None
-            for name, face in _FACES.items():
-                font = TTFont(name, str(TEMPLATES_DIR / "fonts" / f"{FONT}-{face}.ttf"))
-                pdfmetrics.registerFont(font)
-                covered = {chr(c) for c in font.face.charToGlyph}
-                chars = covered if chars is None else chars & covered
-            pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold", italic=f"{FONT}-Italic",
-                                          boldItalic=f"{FONT}-BoldItalic")
-            _font_chars = frozenset(chars or ())
-        return _font_chars
+        if _chain is None:
+            _chain = font_chain.chain(TEMPLATES_DIR / "fonts")
+        return _chain
+
+
+def _paragraph_of(markup: str, style: ParagraphStyle) -> Paragraph:
+    """Every Paragraph of a document: what Liberation Serif lacks is drawn in a fallback font, never as a box."""
+    return Paragraph(_fonts().markup(markup), style)
 
 
 def _style(size: float = 13, align: str = "justify", indent: bool = False, *, bold: bool = False,
@@ -275,7 +270,7 @@ def template_version(name: str) -> str:
 
 @dataclass
 class _Layout:
-    """One render: the template name, the scope stack, the text drawn (for the glyph check), the frame width."""
+    """One render: the template name, the scope stack, the text drawn (what the goldens compare), the frame width."""
 
     template: str
     scopes: list[Mapping[str, Any]]
@@ -288,7 +283,7 @@ class _Layout:
         return markup
 
     def para(self, source: str, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(self.text(source), style)
+        return _paragraph_of(self.text(source), style)
 
     def value(self, path: str) -> Any:
         clean, optional = parse_path(path)
@@ -344,13 +339,13 @@ def _header_name(lay: _Layout, source: str, size: float, *, bold: bool) -> Parag
     plain = lay.drawn[-1]
     face = f"{FONT}-Bold" if bold else FONT
     match = _PLACE.match(markup)
-    if match and "<" not in match[2] and pdfmetrics.stringWidth(plain, face, size) > HEADER_LEFT:
+    if match and "<" not in match[2] and _fonts().width(plain, face, size) > HEADER_LEFT:
         run = " ".join(match[2].split())
-        while size > _MIN_HEADER_SIZE and pdfmetrics.stringWidth(run, face, size) > HEADER_LEFT:
+        while size > _MIN_HEADER_SIZE and _fonts().width(run, face, size) > HEADER_LEFT:
             size = max(_MIN_HEADER_SIZE, size - 0.5)
-        if pdfmetrics.stringWidth(run, face, size) <= HEADER_LEFT:
+        if _fonts().width(run, face, size) <= HEADER_LEFT:
             markup = f"{match[1]} {run.replace(' ', chr(0xA0))}"
-    return Paragraph(markup, _style(size, "center", bold=bold, after=0))
+    return _paragraph_of(markup, _style(size, "center", bold=bold, after=0))
 
 
 def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
@@ -360,8 +355,8 @@ def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
         left.append(_header_name(lay, header["parent"], 12.5, bold=False))
     body = _header_name(lay, header["body"], 12.5, bold=True)
     sub = lay.para(header["motto_sub"], _style(13, "center", bold=True, after=0))
-    sub_width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", 13)
-    body_width = min(pdfmetrics.stringWidth(lay.drawn[-2], f"{FONT}-Bold", 12.5), HEADER_LEFT)
+    sub_width = _fonts().width(lay.drawn[-1], f"{FONT}-Bold", 13)
+    body_width = min(_fonts().width(lay.drawn[-2], f"{FONT}-Bold", 12.5), HEADER_LEFT)
     left += [body, HRFlowable(width=body_width / 3, thickness=0.6, color="black", spaceBefore=4)]
     right = [lay.para(header["motto"], _style(12, "center", bold=True, after=0)), sub,
              HRFlowable(width=sub_width, thickness=0.6, color="black", spaceBefore=4)]
@@ -383,7 +378,7 @@ def _title(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     style = _style(block.get("size", 14), "center", bold=True, after=0)
     out: list[Flowable] = [lay.para(line, style) for line in block["lines"]]
     if block.get("rule"):
-        width = pdfmetrics.stringWidth(lay.drawn[-1], f"{FONT}-Bold", style.fontSize)
+        width = _fonts().width(lay.drawn[-1], f"{FONT}-Bold", style.fontSize)
         out.append(HRFlowable(width=min(width, lay.width) / 3, thickness=0.6, color="black", spaceBefore=3))
     return [*out, Spacer(1, 8)]
 
@@ -417,7 +412,7 @@ def _bases(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
         end = "." if index == len(texts) else ";"
         markup, plain = _punctuated(markup, plain, end)
         lay.drawn.append(plain)
-        out.append(Paragraph(markup, style))
+        out.append(_paragraph_of(markup, style))
     return out
 
 
@@ -514,7 +509,7 @@ def _signatures(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
                 if "signer" in line:
                     for text in _signer_lines(lay, line):
                         lay.drawn.append(text)
-                        cell.append(Paragraph(f"<b>{escape(text)}</b>", style))
+                        cell.append(_paragraph_of(f"<b>{escape(text)}</b>", style))
                 if "text" in line:
                     cell.append(lay.para(line["text"], style))
         cells.append(cell)
@@ -559,20 +554,20 @@ def _chart(lay: _Layout, block: Mapping[str, Any]) -> list[Flowable]:
     labels: list[str] = []
     values: list[list[float | None]] = [[] for _ in series]
     for _ in lay.items(block):
-        labels.append(expand(block["label"], lay.scopes, template=lay.template)[1])  # plain: a label has no emphasis
+        labels.append(_fonts().in_primary(expand(block["label"], lay.scopes, template=lay.template)[1]))  # plain
         for column, s in zip(values, series, strict=True):
             value = lay.value(s["value"] + "?")
             column.append(None if value is None else float(value))
     if not labels:
         empty = block.get("empty")
         return [lay.para(empty, _style(13, "justify", True))] if empty else []
-    names = [expand(s.get("name", ""), lay.scopes, template=lay.template)[1] for s in series]
+    names = [_fonts().in_primary(expand(s.get("name", ""), lay.scopes, template=lay.template)[1]) for s in series]
     places = int(block.get("decimals", 0))
     height = block.get("height")
     drawing = bar_chart(labels, values, names=names, width=lay.width, height=height * mm if height else None,
                         orientation=block.get("orientation", "horizontal"), font=FONT,
                         fmt=partial(fixed_vi, places=places), axis_fmt=decimal_vi)
-    lay.drawn += drawn_texts(drawing)  # labels, ticks, values, legend: as drawn, for the glyph check and the goldens
+    lay.drawn += drawn_texts(drawing)  # labels, ticks, values, legend: as drawn, for the goldens
     out: list[Flowable] = [drawing]
     if "caption" in block:
         out.append(Spacer(1, 4))
@@ -602,17 +597,8 @@ def _story(lay: _Layout, spec: Mapping[str, Any]) -> list[Flowable]:
 def _page_number(canvas: Any, doc: Any, *, width: float = FRAME_WIDTH, height: float = A4[1]) -> None:
     """NĐ 30/2020: page numbers centred at the top (of the frame), from the second page on."""
     canvas.saveState()
-    canvas.setFont(FONT, 13)
-    canvas.drawCentredString(MARGINS["left"] + width / 2, height - 13 * mm, str(doc.page))
+    _fonts().draw(canvas, MARGINS["left"] + width / 2, height - 13 * mm, str(doc.page), FONT, 13, centred=True)
     canvas.restoreState()
-
-
-def _check_glyphs(lay: _Layout, covered: frozenset[str], extra: Sequence[str] = ()) -> None:
-    for text in [*lay.drawn, *extra]:
-        for char in text:
-            if char not in covered and char not in "\n":
-                raise GlyphError(f"ký tự U+{ord(char):04X} {char!r} không có trong phông chữ, "
-                                 f"trong: {text!r}", template=lay.template, char=char)
 
 
 class _Document(SimpleDocTemplate):
@@ -643,9 +629,9 @@ def _sheet_labels(lay: _Layout, labels: Sequence[str], width: float) -> list[tup
     for source in labels:
         label = " ".join(expand(source, lay.scopes, template=lay.template)[1].split())
         size = _SHEET_LABEL
-        while size > 11 and pdfmetrics.stringWidth(label, face, size) > width / len(labels) - 4:
+        while size > 11 and _fonts().width(label, face, size) > width / len(labels) - 4:
             size -= 0.5
-        if pdfmetrics.stringWidth(label, face, size) > width / len(labels) - 4:
+        if _fonts().width(label, face, size) > width / len(labels) - 4:
             raise TemplateError(f"nhãn ký từng tờ quá dài: {label!r}", template=lay.template, key="sign_each_page")
         out.append((label, size))
     return out
@@ -657,14 +643,15 @@ def _sheet_row(canvas: Any, doc: Any, *, labels: Sequence[tuple[str, float]], wi
     column = width / len(labels)
     baseline = MARGINS["bottom"] + SHEET_ROW - _SHEET_BASELINE
     for index, (label, size) in enumerate(labels):
-        canvas.setFont(f"{FONT}-Bold", size)
-        canvas.drawCentredString(MARGINS["left"] + column * (index + 0.5), baseline, label)
+        _fonts().draw(canvas, MARGINS["left"] + column * (index + 0.5), baseline, label, f"{FONT}-Bold", size,
+                      centred=True)
     canvas.restoreState()
 
 
-def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, Any]], covered: frozenset[str]
+def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, Any]]
               ) -> tuple[int, Callable[[], bytes]]:
-    """One layout: the story, the glyph check (before anything is built), the pages drawn. Returns the page count and
+    """One layout: the story, the pages drawn (each character in the first font of the chain that has it, or as its
+    placeholder: a character never stops a document). Returns the page count and
     the function that writes the PDF out and gives its bytes: a layout dropped (its count is not the one it states)
     never pays for the font subsets and the compressed streams, about half of a render."""
     pagesize = _PAGE_SIZES[spec.get("orientation", "portrait")]
@@ -673,7 +660,6 @@ def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, 
     story = _story(lay, spec)
     title = expand(spec["title"], lay.scopes, template=template)[1]
     labels = _sheet_labels(lay, spec.get("sign_each_page", []), width)
-    _check_glyphs(lay, covered, extra=[label for label, _ in labels])
     buffer = BytesIO()
     doc = _Document(buffer, pagesize=pagesize, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
                     topMargin=MARGINS["top"], bottomMargin=MARGINS["bottom"] + (SHEET_ROW if labels else 0),
@@ -694,18 +680,18 @@ def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> Ren
     """Render ``templates/<template>.toml`` with ``context`` to ``out_path``, atomically.
 
     The same context gives the same bytes (fixed dates, deterministic font subsets), so a re-run of a
-    stage reproduces the file and its sha256. Raises :class:`TemplateError` (or :class:`GlyphError`)
-    before anything is written. A ``counts_pages`` template is laid out again until the page count it
+    stage reproduces the file and its sha256. Raises :class:`TemplateError` before anything is written; never
+    on a character (:mod:`services.documents.fonts`). A ``counts_pages`` template is laid out again until the page count it
     states (``pages_total``) is the one it has.
     """
     spec = _template(template)
-    covered = _fonts()
+    _fonts()
     if not spec.get("counts_pages"):
-        pages, pdf = _laid_out(template, spec, [context], covered)
+        pages, pdf = _laid_out(template, spec, [context])
     else:
         stated = 1
         for _ in range(_PASSES):
-            pages, pdf = _laid_out(template, spec, [{"pages_total": stated}, context], covered)
+            pages, pdf = _laid_out(template, spec, [{"pages_total": stated}, context])
             if pages == stated:
                 break
             stated, found = pages, stated

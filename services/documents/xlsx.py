@@ -16,8 +16,9 @@ context): a ``Thông tin`` sheet (the report's number, date, campaign) and one s
 (:data:`REPORT_SHEETS`), each cell holding the value the PDF prints in the same row and column.
 
 The same context gives the same bytes: the workbook's created/modified dates are the list's date
-(``issued_on``) and every zip entry carries a fixed timestamp. Text is NFC; a text starting with ``=`` is
-stored as text, never as a formula.
+(``issued_on``) and every zip entry carries a fixed timestamp. Text is NFC and is never a formula: it is stored as a
+string cell, and one starting with ``=`` ``+`` ``-`` ``@`` tab or CR (:data:`services.text_policy.FORMULA_STARTS`) also
+carries Excel's quote prefix, the hidden apostrophe that keeps it text when a person edits the cell (issue 13).
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from services.documents.storage import write_atomic
 from services.documents.format import group_digits, long_date, nfc, short_date
+from services.text_policy import FORMULA_STARTS
 
 SHEET_LIST = "Danh sách"
 SHEET_REMOVED = "Đã loại"
@@ -304,6 +306,8 @@ def _put(cell: Cell, value: Any, number_format: str | None = None) -> None:
     if isinstance(value, str):
         cell.value = nfc(value)
         cell.data_type = "s"  # openpyxl would take a leading '=' for a formula
+        if value[:1] in FORMULA_STARTS:
+            cell.quotePrefix = True  # and Excel would, once the cell is edited
     else:
         cell.value = value
     if number_format:

@@ -12,16 +12,17 @@ from sqlmodel import Session, select
 
 from models import Campaign, Establishment, Violation
 from services.db import get_engine
-from services.intake import logic
+from services.intake import failures, logic
 from services.intake.deps import message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.intake.evidence_api import router as evidence_router
+from services.intake.limits import BodyLimits
 from services.intake.register_web import router as register_router
 from services.intake.selection_api import router as selection_router
 from services.intake.web import router as web_router
 from services.intake.writer import BatchWriter
 from services.intake.schemas import (
     CircumstanceOut, DecisionIn, DecisionReceipt, FindingsSubmission, InspectionOut, ReviewIn, ReviewReceipt, SubmissionReceipt,
-    ViolationOut,
+    ViolationOut, error_responses,
 )
 from services.calendar import today_in_vietnam
 from services.errors import StageBlocked
@@ -31,10 +32,16 @@ from services.settings import Settings
 # A path id beyond the id column's range (INTEGER: 32 bits on PostgreSQL) must be a 422, not a server error (found by
 # the schema fuzzer).
 InspectionId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+# Each route documents the errors it answers, all in the one shape the handlers send (schemas.ErrorOut); with a 422
+# of its own, FastAPI adds no HTTPValidationError (a body this API never sends).
+READ_ERRORS = error_responses(401, 403, 404, 422, 500, 503)
+WRITE_ERRORS = error_responses(400, 401, 403, 404, 409, 413, 422, 500, 503)
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Kiểm tra ATVSLĐ — tiếp nhận kết quả kiểm tra", version="1")
+    # No /docs or /redoc: FastAPI's pages load their scripts from a CDN, and no package here ships them; the schema
+    # itself stays at /openapi.json.
+    app = FastAPI(title="Kiểm tra ATVSLĐ — tiếp nhận kết quả kiểm tra", version="1", docs_url=None, redoc_url=None)
     app.state.engine = get_engine(settings)
     app.state.settings = settings
     app.state.writer = BatchWriter(app.state.engine)
@@ -44,6 +51,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(evidence_router)
     app.include_router(web_router)
     app.include_router(register_router)
+    failures.install(app)
+    app.add_middleware(BodyLimits)  # caller, size and nesting checked before any body is read (limits.py)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/api/circumstances", response_model=list[CircumstanceOut])
+    @app.get("/api/circumstances", response_model=list[CircumstanceOut], responses=error_responses(401, 422, 500, 503))
     def circumstances(person: PersonDep, on: date | None = None) -> list[CircumstanceOut]:
         """The circumstances an official may name (Luật XLVPHC Art.9 and 10) in force on ``on`` (default today);
         ``derived`` ones (tái phạm, vi phạm nhiều lần) only the engine sets, from dated history."""
@@ -69,11 +78,11 @@ def create_app(settings: Settings) -> FastAPI:
         return [CircumstanceOut(code=c.code, kind=str(c.kind), point_vi=catalog.citation_vi(c.code), text_vi=c.text_vi,
                                 derived=c.derived, selectable=c.selectable) for c in catalog]
 
-    @app.get("/api/inspections", response_model=list[InspectionOut])
+    @app.get("/api/inspections", response_model=list[InspectionOut], responses=error_responses(401, 422, 500, 503))
     def my_inspections(db: SessionDep, person: PersonDep) -> list[InspectionOut]:
         return [_inspection_out(db, i) for i in logic.inspections_for(db, person)]
 
-    @app.get("/api/inspections/{inspection_id}", response_model=InspectionOut)
+    @app.get("/api/inspections/{inspection_id}", response_model=InspectionOut, responses=READ_ERRORS)
     def one_inspection(inspection_id: InspectionId, db: SessionDep, person: PersonDep) -> InspectionOut:
         with mapped_errors():
             return _inspection_out(db, logic.get_inspection(db, person, inspection_id))
@@ -81,15 +90,15 @@ def create_app(settings: Settings) -> FastAPI:
     # The writes are async endpoints: the caller is identified first (a bad token is a 401 whatever the body, and
     # never reaches the writer), the body is validated in the event loop, and the write itself is a job for the
     # batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
-    @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201)
+    @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201, responses=WRITE_ERRORS)
     async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, person: PersonDep) -> Any:
         return await _store(request, lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
 
-    @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201)
+    @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201, responses=WRITE_ERRORS)
     async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, person: PersonDep) -> Any:
         return await _store(request, lambda db: logic.review_findings(db, person, inspection_id, body))
 
-    @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201)
+    @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201, responses=WRITE_ERRORS)
     async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, person: PersonDep) -> Any:
         return await _store(request, lambda db: logic.record_decision(db, person, inspection_id, body))
 

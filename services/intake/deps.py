@@ -1,6 +1,7 @@
 """What every intake endpoint shares: the session, the caller, and errors in Vietnamese."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -8,7 +9,8 @@ import sqlalchemy as sa
 from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
-from models import Person
+from models import AccessToken, Person
+from models.base import utcnow
 from services.errors import Conflict, Forbidden, IntakeError, InvalidTransition, NotFound, NotStored
 from services.db import READ_ONLY
 from services.intake import logic
@@ -22,14 +24,31 @@ PYDANTIC_VI = {
     "date_from_datetime_parsing": "ngày không hợp lệ (YYYY-MM-DD)", "date_parsing": "ngày không hợp lệ (YYYY-MM-DD)",
     "model_attributes_type": "phải là một đối tượng JSON", "dict_type": "phải là một đối tượng JSON",
     "list_type": "phải là một danh sách", "string_type": "phải là chuỗi ký tự",
+    "string_unicode": "có ký tự không hợp lệ (không phải chuỗi Unicode hợp lệ, ví dụ một nửa cặp surrogate)",
+    "literal_error": "giá trị không hợp lệ (chỉ nhận: {expected})", "model_type": "phải là một đối tượng JSON",
+    "bool_type": "phải là true hoặc false", "bool_parsing": "phải là true hoặc false",
+    "int_from_float": "phải là số nguyên", "int_parsing_size": "số quá lớn", "greater_than": "phải lớn hơn {gt}",
+    "less_than": "phải nhỏ hơn {lt}", "float_type": "phải là một số", "float_parsing": "phải là một số",
+    "date_type": "ngày không hợp lệ (YYYY-MM-DD)", "date_from_datetime_inexact": "ngày không hợp lệ (YYYY-MM-DD)",
+    "json_type": "phải là JSON hợp lệ",
 }
+# what the body as a whole is refused for: not JSON at all (or sent without Content-Type: application/json), missing
+BODY_VI = {"model_attributes_type": "nội dung gửi lên phải là một đối tượng JSON (Content-Type: application/json)",
+           "dict_type": "nội dung gửi lên phải là một đối tượng JSON (Content-Type: application/json)",
+           "model_type": "nội dung gửi lên phải là một đối tượng JSON (Content-Type: application/json)",
+           "missing": "thiếu nội dung gửi lên (một đối tượng JSON, Content-Type: application/json)"}
 
 
 def message_vi(error: Any) -> str:
-    """The Vietnamese message of one validation error: ours for a value we refused (the text policy), else the table."""
-    if error["type"] == "value_error" and error.get("ctx", {}).get("error") is not None:
-        return str(error["ctx"]["error"])
-    return PYDANTIC_VI.get(error["type"], error["msg"])
+    """The Vietnamese message of one validation error: ours for a value we refused (the text policy), else the table;
+    never pydantic's English (an error type the table lacks is named by its code)."""
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error" and ctx.get("error") is not None:
+        return str(ctx["error"])
+    if tuple(error["loc"]) == ("body",) and error["type"] in BODY_VI:
+        return BODY_VI[error["type"]]
+    template = PYDANTIC_VI.get(error["type"], f"giá trị không hợp lệ ({error['type']})")
+    return template.format_map(defaultdict(str, {k: str(v).replace("' or '", "' hoặc '") for k, v in ctx.items()}))
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -72,17 +91,27 @@ class TokenLookup:
         self.engine, self._conn = engine, None
 
     def person(self, token: str) -> Person | None:
+        """The person of an API token in force (``accesstoken``: not revoked, not expired); a web session's id is
+        not a token and finds nothing here."""
         if self._conn is None:
             self._conn = self.engine.connect().execution_options(**{READ_ONLY: True})
+        people, tokens = Person.__table__, AccessToken.__table__  # type: ignore[attr-defined]
         try:
-            row = self._conn.execute(sa.select(Person.__table__).where(  # type: ignore[attr-defined]
-                Person.__table__.c.token_hash == logic.hash_token(token))).mappings().first()  # type: ignore[attr-defined]
+            row = self._conn.execute(
+                sa.select(people, tokens.c.expires_at.label("token_expires_at"),
+                          tokens.c.revoked_at.label("token_revoked_at"))
+                .join(tokens, tokens.c.person_id == people.c.id)
+                .where(tokens.c.token_hash == logic.hash_token(token))).mappings().first()
             self._conn.rollback()
         except Exception:
             self._conn.invalidate()  # a dropped database connection: open a new one next time
             self._conn = None
             raise
-        return Person(**row) if row is not None else None
+        if row is None or row["token_revoked_at"] is not None:
+            return None
+        if row["token_expires_at"] is not None and row["token_expires_at"] <= utcnow():
+            return None
+        return Person(**{c.name: row[c.name] for c in people.columns})
 
     def close(self) -> None:
         if self._conn is not None:

@@ -22,10 +22,15 @@ from starlette.requests import ClientDisconnect
 from models import Attachment, Person
 from services.intake import evidence
 from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
+from services.intake.schemas import CLIENT_ID_PATTERN, error_responses
 
-router = APIRouter(prefix="/api/submissions", tags=["evidence"])
+router = APIRouter(prefix="/api/submissions", tags=["evidence"],
+                   responses=error_responses(400, 401, 403, 404, 409, 422, 500, 503))
 
 SHA256_PATH = Path(pattern=r"^[0-9a-fA-F]{64}$", description="the SHA-256 the submission declared for the file")
+# the findings body's own rule for the id: a NUL or any other character outside it is a 422, never a database error
+ClientSubmissionId = Annotated[str, Path(min_length=1, max_length=64, pattern=CLIENT_ID_PATTERN,
+                                         description="the client_submission_id the findings were sent with")]
 T = TypeVar("T")
 
 
@@ -53,7 +58,7 @@ def _out(a: Attachment) -> AttachmentOut:
 
 
 @router.get("/{client_submission_id}", response_model=SubmissionStatusOut)
-def submission_status(client_submission_id: str, db: SessionDep, person: PersonDep) -> SubmissionStatusOut:
+def submission_status(client_submission_id: ClientSubmissionId, db: SessionDep, person: PersonDep) -> SubmissionStatusOut:
     with mapped_errors():
         submission = evidence.get_submission(db, person, client_submission_id)
     attachments = evidence.attachments_of(db, submission)
@@ -64,8 +69,9 @@ def submission_status(client_submission_id: str, db: SessionDep, person: PersonD
                                missing=[a.sha256 for a in attachments if not a.received])
 
 
-@router.put("/{client_submission_id}/attachments/{sha256}", response_model=AttachmentOut, status_code=201)
-async def upload_attachment(client_submission_id: str, sha256: Annotated[str, SHA256_PATH], request: Request,
+@router.put("/{client_submission_id}/attachments/{sha256}", response_model=AttachmentOut, status_code=201,
+            responses=error_responses(413, 415))
+async def upload_attachment(client_submission_id: ClientSubmissionId, sha256: Annotated[str, SHA256_PATH], request: Request,
                             db: SessionDep, person: PersonDep) -> Any:
     settings = request.app.state.settings
     with mapped_errors():

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, DocumentType, Establishment, Finding, FindingResult,
                     FindingReview, Inspection,
                     InspectionStatus, Person, PersonRole, Submission, Team, TeamMember, Violation)
-from services import audit
+from services import access, audit
 from services.calendar import today_in_vietnam
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
 from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, ReviewIn, ReviewReceipt,
@@ -31,17 +31,24 @@ from models.base import utcnow
 
 
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return access.hash_token(token)
 
 
 def person_for_token(session: Session, token: str) -> Person | None:
-    return session.exec(select(Person).where(Person.token_hash == hash_token(token))).first()
+    """The person of an API token in force (``accesstoken``: not revoked, not expired)."""
+    return access.person_for_token(session, token)
+
+
+def unseen(inspection_id: int) -> NotFound:
+    """The one answer for an inspection that does not exist and for one the caller may not see: a different answer
+    (403 against 404) would tell an outsider which ids exist."""
+    return NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
 
 
 def _inspection(session: Session, inspection_id: int) -> Inspection:
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
-        raise NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
+        raise unseen(inspection_id)
     return inspection
 
 
@@ -56,14 +63,15 @@ def checklist_for(session: Session, inspection: Inspection) -> list[Any]:
 
 
 def authorise(session: Session, person: Person, inspection: Inspection) -> None:
-    """Inspectors act only on their own team's inspections; leads and officials on any."""
+    """Inspectors act only on their own team's inspections (another team's is answered as one that does not exist);
+    leads and officials on any."""
     if person.role != PersonRole.INSPECTOR:
         return
     member = session.exec(select(TeamMember.id).where(TeamMember.team_id == inspection.team_id,
                                                       TeamMember.person_id == person.id)).first()
     if member is None:
-        raise Forbidden("Bạn không thuộc đoàn kiểm tra được giao cuộc kiểm tra này.", inspection_id=inspection.id,
-                        person_id=person.id)
+        assert inspection.id is not None
+        raise unseen(inspection.id)
 
 
 def get_inspection(session: Session, person: Person, inspection_id: int) -> Inspection:
@@ -187,14 +195,14 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
     conn = session.connection()
     q = _statements()
     row = conn.execute(q.inspection, {"inspection_id": inspection_id, "person_id": person.id}).first()
-    if row is None:
-        raise NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
-    if not row.member:
-        raise Forbidden("Bạn không thuộc đoàn kiểm tra được giao cuộc kiểm tra này.", inspection_id=inspection_id,
-                        person_id=person.id)
+    if row is None or not row.member:
+        raise unseen(inspection_id)
     canonical = canonical_findings(body)
     digest = content_sha256(inspection_id, body, canonical)
-    previous = conn.execute(q.by_client_id, {"client_submission_id": body.client_submission_id}).first()
+    # Client ids are unique per inspection: only this inspection's versions and those of inspections the caller
+    # may see are looked at, so a client id another team used is a new id here (a 409 would say it exists).
+    previous = conn.execute(q.by_client_id, {"client_submission_id": body.client_submission_id,
+                                             "inspection_id": inspection_id, "person_id": person.id}).first()
     if previous is not None:
         if previous.content_sha256 != digest or previous.inspection_id != inspection_id:
             raise Conflict("Mã gửi này đã được dùng cho một nội dung khác; hãy tạo mã gửi mới.",
@@ -245,10 +253,14 @@ def _statements() -> SimpleNamespace:
     i, tm, s = Inspection.__table__, TeamMember.__table__, Submission.__table__  # type: ignore[attr-defined]
     f, a = Finding.__table__, Attachment.__table__  # type: ignore[attr-defined]
     member = sa.exists().where(tm.c.team_id == i.c.team_id, tm.c.person_id == sa.bindparam("person_id"))
+    own = s.c.inspection_id == sa.bindparam("inspection_id")
+    seen = sa.exists().where(i.c.id == s.c.inspection_id, tm.c.team_id == i.c.team_id,
+                             tm.c.person_id == sa.bindparam("person_id"))
     return SimpleNamespace(
         inspection=sa.select(i.c.status, i.c.team_id, i.c.campaign_id, i.c.scheduled_on, member.label("member"))
         .where(i.c.id == sa.bindparam("inspection_id")),
-        by_client_id=sa.select(s).where(s.c.client_submission_id == sa.bindparam("client_submission_id")),
+        by_client_id=sa.select(s).where(s.c.client_submission_id == sa.bindparam("client_submission_id"),
+                                        sa.or_(own, seen)).order_by(sa.case((own, 0), else_=1)).limit(1),
         latest=sa.select(s.c.version, s.c.complete).where(s.c.inspection_id == sa.bindparam("inspection_id"))
         .order_by(s.c.version.desc()).limit(1),
         insert_submission=sa.insert(s), insert_attachment=sa.insert(a), insert_finding=sa.insert(f),

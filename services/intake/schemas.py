@@ -1,29 +1,58 @@
-"""Request and response bodies of the intake API."""
+"""Request and response bodies of the intake API.
+
+Every string a request carries goes through the text policy (:mod:`services.text_policy`): free text through
+``check_text`` (``Text``, ``Line``), identifiers through a pattern, a value kept as sent (a campaign's code in a path)
+through ``check_plain`` (``Plain``). So a NUL, another control character or a lone surrogate is a 422 naming the
+field on every database, never a database error (PostgreSQL stores no NUL). The one exception is a declared file's
+name, which the phone made up, not a person: it is cleaned when stored (``logic.safe_name``)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.text_policy import check_text
+from services.text_policy import check_plain, check_text
 
 from models import FindingResult
+
+Text = Annotated[str, AfterValidator(lambda v: check_text(v, multiline=True))]  # free text: line breaks kept
+Line = Annotated[str, AfterValidator(check_text)]  # one line of text: a line break becomes a space
+Plain = Annotated[str, AfterValidator(check_plain)]  # kept as sent, never printed as prose (a code)
+CODE_PATTERN = r"^[A-Za-z0-9_.-]+$"  # checklist items (LD-01), circumstances (giam_nhe_khac_phuc)
+CLIENT_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+MEDIA_TYPE_PATTERN = r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(;[ -~]*)?$"  # type/subtype[; printable parameters]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=CODE_PATTERN)]
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers (4xx, 5xx): a Vietnamese sentence, and one line per field at fault."""
+
+    detail: str = Field(description="what went wrong, in Vietnamese")
+    errors: list[str] = Field(default_factory=list, description="one line per field at fault: 'field: message'")
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Không đọc được nội dung gửi lên", 401: "Thiếu mã truy cập hoặc mã không hợp lệ", 403: "Không có quyền",
+    404: "Không tìm thấy", 409: "Xung đột với dữ liệu đã lưu", 413: "Nội dung quá lớn", 415: "Loại tệp không được nhận",
+    422: "Dữ liệu gửi lên không hợp lệ", 500: "Lỗi hệ thống; yêu cầu không được lưu",
+    503: "Hệ thống tạm thời chưa lưu được; hãy gửi lại",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses=`` for these error statuses, all with the body the handlers send (:class:`ErrorOut`)."""
+    return {code: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
 class FindingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    item_code: str = Field(min_length=1, max_length=16)
+    item_code: str = Field(min_length=1, max_length=16, pattern=CODE_PATTERN)
     result: FindingResult
     workers_affected: int | None = Field(default=None, ge=0, le=1_000_000)
     devices_affected: int | None = Field(default=None, ge=0, le=100_000)
-    note: str = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
     committed_on: date | None = Field(default=None, description="when the act was committed (an ended act: the day it ended)")
-
-    @field_validator("note")
-    @classmethod
-    def _printable_note(cls, value: str) -> str:
-        return check_text(value, multiline=True)
     ongoing: bool | None = Field(default=None, description="still going on at the visit; None: the checklist item's kind")
 
 
@@ -31,34 +60,27 @@ class AttachmentDecl(BaseModel):
     """A file the inspector will upload for this submission (photo, scan): announced first, sent after."""
 
     model_config = ConfigDict(extra="forbid")
+    # a file's name as the phone gave it: metadata only, cleaned rather than refused when stored (logic.safe_name drops
+    # control characters, directories and a leading dot), so no NUL reaches the database
     name: str = Field(min_length=1, max_length=255)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(gt=0, le=100 * 1024 * 1024)
-    content_type: str = Field(min_length=3, max_length=64)
+    content_type: str = Field(min_length=3, max_length=64, pattern=MEDIA_TYPE_PATTERN)
 
 
 class FindingsSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    client_submission_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    client_submission_id: str = Field(min_length=8, max_length=64, pattern=CLIENT_ID_PATTERN)
     findings: list[FindingIn] = Field(min_length=1, max_length=200)
     attachments: list[AttachmentDecl] = Field(default_factory=list, max_length=50)
-    reason: str = Field(default="", max_length=1000, description="why, when this edits an earlier version")
-
-    @field_validator("reason")
-    @classmethod
-    def _printable_reason(cls, value: str) -> str:
-        return check_text(value, multiline=True)
+    reason: Text = Field(default="", max_length=1000, description="why, when this edits an earlier version")
 
 
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     decision: Literal["approve", "return"]
-    comment: str = Field(default="", max_length=2000)
-
-    @field_validator("comment")
-    @classmethod
-    def _printable_comment(cls, value: str) -> str:
-        return check_text(value, multiline=True)
+    # the audit record (1,000 characters) keeps it after "Trả lại kết quả phiên bản N: "
+    comment: Text = Field(default="", max_length=960)
 
 
 class ReviewReceipt(BaseModel):
@@ -84,8 +106,8 @@ class CircumstancesIn(BaseModel):
     """The circumstances the official finds for one act (codes of Luật XLVPHC Art.9 and 10, see /api/circumstances)."""
 
     model_config = ConfigDict(extra="forbid")
-    mitigating: list[str] = Field(default_factory=list, max_length=20)
-    aggravating: list[str] = Field(default_factory=list, max_length=20)
+    mitigating: list[Code] = Field(default_factory=list, max_length=20)
+    aggravating: list[Code] = Field(default_factory=list, max_length=20)
 
 
 class CircumstanceOut(BaseModel):
@@ -102,20 +124,10 @@ class DecisionIn(BaseModel):
     decided_on: date
     amounts: dict[int, int] = Field(description="final amount (VND) per violation id")
     circumstances: dict[int, CircumstancesIn] = Field(default_factory=dict, description="per violation id")
-    reasons: dict[int, str] = Field(default_factory=dict, description="per violation id: why the amount differs from "
-                                                                        "the proposal the circumstances give")
-    referral_reason: str = Field(default="", max_length=1000, description="why a higher official than the lowest "
-                                                                         "competent one decides the file (sent up)")
-
-    @field_validator("referral_reason")
-    @classmethod
-    def _printable_referral(cls, value: str) -> str:
-        return check_text(value, multiline=True)
-
-    @field_validator("reasons")
-    @classmethod
-    def _printable_reasons(cls, value: dict[int, str]) -> dict[int, str]:
-        return {k: check_text(v, multiline=True) for k, v in value.items()}
+    reasons: dict[int, Annotated[Text, Field(max_length=2000)]] = Field(
+        default_factory=dict, description="per violation id: why the amount differs from the proposal the circumstances give")
+    referral_reason: Text = Field(default="", max_length=1000, description="why a higher official than the lowest "
+                                                                          "competent one decides the file (sent up)")
 
 
 class DecisionReceipt(BaseModel):

@@ -1,22 +1,28 @@
 """The lead's view of a campaign's proposed list: why each establishment is on it, changes, approval."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
 from models import Establishment, PersonRole, Selection
 from services.documents.selection_list import KIND_VI, reasons_vi
 from services.intake.deps import PersonDep, SessionDep, http_error, mapped_errors
+from services.intake.schemas import Line, Plain, Text, error_responses
 from services.registry.geo import commune_name
 from services.rules.risk import past_violations_detail_vi, policy_version
 from services.stages import approval
 from services.stages.selection import engine_sanction_dates
 from services.stages.common import get_campaign
 
-router = APIRouter(prefix="/api/campaigns/{campaign_code}/selection", tags=["selection"])
+router = APIRouter(prefix="/api/campaigns/{campaign_code}/selection", tags=["selection"],
+                   responses=error_responses(400, 401, 403, 404, 409, 422, 500, 503))
+# A campaign's code is whatever `campaign start --code` was given: no pattern, but never a control character (a NUL
+# would reach PostgreSQL, which refuses it) and never longer than the column.
+CampaignCode = Annotated[Plain, Path(min_length=1, max_length=64, description="the campaign's code (CB-2026-02)")]
+TAX_CODE_PATTERN = r"^ *[0-9]{10}(-[0-9]{3})? *$"  # 10 digits, a branch's -BBB (services/registry/taxcode.py)
 
 
 class FactorOut(BaseModel):
@@ -54,8 +60,8 @@ class SelectionOut(BaseModel):
 
 class ChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tax_code: str = Field(min_length=10, max_length=14)
-    reason: str = Field(min_length=1, max_length=1000)
+    tax_code: str = Field(min_length=10, max_length=14, pattern=TAX_CODE_PATTERN)
+    reason: Line = Field(min_length=1, max_length=1000)
 
 
 class ChangesIn(BaseModel):
@@ -66,7 +72,7 @@ class ChangesIn(BaseModel):
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: str = Field(default="", max_length=1000)
+    note: Text = Field(default="", max_length=900)  # the audit reason holds it after "Phê duyệt danh sách N cơ sở: "
 
 
 def _require(person: Any, *roles: PersonRole) -> None:
@@ -75,7 +81,7 @@ def _require(person: Any, *roles: PersonRole) -> None:
 
 
 @router.get("", response_model=SelectionOut)
-def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
+def show(campaign_code: CampaignCode, db: SessionDep, person: PersonDep) -> SelectionOut:
     _require(person, PersonRole.LEAD, PersonRole.OFFICIAL)
     with mapped_errors():
         campaign = get_campaign(db, campaign_code)
@@ -107,7 +113,7 @@ def show(campaign_code: str, db: SessionDep, person: PersonDep) -> SelectionOut:
 
 
 @router.post("/changes")
-def change(campaign_code: str, body: ChangesIn, request: Request, person: PersonDep) -> dict[str, int]:
+def change(campaign_code: CampaignCode, body: ChangesIn, request: Request, person: PersonDep) -> dict[str, int]:
     _require(person, PersonRole.LEAD)
     with mapped_errors():
         return approval.change_selection(request.app.state.settings, campaign_code, by=person.code,
@@ -116,7 +122,7 @@ def change(campaign_code: str, body: ChangesIn, request: Request, person: Person
 
 
 @router.post("/approve")
-def approve(campaign_code: str, body: ApproveIn, request: Request, person: PersonDep) -> dict[str, int]:
+def approve(campaign_code: CampaignCode, body: ApproveIn, request: Request, person: PersonDep) -> dict[str, int]:
     _require(person, PersonRole.LEAD)
     with mapped_errors():
         return {"approved": approval.approve_selection(request.app.state.settings, campaign_code, by=person.code,

@@ -1,7 +1,8 @@
 """The inspectors' web form under ``/form``: server-rendered Vietnamese pages that work on a 360 px phone.
 
-* ``/form/login`` — person code + access token; sets an HttpOnly, SameSite=Strict cookie holding the token.
-  ``POST /form/logout`` clears it.
+* ``/form/login`` — person code + API token; opens a server-side web session (``services.access``: a random id in
+  an HttpOnly, SameSite=Strict cookie, only its hash stored, 12 hours) — the cookie is never the API token, and
+  neither works in the other's place. ``POST /form/logout`` revokes the session's row, so the old cookie is dead.
 * ``/form/`` — the inspector's inspections on a day (today in Vietnam unless ``?ngay=YYYY-MM-DD``).
 * ``/form/inspections/{id}`` — the team's checklist. Its POST stores a findings version
   (``logic.submit_findings``, the photo declared as an attachment) and the photo (through the evidence store,
@@ -9,11 +10,13 @@
 
 Authorisation is the API's (``logic.get_inspection``). Each page has a fresh client submission id (uuid4): a
 double tap or a re-POST of the same page is idempotent. Every POST made for a logged-in person carries a CSRF
-token, an HMAC keyed by the session token over the page's client id (``web_form.csrf_token``). Wording lives in
-``templates/web/``.
+token, an HMAC keyed by the web session's id over the page's client id (``web_form.csrf_token``); the login form
+carries one keyed by a short-lived pre-login cookie. Every POST from another site (``Sec-Fetch-Site``, ``Origin``
+or ``Referer``) is refused with 403 before its body is read. Wording lives in ``templates/web/``.
 """
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from datetime import date
@@ -29,18 +32,22 @@ from starlette.concurrency import run_in_threadpool
 from models import Campaign, Establishment, Inspection, Person, PersonRole
 from services.calendar import today_in_vietnam
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services import access
 from services.intake import evidence, logic
 from services.intake.schemas import SubmissionReceipt
-from services.intake.web_form import (FormRefused, ParsedForm, UploadedFile, build_submission, csrf_ok, csrf_token,
-                                      item_values, parse_body, place_errors)
+from services.intake.web_form import (FormRefused, ParsedForm, UploadedFile, build_submission, cross_site, csrf_ok,
+                                      csrf_token, item_values, login_nonce_ok, new_login_nonce, parse_body, place_errors)
 from services.settings import TEMPLATES_DIR, Settings
 
 router = APIRouter(prefix="/form", tags=["web form"], include_in_schema=False)
 
-COOKIE = "kiemtra_phien"
+COOKIE = "kiemtra_phien"  # the web session's random id (services.access.start_web_session)
+LOGIN_COOKIE = "kiemtra_dang_nhap"  # the pre-login id the login form's CSRF token is keyed by
+LOGIN_FORM_SECONDS = 15 * 60
 LOGIN_MAX_BYTES = 16 * 1024
 FORM_OVERHEAD_BYTES = 512 * 1024  # the checklist's text fields around the photo
-HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+# same-origin (not no-referrer): with no-referrer a browser sends "Origin: null" on our own form's POST
+HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                       "frame-ancestors 'none'; base-uri 'none'"}
 GROUP_TITLES = {"labour": "Phần an toàn, vệ sinh lao động (Sở Nội vụ)", "health": "Phần y tế lao động (Sở Y tế)"}
@@ -56,6 +63,7 @@ def _templates() -> jinja2.Environment:
 
 def render(name: str, *, status: int = 200, token: str | None = None, person: Person | None = None,
            **context: Any) -> HTMLResponse:
+    """A page; ``token`` is the web session's id from the cookie (what the logout form's CSRF token is keyed by)."""
     logout_csrf = csrf_token(token, "logout") if token else ""
     html = _templates().get_template(name).render(person=person, logout_csrf=logout_csrf, **context)
     return HTMLResponse(html, status_code=status, headers=HEADERS)
@@ -74,8 +82,9 @@ def _session(request: Request) -> Session:
     return Session(request.app.state.engine, expire_on_commit=False)
 
 
-def _person(db: Session, token: str | None) -> Person | None:
-    person = logic.person_for_token(db, token) if token else None
+def _person(db: Session, session_id: str | None) -> Person | None:
+    """The person of the cookie's web session, if it works now (never an API token's: those are another table)."""
+    person = access.person_for_session(db, session_id) if session_id else None
     db.commit()  # end the look-up's transaction (on SQLite it holds the write lock)
     if person is not None:
         db.expunge(person)  # plain data from here on: a rollback later must not expire it
@@ -97,41 +106,90 @@ async def read_form(request: Request, *, max_bytes: int) -> ParsedForm:
 # --------------------------------------------------------------------------- log in, log out
 
 
+def refused_cross_site(request: Request) -> HTMLResponse | None:
+    """403 for a POST another site's page sent (checked before the body is read)."""
+    why = cross_site(request.headers, str(request.url))
+    if why is None:
+        return None
+    return error_page(403, f"Yêu cầu gửi từ một trang web khác ({why}) nên bị từ chối; hãy mở trang của hệ thống "
+                           "và thử lại.")
+
+
+def login_form(request: Request, *, error: str = "", person_code: str = "", status: int = 200) -> HTMLResponse:
+    """The login page with a fresh pre-login cookie and its CSRF token in a hidden field."""
+    nonce = new_login_nonce(time.time())
+    response = render("login.html", status=status, error=error, person_code=person_code,
+                      login_csrf=csrf_token(nonce, "login"))
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_SECONDS, path="/form/login", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
 @router.get("/login", response_class=HTMLResponse)
-def login_page() -> HTMLResponse:
-    return render("login.html", error="", person_code="")
+def login_page(request: Request) -> HTMLResponse:
+    return login_form(request)
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request) -> Response:
+    if (refused := refused_cross_site(request)) is not None:
+        return refused
     try:
         form = await read_form(request, max_bytes=LOGIN_MAX_BYTES)
     except FormRefused as exc:
         return error_page(exc.status, exc.message)
+    if not login_nonce_ok(request.cookies.get(LOGIN_COOKIE, ""), form.get("csrf"), now=time.time(),
+                          max_age_s=LOGIN_FORM_SECONDS):
+        return error_page(403, "Trang đăng nhập đã quá hạn hoặc biểu mẫu không do hệ thống cấp (thiếu mã chống giả "
+                               "mạo); hãy mở lại trang đăng nhập rồi đăng nhập.")
     code, token = form.get("person_code").strip().upper(), form.get("token").strip()
-    with _session(request) as db:
-        person = await run_in_threadpool(_person, db, token)
-    if person is None or person.code != code:
-        return render("login.html", error="Mã cán bộ hoặc mã truy cập không đúng, hoặc mã truy cập đã bị thu hồi.",
-                      person_code=code)
+    session_id = await run_in_threadpool(_log_in, request, code, token)
+    if session_id is None:
+        return login_form(request, person_code=code,
+                          error="Mã cán bộ hoặc mã truy cập không đúng, hoặc mã truy cập đã hết hạn hay bị thu hồi.")
     response = RedirectResponse("/form/", status_code=303)
-    response.set_cookie(COOKIE, token, max_age=12 * 3600, path="/form", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(COOKIE, session_id, max_age=access.SESSION_HOURS * 3600, path="/form", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")
+    response.delete_cookie(LOGIN_COOKIE, path="/form/login", httponly=True, samesite="strict")
     return response
+
+
+def _log_in(request: Request, code: str, token: str) -> str | None:
+    """A new web session when ``token`` is in force and is ``code``'s; None otherwise (nothing stored)."""
+    with _session(request) as db:
+        row = access.token_row(db, token) if token else None
+        person = db.get(Person, row.person_id) if row is not None else None
+        if row is None or person is None or person.code != code:
+            db.rollback()
+            return None
+        session_id = access.start_web_session(db, token=row)
+        db.commit()
+    return session_id
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
-    token = request.cookies.get(COOKIE)
+    if (refused := refused_cross_site(request)) is not None:
+        return refused
+    session_id = request.cookies.get(COOKIE)
     try:
         form = await read_form(request, max_bytes=LOGIN_MAX_BYTES)
     except FormRefused as exc:
         return error_page(exc.status, exc.message)
-    if token and not csrf_ok(token, "logout", form.get("csrf")):
+    if session_id and not csrf_ok(session_id, "logout", form.get("csrf")):
         return error_page(403, "Yêu cầu đăng xuất không đến từ trang của hệ thống.")
+    if session_id:
+        await run_in_threadpool(_log_out, request, session_id)
     response = to_login()
     response.delete_cookie(COOKIE, path="/form", httponly=True, samesite="strict")
     return response
+
+
+def _log_out(request: Request, session_id: str) -> None:
+    """The session's row is revoked: the old cookie, replayed, finds nothing."""
+    with _session(request) as db:
+        access.end_web_session(db, session_id)
+        db.commit()
 
 
 # --------------------------------------------------------------------------- the day's inspections
@@ -182,9 +240,9 @@ def checklist_page(inspection_id: InspectionId, request: Request) -> Response:
             return to_login()
         try:
             inspection = logic.get_inspection(db, person, inspection_id)
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:  # another team's inspection too: the same page as one that does not exist
             db.rollback()
-            return error_page(403 if isinstance(exc, Forbidden) else 404, exc.message, token=token, person=person)
+            return error_page(404, exc.message, token=token, person=person)
         page = _page(db, person, inspection)
         latest = logic.latest_submission(db, inspection_id)
         payload = list(latest.payload) if latest else []
@@ -230,6 +288,8 @@ def _render_checklist(request: Request, token: str, person: Person, page: dict[s
 
 @router.post("/inspections/{inspection_id}", response_class=HTMLResponse)
 async def submit_checklist(inspection_id: InspectionId, request: Request) -> Response:
+    if (refused := refused_cross_site(request)) is not None:
+        return refused
     settings: Settings = request.app.state.settings
     try:
         form = await read_form(request, max_bytes=settings.evidence_max_bytes + FORM_OVERHEAD_BYTES)
@@ -250,9 +310,9 @@ def _submit(request: Request, inspection_id: int, form: ParsedForm) -> Response:
                               token=token, person=person)
         try:
             page = _page(db, person, logic.get_inspection(db, person, inspection_id))
-        except (Forbidden, NotFound) as exc:
+        except NotFound as exc:  # another team's inspection too: the same page as one that does not exist
             db.rollback()
-            return error_page(403 if isinstance(exc, Forbidden) else 404, exc.message, token=token, person=person)
+            return error_page(404, exc.message, token=token, person=person)
         values, reason = item_values(form, page["codes"]), form.get("reason").strip()
         photo = next((f for f in form.files if f.field == "anh"), None)
         sent_codes = [code for code in page["codes"] if values[code]["result"]]

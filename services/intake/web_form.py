@@ -3,7 +3,8 @@
 * :func:`parse_body`: an ``application/x-www-form-urlencoded`` or ``multipart/form-data`` body → fields and
   files (the stdlib has no multipart parser and ``python-multipart`` is not a dependency; browsers send
   well-formed bodies, and anything else is refused as :class:`FormRefused`);
-* :func:`csrf_token`: the anti-forgery token a page carries, an HMAC keyed by the session token;
+* :func:`csrf_token`: the anti-forgery token a page carries, an HMAC keyed by the web session's id (the login page's
+  by its pre-login cookie, :func:`login_nonce_ok`); :func:`cross_site`: a POST sent from another site;
 * :func:`build_submission`: the checklist's fields → a ``FindingsSubmission`` (pydantic's refusals are turned
   into the Vietnamese ``IntakeError`` the logic raises, so the page shows one kind of error list);
 * :func:`place_errors`: those errors, split into the form's summary and the lines shown under each item.
@@ -18,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import ValidationError
 
@@ -134,13 +136,57 @@ def _unescape(value: str) -> str:
 # --------------------------------------------------------------------------- anti-forgery
 
 
-def csrf_token(session_token: str, purpose: str) -> str:
-    """Only a page served to the holder of ``session_token`` can carry this (``purpose``: the page's client id)."""
-    return hmac.new(session_token.encode(), f"kiemtra-form|{purpose}".encode(), hashlib.sha256).hexdigest()
+def csrf_token(session_id: str, purpose: str) -> str:
+    """Only a page served to the holder of the web session ``session_id`` (the cookie's random id, never an API
+    token) can carry this (``purpose``: the page's client id, ``logout``, or ``login`` with the pre-login id)."""
+    return hmac.new(session_id.encode(), f"kiemtra-form|{purpose}".encode(), hashlib.sha256).hexdigest()
 
 
-def csrf_ok(session_token: str, purpose: str, sent: str) -> bool:
-    return bool(sent) and hmac.compare_digest(csrf_token(session_token, purpose), sent)
+def csrf_ok(session_id: str, purpose: str, sent: str) -> bool:
+    return bool(sent) and hmac.compare_digest(csrf_token(session_id, purpose), sent)
+
+
+def new_login_nonce(now: float) -> str:
+    """The pre-login cookie's value: when it was made, and a random part (login CSRF, before any session)."""
+    return f"{int(now)}.{secrets.token_urlsafe(24)}"
+
+
+def login_nonce_ok(nonce: str, sent: str, *, now: float, max_age_s: int) -> bool:
+    """The login form was served by us to this browser (the hidden field is the HMAC of its cookie) not long ago."""
+    issued, dot, _ = nonce.partition(".")
+    if not dot or not issued.isdigit() or not 0 <= now - int(issued) <= max_age_s:
+        return False
+    return csrf_ok(nonce, "login", sent)
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    return parts.scheme.lower(), parts.hostname.lower(), port or {"http": 80, "https": 443}.get(parts.scheme.lower(), 0)
+
+
+def cross_site(headers: Mapping[str, str], own_url: str) -> str | None:
+    """Why a POST to the form comes from another site (None when it does not): ``Sec-Fetch-Site`` saying so, or an
+    ``Origin`` (without one, a ``Referer``) whose scheme://host:port is not this server's. A request with neither
+    header (not a browser, or an old one) passes here; its CSRF token is still checked."""
+    fetch_site = headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return f"Sec-Fetch-Site: {fetch_site}"
+    own = _origin(own_url)
+    origin = headers.get("origin", "").strip()
+    if origin:
+        if origin == "null" and fetch_site == "same-origin":  # a browser hiding its origin from our own page
+            return None
+        return None if _origin(origin) == own and own is not None else f"Origin: {origin[:200]}"
+    referer = headers.get("referer", "").strip()
+    if referer and _origin(referer) != own:
+        return f"Referer: {referer[:200]}"
+    return None
 
 
 # --------------------------------------------------------------------------- the checklist

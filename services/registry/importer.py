@@ -42,8 +42,10 @@ from services import audit
 from services.db import session_scope
 from services.errors import KiemtraError
 from services.registry import columns as cols
+from services.registry import xlsx
 from services.registry.fingerprint import with_derived
 from services.settings import Settings
+from services.text_policy import spreadsheet_safe
 
 __all__ = ["ImportError_", "ImportReport", "ImportResult", "RegistryImportRejected", "export_registry_csv",
            "import_records", "import_registry", "read_rows"]
@@ -85,7 +87,8 @@ class ImportReport:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["Dòng", "Cột", "Giá trị", "Lỗi"])
-        writer.writerows(self.errors)
+        # the values are the rejected file's own: a formula in it must not run when the report is opened in Excel
+        writer.writerows([spreadsheet_safe(v) if isinstance(v, str) else v for v in error] for error in self.errors)
         return out.getvalue()
 
     def to_table(self) -> str:
@@ -101,12 +104,20 @@ class ImportReport:
 
 
 class RegistryImportRejected(KiemtraError):
-    """The source has errors (and ``valid_only`` was not asked): nothing was written."""
+    """The source has errors (and ``valid_only`` was not asked), or cannot be read at all: nothing was written."""
 
-    def __init__(self, report: ImportReport) -> None:
-        super().__init__(f"Không nhập {report.source}: {len(report.errors)} lỗi ở {len(report.rejected_rows)} dòng. "
-                         "Sửa các lỗi trong báo cáo rồi nhập lại (hoặc chỉ nhập các dòng hợp lệ).", source=report.source)
+    def __init__(self, report: ImportReport, message: str | None = None) -> None:
+        super().__init__(message or f"Không nhập {report.source}: {len(report.errors)} lỗi ở {len(report.rejected_rows)} "
+                         "dòng. Sửa các lỗi trong báo cáo rồi nhập lại (hoặc chỉ nhập các dòng hợp lệ).",
+                         source=report.source)
         self.report = report
+
+
+def unreadable(name: str, reason: str) -> RegistryImportRejected:
+    """A file that cannot be read at all (not a spreadsheet, broken, hostile): one report line, on row 1."""
+    report = ImportReport(name)
+    report.add(1, "", name, reason)
+    return RegistryImportRejected(report, f"Không nhập {name}: {reason[:1].lower()}{reason[1:]}.")
 
 
 @dataclass(frozen=True)
@@ -147,7 +158,7 @@ def _raw_rows(name: str, data: bytes) -> Iterator[tuple[int, Cells]]:
     """(row number, cells) of the non-blank rows, header included."""
     suffix = Path(name).suffix.casefold()
     if suffix in (".xlsx", ".xlsm"):
-        rows: Iterator[tuple[int, Cells]] = _xlsx_rows(data)
+        rows: Iterator[tuple[int, Cells]] = _xlsx_rows(name, data)
     elif suffix in (".csv", ".txt"):
         text = _decode(name, data)
         rows = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)), start=1)
@@ -189,16 +200,11 @@ def _delimiter(text: str) -> str:
     return max((",", ";", "\t"), key=score)
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Cells]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+def _xlsx_rows(name: str, data: bytes) -> Iterator[tuple[int, Cells]]:
     try:
-        sheet = workbook.worksheets[0]
-        sheet.reset_dimensions()  # trust the cells, not the stored (often stale) dimension
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-    finally:
-        workbook.close()
+        yield from xlsx.rows(data)
+    except xlsx.XlsxRefused as exc:
+        raise unreadable(name, exc.reason) from None
 
 
 def _header(cells: Cells) -> list[str]:
@@ -275,6 +281,10 @@ def _check(report: ImportReport, rows: Iterable[tuple[int, dict[str, Any], list[
         before = len(errors)
         clean: dict[str, Any] = {}
         for col, cell in raw.items():
+            if isinstance(cell, xlsx.Formula):  # its cached value may be stale or absent: never read as the value
+                report.add(number, spec[col].header, cell, "Ô chứa công thức, không phải giá trị: hãy dán giá trị "
+                           "(Paste Values) thay cho công thức")
+                continue
             if cell is None or (cell.__class__ is str and not cell.strip()):
                 if col in required:
                     report.add(number, spec[col].header, "", "Ô bắt buộc nhưng để trống")
@@ -407,7 +417,8 @@ def export_registry_csv(rows: Iterable[Mapping[str, Any]], path: Path) -> int:
         writer = csv.writer(fh)
         writer.writerow([c.header for c in spec])
         for row in rows:
-            writer.writerow([_cell(c.kind, row[c.name]) for c in spec])
+            cells = [_cell(c.kind, row[c.name]) for c in spec]  # text never runs as a formula in Excel
+            writer.writerow([spreadsheet_safe(v) if c.kind == "text" else v for c, v in zip(spec, cells, strict=True)])
             count += 1
     return count
 

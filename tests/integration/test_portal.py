@@ -3,8 +3,6 @@ message twice: every final decision arrives exactly once, amendments and withdra
 for the lead."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -22,6 +20,7 @@ from models.base import utcnow
 from services import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
+from services.portal_signature import SignatureRefused, verify
 from services.settings import Settings
 from services.stages import publishing, sanctions
 from tests.factories import create_scheduled_campaign, team_inspections
@@ -47,13 +46,16 @@ class Portal:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                key, stamp = self.headers["Idempotency-Key"], self.headers["X-Kiemtra-Timestamp"]
-                expected = "sha256=" + hmac.new(SECRET, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+                key = self.headers["Idempotency-Key"]
                 with portal_.lock:
                     portal_.requests.append(key)
                     action = portal_.script.pop(0) if portal_.script else "ok"
-                if not hmac.compare_digest(expected, self.headers["X-Kiemtra-Signature"]):
-                    return self._answer(401, {"error": "bad signature"})
+                try:
+                    verify({"k1": SECRET}, method=self.command, path=self.path, idempotency_key=key,
+                           key_id=self.headers["X-Kiemtra-Key-Id"], timestamp=self.headers["X-Kiemtra-Timestamp"],
+                           signature=self.headers["X-Kiemtra-Signature"], body=body, now=time.time())
+                except SignatureRefused as exc:
+                    return self._answer(401, {"error": exc.code})
                 if action in ("500", "400"):
                     return self._answer(int(action), {"error": action})
                 with portal_.lock:

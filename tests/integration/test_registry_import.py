@@ -313,7 +313,8 @@ def test_read_rows_gives_spreadsheet_row_numbers_and_headers(tmp_path: Path) -> 
 
 def test_a_name_no_document_can_print_or_a_spreadsheet_would_run_is_refused_by_row(settings: Settings,
                                                                                    tmp_path: Path) -> None:
-    # issue 13: a name ending in "✓" used to pass the import and stop `selection export`; one starting with "=" would
+    # issue 13: a name ending in "✓" used to pass the import and stop `selection export`: the documents now print it (a
+    # fallback font), so it is accepted; a character no shipped font has is refused by row; one starting with "=" would
     # run as a formula in the register's CSV opened in a spreadsheet
     src, bad = tmp_path / "ok.csv", tmp_path / "bad.csv"
     _registry_csv(src, 4)
@@ -326,12 +327,15 @@ def test_a_name_no_document_can_print_or_a_spreadsheet_would_run_is_refused_by_r
             row[name] = '=HYPERLINK("http://x.invalid","Bấm vào đây")'
         if i == 2:
             row[name] = "Công ty\x1b TNHH Ba"
+        if i == 3:
+            row[name] = "Công ty \U00013000 TNHH Bốn"
 
     _rewrite_csv(src, bad, edit)
     with pytest.raises(RegistryImportRejected) as exc:
         import_registry(settings, bad, actor="chuyenvien", today=TODAY)
     reasons = {e.row: e.reason for e in exc.value.report.errors}
-    assert "'✓'" in reasons[2] and "không in được" in reasons[2]
+    assert 2 not in reasons  # "✓" prints
+    assert "U+13000" in reasons[5] and "không in được" in reasons[5]
     assert reasons[3].startswith("Bắt đầu bằng '='")
     assert "U+001B" in reasons[4]
     assert _counts(settings) == (0, 0, 0)

@@ -213,14 +213,14 @@ def test_an_inspector_fills_the_checklist_on_a_phone_with_a_photo(site: Site, op
     with session_scope(site.settings) as session:
         assert len(session.exec(select(Submission)).all()) == 1
 
-    # another team's inspector, in another browser session: 403 on this inspection's page
+    # another team's inspector, in another browser session: the page of an inspection that does not exist
     other = open_browser("tt02")
     log_in(other, site, "SNV-TT02", site.tokens["SNV-TT02"])
     wait_for(other, "chon-ngay")
     other.get(f"{site.url}/form/inspections/{inspection_id}")
     wait_for(other, "loi")
-    assert "Không có quyền truy cập" in text(other)
-    assert "Bạn không thuộc đoàn kiểm tra được giao cuộc kiểm tra này." in text(other)
+    assert "Không tìm thấy" in text(other)
+    assert f"Không tìm thấy cuộc kiểm tra số {inspection_id}." in text(other)
     other_cookie = {"kiemtra_phien": other.get_cookie("kiemtra_phien")["value"]}
     with httpx.Client(base_url=site.url, cookies=other_cookie) as http:
-        assert http.get(f"/form/inspections/{inspection_id}").status_code == 403
+        assert http.get(f"/form/inspections/{inspection_id}").status_code == 404
