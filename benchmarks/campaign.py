@@ -25,9 +25,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services import demo  # noqa: E402
+from services.demo import seed as demo_seed, users as demo_users  # noqa: E402
+from services.stages.planning import ensure_campaign  # noqa: E402
 from services.db import migrate, session_scope  # noqa: E402
-from services.intake.server import start_in_thread  # noqa: E402
+from services.entry.http.server import start_in_thread  # noqa: E402
 from services.settings import Settings, get_settings  # noqa: E402
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection, status  # noqa: E402
 from models import InspectionStatus  # noqa: E402
@@ -40,11 +41,11 @@ def _setup(data_dir: Path, args: argparse.Namespace) -> tuple[Settings, dict[str
     migrate(settings)
     start = time.perf_counter()
     with session_scope(settings) as session:
-        agencies = demo.seed_agencies(session)
-        tokens = demo.seed_people(session, settings, agencies, teams=args.teams, seed=2026)
-        demo.seed_registry(session, n=args.establishments, province_code=demo.PROVINCE, seed=2026, as_of=date(2026, 3, 2))
-        demo.ensure_campaign(session, code=CODE, title="Benchmark", lead=agencies["SNV"], members=["SYT", "LDLD"],
-                             province_code=demo.PROVINCE, period_start=date(2026, 3, 2), period_end=date(2026, 5, 29),
+        agencies = demo_seed.seed_agencies(session)
+        tokens = demo_seed.seed_people(session, settings, agencies, teams=args.teams, seed=2026)
+        demo_seed.seed_registry(session, n=args.establishments, province_code=demo_seed.PROVINCE, seed=2026, as_of=date(2026, 3, 2))
+        ensure_campaign(session, code=CODE, title="Benchmark", lead=agencies["SNV"], members=["SYT", "LDLD"],
+                             province_code=demo_seed.PROVINCE, period_start=date(2026, 3, 2), period_end=date(2026, 5, 29),
                              quota=args.inspections, teams=args.teams, actor="bench")
     return settings, tokens, time.perf_counter() - start
 
@@ -55,12 +56,12 @@ def _field(settings: Settings, tokens: dict[str, str], step: str) -> float:
     try:
         with httpx.Client(base_url=server.url, timeout=60) as http:
             if step == "lead":
-                demo.simulate_lead_review(http, tokens["SNV-LEAD"], CODE)
+                demo_users.simulate_lead_review(http, tokens["SNV-LEAD"], CODE)
             elif step == "inspectors":
-                demo.simulate_inspectors(settings, http, tokens, CODE)
-                demo.simulate_findings_review(http, tokens["SNV-LEAD"], CODE)
+                demo_users.simulate_inspectors(settings, http, tokens, CODE)
+                demo_users.simulate_findings_review(http, tokens["SNV-LEAD"], CODE)
             else:
-                demo.simulate_officials(http, tokens, {"SNV-GD": "Giám đốc Sở Nội vụ",
+                demo_users.simulate_officials(http, tokens, {"SNV-GD": "Giám đốc Sở Nội vụ",
                                                        "UBND-CT": "Chủ tịch Ủy ban nhân dân tỉnh"}, CODE)
     finally:
         server.stop()
@@ -93,14 +94,17 @@ def plain_stages(settings: Settings) -> Callable[[], None]:
             campaign_id = get_campaign(session, CODE).id
         sanctions.decide_sanctions(settings, CODE, sanctions.ready_inspection_ids(settings, campaign_id))
         sanctioned = records.pending_inspection_ids(settings, CODE, InspectionStatus.SANCTIONED)
-        if sanctioned:
-            publishing.publish_outcomes(settings, CODE, sanctioned)
+        if sanctioned and publishing.publish_outcomes(settings, CODE, sanctioned).details["campaign_closed"]:
+            from services.reports.campaign_report import issue_campaign_report
+            from services.rules.calendar import today_in_vietnam
+
+            issue_campaign_report(settings, CODE, issued_on=today_in_vietnam(), actor="system")  # as the flow does
         publishing.close_campaign_if_done(settings, CODE)
     return run
 
 
 def prefect_stages() -> Callable[[], None]:
-    from flows._local import in_process_run
+    from services.entry.cli.in_process import in_process_run
     from flows.run_campaign import run_campaign
 
     def run() -> None:
@@ -118,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.getLogger("prefect").setLevel(logging.WARNING)
-    from services.prefect_server import ensure_server, stop_server
+    from services.runtime.server import ensure_server, stop_server
 
     with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:
         root = Path(tmp)

@@ -2,7 +2,7 @@
 
 Contexts: ``--docs`` (default 500) minutes, each in the shape ``services.stages.records`` gives the renderer
 (``establishment_context`` over a registry row, ``violations_context`` over proposed fines): establishments from
-the synthetic Cao Bằng registry (``services.registry.generate``), a team of 3-6 people (``generate_people``) from
+the synthetic Cao Bằng registry (``services.demo.registry``), a team of 3-6 people (``generate_people``) from
 the province's agencies, 6-20 items of the 2025 checklist with seeded results (about a quarter failed, a few not
 applicable, workers counted where the item counts them, a note on some), one violation per failed clause with
 the amount ``propose_fine`` proposes. They are built before any clock starts.
@@ -63,7 +63,7 @@ from models import Establishment, TeamRole, Violation  # noqa: E402
 from services.documents.acts import counts_vi  # noqa: E402
 from services.documents import render_pdf  # noqa: E402
 from services.documents.format import clock_time, group_digits, long_date  # noqa: E402
-from services.registry.generate import generate_people, generate_registry  # noqa: E402
+from services.demo.registry import generate_people, generate_registry  # noqa: E402
 from services.rules.checklist import load_checklist  # noqa: E402
 from services.rules.fines import load_fine_table, propose_fine  # noqa: E402
 from services.settings import TEMPLATES_DIR  # noqa: E402

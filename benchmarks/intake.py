@@ -10,7 +10,7 @@ paths, headers and bodies; an async handler that returns a small JSON, as the re
 uvicorn subprocess: that is the baseline. A third run, the parse-only floor, serves the real request model
 and stores nothing: what validating the body costs before any database work.
 
-The servers bind their socket through ``services.intake.server.bind_socket`` (TCP_NODELAY on every
+The servers bind their socket through ``services.entry.http.server.bind_socket`` (TCP_NODELAY on every
 connection); before that fix every response waited 44 ms for a delayed ACK and the "baseline" measured
 that wait (~1,000/s at 0.4 core) instead of the server. ``server_ms_per_request`` is the server process's
 CPU time per answer, read from /proc.
@@ -29,7 +29,7 @@ nested past the limit with a valid token (an insider's or a stolen one); each at
 (0.05 s) between attempts, so it measures what bodies cost, not a request-rate flood. The server's resident
 memory (VmRSS from /proc) is sampled every 20 ms in both intake runs: before, after and peak. The phase passes
 (``flood_targets_met``) when the server grows by less than 50 MB, the submissions' p99 stays within 2× of the
-run without the flood, and nothing is lost or duplicated. Before services/intake/limits.py every one of those
+run without the flood, and nothing is lost or duplicated. Before services/entry/http/limits.py every one of those
 bodies was read to its end before the token was checked: with the app's middleware taken out, the phase measured
 (600 submissions) +1,241 MB of server memory, a p99 of 28 s (48× the quiet run) and 7 submissions/s instead of 199;
 with it (the default 5,000), +15.5 MB, a p99 of 265 ms against 335 ms quiet, 0 lost, 0 duplicated.
@@ -105,7 +105,7 @@ def serve(kind: str, data_dir: str) -> None:
     import uvicorn
 
     if kind == "intake":
-        from services.intake.app import create_app
+        from services.entry.http.app import create_app
         from services.settings import Settings
 
         app = create_app(Settings(environment="development", data_dir=Path(data_dir)))
@@ -113,7 +113,7 @@ def serve(kind: str, data_dir: str) -> None:
         app = _parse_only_app()
     else:
         app = _trivial_app()
-    from services.intake.server import bind_socket
+    from services.entry.http.server import bind_socket
 
     sock = bind_socket("127.0.0.1", 0)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", backlog=512)
@@ -363,7 +363,8 @@ def flood(port: int, token: str, path: str, attackers: int, pause_s: float,
 
 
 def seed(data_dir: Path, args: argparse.Namespace) -> Any:
-    from services import demo
+    from services.demo import seed as demo_seed
+    from services.stages.planning import ensure_campaign
     from services.db import migrate, session_scope
     from services.settings import Settings
     from services.stages import approval, scheduling, selection
@@ -371,11 +372,11 @@ def seed(data_dir: Path, args: argparse.Namespace) -> Any:
     settings = Settings(environment="development", data_dir=data_dir)
     migrate(settings)
     with session_scope(settings) as session:
-        agencies = demo.seed_agencies(session)
-        tokens = demo.seed_people(session, settings, agencies, teams=args.teams, seed=2026)
-        demo.seed_registry(session, n=args.establishments, province_code=demo.PROVINCE, seed=2026, as_of=PERIOD[0])
-        demo.ensure_campaign(session, code=CODE, title="Benchmark intake", lead=agencies["SNV"], members=["SYT", "LDLD"],
-                             province_code=demo.PROVINCE, period_start=PERIOD[0], period_end=PERIOD[1],
+        agencies = demo_seed.seed_agencies(session)
+        tokens = demo_seed.seed_people(session, settings, agencies, teams=args.teams, seed=2026)
+        demo_seed.seed_registry(session, n=args.establishments, province_code=demo_seed.PROVINCE, seed=2026, as_of=PERIOD[0])
+        ensure_campaign(session, code=CODE, title="Benchmark intake", lead=agencies["SNV"], members=["SYT", "LDLD"],
+                             province_code=demo_seed.PROVINCE, period_start=PERIOD[0], period_end=PERIOD[1],
                              quota=args.inspections, teams=args.teams, actor="bench")
     selection.select_establishments(settings, CODE)
     approval.approve_selection(settings, CODE, by="SNV-LEAD")
@@ -389,7 +390,7 @@ def workload(settings: Any, tokens: dict[str, str], args: argparse.Namespace) ->
 
     from models import Establishment, Inspection, Person, TeamMember
     from services.db import session_scope
-    from services.demo import observed_findings
+    from services.demo.users import observed_findings
     from services.intake import logic
     from services.intake.schemas import InspectionOut
 

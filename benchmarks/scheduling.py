@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from services.calendar import working_days  # noqa: E402
+from services.rules.calendar import working_days  # noqa: E402
 from services.errors import StageBlocked  # noqa: E402
 from services.registry.geo import load_units  # noqa: E402
 from services.rules.schedule import TeamSpec, Visit, place_visits  # noqa: E402

@@ -33,10 +33,11 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
 
 from models import Establishment, Finding, Inspection, Person, Submission, Team, Violation  # noqa: E402
-from services import demo  # noqa: E402
+from services.demo import seed as demo_seed  # noqa: E402
+from services.stages.planning import ensure_campaign  # noqa: E402
 from services.db import migrate, session_scope, upsert_insert  # noqa: E402
 from services.registry.fingerprint import with_derived  # noqa: E402
-from services.registry.generate import generate_registry  # noqa: E402
+from services.demo.registry import generate_registry  # noqa: E402
 from services.rules.risk import policy_for  # noqa: E402
 from services.rules.risk import SANCTIONED_STATUSES, VISITED_STATUSES  # noqa: E402
 from services.rules.risk_sql import eligible, score_expression  # noqa: E402
@@ -51,7 +52,7 @@ def seed(settings: Settings, rows: int) -> float:
     start = time.perf_counter()
     table = Establishment.__table__  # type: ignore[attr-defined]
     with session_scope(settings) as session:
-        demo.seed_people(session, settings, demo.seed_agencies(session), teams=1, seed=1)
+        demo_seed.seed_people(session, settings, demo_seed.seed_agencies(session), teams=1, seed=1)
         insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["tax_code"])
         batch = []
         for row in generate_registry(rows, province_codes=PROVINCES, seed=11, as_of=START):
@@ -66,8 +67,8 @@ def seed(settings: Settings, rows: int) -> float:
 
 def campaign(settings: Settings, code: str, province: str | None, quota: int, start: date = START) -> int:
     with session_scope(settings) as session:
-        agencies = demo.seed_agencies(session)
-        c, _ = demo.ensure_campaign(session, code=code, title=code, lead=agencies["SNV"], members=["SYT"],
+        agencies = demo_seed.seed_agencies(session)
+        c, _ = ensure_campaign(session, code=code, title=code, lead=agencies["SNV"], members=["SYT"],
                                     province_code=province or "04", period_start=start,
                                     period_end=start + timedelta(days=120), quota=quota, teams=1, actor="bench")
         c.province_code = province

@@ -1,6 +1,6 @@
 """Flow ``deadline-sweeper``: once a day, move every legal deadline (create, close, warn, escalate).
 
-Short and idempotent over the stored state (services/deadlines.py): it never waits for a due date, it is
+Short and idempotent over the stored state (services/stages/deadlines.py): it never waits for a due date, it is
 simply run again tomorrow (the deployment in prefect.yaml has a daily schedule). ``today`` is a parameter so
 a case can be walked through time; by default it is the date in Việt Nam.
 """
@@ -11,20 +11,21 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
-from services import deadlines
-from services.calendar import today_in_vietnam
+from services.stages import deadlines
+from services.rules.calendar import today_in_vietnam
 from services.stages import notify
+from services import wiring
 
 @task(name="sweep-deadlines")
 def sweep(today: date) -> dict[str, Any]:
-    return deadlines.sweep(settings(), today).as_dict()
+    return deadlines.sweep(wiring.current().settings, today).as_dict()
 
 
 @task(name="deliver-deadline-notifications")
 def deliver() -> dict[str, Any]:
     """Send the warnings and escalations now (through the gateway, each once), not at the next campaign run."""
-    return notify.deliver(settings(), "*").as_dict()
+    root = wiring.current()
+    return notify.deliver(root.settings, "*", wiring=root).as_dict()
 
 
 @flow(name="deadline-sweeper")

@@ -6,19 +6,19 @@ from typing import Any
 from prefect import flow, task
 
 from flows._batches import batches, merge
-from flows._settings import settings
 from models import InspectionStatus
 from services.stages import records
+from services import wiring
 
 
 @task(name="find-approved-inspections")
 def find_submitted(campaign_code: str) -> list[int]:
-    return records.pending_inspection_ids(settings(), campaign_code, InspectionStatus.FINDINGS_APPROVED)
+    return records.pending_inspection_ids(wiring.current().settings, campaign_code, InspectionStatus.FINDINGS_APPROVED)
 
 
 @task(name="issue-records-batch")
 def issue_batch(campaign_code: str, inspection_ids: list[int]) -> dict[str, Any]:
-    return records.issue_records(settings(), campaign_code, inspection_ids).as_dict()
+    return records.issue_records(wiring.current().settings, campaign_code, inspection_ids).as_dict()
 
 
 @flow(name="issue-records")
@@ -26,4 +26,4 @@ def issue_records(campaign_code: str) -> dict[str, Any]:
     """One transaction per inspection: safe to re-run or resume after a crash."""
     ids = find_submitted(campaign_code)
     return merge("issue-records", campaign_code,
-                 [issue_batch(campaign_code, batch) for batch in batches(ids, settings().batch_size)])
+                 [issue_batch(campaign_code, batch) for batch in batches(ids, wiring.current().settings.batch_size)])

@@ -13,14 +13,15 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
-from services.calendar import today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from services.reports import periodic_report as report
+from services import wiring
 
 
 @task(name="write-periodic-report")
 def write(kind: str, year: int, today: date, province_code: str | None) -> dict[str, Any]:
-    pdf, xlsx = report.export_periodic_report(settings(), kind=kind, year=year, issued_on=today, province_code=province_code)
+    pdf, xlsx = report.export_periodic_report(wiring.current().settings, kind=kind, year=year, issued_on=today,
+                                             province_code=province_code)
     return {"kind": kind, "year": year, "pdf": str(pdf), "xlsx": str(xlsx)}
 
 

@@ -1,7 +1,7 @@
 """Flow ``portal-delivery``: send the publications that are due to the province portal, retrying with backoff, and
 rebuild the public register (entries past their retention period leave it even when nothing else happens).
 
-Short and idempotent over the stored state (services/portal.py, services/register.py); scheduled every 15 minutes
+Short and idempotent over the stored state (services/delivery/portal.py, services/publishing/register.py); scheduled every 15 minutes
 in prefect.yaml.
 """
 from __future__ import annotations
@@ -10,19 +10,20 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
-from services import portal
-from services.register import write_register
+from services.stages import portal_delivery as portal_stage
+from services.publishing.register import write_register
+from services import wiring
 
 
 @task(name="deliver-to-portal")
 def deliver() -> dict[str, Any]:
-    return portal.deliver(settings()).as_dict()
+    root = wiring.current()
+    return portal_stage.deliver(root.settings, wiring=root).as_dict()
 
 
 @task(name="rebuild-register")
 def rebuild_register() -> str:
-    return str(write_register(settings()))
+    return str(write_register(wiring.current().settings))
 
 
 @flow(name="portal-delivery")

@@ -5,20 +5,29 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
 from models import InspectionStatus
 from flows.portal_delivery import deliver as deliver_to_portal
+from services.reports.campaign_report import issue_campaign_report
+from services.rules.calendar import today_in_vietnam
 from services.stages import publishing, records
+from services.stages.common import SYSTEM_ACTOR
+from services import wiring
 
 
 @task(name="find-sanctioned-inspections")
 def find_sanctioned(campaign_code: str) -> list[int]:
-    return records.pending_inspection_ids(settings(), campaign_code, InspectionStatus.SANCTIONED)
+    return records.pending_inspection_ids(wiring.current().settings, campaign_code, InspectionStatus.SANCTIONED)
 
 
 @task(name="publish-and-rebuild-register")
 def publish(campaign_code: str, inspection_ids: list[int]) -> dict[str, Any]:
-    return publishing.publish_outcomes(settings(), campaign_code, inspection_ids).as_dict()
+    settings = wiring.current().settings
+    result = publishing.publish_outcomes(settings, campaign_code, inspection_ids)
+    if result.details["campaign_closed"]:
+        # the report (báo cáo kết quả kiểm tra) once the campaign is over; issuing again returns the stored one
+        report = issue_campaign_report(settings, campaign_code, issued_on=today_in_vietnam(), actor=SYSTEM_ACTOR)
+        result.details["report"] = report.number
+    return result.as_dict()
 
 
 @flow(name="publish-outcomes")

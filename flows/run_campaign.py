@@ -11,23 +11,23 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
 from flows.decide_sanctions import decide_sanctions
 from flows.issue_records import issue_records
 from flows.publish_outcomes import publish_outcomes
 from flows.schedule_inspections import deliver_notifications, schedule_inspections
 from flows.select_establishments import select_establishments
 from services.stages import publishing, status
+from services import wiring
 
 
 @task(name="read-campaign-state")
 def read_state(campaign_code: str) -> dict[str, Any]:
-    return status.campaign_status(settings(), campaign_code)
+    return status.campaign_status(wiring.current().settings, campaign_code)
 
 
 @task(name="close-campaign-if-done")
 def close_if_done(campaign_code: str) -> bool:
-    return publishing.close_campaign_if_done(settings(), campaign_code)
+    return publishing.close_campaign_if_done(wiring.current().settings, campaign_code)
 
 
 def _timed(stage_flow: Callable[[str], dict[str, Any]], campaign_code: str) -> dict[str, Any]:
@@ -58,6 +58,6 @@ def run_campaign(campaign_code: str) -> dict[str, Any]:
         stages.append(_timed(publish_outcomes, campaign_code))
     elif state["status"] == "fieldwork":
         close_if_done(campaign_code)
-    if read_state(campaign_code)["notifications_pending"] and settings().gateway_url:
+    if read_state(campaign_code)["notifications_pending"] and wiring.current().settings.gateway_url:
         deliver_notifications(campaign_code)
     return {"stages": stages, "state": read_state(campaign_code)}

@@ -6,27 +6,28 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
 from services.db import session_scope
 from services.stages import notify, schedule_docs, scheduling
 from services.stages.common import get_campaign
+from services import wiring
 
 
 @task(name="form-teams-and-schedule")
 def form_teams_and_schedule(campaign_code: str) -> dict[str, Any]:
-    return scheduling.schedule_inspections(settings(), campaign_code).as_dict()
+    return scheduling.schedule_inspections(wiring.current().settings, campaign_code).as_dict()
 
 
 @task(name="issue-decision-plans-notices")
 def issue_documents(campaign_code: str) -> dict[str, Any]:
-    return schedule_docs.issue_schedule_documents(settings(), campaign_code).as_dict()
+    return schedule_docs.issue_schedule_documents(wiring.current().settings, campaign_code).as_dict()
 
 
 @task(name="deliver-notifications", retries=2, retry_delay_seconds=5)
 def deliver_notifications(campaign_code: str) -> dict[str, Any]:
-    with session_scope(settings()) as session:
+    root = wiring.current()
+    with session_scope(root.settings) as session:
         campaign_id = get_campaign(session, campaign_code).id
-    return notify.deliver(settings(), campaign_code, campaign_id).as_dict()
+    return notify.deliver(root.settings, campaign_code, campaign_id, wiring=root).as_dict()
 
 
 @flow(name="schedule-inspections")

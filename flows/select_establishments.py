@@ -5,13 +5,13 @@ from typing import Any
 
 from prefect import flow, task
 
-from flows._settings import settings
 from services.stages import selection
+from services import wiring
 
 
 @task(name="select-by-risk")
 def select_by_risk(campaign_code: str) -> dict[str, Any]:
-    return selection.select_establishments(settings(), campaign_code).as_dict()
+    return selection.select_establishments(wiring.current().settings, campaign_code).as_dict()
 
 
 @flow(name="select-establishments", log_prints=False)

@@ -42,6 +42,17 @@ class Establishment(SQLModel, table=True):
     random_key: int = Field(default=0, ge=0, sa_type=sa.BigInteger, index=True)
     row_checksum: int = Field(default=0, ge=0, sa_type=sa.BigInteger)
 
+    @property
+    def is_organisation(self) -> bool:
+        """Household businesses (``ho_kinh_doanh``) are sanctioned as individuals; enterprises and co-operatives as
+        organisations."""
+        return self.ownership != "ho_kinh_doanh"
+
 
 DERIVED_COLUMNS: tuple[str, ...] = ("random_key", "row_checksum")
+# How ``random_key`` orders establishments for a seed, in Python (services.registry.fingerprint.seeded_order) and in
+# SQL (services.rules.risk_sql): MINSTD (Lehmer) constants, (key + seed) * 48271 stays below 2^49, so SQLite and
+# PostgreSQL compute it in 64-bit integers exactly, and the result is the same in Python and in SQL.
+MIX_MULTIPLIER = 48271
+MIX_MODULUS = 2147483647  # 2^31 - 1
 ESTABLISHMENT_COLUMNS: tuple[str, ...] = tuple(c for c in Establishment.model_fields if c != "id" and c not in DERIVED_COLUMNS)

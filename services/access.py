@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from models import AccessToken, Person, WebSession
 from models.base import utcnow
 from services import audit
-from services.calendar import VIETNAM
+from services.rules.calendar import VIETNAM
 from services.errors import InvalidTransition, KiemtraError, NotFound
 
 SESSION_HOURS = 12
@@ -54,7 +54,7 @@ def get_token(session: Session, token_id: int) -> AccessToken:
 def record_token(session: Session, *, person: Person, token: str, by: str, label: str = "",
                  expires_at: datetime | None = None) -> AccessToken:
     """Stores the hash of ``token`` for ``person`` (audited). :func:`issue_token` draws the token; only the demo
-    passes one of its own (services.demo.seed_people)."""
+    passes one of its own (services.demo.seed.seed_people)."""
     row = AccessToken(person_id=person.id, token_hash=hash_token(token), label=label.strip(), created_by=by,
                       expires_at=expires_at)
     session.add(row)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from services.errors import KiemtraError
+from services.errors import SignatureRefused
 
 VERSION = "v2"
 DEFAULT_WINDOW_S = 300
@@ -37,14 +37,6 @@ KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v2=[0-9a-f]{64}")
 HEADER_KEY_ID, HEADER_TIMESTAMP, HEADER_SIGNATURE = "X-Kiemtra-Key-Id", "X-Kiemtra-Timestamp", "X-Kiemtra-Signature"
-
-
-class SignatureRefused(KiemtraError):
-    """A receiver refuses the message; ``code``: missing, unknown_key, bad_signature, stale, replay."""
-
-    def __init__(self, code: str, message: str, **ids: object) -> None:
-        super().__init__(message, **ids)
-        self.code = code
 
 
 def canonical(*, method: str, path: str, idempotency_key: str, timestamp: str, body: bytes) -> bytes:

@@ -52,13 +52,13 @@ class Settings(BaseSettings):
     registry_api_url: str | None = Field(None, description="base URL of the paged JSON registry API")
     registry_api_timeout_s: float = 10.0
 
-    # E-mail/SMS gateway (services.clients.gateway) and notification delivery (services.notifications).
+    # E-mail/SMS gateway (services.clients.gateway) and notification delivery (services.delivery.notifications).
     gateway_url: str | None = Field(None, description="base URL of the e-mail/SMS gateway (POST /messages)")
     gateway_token: SecretStr | None = Field(None, description="bearer token for the gateway, if it needs one")
     gateway_timeout_s: float = 10.0
     notify_max_attempts: int = Field(5, ge=1, description="delivery rounds before a notification is marked failed")
 
-    # The province portal (services.clients.portal) and the delivery of publications to it (services.portal).
+    # The province portal (services.clients.portal) and the delivery of publications to it (services.delivery.portal).
     portal_url: str | None = Field(None, description="base URL of the province portal's webhook (POST /outcomes)")
     portal_secret: SecretStr | None = Field(None, description="secret of portal_key_id: signs each attempt (v2, HMAC-SHA256)")
     portal_key_id: str = Field("k1", description="sent as X-Kiemtra-Key-Id: which of the portal's keys portal_secret is")

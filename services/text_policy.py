@@ -21,6 +21,7 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 from typing import TYPE_CHECKING
+from services.errors import TextRefused
 
 if TYPE_CHECKING:
     from services.documents.fonts import CodePoints
@@ -33,10 +34,6 @@ FORMULA_STARTS = frozenset("=+-@\t\r")  # a spreadsheet reads a cell starting so
 def spreadsheet_safe(value: str) -> str:
     """A cell a spreadsheet will not run: one starting with = + - @ tab or CR gets a leading apostrophe."""
     return "'" + value if value[:1] in FORMULA_STARTS else value
-
-
-class TextRefused(ValueError):
-    """A character no document may hold; the message is Vietnamese and names the character."""
 
 
 @cache

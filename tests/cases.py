@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from models import Inspection, Person, PersonRole, Violation
 from services.db import session_scope
-from services.intake import logic
+from services.intake import decisions, logic
+from services.rules import competence
 from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
 from services.settings import Settings
 from services.stages import records, sanctions
@@ -63,7 +64,7 @@ def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> Non
 
 def competent_official(session: Session, inspection_id: int) -> Person:
     """The official whose title the file needs (the demo world has one per title)."""
-    title = logic.required_signer(session, session.get(Inspection, inspection_id))
+    title = competence.required_signer(session, session.get(Inspection, inspection_id))
     official = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title == title)).first()
     assert official is not None, title
     return official
@@ -74,5 +75,5 @@ def decide(settings: Settings, inspection_id: int, on: date) -> None:
     with session_scope(settings) as session:
         official = competent_official(session, inspection_id)
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
-        logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
+        decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
     assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"

@@ -11,7 +11,8 @@ import httpx
 from sqlmodel import Session
 
 from models import Campaign
-from services import demo
+from services.demo import seed as demo_seed, users as demo_users
+from services.stages.planning import ensure_campaign
 from services.db import session_scope
 from services.settings import Settings
 
@@ -19,9 +20,9 @@ from services.settings import Settings
 def create_world(settings: Settings, *, establishments: int = 400, teams: int = 2, seed: int = 7) -> dict[str, str]:
     """Agencies, people (returns their fresh API tokens by person code) and a synthetic registry."""
     with session_scope(settings) as session:
-        agencies = demo.seed_agencies(session)
-        tokens = demo.seed_people(session, settings, agencies, teams=teams, seed=seed)
-        demo.seed_registry(session, n=establishments, province_code=demo.PROVINCE, seed=seed, as_of=date(2026, 3, 2))
+        agencies = demo_seed.seed_agencies(session)
+        tokens = demo_seed.seed_people(session, settings, agencies, teams=teams, seed=seed)
+        demo_seed.seed_registry(session, n=establishments, province_code=demo_seed.PROVINCE, seed=seed, as_of=date(2026, 3, 2))
     return tokens
 
 
@@ -41,10 +42,10 @@ def create_campaign(settings: Settings, *, code: str = "TEST-01", quota: int = 1
                     period_start: date = date(2026, 3, 2), period_end: date = date(2026, 5, 29),
                     **overrides: Any) -> Campaign:
     with session_scope(settings) as session:
-        agencies = demo.seed_agencies(session)
-        campaign, _ = demo.ensure_campaign(
+        agencies = demo_seed.seed_agencies(session)
+        campaign, _ = ensure_campaign(
             session, code=code, title="Đợt kiểm tra thử", lead=agencies["SNV"], members=["SYT", "LDLD"],
-            province_code=demo.PROVINCE, period_start=period_start, period_end=period_end, quota=quota, teams=teams,
+            province_code=demo_seed.PROVINCE, period_start=period_start, period_end=period_end, quota=quota, teams=teams,
             actor="test")
         for key, value in overrides.items():
             setattr(campaign, key, value)
@@ -97,7 +98,7 @@ def team_inspections(settings: Settings) -> dict[str, list[int]]:
 @contextmanager
 def intake_http(settings: Settings) -> Iterator[httpx.Client]:
     """The real intake API on loopback (uvicorn in a thread) and a client for it; stopped afterwards."""
-    from services.intake.server import start_in_thread
+    from services.entry.http.server import start_in_thread
 
     server = start_in_thread(settings)
     try:
@@ -113,6 +114,6 @@ def campaign_with_approved_findings(settings: Settings, *, code: str, establishm
     records can be issued). Returns the people's API tokens."""
     tokens = create_scheduled_campaign(settings, code=code, establishments=establishments, quota=quota, teams=teams)
     with intake_http(settings) as http:
-        assert demo.simulate_inspectors(settings, http, tokens, code) == quota
-        assert demo.simulate_findings_review(http, tokens["SNV-LEAD"], code) == quota
+        assert demo_users.simulate_inspectors(settings, http, tokens, code) == quota
+        assert demo_users.simulate_findings_review(http, tokens["SNV-LEAD"], code) == quota
     return tokens

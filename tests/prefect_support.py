@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from services.prefect_server import CLIENT_ENV_KEYS, PrefectServer, ensure_server, restore_prefect_client, stop_server
+from services.runtime.server import PrefectServer, ensure_server, stop_server
+from services.runtime.client import CLIENT_ENV_KEYS, restore_prefect_client
 from services.settings import Settings
 
 

@@ -30,8 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.errors import KiemtraError
-from services.portal_signature import (DEFAULT_WINDOW_S, HEADER_KEY_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SignatureRefused,
-                                       verify)
+from services.portal_signature import DEFAULT_WINDOW_S, HEADER_KEY_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, verify
+from services.errors import SignatureRefused
 
 MAX_BODY = 1024 * 1024  # one message or outcome is a few KiB
 

@@ -1,5 +1,5 @@
 """Official documents (biên bản, quyết định) rendered to PDF from the TOML templates in ``templates/``."""
-from services.documents.format import TemplateError
+from services.errors import TemplateError
 from services.documents.render import RenderedDocument, load_template, render_pdf, template_version
 
 __all__ = [

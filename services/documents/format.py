@@ -37,15 +37,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from xml.sax.saxutils import escape
-
-
-class TemplateError(ValueError):
-    """A template is malformed, or the context lacks a value the template needs."""
-
-    def __init__(self, message: str, *, template: str = "", key: str = "") -> None:
-        super().__init__(f"Mẫu văn bản '{template}': {message}" if template else message)
-        self.template = template
-        self.key = key
+from services.errors import TemplateError
 
 
 def nfc(text: str) -> str:

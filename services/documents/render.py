@@ -94,7 +94,8 @@ from reportlab.platypus import (
 from services.documents import fonts as font_chain
 from services.documents.charts import bar_chart, drawn_texts, fixed_vi
 from services.documents.storage import write_atomic
-from services.documents.format import FORMATTERS, TemplateError, expand, nfc, parse, parse_path, resolve
+from services.documents.format import FORMATTERS, expand, nfc, parse, parse_path, resolve
+from services.errors import TemplateError
 from services.documents.selection_list import decimal_vi
 from services.settings import TEMPLATES_DIR
 

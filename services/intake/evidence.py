@@ -10,14 +10,9 @@ An upload takes three steps, so that no database transaction is open while bytes
 transaction holds the write lock): :func:`find_declared` (short read), :func:`receive` (stream → store, no
 session) and :func:`mark_received` (short write; completes the submission when its last file arrives).
 
-Errors (under ``services.errors.IntakeError``; NotFound, Forbidden and Conflict come from ``services.errors``)::
-
-    IntakeError
-    └── EvidenceRefused          an upload the store does not keep (nothing stored, temp removed)
-        ├── EvidenceTooLarge     over ``evidence_max_bytes``                     → 413
-        ├── EvidenceTypeRefused  type not accepted, not the declared one,
-        │                        or content that is not of that type             → 415
-        └── EvidenceMismatch     size or SHA-256 differs from the declaration    → 422
+Errors: the ``EvidenceRefused`` branch of the tree in :mod:`services.errors` (under ``IntakeError``):
+``EvidenceTooLarge`` → 413, ``EvidenceTypeRefused`` (type not accepted, not the declared one, or content that is
+not of that type) → 415, ``EvidenceMismatch`` (size or SHA-256 differs from the declaration) → 422.
 """
 from __future__ import annotations
 
@@ -36,8 +31,9 @@ from sqlmodel import Session, select
 from models import Attachment, Inspection, Person, PersonRole, Submission, TeamMember
 from models.base import utcnow
 from services import audit
-from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services.errors import Conflict, EvidenceMismatch, EvidenceTooLarge, EvidenceTypeRefused, Forbidden, NotFound
 from services.intake import logic
+from services.rules.evidence import media_type
 from services.settings import Settings
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -49,28 +45,7 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
-class EvidenceRefused(IntakeError):
-    pass
-
-
-class EvidenceTooLarge(EvidenceRefused):
-    pass
-
-
-class EvidenceTypeRefused(EvidenceRefused):
-    pass
-
-
-class EvidenceMismatch(EvidenceRefused):
-    pass
-
-
 # --------------------------------------------------------------------------- types and lengths
-
-
-def media_type(content_type: str | None) -> str:
-    """``"Image/JPEG; charset=x"`` → ``"image/jpeg"``."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
 
 
 def check_type(sent: str | None, *, declared: str, allowed: tuple[str, ...]) -> None:

@@ -1,8 +1,9 @@
-"""The intake's decisions over the database, independent of HTTP (the API calls these)."""
+"""The intake over the database, independent of HTTP (the API calls these): who may see an inspection, findings
+submitted (versions, edits, declared files), the lead's review. The official's decision on the fines is
+:mod:`services.intake.decisions`; the rules both apply are :mod:`services.rules`."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 import json
 import unicodedata
 from datetime import date
@@ -13,20 +14,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, DocumentType, Establishment, Finding, FindingResult,
+from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Finding, FindingResult,
                     FindingReview, Inspection,
-                    InspectionStatus, Person, PersonRole, Submission, Team, TeamMember, Violation)
+                    InspectionStatus, Person, PersonRole, Submission, Team, TeamMember)
 from services import access, audit
-from services.calendar import today_in_vietnam
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
-from services.intake.schemas import (DecisionIn, DecisionReceipt, FindingsSubmission, ReviewIn, ReviewReceipt,
+from services.intake.schemas import (FindingsSubmission, ReviewIn, ReviewReceipt,
                                      SubmissionReceipt)
 from services.rules.checklist import load_checklist
-from services.rules.circumstances import amount_needs_reason, check_selection, load_circumstances, propose_amount
-from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
-from services.rules.fines import RulesError, load_fine_table
-from services.rules.procedure import CompetenceRefused, competent_signer, procedure_for
-from services.rules.sanctions import Authority, decree_for_act, decision_authority
+from services.rules.evidence import EvidenceRules, attachment_errors
+from services.errors import RulesError
+from services.rules.sanctions import decree_for_act
 from models.base import utcnow
 
 
@@ -45,7 +43,8 @@ def unseen(inspection_id: int) -> NotFound:
     return NotFound(f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", inspection_id=inspection_id)
 
 
-def _inspection(session: Session, inspection_id: int) -> Inspection:
+def find_inspection(session: Session, inspection_id: int) -> Inspection:
+    """The inspection, or the one answer for an id that does not exist (:func:`unseen`)."""
     inspection = session.get(Inspection, inspection_id)
     if inspection is None:
         raise unseen(inspection_id)
@@ -75,7 +74,7 @@ def authorise(session: Session, person: Person, inspection: Inspection) -> None:
 
 
 def get_inspection(session: Session, person: Person, inspection_id: int) -> Inspection:
-    inspection = _inspection(session, inspection_id)
+    inspection = find_inspection(session, inspection_id)
     authorise(session, person, inspection)
     return inspection
 
@@ -95,35 +94,6 @@ def content_sha256(inspection_id: int, body: FindingsSubmission, canonical: list
     files = sorted((a.model_dump(mode="json") for a in body.attachments), key=lambda a: a["sha256"])
     content = [inspection_id, canonical, files, body.reason.strip()] if files or body.reason.strip() else [inspection_id, canonical]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class EvidenceRules:
-    """What the evidence store accepts (settings): a file declared outside them could never arrive."""
-
-    types: tuple[str, ...]
-    max_bytes: int
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> EvidenceRules:
-        return cls(tuple(settings.evidence_types), settings.evidence_max_bytes)
-
-
-def _attachment_errors(body: FindingsSubmission, rules: EvidenceRules | None) -> list[str]:
-    from services.intake.evidence import media_type  # evidence builds on this module
-
-    errors, seen = [], set()
-    for i, a in enumerate(body.attachments):
-        where = f"attachments[{i}]"
-        if a.sha256 in seen:
-            errors.append(f"{where}.sha256: tệp '{a.name}' đã được khai báo ở trên (trùng mã SHA-256)")
-        seen.add(a.sha256)
-        if rules is not None and media_type(a.content_type) not in rules.types:
-            errors.append(f"{where}.content_type: loại tệp '{media_type(a.content_type)}' không được nhận "
-                          f"(chỉ nhận: {', '.join(rules.types)})")
-        if rules is not None and a.size > rules.max_bytes:
-            errors.append(f"{where}.size: {a.size:,} byte, vượt quá dung lượng tối đa {rules.max_bytes:,} byte")
-    return errors
 
 
 def _day(value: str | None) -> date | None:
@@ -166,7 +136,7 @@ def _validate_findings(items: list[Any], body: FindingsSubmission, rules: Eviden
     missing = sorted(set(known) - seen)
     if missing:
         errors.append(f"findings: thiếu kết quả cho các mục {', '.join(missing)}")
-    errors += _attachment_errors(body, rules)
+    errors += attachment_errors(body.attachments, rules)
     if errors:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.", errors=errors)
 
@@ -326,7 +296,7 @@ def review_findings(session: Session, person: Person, inspection_id: int, body: 
     """The lead approves the findings in force (the records can then be issued) or returns them with comments."""
     if person.role != PersonRole.LEAD:
         raise Forbidden("Chỉ người chủ trì đợt kiểm tra mới được duyệt kết quả kiểm tra.", person_id=person.id)
-    inspection = _inspection(session, inspection_id)
+    inspection = find_inspection(session, inspection_id)
     latest = latest_submission(session, inspection_id)
     if latest is None or not latest.complete:
         raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có kết quả đầy đủ để duyệt.", inspection_id=inspection_id)
@@ -367,152 +337,6 @@ def _receipt(session: Session, submission: Any) -> SubmissionReceipt:
                              content_sha256=submission.content_sha256,
                              findings=len(findings),
                              failed_items=sorted(f["item_code"] for f in findings if f["result"] == FindingResult.FAIL))
-
-
-def is_organisation(establishment: Establishment) -> bool:
-    """Household businesses are sanctioned as individuals; enterprises and co-operatives as organisations."""
-    return establishment.ownership != "ho_kinh_doanh"
-
-
-def required_signer(session: Session, inspection: Inspection, *, on: date | None = None) -> str | None:
-    """The lowest title competent for the file on ``on`` (default: today, the day a decision would be issued)."""
-    violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()
-    if not violations:
-        return None
-    establishment = session.get(Establishment, inspection.establishment_id)
-    assert establishment is not None
-    signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
-                              procedure=procedure_for(on or today_in_vietnam()))
-    return signer.title
-
-
-def ensure_competent(session: Session, person: Person, inspection: Inspection, *, on: date) -> Authority:
-    """The person's title reaches the competence the file needs on the day the decision is issued (judged per act on
-    its range maximum, organisations ×2); a higher title may take the file, a lower one never."""
-    violations = session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()
-    establishment = session.get(Establishment, inspection.establishment_id)
-    assert establishment is not None
-    try:
-        return decision_authority([v.range_max for v in violations], organisation=is_organisation(establishment),
-                                  decided_on=on, procedure=procedure_for(on), person_title=person.title)
-    except CompetenceRefused as exc:
-        raise Forbidden(str(exc), inspection_id=inspection.id) from exc
-
-
-def referral_errors(authority: Authority, reason: str) -> list[str]:
-    """A file sent up to a higher competent official than the lowest competent one needs the reason it was sent up."""
-    held = authority.competence
-    if held is None or held.signer.title == authority.needed.title or reason.strip():
-        return []
-    return [f"referral_reason: hồ sơ thuộc thẩm quyền của {authority.needed.title}; {held.signer.title} chỉ quyết định khi "
-            "hồ sơ được chuyển lên, phải ghi lý do chuyển hồ sơ"]
-
-
-def _circumstance_errors(violations: dict[int, Violation], body: DecisionIn, on: date) -> tuple[list[str], dict[int, Any]]:
-    """Check the official's circumstances and reasons per act; returns (errors, the proposal each act's circumstances
-    give). An amount other than that proposal needs a written reason (NĐ 118/2021 Art.9 as amended)."""
-    catalog = load_circumstances(on)
-    errors: list[str] = []
-    chosen: dict[int, Any] = {}
-    errors += [f"circumstances.{vid}: không có hành vi này trong hồ sơ" for vid in body.circumstances if vid not in violations]
-    errors += [f"reasons.{vid}: không có hành vi này trong hồ sơ" for vid in body.reasons if vid not in violations]
-    for vid, v in violations.items():
-        picked = body.circumstances.get(vid)
-        derived = [_Derived(**d) for d in v.derived]
-        mitigating = list(picked.mitigating) if picked else []
-        aggravating = list(picked.aggravating) if picked else []
-        problems = check_selection(mitigating, aggravating, derived, catalog)
-        errors += [f"circumstances.{vid}.{problem}" for problem in problems]
-        aggravating = list(dict.fromkeys([*(d.code for d in derived), *aggravating]))
-        proposal, _ = propose_amount(v.range_min, v.range_max, mitigating=len(mitigating), aggravating=len(aggravating))
-        amount = body.amounts.get(vid)
-        reason = body.reasons.get(vid, "").strip()
-        in_range = amount is not None and v.range_min <= amount <= v.range_max
-        if in_range and amount_needs_reason(amount, proposal) and not reason:
-            errors.append(f"reasons.{vid}: mức phạt {amount:,} đồng khác mức đề xuất {proposal:,} đồng theo các tình tiết "
-                          "đã xác định; phải ghi lý do quyết định mức phạt này".replace(",", "."))
-        chosen[vid] = (mitigating, aggravating, proposal, reason if amount != proposal else "")
-    return errors, chosen
-
-
-def _explanation_window_errors(session: Session, inspection: Inspection, violations: list[Violation], on: date) -> list[str]:
-    """A decision may not cut the violator's right to explain short (Luật XLVPHC Art.61): where the record gave the
-    right, not before the written explanation's last day has passed, unless the explanation was received."""
-    from services.deadlines import explanation_received  # deadlines builds on this module
-    from services.issuing import latest_document
-
-    record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
-    if record is None or record.issued_on is None or explanation_received(session, inspection.id):
-        return []
-    establishment = session.get(Establishment, inspection.establishment_id)
-    assert establishment is not None
-    table = load_fine_table()
-    acts = [ExplainAct(v.range_max, suspends(table.get(v.provision_code).additional_penalty)) for v in violations]
-    rights = explanation_rights(record.issued_on, acts, is_organisation(establishment), procedure_for(record.issued_on),
-                                decider="người có thẩm quyền")
-    if rights is None or on > rights.written_last_day:
-        return []
-    return [f"decided_on: {establishment.name} còn quyền gửi văn bản giải trình đến hết ngày "
-            f"{rights.written_last_day:%d/%m/%Y} ({rights.basis_vi}); chỉ ra quyết định sau ngày đó, hoặc khi đã nhận "
-            "giải trình (kiemtra deadlines explained)"]
-
-
-@dataclass(frozen=True)
-class _Derived:
-    code: str
-    text_vi: str
-
-
-def record_decision(session: Session, person: Person, inspection_id: int, body: DecisionIn) -> tuple[DecisionReceipt, bool]:
-    """The competent official sets the final amount of each act (within its range) with the circumstances found and,
-    for an amount other than the proposal they give, the reason."""
-    if person.role != PersonRole.OFFICIAL:
-        raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được quyết định mức phạt.", person_id=person.id)
-    inspection = _inspection(session, inspection_id)
-    violations = {v.id: v for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()}
-    already = bool(violations) and all(v.final_amount is not None for v in violations.values())
-    if not violations or not already and inspection.status != InspectionStatus.RECORDS_ISSUED:
-        raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có biên bản vi phạm hành chính để quyết định xử phạt.",
-                       inspection_id=inspection_id)
-    authority = ensure_competent(session, person, inspection, on=body.decided_on)
-    errors = [f"amounts: thiếu mức phạt cho hành vi {vid}" for vid in violations if vid not in body.amounts]
-    errors += referral_errors(authority, body.referral_reason)
-    if body.decided_on < inspection.scheduled_on:
-        errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} trước ngày lập biên bản vi phạm "
-                      f"{inspection.scheduled_on:%d/%m/%Y}")
-    if body.decided_on > today_in_vietnam():
-        errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} chưa đến")
-    errors += [f"amounts.{vid}: không có hành vi này trong hồ sơ" for vid in body.amounts if vid not in violations]
-    for vid, amount in body.amounts.items():
-        v = violations.get(vid)
-        if v is not None and not v.range_min <= amount <= v.range_max:
-            errors.append(f"amounts.{vid}: mức phạt {amount:,} đồng nằm ngoài khung {v.range_min:,}–{v.range_max:,} đồng")
-    errors += _explanation_window_errors(session, inspection, list(violations.values()), body.decided_on)
-    circumstance_errors, chosen = _circumstance_errors(violations, body, body.decided_on)
-    errors += circumstance_errors
-    if errors:
-        raise IntakeError("Quyết định không hợp lệ.", errors=errors)
-    if already:
-        same = all(v.final_amount == body.amounts[v.id] and v.decided_on == body.decided_on and v.decided_by_id == person.id
-                   and (v.mitigating, v.aggravating, v.amount_reason) == (chosen[v.id][0], chosen[v.id][1], chosen[v.id][3])
-                   for v in violations.values())
-        if not same:
-            raise Conflict(f"Cuộc kiểm tra {inspection_id} đã có quyết định mức phạt khác.", inspection_id=inspection_id)
-    else:
-        for v in violations.values():
-            mitigating, aggravating, proposal, reason = chosen[v.id]
-            v.final_amount, v.decided_by_id, v.decided_on = body.amounts[v.id], person.id, body.decided_on
-            v.mitigating, v.aggravating, v.decided_proposal, v.amount_reason = mitigating, aggravating, proposal, reason
-            session.add(v)
-        audit.record(session, actor=person.code, action="fine_decided", entity=inspection,
-                     reason=f"Quyết định mức phạt ngày {body.decided_on:%d/%m/%Y}",
-                     data={"acts": {str(k): {"amount": a, "proposal": chosen[k][2], "mitigating": chosen[k][0],
-                                             "aggravating": chosen[k][1], "reason": chosen[k][3]}
-                                    for k, a in body.amounts.items()},
-                           "competent": authority.needed.title, "referral_reason": body.referral_reason.strip()})
-    total = sum(body.amounts.values())
-    return DecisionReceipt(inspection_id=inspection_id, decided_by=person.full_name, decided_on=body.decided_on,
-                           total_vnd=total), not already
 
 
 def inspections_for(session: Session, person: Person) -> list[Inspection]:

@@ -31,7 +31,8 @@ from typing import Any
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from services.registry.geo import UnknownUnit, load_units
 from services.registry.taxcode import InvalidTaxPrefix, tax_code_check_digit
-from services.text_policy import FORMULA_STARTS, TextRefused, check_text
+from services.text_policy import FORMULA_STARTS, check_text
+from services.errors import CellError, TextRefused
 
 COLUMNS_JSON = Path(__file__).with_name("data") / "import_columns.json"
 DEFAULT_OWNERSHIP = "doanh_nghiep"
@@ -43,14 +44,6 @@ _TAX = re.compile(r"(\d{10})(?:-(\d{3}))?")
 _DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6}
-
-
-class CellError(ValueError):
-    """A cell that cannot be stored; ``reason`` is the Vietnamese explanation shown to the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

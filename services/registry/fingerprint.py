@@ -12,12 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from models.establishment import ESTABLISHMENT_COLUMNS
-
-# MINSTD (Lehmer) constants: (key + seed) * 48271 stays below 2^49, so SQLite and PostgreSQL compute it
-# in 64-bit integers exactly, and the result is the same in Python and in SQL.
-MIX_MULTIPLIER = 48271
-MIX_MODULUS = 2147483647  # 2^31 - 1
+from models.establishment import ESTABLISHMENT_COLUMNS, MIX_MODULUS, MIX_MULTIPLIER
 
 
 def random_key(tax_code: str) -> int:

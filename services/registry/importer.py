@@ -35,14 +35,13 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from services.calendar import today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.registry import RegistryImport
 from services import audit
 from services.db import session_scope
-from services.errors import KiemtraError
-from services.registry import columns as cols
-from services.registry import xlsx
+from services.errors import RegistryImportRejected
+from services.registry import columns as cols, xlsx
 from services.registry.fingerprint import with_derived
 from services.settings import Settings
 from services.text_policy import spreadsheet_safe
@@ -101,16 +100,6 @@ class ImportReport:
         return "\n".join(lines)
 
     __str__ = to_table
-
-
-class RegistryImportRejected(KiemtraError):
-    """The source has errors (and ``valid_only`` was not asked), or cannot be read at all: nothing was written."""
-
-    def __init__(self, report: ImportReport, message: str | None = None) -> None:
-        super().__init__(message or f"Không nhập {report.source}: {len(report.errors)} lỗi ở {len(report.rejected_rows)} "
-                         "dòng. Sửa các lỗi trong báo cáo rồi nhập lại (hoặc chỉ nhập các dòng hợp lệ).",
-                         source=report.source)
-        self.report = report
 
 
 def unreadable(name: str, reason: str) -> RegistryImportRejected:

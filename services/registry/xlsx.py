@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from services.errors import XlsxRefused
 
 MAX_UNCOMPRESSED = 256 * 1024 * 1024  # all parts together; a 20,000-row registry is ~15 MB of XML
 MAX_RATIO = 200  # uncompressed / compressed for one part over 1 MB; spreadsheet XML stays well under 100
@@ -25,14 +26,6 @@ CHUNK = 1024 * 1024
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted XLSX, or a legacy .xls (Compound File Binary)
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _UNREADABLE = "Tệp .xlsx bị hỏng hoặc không trọn vẹn (có thể chưa tải về xong): hãy mở bằng Excel, lưu lại rồi nhập lại"
-
-
-class XlsxRefused(Exception):
-    """A file that is not a readable XLSX; ``reason`` is the Vietnamese sentence shown to the user."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Formula(str):

@@ -13,13 +13,13 @@ Contents (template ``bao_cao_ket_qua_kiem_tra``), every figure computed from the
 - IV. the recommendations (computed from the open items, the most violated provisions, plus any given).
 
 The figures agree with each other: the deadlines are created from the stored state first
-(:func:`services.deadlines.create_from_state`, in :func:`issue_campaign_report`), so every sanction decision
+(:func:`services.stages.deadlines.create_from_state`, in :func:`issue_campaign_report`), so every sanction decision
 is counted once among those to comply with, and each is "đã chấp hành" exactly when its ``comply`` deadline is
 met. An XLSX with the same figures (one sheet per table, :func:`services.documents.xlsx.write_report_xlsx`) is
 written beside the PDF when the report is issued.
 
 The report is a snapshot on its date: :func:`issue_campaign_report` issues revision 1 once (issuing again
-returns the stored one, services.issuing); a later state is reported by a new revision (``revision=2``).
+returns the stored one, services.documents.issuing); a later state is reported by a new revision (``revision=2``).
 
 The number's symbol is the procedure's ``document_symbols.report``; the procedure files have no such key yet,
 so :data:`DEFAULT_SYMBOL` (``BC-ĐKT``: báo cáo of the đoàn kiểm tra, as KH-ĐKT and TB-ĐKT) is used meanwhile.
@@ -38,11 +38,11 @@ from sqlmodel import Session, select
 from models import (Agency, Campaign, CampaignKind, Deadline, DeadlineKind, DeadlineStatus, Document, DocumentType,
                     Establishment, Finding, Inspection, InspectionStatus, Person, PersonRole, Selection, Team, TeamMember,
                     Violation)
-from services import deadlines
+from services.stages import deadlines
 from services.db import session_scope
 from services.documents.selection_list import plan_in_basis, sector_vi
 from services.documents.xlsx import write_report_xlsx
-from services.issuing import find_document, issue_document, latest_document
+from services.documents.issuing import find_document, issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, provision_vi
 from services.rules.procedure import Procedure, procedure_for

@@ -31,15 +31,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from services.rules.fines import RulesError
+from services.errors import KpiTargetsError
 from services.settings import RULES_DIR
 
 # year -> indicator (models.statistics.StatIndicator value) -> value
 Figures = Mapping[int, Mapping[str, int]]
-
-
-class KpiTargetsError(RulesError):
-    """A KPI targets file is malformed, or none is in force; the message names the file and the key."""
 
 
 class KpiStatus(StrEnum):

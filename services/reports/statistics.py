@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from models import AnnualStatistic, StatIndicator
 from models.base import utcnow
 from services import audit
-from services.calendar import today_in_vietnam
-from services.errors import Conflict, IntakeError
+from services.rules.calendar import today_in_vietnam
+from services.errors import Conflict, Refused
 from services.reports.kpi import Figures
 
 
@@ -39,7 +39,7 @@ def record_statistic(session: Session, *, province_code: str, year: int, indicat
     if not source.strip():
         errors.append("source: phải ghi văn bản, báo cáo nguồn của số liệu")
     if errors:
-        raise IntakeError("Số liệu thống kê không hợp lệ.", errors=errors)
+        raise Refused("Số liệu thống kê không hợp lệ.", errors=errors)
     indicator = StatIndicator(indicator)
     row = session.exec(select(AnnualStatistic).where(AnnualStatistic.province_code == province_code,
                                                      AnnualStatistic.year == year,

@@ -29,32 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from services.rules.decrees import decrees_in_force_between, limitation_start
-from services.rules.fines import FineTable, RulesError, UnitKind, load_fine_table
+from services.rules.fines import FineTable, UnitKind, load_fine_table
+from services.errors import ChecklistError, UnknownChecklistItem, UnlinkedProvision
 
 AGENCY_PREFIXES = {"labour": "LD", "health": "YT"}  # Sở Nội vụ; Sở Y tế
 _ITEM_CODE_RE = re.compile(r"^(LD|YT)-\d{2}$")
 _RISK_FACTOR_RE = re.compile(r"^[a-z][a-z_]*$")
-
-
-class ChecklistError(RulesError):
-    """A checklist file is malformed (naming the item), or no version is in force on the date asked."""
-
-
-class UnknownChecklistItem(RulesError, LookupError):
-    def __init__(self, code: str, version: str) -> None:
-        self.code, self.version = code, version
-        super().__init__(f"Không có mục kiểm tra mã {code!r} trong danh mục phiên bản {version}", code=code,
-                         version=version)
-
-
-class UnlinkedProvision(ChecklistError, LookupError):
-    """The item has no clause of this decree (not in force for the version, or no such offence in it)."""
-
-    def __init__(self, code: str, decree: str, reason: str = "") -> None:
-        self.code, self.decree = code, decree
-        why = f": {reason}" if reason else ""
-        super().__init__(f"Mục kiểm tra {code} không có điều khoản xử phạt theo nghị định {decree}{why}",
-                         code=code, decree=decree)
 
 
 class ActKind(StrEnum):

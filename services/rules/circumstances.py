@@ -44,9 +44,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
-from services.errors import StageBlocked
+from services.errors import CircumstancesError, SelectionRejected, StageBlocked, UnknownCircumstance
 from services.rules import fines
-from services.rules.fines import RulesError
 from services.settings import RULES_DIR
 
 FILE_GLOB = "circumstances_xlvphc*.json"
@@ -56,26 +55,6 @@ _ENTRY_KEYS = frozenset({"code", "kind", "point_vi", "short_vi", "text_vi", "der
                          "note"})
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _POINT_RE = {"mitigating": re.compile(r"^khoản \d+ Điều 9$"), "aggravating": re.compile(r"^điểm [a-zđ] khoản 1 Điều 10$")}
-
-
-class CircumstancesError(RulesError):
-    """A circumstances file is malformed; the message names the file and the key."""
-
-
-class UnknownCircumstance(RulesError, LookupError):
-    """No entry of the catalog has this code."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"Không có tình tiết mã {code!r}", code=code)
-
-
-class SelectionRejected(ValueError):
-    """An official's selection of circumstances with errors; ``errors`` are the Vietnamese field errors."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("; ".join(self.errors))
 
 
 class Kind(StrEnum):

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from models.deadline import DeadlineKind
-from services.calendar import is_working_day
+from models.deadline import Deadline, DeadlineKind
+from services.rules.calendar import is_working_day
 from services.rules.procedure import Procedure, procedure_for
 
 # Luật 88/2025/QH15 (amending Luật XLVPHC: Art.56, Art.70 among others) takes effect on 01/07/2025 (its Điều 2 k1).
@@ -81,6 +81,11 @@ def working_days_before(due: date, n: int) -> date:
         if is_working_day(day):
             counted += 1
     return day
+
+
+def warning_day(deadline: Deadline, procedure: Procedure) -> date:
+    """The day the lead is warned of a deadline: the procedure's number of working days before it is due."""
+    return working_days_before(deadline.due_on, procedure.deadline_warning_working_days)
 
 
 def _n(value: int) -> str:

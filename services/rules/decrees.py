@@ -32,7 +32,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from services.rules.fines import RulesError
+from services.errors import DecreeError, NoDecreeInForce, UnknownDecree
 
 DECREES_FILE = "decrees.json"
 SAME_ACT_MATCHES = frozenset({"direct", "moved"})  # map rows naming the same act under the newer decree
@@ -41,28 +41,6 @@ _KEY_RE = re.compile(r"^\d+/\d{4}/ND-CP$")
 _TEXT_KEYS = ("key", "number_vi", "citation_vi", "fine_table_file", "organisation_rule_vi", "source")
 _DECREE_KEYS = frozenset({*_TEXT_KEYS, "in_force_from", "in_force_to", "individual_households_rule_vi",
                           "confirmed", "note"})
-
-
-class DecreeError(RulesError):
-    """The decree catalog or the counterparts table is malformed; names the file and the key."""
-
-
-class NoDecreeInForce(RulesError, LookupError):
-    """No decree of the catalog was in force on the date."""
-
-    def __init__(self, on: date, held: tuple[Decree, ...]) -> None:
-        self.on = on
-        periods = "; ".join(f"{d.number_vi} {d.period_vi()}" for d in held)
-        super().__init__(f"Không có nghị định xử phạt nào trong danh mục có hiệu lực vào ngày {on:%d/%m/%Y} "
-                         f"(danh mục gồm: {periods})", on=on.isoformat())
-
-
-class UnknownDecree(RulesError, LookupError):
-    """A decree key, or the prefix of a fine code, that names no decree of the catalog."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"Mã {code!r} không thuộc nghị định xử phạt nào trong danh mục", code=code)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.errors import KiemtraError
+from services.errors import FineTableError, UnknownProvision
 
 if TYPE_CHECKING:  # decrees imports RulesError from here
     from services.rules.decrees import Decree
@@ -57,27 +57,6 @@ _CAP_RE = re.compile(r"^PER WORKER, total cap ([\d,]+) \(individual\) / ([\d,]+)
 _BAND_RE = re.compile(
     r"^band by number of (affected workers|machines/devices): (?:(\d+)-(\d+)|>=(\d+))(?:\s.*)?$"
 )
-
-
-class RulesError(KiemtraError):
-    """Base of every error raised by this module and :mod:`services.rules.checklist`."""
-
-
-class FineTableError(RulesError):
-    """A row of the fine table is malformed; carries the source, the row number (header = 1) and column."""
-
-    def __init__(self, message: str, *, source: str, row: int, column: str) -> None:
-        self.source, self.row, self.column = source, row, column
-        super().__init__(f"{source}: row {row}, column {column!r}: {message}", source=source, row=row,
-                         column=column)
-
-
-class UnknownProvision(RulesError, LookupError):
-    """No row of the fine table has this code."""
-
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(f"Không có điều khoản xử phạt mã {code!r} trong bảng mức phạt", code=code)
 
 
 class FineBasis(StrEnum):

@@ -10,15 +10,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from services.rules.fines import RulesError
+from services.errors import OfficesError
 from services.settings import RULES_DIR
 
 OFFICES_FILE = "province_offices.json"
 _KEYS = ("treasury_vi", "treasury_address_vi", "account", "bank_vi", "online_vi")
-
-
-class OfficesError(RulesError):
-    """The per-province settings are malformed, or a province has none."""
 
 
 @dataclass(frozen=True)

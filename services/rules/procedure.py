@@ -22,8 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from services.errors import StageBlocked
-from services.rules.fines import RulesError
+from services.errors import CompetenceRefused, ProcedureError, StageBlocked
 from services.settings import RULES_DIR
 
 # Keys only some versions need: the field maximum is needed where a ceiling is written as a share of it.
@@ -33,10 +32,6 @@ _SIGNER_KEYS = frozenset({"title", "issuer_suffix", "ceiling_individual_vnd", "c
                           "deputy_signature_vi"})
 # The bodies in whose name a decision is issued: the decider's own (a chair's decision is the People's Committee's).
 ISSUERS = frozenset({"province_committee", "department", "department_inspectorate"})
-
-
-class ProcedureError(RulesError):
-    """A procedure file is malformed; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -282,5 +277,3 @@ def may_decide(person_title: str, acts_range_max: Sequence[int], *, organisation
     return held
 
 
-class CompetenceRefused(RulesError):
-    """The person holds no sanctioning title, or one below what the file's acts need."""

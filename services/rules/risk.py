@@ -24,16 +24,13 @@ from typing import Any
 
 from models.inspection import InspectionStatus
 from services.settings import RULES_DIR
+from services.errors import RiskPolicyError
 
 # the team was on site: findings submitted (or further along); ``scheduled`` is not a visit
 VISITED_STATUSES: tuple[str, ...] = tuple(s.value for s in InspectionStatus if s != InspectionStatus.SCHEDULED)
 # a sanction decision was issued (``closed`` follows ``sanctioned``; a closed visit without a decided fine is not one)
 SANCTIONED_STATUSES: tuple[str, ...] = (InspectionStatus.SANCTIONED.value, InspectionStatus.CLOSED.value)
 DEFAULT_SANCTION_WINDOW_DAYS = 1095
-
-
-class RiskPolicyError(ValueError):
-    """No policy is in force on a date, or a policy file is malformed."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
 from models.inspection import Inspection, Violation
-from services.registry.fingerprint import MIX_MODULUS, MIX_MULTIPLIER
+from models.establishment import MIX_MODULUS, MIX_MULTIPLIER
 from services.rules.risk import SANCTIONED_STATUSES, VISITED_STATUSES, RiskPolicy, stale_cutoff
 
 

@@ -22,20 +22,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from services.rules.checklist import ChecklistItem, UnlinkedProvision
+from services.rules.checklist import ChecklistItem
+from services.errors import UnlinkedProvision
 from services.rules.decrees import Decree, applicable_decree, decree_by_key, decree_in_force
-from services.rules.fines import FineProposal, RulesError, load_fine_table, propose_fine
+from services.rules.fines import FineProposal, load_fine_table, propose_fine
+from services.errors import ActDateNeeded, NotSanctioned, RulesError
 from services.rules.procedure import Competence, Procedure, Signer, competent_signer, may_decide
 
 LIMITATION_DAYS = 365  # Luật XLVPHC Art.6 cl.1 a: one year for labour and OSH (NĐ 283/2026 Art.3 cl.4 a)
-
-
-class ActDateNeeded(RulesError):
-    """An ended act whose date decides the decree (two decrees were in force within its limitation year)."""
-
-
-class NotSanctioned(RulesError):
-    """The decree in force when the act is handled no longer sanctions it (or none links the item)."""
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from models import Appeal, AppealOutcome, Document, DocumentType
 from services import audit
-from services.calendar import today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from services.db import session_scope
-from services.errors import Conflict, IntakeError, NotFound
-from services.register import write_register
+from services.errors import Conflict, Refused, NotFound
+from services.publishing.register import write_register
 from services.settings import Settings
 from services.stages.publishing import current_publication, decision_in_force, restore, withdraw
 
@@ -49,7 +49,7 @@ def lodge_appeal(settings: Settings, decision_number: str, *, kind: str, referen
         errors = _errors(kind=kind, reference=reference, reference_field="reference", reference_vi="số đơn hoặc số thụ lý",
                          day=lodged_on, day_field="lodged_on", not_before=decision.issued_on)
         if errors:
-            raise IntakeError("Thông tin khiếu nại, khởi kiện không hợp lệ.", errors=errors)
+            raise Refused("Thông tin khiếu nại, khởi kiện không hợp lệ.", errors=errors)
         existing = session.exec(select(Appeal).where(Appeal.inspection_id == decision.inspection_id,
                                                      Appeal.outcome == AppealOutcome.OPEN)).first()
         if existing is not None:
@@ -101,7 +101,7 @@ def resolve_appeal(settings: Settings, decision_number: str, *, upheld: bool, re
                          reference_vi="số quyết định giải quyết hoặc bản án", day=resolved_on,
                          day_field="resolved_on", not_before=appeal.lodged_on)
         if errors:
-            raise IntakeError("Kết quả giải quyết không hợp lệ.", errors=errors)
+            raise Refused("Kết quả giải quyết không hợp lệ.", errors=errors)
         audit.record(session, actor=actor, action="appeal_resolved", entity=appeal, reason=resolution_ref.strip(),
                      from_state=str(appeal.outcome), to_state=str(outcome))
         appeal.outcome, appeal.resolved_on, appeal.resolution_ref = outcome, resolved_on, resolution_ref.strip()

@@ -15,7 +15,7 @@ from models import (Campaign, CampaignKind, CampaignStatus, Establishment, Inspe
                     SelectionKind)
 from services import audit
 from services.db import session_scope
-from services.errors import Conflict, Forbidden, IntakeError
+from services.errors import Conflict, Forbidden, Refused
 from services.rules.risk import RiskPolicy, factor_contributions, is_eligible, policy_version
 from services.settings import Settings
 from services.stages.common import get_campaign
@@ -92,7 +92,7 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             else:
                 to_add.append((est, change))
         if errors:
-            raise IntakeError("Không thể thay đổi danh sách.", errors=errors)
+            raise Refused("Không thể thay đổi danh sách.", errors=errors)
         for row, change in to_remove:
             row.removed, row.change_reason, row.changed_by = True, change.reason.strip(), lead.code
             session.add(row)

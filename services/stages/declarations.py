@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from models import ConflictOfInterest, Establishment, Person, Unavailability
 from services import audit
 from services.db import session_scope
-from services.errors import IntakeError
+from services.errors import Refused
 from services.settings import Settings
 
 
@@ -31,7 +31,7 @@ def declare_conflict(settings: Settings, *, person_code: str, tax_code: str, rea
         if not reason.strip():
             errors.append("reason: phải ghi nội dung xung đột lợi ích")
         if errors:
-            raise IntakeError("Không ghi nhận được kê khai xung đột lợi ích.", errors=errors)
+            raise Refused("Không ghi nhận được kê khai xung đột lợi ích.", errors=errors)
         assert person is not None and est is not None
         if session.exec(select(ConflictOfInterest.id).where(ConflictOfInterest.person_id == person.id,
                                                             ConflictOfInterest.establishment_id == est.id)).first():
@@ -50,7 +50,7 @@ def declare_unavailable(settings: Settings, *, tax_code: str, day: date, reason:
         errors: list[str] = []
         est = _establishment(session, tax_code, errors)
         if errors:
-            raise IntakeError("Không ghi nhận được ngày cơ sở không thể tiếp đoàn.", errors=errors)
+            raise Refused("Không ghi nhận được ngày cơ sở không thể tiếp đoàn.", errors=errors)
         assert est is not None
         if session.exec(select(Unavailability.id).where(Unavailability.establishment_id == est.id,
                                                         Unavailability.day == day)).first():

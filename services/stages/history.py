@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from models import (Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, Inspection, PriorSanction,
                     Violation)
 from services import audit
-from services.calendar import today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from services.db import session_scope
-from services.errors import IntakeError
-from services.issuing import latest_document
+from services.errors import Refused
+from services.documents.issuing import latest_document
 from services.rules.circumstances import PriorSanction as Prior
 from services.rules.decrees import act_key
 from services.rules.fines import load_fine_table
@@ -83,7 +83,7 @@ def record_prior_sanction(settings: Settings, *, tax_code: str, provision_code: 
         if establishment is None:
             errors.append(f"tax_code: không có cơ sở mã số thuế {tax_code} trong sổ đăng ký")
         if errors:
-            raise IntakeError("Không ghi nhận được quyết định xử phạt trước đây.", errors=errors)
+            raise Refused("Không ghi nhận được quyết định xử phạt trước đây.", errors=errors)
         assert establishment is not None
         key = act_key(code)
         exists = session.exec(select(PriorSanction.id).where(PriorSanction.establishment_id == establishment.id,

@@ -15,13 +15,14 @@ from sqlmodel import Session, select
 from models import (Appeal, AppealOutcome, CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus,
                     PortalEvent, Publication, Violation)
 from models.base import utcnow
-from services import audit, portal
-from services.calendar import VIETNAM, today_in_vietnam
+from services import audit
+from services.delivery import portal
+from services.rules.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
-from services.errors import Conflict, IntakeError, NotFound
-from services.register import WITHHELD_VI, check_deidentified, protected_strings, write_register
-from services.intake.logic import is_organisation
-from services.issuing import latest_document
+from services.errors import Conflict, Refused, NotFound
+from services.publishing.register import WITHHELD_VI, write_register
+from services.publishing.deidentify import check_deidentified, protected_strings
+from services.documents.issuing import latest_document
 from services.documents.acts import violation_line
 from services.rules.fines import load_fine_table
 from services.rules.procedure import procedure_for
@@ -34,7 +35,7 @@ STAGE = "publish-outcomes"
 def outcome_payload(decision: Document, establishment: Establishment, violations: Sequence[Violation]) -> dict[str, Any]:
     """What the public sees: no inspector, complainant or victim, and no individual's personal data."""
     table = load_fine_table()
-    organisation = is_organisation(establishment)
+    organisation = establishment.is_organisation
     return {
         "so_quyet_dinh": decision.number, "ngay_quyet_dinh": min(v.decided_on for v in violations if v.decided_on).isoformat(),
         "co_quan_ban_hanh": decision.issuer_code,
@@ -96,7 +97,7 @@ def _checked_payload(session: Session, decision: Document, establishment: Establ
     violations = session.exec(select(Violation).where(Violation.inspection_id == decision.inspection_id)
                               .order_by(Violation.id)).all()
     payload = {**outcome_payload(decision, establishment, violations), **extra}
-    public = {decision.number: establishment.name} if is_organisation(establishment) else {}
+    public = {decision.number: establishment.name} if establishment.is_organisation else {}
     check_deidentified([payload], {}, protected_strings(session, [establishment]), public_names=public)
     return payload
 
@@ -150,7 +151,7 @@ def withdraw_publication(settings: Settings, decision_number: str, *, actor: str
                          issuer: str | None = None) -> None:
     """A decision annulled or withdrawn by the authority leaves the register; the portal is told (once)."""
     if not reason.strip():
-        raise IntakeError("Thiếu lý do.", errors=["reason: phải ghi lý do rút công khai (ví dụ: quyết định bị hủy)"])
+        raise Refused("Thiếu lý do.", errors=["reason: phải ghi lý do rút công khai (ví dụ: quyết định bị hủy)"])
     with session_scope(settings) as session:
         decision = decision_in_force(session, decision_number, issuer)
         assert decision.inspection_id is not None
@@ -206,13 +207,7 @@ def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Seq
                             lambda i: publish_for_inspection(settings, i, actor=actor) == "published", settings=settings)
     result.details["register"] = str(write_register(settings))
     result.details["campaign_closed"] = close_campaign_if_done(settings, campaign_code, actor=actor)
-    if result.details["campaign_closed"]:
-        # the report (báo cáo kết quả kiểm tra) once the campaign is over; issuing again returns the stored one
-        from services.reports.campaign_report import issue_campaign_report
-
-        report = issue_campaign_report(settings, campaign_code, issued_on=today_in_vietnam(), actor=actor)
-        result.details["report"] = report.number
-    return result
+    return result  # a closed campaign's report (services.reports.campaign_report) is the flow's next step
 
 
 __all__ = ["publish_outcomes", "write_register", "close_campaign_if_done"]

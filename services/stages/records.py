@@ -15,8 +15,7 @@ from models import (Agency, Campaign, DocumentType, Establishment, Finding, Find
                     Person, Team, TeamMember, TeamRole, Violation)
 from services import audit
 from services.db import session_scope
-from services.intake.logic import is_organisation
-from services.issuing import issue_document, latest_document
+from services.documents.issuing import issue_document, latest_document
 from services.rules.checklist import load_checklist
 from services.errors import StageBlocked
 from services.documents.acts import act_line, counts_vi, violation_line
@@ -25,8 +24,8 @@ from services.rules.decrees import act_key, decree_of
 from services.rules.fines import load_fine_table, vnd
 from services.rules.deadline_rules import ExplainAct, explanation_rights, suspends
 from services.rules.procedure import Procedure, competent_signer
-from services.rules.sanctions import issuing_body
-from services.rules.sanctions import NotSanctioned, plan_act
+from services.rules.sanctions import issuing_body, plan_act
+from services.errors import NotSanctioned
 from services.stages.history import decided_before, sanction_history
 from services.registry.geo import province_area
 from services.registry.sectors import sector_name
@@ -78,7 +77,7 @@ def team_context(session: Session, team_id: int) -> dict[str, Any]:
 def establishment_context(e: Establishment) -> dict[str, Any]:
     """The violator as documents name it: an organisation, or a household business fined as an individual (NĐ
     283/2026 Art.7 cl.3) whose owner is named."""
-    organisation = is_organisation(e)
+    organisation = e.is_organisation
     return {"organisation": organisation, "individual": not organisation,
             "kind_vi": "tổ chức" if organisation else "hộ kinh doanh (xử phạt như đối với cá nhân)",
             "tax_code_label_vi": "Mã số doanh nghiệp" if organisation else "Mã số thuế của hộ kinh doanh",
@@ -153,7 +152,7 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
     circumstance of the proposal from the start."""
     existing = {v.finding_id: v for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id)).all()}
     checklist = load_checklist(inspection.scheduled_on)
-    organisation = is_organisation(establishment)
+    organisation = establishment.is_organisation
     acts: dict[str, list[tuple[Finding, Any]]] = {}
     for f in findings:
         if f.result == FindingResult.FAIL:
@@ -223,7 +222,7 @@ def file_decider(session: Session, campaign: Campaign, violations: Sequence[Viol
     """The body and title competent for the file under ``procedure`` (the lowest competent title)."""
     agency = session.get(Agency, campaign.lead_agency_id)
     assert agency is not None
-    signer = competent_signer([v.range_max for v in violations], organisation=is_organisation(establishment),
+    signer = competent_signer([v.range_max for v in violations], organisation=establishment.is_organisation,
                               procedure=procedure)
     return issuing_body(signer, area_vi=province_area(agency.province_code), labour_department_vi=procedure.labour_department_vi,
                         department_code=agency.code, province_code=agency.province_code, place=agency.place,
@@ -234,7 +233,7 @@ def competence_vi(violations: Sequence[Violation], establishment: Establishment,
                   decider: dict[str, Any]) -> str:
     """Why the file goes to that title: each act's range maximum against the routable titles' ceilings (per act,
     organisations ×2, Luật XLVPHC Art.52 as amended), under the procedure in force on the record's day."""
-    organisation = is_organisation(establishment)
+    organisation = establishment.is_organisation
     worst = max(v.range_max for v in violations)
     ceilings = "; ".join(f"{s.title} đến {vnd(s.ceiling_vnd(organisation=organisation))} mỗi hành vi ({s.source})"
                          for s in sorted(procedure.signers, key=lambda s: s.ceiling_individual_vnd))
@@ -249,7 +248,7 @@ def explanation_context(record_on: date, violations: Sequence[Violation], establ
     reaches the threshold; addressed to the official competent to decide."""
     table = load_fine_table()
     acts = [ExplainAct(v.range_max, suspension=suspends(table.get(v.provision_code).additional_penalty)) for v in violations]
-    rights = explanation_rights(record_on, acts, is_organisation(establishment), procedure, decider=decider["decider_vi"],
+    rights = explanation_rights(record_on, acts, establishment.is_organisation, procedure, decider=decider["decider_vi"],
                                 violator_vi=establishment.name)
     return {"explanation_vi": rights.sentence_vi if rights is not None else
             "Hành vi vi phạm không thuộc trường hợp được giải trình theo khoản 1 Điều 61 Luật Xử lý vi phạm hành chính."}

@@ -10,10 +10,10 @@ from sqlmodel import select
 from models import (CampaignStatus, Establishment, Inspection, InspectionStatus, Person, PersonRole, Selection, Team,
                     Unavailability)
 from services import audit
-from services.calendar import today_in_vietnam, add_working_days, working_days
+from services.rules.calendar import today_in_vietnam, add_working_days, working_days
 from services.db import session_scope
-from services.errors import Conflict, Forbidden, IntakeError, NotFound
-from services.issuing import latest_document
+from services.errors import Conflict, Forbidden, Refused, NotFound
+from services.documents.issuing import latest_document
 from services.rules.procedure import procedure_for
 from services.rules.schedule import Placement, reschedule
 from services.settings import Settings
@@ -40,7 +40,7 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
         if lead is None or lead.role != PersonRole.LEAD:
             raise Forbidden(f"'{by}' không phải là người chủ trì đợt kiểm tra; chỉ người chủ trì được đổi lịch.", person_code=by)
         if not reason.strip():
-            raise IntakeError("Không đổi được lịch.", errors=["reason: phải ghi lý do đổi lịch"])
+            raise Refused("Không đổi được lịch.", errors=["reason: phải ghi lý do đổi lịch"])
         campaign = get_campaign(session, campaign_code, for_update=True)  # two moves at once: one after the other
         if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK):
             raise Conflict(f"Đợt kiểm tra {campaign.code} chưa có lịch hoặc đã kết thúc.", campaign_code=campaign.code)
@@ -91,7 +91,7 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
             moves.append(Move(codes[placed.establishment_id], old.day, placed.day, teams[old.team_index].id,
                               teams[placed.team_index].id))
         if not moves:
-            raise IntakeError("Không tìm được ngày khác phù hợp cho cơ sở này trong thời gian đợt kiểm tra.",
+            raise Refused("Không tìm được ngày khác phù hợp cho cơ sở này trong thời gian đợt kiểm tra.",
                               errors=[f"tax_code: {tax_code}"])
     _reissue(settings, campaign_code, moves, reason.strip(), lead.code, changed_on)
     return moves

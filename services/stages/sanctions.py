@@ -11,16 +11,16 @@ from models import (Agency, Campaign, Document, DocumentType, Establishment, Ins
                     Violation)
 from services import audit
 from services.db import session_scope
-from services.errors import Conflict, Forbidden, IntakeError, NotFound
-from services.intake.logic import ensure_competent, is_organisation
-from services.issuing import issue_document, latest_document
+from services.errors import Conflict, Forbidden, Refused, NotFound
+from services.rules.competence import amount_errors, ensure_competent
+from services.documents.issuing import issue_document, latest_document
 from services.registry.geo import province_area
 from services.rules.decrees import decree_of
 from services.rules.deadline_rules import no_record_refusal
 from services.rules.offices import offices_for
 from services.rules.procedure import procedure_for
 from services.rules.sanctions import decision_authority, issuing_body
-from services.register import write_register
+from services.publishing.register import write_register
 from services.settings import Settings
 from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
 from services.stages.publishing import amend_for_correction
@@ -70,7 +70,7 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
     agency = session.get(Agency, campaign.lead_agency_id) if campaign else None
     assert campaign is not None and establishment is not None and agency is not None
     procedure = procedure_for(decided_on)
-    organisation = is_organisation(establishment)
+    organisation = establishment.is_organisation
     authority = decision_authority([v.range_max for v in violations], organisation=organisation, decided_on=decided_on,
                                    procedure=procedure, person_title=official.title)
     assert authority.competence is not None
@@ -165,20 +165,16 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
             raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được ban hành quyết định thay thế.", person_code=official_code)
         ensure_competent(session, official, inspection, on=corrected_on)
         violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
-        errors = [f"amounts.{v.id}: thiếu mức phạt cho hành vi {v.id}" for v in violations if v.id not in amounts]
         known = {v.id: v for v in violations}
-        errors += [f"amounts.{vid}: không có hành vi này trong hồ sơ" for vid in amounts if vid not in known]
-        for vid, amount in amounts.items():
-            v = known.get(vid)
-            if v is not None and not v.range_min <= amount <= v.range_max:
-                errors.append(f"amounts.{vid}: mức phạt {amount:,} đồng nằm ngoài khung {v.range_min:,}–{v.range_max:,} đồng")
+        errors = [f"amounts.{v.id}: thiếu mức phạt cho hành vi {v.id}" for v in violations if v.id not in amounts]
+        errors += amount_errors(known, amounts)
         if not reason.strip():
             errors.append("reason: phải ghi lý do đính chính")
         if current.issued_on is not None and corrected_on < current.issued_on:
             errors.append(f"corrected_on: ngày {corrected_on:%d/%m/%Y} trước ngày của quyết định bị thay thế "
                           f"{current.issued_on:%d/%m/%Y}")
         if errors:
-            raise IntakeError("Quyết định thay thế không hợp lệ.", errors=errors)
+            raise Refused("Quyết định thay thế không hợp lệ.", errors=errors)
         before = {str(v.id): v.final_amount for v in violations}
         for v in violations:
             v.final_amount, v.decided_by_id, v.decided_on = amounts[v.id], official.id, corrected_on

@@ -15,11 +15,11 @@ from sqlmodel import Session, select
 
 from models import (Agency, Campaign, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
                     TeamMember)
-from services.calendar import working_days
+from services.rules.calendar import working_days
 from services.db import session_scope
-from services.issuing import find_document, issue_document
+from services.documents.issuing import find_document, issue_document
 from services.documents.format import agency_vi, weekday_vi
-from services.notifications import contact_of, enqueue, reach
+from services.delivery.notifications import contact_of, enqueue, reach
 from services.registry.geo import commune_name, province_area
 from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings

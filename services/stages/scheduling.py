@@ -12,7 +12,7 @@ from models import (Agency, AgencyKind, Campaign, CampaignStatus, ConflictOfInte
                     PersonRole, Unavailability,
                     Selection, Team, TeamMember, TeamRole)
 from services import audit
-from services.calendar import add_working_days, working_days
+from services.rules.calendar import add_working_days, working_days
 from services.db import session_scope
 from services.errors import StageBlocked
 from services.rules.procedure import procedure_for

@@ -20,7 +20,7 @@ from services.documents.selection_list import KIND_VI, attachment_vi, plan_in_ba
 from services.documents.xlsx import write_selection_xlsx
 from services.errors import StageBlocked
 from services.registry.geo import commune_name
-from services.issuing import latest_document
+from services.documents.issuing import latest_document
 from services.rules.risk import policy_version
 from services.settings import Settings
 from services.stages.common import get_campaign

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from models import Establishment, InspectionTrigger, TriggerKind
 from services import audit
-from services.calendar import today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from services.db import session_scope
-from services.errors import IntakeError
+from services.errors import Refused
 from services.settings import Settings
 
 KIND_VI = {"complaint": "khiếu nại, phản ánh", "accident": "tai nạn lao động", "referral": "chuyển đến / dấu hiệu vi phạm"}
@@ -30,7 +30,7 @@ def record_trigger(settings: Settings, *, tax_code: str, kind: str, reference: s
         if establishment is None:
             errors.append(f"tax_code: không có cơ sở mã số thuế {tax_code} trong sổ đăng ký")
         if errors:
-            raise IntakeError("Không ghi nhận được căn cứ kiểm tra đột xuất.", errors=errors)
+            raise Refused("Không ghi nhận được căn cứ kiểm tra đột xuất.", errors=errors)
         assert establishment is not None
         exists = session.exec(select(InspectionTrigger.id).where(
             InspectionTrigger.establishment_id == establishment.id, InspectionTrigger.kind == kind,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from services.prefect_server import PrefectServer
+from services.runtime.server import PrefectServer
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from services.db import get_engine, migrate, read_only_session
-from services.prefect_server import PrefectServer
+from services.runtime.server import PrefectServer
 from services.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import campaign_with_approved_findings

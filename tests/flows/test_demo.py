@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from services.entry.cli.app import app
 from models import Deadline, Document, DocumentType, Notification, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
 from services.settings import get_settings
@@ -123,7 +123,7 @@ def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
 
 
 def test_the_lead_sees_the_deadlines_and_can_sweep_as_of_a_day(demo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows import cli_deadlines
+    from services.entry.cli import deadlines as cli_deadlines
 
     monkeypatch.setattr(cli_deadlines.console, "width", 200)  # one table row per line
     runner = CliRunner()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from flows.cli import app
+from services.entry.cli.app import app
 from tests.pdf_support import raw_text_of
 
 pytestmark = pytest.mark.slow

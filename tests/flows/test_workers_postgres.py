@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from services import demo
+from services.demo import users as demo_users
 from services.db import get_engine
 from services.settings import Settings
 from tests.conftest import PostgresDatabases
@@ -128,7 +128,7 @@ def test_a_campaign_survives_a_killed_worker(tmp_path: Path, databases: tuple[st
 
         with intake_http(settings) as http:
             files = scalar("SELECT count(DISTINCT inspection_id) FROM violation")
-            assert demo.simulate_officials(http, tokens, OFFICIALS, CODE) == files  # every file with violations decided
+            assert demo_users.simulate_officials(http, tokens, OFFICIALS, CODE) == files  # every file with violations decided
         _run([prefect, "deployment", "run", "run-campaign/run-campaign", "--param", f"campaign_code={CODE}"], worker_env)
         closed = f"SELECT count(*) FROM campaign WHERE code = '{CODE}' AND status = 'closed'"
         _wait("the campaign to close", lambda: scalar(closed) == 1)

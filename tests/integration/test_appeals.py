@@ -8,11 +8,11 @@ import pytest
 from sqlmodel import select
 
 from models import Appeal, DocumentType, Inspection, InspectionStatus, Publication, Violation
-from services import portal
+from services.delivery import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
-from services.errors import Conflict, IntakeError
-from services.issuing import latest_document
+from services.errors import Conflict, Refused
+from services.documents.issuing import latest_document
 from services.settings import Settings
 from services.stages import appeals, publishing, sanctions
 from tests.cases import competent_official, d
@@ -88,10 +88,10 @@ def test_an_appeal_after_publication_withdraws_it_and_upholding_restores_it(
 
 def test_an_appeal_needs_its_file_reference_and_a_known_kind(settings: Settings) -> None:
     _, number = decided_unpublished(settings)
-    with pytest.raises(IntakeError) as bad:
+    with pytest.raises(Refused) as bad:
         appeals.lodge_appeal(settings, number, kind="to_cao", reference=" ", lodged_on=d(20, 5), actor="SNV-LEAD")
     assert bad.value.ids["errors"] == ["kind: phải là một trong khieu_nai, khoi_kien", "reference: phải ghi số đơn hoặc số thụ lý"]
-    with pytest.raises(IntakeError) as future:
+    with pytest.raises(Refused) as future:
         appeals.lodge_appeal(settings, number, kind="khieu_nai", reference="KN-" + "9" * 130, lodged_on=date(2099, 1, 1),
                              actor="SNV-LEAD")
     assert future.value.ids["errors"] == ["reference: quá dài (tối đa 128 ký tự)", "lodged_on: ngày 01/01/2099 chưa đến"]
@@ -126,7 +126,7 @@ def test_the_lead_records_an_appeal_and_its_outcome_from_the_command_line(settin
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from services.entry.cli.app import app
     from services.settings import get_settings
 
     inspection_id, number = decided_unpublished(settings)

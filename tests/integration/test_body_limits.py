@@ -1,4 +1,4 @@
-"""What the intake API does before it reads a body (services/intake/limits.py), over real sockets on the real app.
+"""What the intake API does before it reads a body (services/entry/http/limits.py), over real sockets on the real app.
 
 A raw socket sends the request line and headers and only part of the body (or never ends a chunked one): an answer
 that arrives then was given without reading the body. Before the middleware the same requests waited for bodies
@@ -21,9 +21,9 @@ import httpx
 import pytest
 
 from services.intake import schemas
-from services.intake.limits import KIB, MAX_DEPTH, MIB, limit_for
-from services.intake.selection_api import ApproveIn, ChangeIn
-from services.intake.server import start_in_thread
+from services.entry.http.limits import KIB, MAX_DEPTH, MIB, limit_for
+from services.entry.http.selection_api import ApproveIn, ChangeIn
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.integration.test_intake_api import stored

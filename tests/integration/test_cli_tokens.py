@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from services.entry.cli.app import app
 from models import AccessToken, AuditEvent
 from services import access
 from services.db import session_scope

@@ -31,10 +31,11 @@ from sqlmodel import select
 
 from models import (AuditEvent, Campaign, Deadline, Document, Inspection, Notification, PortalMessage, PortalStatus, Publication,
                     Selection, Team, TeamMember, Violation)
-from services import deadlines, portal
+from services.stages import deadlines
+from services.delivery import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
-from services.intake import logic
+from services.intake import decisions, logic
 from services.intake.schemas import DecisionIn, ReviewIn
 from services.settings import Settings
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection
@@ -210,7 +211,7 @@ def amounts_set(settings: Settings) -> list[int]:
             official = competent_official(session, inspection_id)
             found = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()
             amounts = {v.id: v.proposed_amount for v in found}
-            logic.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=d(18, 5)))
+            decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=d(18, 5)))
     return with_violations
 
 

@@ -20,8 +20,8 @@ from sqlmodel import select
 
 from models import Attachment, AuditEvent, Campaign, Establishment, Finding, FindingReview, Selection, Submission
 from services.db import session_scope
-from services.intake.app import create_app
-from services.intake.server import start_in_thread
+from services.entry.http.app import create_app
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import selection
 from tests.factories import count, create_campaign, create_scheduled_campaign, team_inspections
@@ -174,9 +174,9 @@ def test_the_database_unreachable_is_a_503_in_vietnamese_with_a_request_id_and_a
     server = start_in_thread(settings.model_copy(update={"database_url": down}))
     headers = {"Authorization": "Bearer secret-token-value", "X-Request-ID": "req-503-test"}
     try:
-        with caplog.at_level(logging.ERROR, logger="services.intake.failures"):
+        with caplog.at_level(logging.ERROR, logger="services.entry.http.failures"):
             response = httpx.get(f"{server.url}/api/inspections", timeout=30, headers=headers)
-        # a write: its caller is looked up before the body is read, outside any route (services.intake.limits)
+        # a write: its caller is looked up before the body is read, outside any route (services.entry.http.limits)
         write = httpx.post(f"{server.url}/api/inspections/1/review", json={"decision": "approve"}, timeout=30,
                            headers={**headers, "X-Request-ID": "req-503-write"})
     finally:
@@ -188,7 +188,7 @@ def test_the_database_unreachable_is_a_503_in_vietnamese_with_a_request_id_and_a
     body = response.json()
     assert set(body) == {"detail", "errors"} and body["errors"] == []
     assert "không có dữ liệu nào được lưu" in body["detail"] and "req-503-test" in body["detail"]
-    (record,) = [r for r in caplog.records if r.name == "services.intake.failures" and "req-503-test" in r.getMessage()]
+    (record,) = [r for r in caplog.records if r.name == "services.entry.http.failures" and "req-503-test" in r.getMessage()]
     assert "GET /api/inspections" in record.getMessage() and "req-503-test" in record.getMessage()
     assert "OperationalError" in record.getMessage()
     assert "secret-token-value" not in record.getMessage()
@@ -222,14 +222,14 @@ def test_a_database_error_leaking_out_of_a_handler_is_answered_in_the_error_shap
     on_postgres = settings.db_url.startswith("postgresql")
     duplicate = ["CREATE TEMPORARY TABLE t_dup (x INTEGER PRIMARY KEY)", "INSERT INTO t_dup VALUES (1)",
                  "INSERT INTO t_dup VALUES (1)"]
-    with caplog.at_level(logging.ERROR, logger="services.intake.failures"):
+    with caplog.at_level(logging.ERROR, logger="services.entry.http.failures"):
         integrity = _get(_failing_app(settings, duplicate), "/api/test/database-error/integrity")
     assert integrity.status_code == 500, integrity.text
     rid = integrity.headers["X-Request-ID"]
     assert integrity.json() == {"detail": "Lỗi hệ thống khi ghi hoặc đọc dữ liệu. Yêu cầu chưa được xử lý và không có dữ "
                                           f"liệu nào được lưu. Hãy báo mã yêu cầu {rid} cho quản trị hệ thống.",
                                 "errors": []}
-    (record,) = [r for r in caplog.records if r.name == "services.intake.failures"]
+    (record,) = [r for r in caplog.records if r.name == "services.entry.http.failures"]
     message = record.getMessage()
     assert "IntegrityError" in message and "GET /api/test/database-error/{kind}" in message and rid in message
     assert "INSERT INTO" not in message  # the statement (and its values) stays out of the log

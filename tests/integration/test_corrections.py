@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Document, DocumentType, Person, PersonRole, Violation
 from services.db import session_scope
-from services.errors import Forbidden, IntakeError
+from services.errors import Forbidden, Refused
 from services.settings import Settings
 from services.stages import sanctions
 from tests import cases
@@ -72,7 +72,7 @@ def test_a_correction_out_of_range_without_a_reason_or_by_someone_else_changes_n
                                                                                        decided: int) -> None:
     acts = violations(settings, decided)
     official = competent_official(settings, decided)
-    with pytest.raises(IntakeError) as bad:
+    with pytest.raises(Refused) as bad:
         sanctions.correct_decision(settings, decided, official_code=official.code,
                                    amounts={acts[0].id: acts[0].range_max + 1}, corrected_on=d(17, 5), reason=" ")
     errors = bad.value.ids["errors"]

@@ -31,10 +31,12 @@ from sqlmodel import select
 
 from models import (AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Establishment, Inspection, Notification, Person,
                     PersonRole, Violation)
-from services import deadlines
+from services.stages import deadline_changes, deadlines
+from services.rules import deadline_rules
 from services.db import session_scope
-from services.errors import Conflict, IntakeError
+from services.errors import Conflict, Refused
 from services.intake import logic
+from services.rules import competence
 from services.intake.schemas import FindingsSubmission
 from services.settings import Settings
 from tests.cases import INSPECTOR, approve_and_draw_up, d, decide, person_by_code, visit
@@ -102,7 +104,7 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
     assert events(settings, "deadline_warning")[1:] == [("sanction_decision", "2026-05-14")]
     assert events(settings, "deadline_escalated")[1:] == [("sanction_decision", "2026-05-19")]
     with session_scope(settings) as session:
-        title = logic.required_signer(session, session.get(Inspection, case))
+        title = competence.required_signer(session, session.get(Inspection, case))
         told = session.exec(select(Person.role, Person.title).join(Notification, Notification.recipient_ref == Person.code)
                             .where(Notification.kind == "deadline_overdue",
                                    Notification.subject.startswith("Quá hạn từ ngày 19/05/2026"))).all()  # type: ignore[union-attr]
@@ -124,7 +126,7 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
 
     # sent late, by registered post on 27/05: the way it was sent is named in the recorded reason
     with session_scope(settings) as session:
-        sent = deadlines.mark_met(session, send.id, d(27, 5), actor="SNV-LEAD",
+        sent = deadline_changes.mark_met(session, send.id, d(27, 5), actor="SNV-LEAD",
                                   reason="Phiếu gửi bưu chính bảo đảm số RR123456789VN")
         assert sent.met_on == d(27, 5)
         reason = session.exec(select(AuditEvent.reason).where(AuditEvent.entity_type == "deadline",
@@ -139,7 +141,8 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
 
     # the lead confirms payment on 29/05: nothing is escalated for it afterwards, nor again for the sending
     with session_scope(settings) as session:
-        deadlines.mark_met(session, comply.id, d(29, 5), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012345 ngày 29/05/2026")
+        deadline_changes.mark_met(session, comply.id, d(29, 5), actor="SNV-LEAD",
+                                  reason="Biên lai nộp phạt số 0012345 ngày 29/05/2026")
     sweep_days(settings, d(29, 5), d(10, 6))
     assert [k for k, _ in events(settings, "deadline_escalated")] == ["violation_record", "sanction_decision", "send_decision"]
 
@@ -187,7 +190,7 @@ def test_a_corrected_version_without_violations_cancels_the_record_deadline(sett
 def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline(settings: Settings, case: int) -> None:
     deadlines.sweep(settings, VISIT)
     with session_scope(settings) as session:
-        moved = deadlines.declare_complex(session, case, DeadlineKind.VIOLATION_RECORD, actor="SNV-LEAD",
+        moved = deadline_changes.declare_complex(session, case, DeadlineKind.VIOLATION_RECORD, actor="SNV-LEAD",
                                           reason="Cần xác minh hồ sơ khám sức khỏe tại cơ sở y tế")
         # 5 working days from Wed 29/04: 04, 05, 06, 07, 08/05
         assert moved.due_on == d(8, 5) and "(vụ việc phức tạp)" in moved.basis_vi
@@ -195,19 +198,19 @@ def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline
     deadlines.sweep(settings, d(7, 5))
     assert deadline(settings, DeadlineKind.EXPLAIN_WRITTEN, case).status == DeadlineStatus.OPEN
     with session_scope(settings) as session:
-        explained = deadlines.record_explanation(session, case, actor="SNV-LEAD", on=d(8, 5),
+        explained = deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(8, 5),
                                                  reason="Công ty gửi văn bản đề nghị giải trình ngày 08/05/2026")
         assert explained.due_on == d(8, 6)  # 1 month from 07/05 is Sun 07/06 → the next working day, Mon 08/06
     for kind in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN):  # the right was exercised on 08/05
         closed = deadline(settings, kind, case)
         assert (closed.status, closed.met_on) == (DeadlineStatus.MET, d(8, 5))
     with session_scope(settings) as session:
-        extended = deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp",
+        extended = deadline_changes.extend_decision(session, case, 1, actor="SNV-LEAD", reason="Vụ việc đặc biệt phức tạp",
                                              on=d(1, 6))
         assert extended.due_on == d(7, 7)  # 07/05 + 2 months = Tue 07/07
         assert extended.warned_on is None
     with session_scope(settings) as session, pytest.raises(Conflict, match="đã được gia hạn một lần"):
-        deadlines.extend_decision(session, case, 1, actor="SNV-LEAD", reason="lần nữa", on=d(1, 6))
+        deadline_changes.extend_decision(session, case, 1, actor="SNV-LEAD", reason="lần nữa", on=d(1, 6))
     with session_scope(settings) as session:
         changes = session.exec(select(AuditEvent).where(AuditEvent.action == "deadline_changed").order_by(AuditEvent.id)).all()
         assert [(e.actor, e.data["due_after"]) for e in changes] == [
@@ -222,7 +225,7 @@ def test_a_moved_deadline_is_warned_and_escalated_again_for_its_new_date(setting
     decision = [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"]
     assert decision == [("sanction_decision", "2026-05-13")]
     with session_scope(settings) as session:  # the company asked to explain: 1 month from 29/04, Fri 29/05
-        assert deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026").due_on \
+        assert deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026").due_on \
             == d(29, 5)
     sweep_days(settings, d(14, 5), d(1, 6))
     assert [e for e in events(settings, "deadline_warning") if e[0] == "sanction_decision"] == [
@@ -238,20 +241,20 @@ def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settin
     deadlines.sweep(settings, VISIT)
     approve_and_draw_up(settings, case, VISIT)
     deadlines.sweep(settings, VISIT)
-    with session_scope(settings) as session, pytest.raises(IntakeError) as no_reason:
-        deadlines.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
+    with session_scope(settings) as session, pytest.raises(Refused) as no_reason:
+        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
     assert no_reason.value.ids["errors"] == ["reason: phải ghi lý do thay đổi thời hạn"]
-    with session_scope(settings) as session, pytest.raises(IntakeError) as too_long:
-        deadlines.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(13, 5))
+    with session_scope(settings) as session, pytest.raises(Refused) as too_long:
+        deadline_changes.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(13, 5))
     assert too_long.value.ids["errors"] == [  # the 07-working-day period (due 12/05), asked for too long and too late
         "months: chỉ được gia hạn từ 01 đến 01 tháng",
         "months: chỉ gia hạn thời hạn 01 tháng (vụ việc phức tạp hoặc có giải trình), không gia hạn thời hạn 07 ngày làm việc",
         "on: thời hạn đã hết ngày 12/05/2026; không thể gia hạn sau khi hết hạn"]
     with session_scope(settings) as session, pytest.raises(Conflict, match="tự đóng"):
-        deadlines.mark_met(session, deadline(settings, DeadlineKind.SANCTION_DECISION, case).id, VISIT,
+        deadline_changes.mark_met(session, deadline(settings, DeadlineKind.SANCTION_DECISION, case).id, VISIT,
                            actor="SNV-LEAD", reason="x")
     with session_scope(settings) as session, pytest.raises(Conflict, match="quyền của người vi phạm"):
-        deadlines.mark_met(session, deadline(settings, DeadlineKind.EXPLAIN_HEARING, case).id, VISIT,
+        deadline_changes.mark_met(session, deadline(settings, DeadlineKind.EXPLAIN_HEARING, case).id, VISIT,
                            actor="SNV-LEAD", reason="x")
 
 
@@ -259,14 +262,15 @@ def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settin
     (date(2026, 1, 31), 1, date(2026, 2, 28)), (date(2028, 1, 31), 1, date(2028, 2, 29)),
     (date(2026, 12, 15), 1, date(2027, 1, 15)), (date(2026, 4, 29), 12, date(2027, 4, 29))])
 def test_a_month_ends_on_the_same_day_or_the_last_day_of_the_month(start: date, months: int, expected: date) -> None:
-    assert deadlines.add_months(start, months) == expected
+    assert deadline_rules.add_months(start, months) == expected
 
 
-def test_the_flow_sweeps_as_of_the_given_day(settings: Settings, case: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_flow_sweeps_as_of_the_given_day(settings: Settings, case: int) -> None:
     from flows import deadline_sweeper
+    from services import wiring
 
-    monkeypatch.setattr(deadline_sweeper, "settings", lambda: settings)
-    result: dict[str, Any] = deadline_sweeper.sweep.fn(d(6, 5))
+    with wiring.use(wiring.Wiring(settings)):  # the flow reads the test's wiring, as a worker reads its environment's
+        result: dict[str, Any] = deadline_sweeper.sweep.fn(d(6, 5))
     assert result["today"] == "2026-05-06" and result["created"] == 2 and result["escalated"] == 1
     assert result["overdue"] == [f"violation_record:inspection:{case}"]
 
@@ -275,8 +279,8 @@ def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Set
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from flows import cli_deadlines
-    from flows.cli import app
+    from services.entry.cli import deadlines as cli_deadlines
+    from services.entry.cli.app import app
     from services.settings import get_settings
 
     monkeypatch.setenv("KIEMTRA_DATA_DIR", str(settings.data_dir))

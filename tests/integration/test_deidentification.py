@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import select
 
 from models import Establishment, Inspection, Person, Publication
-from services import register
+from services.errors import DeidentificationError
+from services.publishing import deidentify, register
 from services.db import session_scope
 from services.settings import Settings
 from services.stages import triggers
@@ -47,7 +48,7 @@ def protected_texts(settings: Settings) -> list[str]:
 def test_no_person_complainant_or_victim_reaches_the_register_in_a_normal_run(settings: Settings) -> None:
     with_triggers(settings)
     with session_scope(settings) as session:
-        sources = {p.text: p.source for p in register.protected_strings(session)}
+        sources = {p.text: p.source for p in deidentify.protected_strings(session)}
     assert COMPLAINANT in sources and VICTIM in sources and COMPLAINT_REF in sources and ACCIDENT_REF in sources
     folder = register.write_register(settings, today=TODAY)
     for name in FILES:
@@ -83,7 +84,7 @@ def test_an_organisation_named_after_a_person_is_published_but_a_leaked_name_sto
             pub = session.exec(select(Publication).order_by(Publication.id)).first()
             pub.payload = {**pub.payload, field: leaked}
             session.add(pub)
-        with pytest.raises(register.DeidentificationError) as caught:
+        with pytest.raises(DeidentificationError) as caught:
             register.write_register(settings, today=TODAY)
         message = caught.value.message
         assert f"«{field}»" in message and number in message

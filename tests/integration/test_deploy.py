@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from services.prefect_server import WORK_POOL_NAME, PrefectServer, ensure_work_pool, prefect_client_env
+from services.runtime.server import WORK_POOL_NAME, PrefectServer, ensure_work_pool
+from services.runtime.client import prefect_client_env
 from services.settings import PROJECT_ROOT
 from tests.prefect_support import prefect_server  # noqa: F401
 

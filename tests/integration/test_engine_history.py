@@ -17,7 +17,7 @@ from models import (Campaign, CampaignKind, Establishment, Finding, Inspection, 
                     SelectionKind, Submission, Violation)
 from services import audit
 from services.db import session_scope
-from services.errors import IntakeError
+from services.errors import Refused
 from services.rules.risk import factor_contributions, is_eligible, past_violations_detail_vi, policy_for
 from services.rules.risk_sql import eligible, score_expression
 from services.settings import Settings
@@ -138,7 +138,7 @@ def test_a_trigger_lets_a_surprise_campaign_or_the_lead_take_a_recently_visited_
 
     create_campaign(settings, code="HIST-B", quota=20, period_start=B_START, period_end=B_END)
     selection.select_establishments(settings, "HIST-B")
-    with pytest.raises(IntakeError) as refused:
+    with pytest.raises(Refused) as refused:
         approval.change_selection(settings, "HIST-B", by="SNV-LEAD", add=[approval.Change(other_code, "Nhiều phản ánh")])
     other_visit = next(i.scheduled_on for i in _inspections(settings, "HIST-A") if i.establishment_id == other)
     assert refused.value.ids["errors"] == [

@@ -22,7 +22,7 @@ from sqlmodel import select
 
 from models import Attachment, AuditEvent, Inspection, Submission
 from services.db import migrate, session_scope
-from services.intake.server import start_in_thread
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import count, create_scheduled_campaign, team_inspections

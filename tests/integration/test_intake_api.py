@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from models import AuditEvent, Finding, Inspection, Submission, Violation
 from services.db import session_scope
-from services.intake.server import start_in_thread
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import records
 from tests.factories import count, create_scheduled_campaign, team_inspections

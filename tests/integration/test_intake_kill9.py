@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVE = """
 import sys
 import uvicorn
-from services.intake.app import create_app
-from services.intake.server import bind_socket
+from services.entry.http.app import create_app
+from services.entry.http.server import bind_socket
 from services.settings import Settings
 
 sock = bind_socket("127.0.0.1", 0)

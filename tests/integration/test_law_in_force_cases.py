@@ -19,10 +19,10 @@ from sqlmodel import select
 from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person,
                     PriorSanction,
                     PersonRole, Violation)
-from services import deadlines
+from services.stages import deadline_changes, deadlines
 from services.db import session_scope
-from services.errors import IntakeError
-from services.intake import logic
+from services.errors import IntakeError, Refused
+from services.intake import decisions
 from services.intake.schemas import DecisionIn
 from services.stages import sanctions, scheduling, selection
 from services.stages.triggers import record_trigger
@@ -71,7 +71,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
     with session_scope(settings) as session:
         comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY,
                                                      Deadline.inspection_id == first)).one()
-        deadlines.mark_met(session, comply.id, date(2026, 3, 20), actor="SNV-LEAD", reason="Biên lai thu tiền phạt số 0412")
+        deadline_changes.mark_met(session, comply.id, date(2026, 3, 20), actor="SNV-LEAD", reason="Biên lai thu tiền phạt số 0412")
         tax_code = session.get(Establishment, session.get(Inspection, first).establishment_id).tax_code
 
     # September: a complaint about the same enterprise; only a surprise campaign with that trigger may visit it
@@ -107,7 +107,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
     # the maximum without a reason: 422 naming the field, nothing stored
     with session_scope(settings) as session:
         with pytest.raises(IntakeError) as refused:
-            logic.record_decision(session, director, second, DecisionIn(decided_on=date(2026, 9, 21), amounts={vid: 20 * M}))
+            decisions.record_decision(session, director, second, DecisionIn(decided_on=date(2026, 9, 21), amounts={vid: 20 * M}))
         assert refused.value.ids["errors"] == [
             f"reasons.{vid}: mức phạt 20.000.000 đồng khác mức đề xuất 17.500.000 đồng theo các tình tiết đã xác định; "
             "phải ghi lý do quyết định mức phạt này"]
@@ -117,7 +117,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
 
     reason = "Cơ sở tái phạm ngay sau khi chấp hành quyết định trước, chưa bố trí người làm công tác an toàn, vệ sinh lao động"
     with session_scope(settings) as session:
-        logic.record_decision(session, person_by_code(session, "SNV-GD"), second,
+        decisions.record_decision(session, person_by_code(session, "SNV-GD"), second,
                               DecisionIn(decided_on=date(2026, 9, 21), amounts={vid: 20 * M}, reasons={vid: reason}))
     assert sanctions.decide_for_inspection(settings, second) == "issued"
     decision = _decision(settings, second)
@@ -152,13 +152,13 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == director_file))}
         # the chair may take a Sở-level file only when it was sent up, with the reason recorded; never a lower title
         with pytest.raises(IntakeError) as refused:
-            logic.record_decision(session, person_by_code(session, "UBND-CT"), director_file,
+            decisions.record_decision(session, person_by_code(session, "UBND-CT"), director_file,
                                   DecisionIn(decided_on=date(2026, 3, 13), amounts=amounts))
         assert refused.value.ids["errors"] == [
             "referral_reason: hồ sơ thuộc thẩm quyền của Giám đốc Sở Nội vụ; Chủ tịch Ủy ban nhân dân tỉnh chỉ quyết định "
             "khi hồ sơ được chuyển lên, phải ghi lý do chuyển hồ sơ"]
     with session_scope(settings) as session:
-        logic.record_decision(session, person_by_code(session, "SNV-PGD"), director_file,
+        decisions.record_decision(session, person_by_code(session, "SNV-PGD"), director_file,
                               DecisionIn(decided_on=date(2026, 3, 13), amounts=amounts))
     assert sanctions.decide_for_inspection(settings, director_file) == "issued"
 
@@ -179,7 +179,7 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
 def test_imported_history_makes_a_repeat_offence_and_bad_rows_are_refused_by_field(settings, monkeypatch) -> None:
     from typer.testing import CliRunner
 
-    from flows.cli import app
+    from services.entry.cli.app import app
     from services.settings import get_settings
     from services.stages.history import record_prior_sanction
 
@@ -190,7 +190,7 @@ def test_imported_history_makes_a_repeat_offence_and_bad_rows_are_refused_by_fie
     inspection_id = _enterprise_inspection(settings, "SNV-TT01")
     with session_scope(settings) as session:
         tax_code = session.get(Establishment, session.get(Inspection, inspection_id).establishment_id).tax_code
-    with pytest.raises(IntakeError) as refused:
+    with pytest.raises(Refused) as refused:
         record_prior_sanction(settings, tax_code=tax_code, provision_code="12/2022/ND-CP Art.99 cl.1", decision_ref=" ",
                               decided_on=date(2025, 11, 3), complied_on=date(2025, 10, 1), by="SNV-LEAD", source="")
     assert [e.split(":")[0] for e in refused.value.ids["errors"]] == ["provision_code", "decision_ref", "source",
@@ -228,7 +228,7 @@ def test_a_2024_file_is_processed_under_its_own_law_and_corrected_under_todays(s
                            title="Chánh Thanh tra Sở Lao động - Thương binh và Xã hội"))
     with session_scope(settings) as session:
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
-        logic.record_decision(session, person_by_code(session, "SLD-CTT"), inspection_id,
+        decisions.record_decision(session, person_by_code(session, "SLD-CTT"), inspection_id,
                               DecisionIn(decided_on=date(2024, 10, 22), amounts=amounts))
     assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
     old = _decision(settings, inspection_id)
@@ -259,15 +259,15 @@ def test_a_decision_waits_for_the_explanation_window_unless_the_explanation_came
     with session_scope(settings) as session:
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         with pytest.raises(IntakeError) as refused:
-            logic.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
+            decisions.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
                                   DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))
         (message,) = refused.value.ids["errors"]
         assert "còn quyền gửi văn bản giải trình đến hết ngày 12/03/2026" in message
     deadlines.create_from_state(settings)
     with session_scope(settings) as session:  # the written explanation arrived on 09/03: the official may decide
-        deadlines.record_explanation(session, inspection_id, actor="SNV-LEAD", reason="Văn bản giải trình ngày 09/03/2026",
+        deadline_changes.record_explanation(session, inspection_id, actor="SNV-LEAD", reason="Văn bản giải trình ngày 09/03/2026",
                                      on=date(2026, 3, 9))
     with session_scope(settings) as session:
-        logic.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
+        decisions.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
                               DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))
     assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"

@@ -17,7 +17,7 @@ from models import AuditEvent, DeliveryStatus, Notification
 from services.clients.gateway import GatewayClient, GatewayUnavailable, OutgoingMessage, make_gateway_http_client
 from services.db import session_scope
 from services.errors import Conflict
-from services.notifications import DeliveryReport, deliver_pending, enqueue, retry_failed
+from services.delivery.notifications import DeliveryReport, deliver_pending, enqueue, retry_failed
 from services.settings import Settings
 from tests.factories import count, create_campaign
 from tests.http_support import serve

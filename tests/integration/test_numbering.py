@@ -1,4 +1,4 @@
-"""Document numbers (services/issuing.py): unique, sequential, gap-free per issuer, type and year; documents
+"""Document numbers (services/documents/issuing.py): unique, sequential, gap-free per issuer, type and year; documents
 immutable once issued. Over the real migrated SQLite database, including two processes at once."""
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from models import Campaign, Document, DocumentCounter, DocumentType, Establishment, Inspection
 from services.db import session_scope
 from services.documents import load_template
-from services.issuing import ImmutableDocument, allocate_number, issue_document
+from services.documents.issuing import allocate_number, issue_document
+from services.errors import ImmutableDocument
 from services.settings import Settings
 from services.stages import records
 from tests.conftest import make_settings

@@ -31,7 +31,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from services.intake.server import start_in_thread
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import selection
 from tests.factories import create_campaign, create_scheduled_campaign, team_inspections

@@ -11,7 +11,7 @@ from sqlmodel import select
 from models import Document, DocumentType, Finding, Inspection, InspectionStatus
 from services.db import session_scope
 from services.intake import logic
-from services.intake.deps import message_vi, where
+from services.entry.http.deps import message_vi, where
 from services.intake.schemas import FindingsSubmission, ReviewIn
 from services.stages import records
 from services.stages.status import campaign_status

@@ -17,10 +17,11 @@ from sqlmodel import select
 
 from models import AuditEvent, PortalMessage, PortalStatus, Publication, Violation
 from models.base import utcnow
-from services import portal
+from services.delivery import portal
 from services.clients.portal import PortalClient
 from services.db import session_scope
-from services.portal_signature import SignatureRefused, verify
+from services.portal_signature import verify
+from services.errors import SignatureRefused
 from services.settings import Settings
 from services.stages import publishing, sanctions
 from tests.factories import create_scheduled_campaign, team_inspections
@@ -203,8 +204,8 @@ def test_the_lead_sees_dead_letters_and_retries_from_the_command_line(
         settings: Settings, the_portal: tuple[Portal, PortalClient], monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from flows import cli_portal
-    from flows.cli import app
+    from services.entry.cli import portal as cli_portal
+    from services.entry.cli.app import app
     from services.settings import get_settings
 
     p, client = the_portal

@@ -18,11 +18,13 @@ import pytest
 
 from models import PortalStatus
 from models.base import utcnow
-from services import portal
+from services.delivery import portal
+from services.stages import portal_delivery
 from services.clients.outbox import Outbox, SeenSignatures, start_outbox
 from services.clients.portal import PortalClient, PortalRejected
 from services.errors import KiemtraError
-from services.portal_signature import SignatureRefused, signature_headers, verify
+from services.portal_signature import signature_headers, verify
+from services.errors import SignatureRefused
 from services.settings import Settings
 from services.stages import publishing
 from tests.integration.test_portal import messages, sanctioned
@@ -207,17 +209,17 @@ def test_keys_rotate_from_k1_to_k2_and_a_removed_key_is_refused(settings: Settin
 
     with stand_in(folder, portal_side.portal_receiver_keys) as outbox:
         assert publishing.publish_for_inspection(settings, ids[0]) == "published"
-        assert portal.deliver(workers(outbox.url, "k1", "secret-one")).done == 1
+        assert portal_delivery.deliver(workers(outbox.url, "k1", "secret-one")).done == 1
         assert publishing.publish_for_inspection(settings, ids[1]) == "published"
-        assert portal.deliver(workers(outbox.url, "k2", "secret-two")).done == 1
+        assert portal_delivery.deliver(workers(outbox.url, "k2", "secret-two")).done == 1
     portal_side = Settings(environment="test", data_dir=tmp_path, portal_accepted_keys="k2:secret-two")
     with stand_in(folder, portal_side.portal_receiver_keys) as outbox:
         assert publishing.publish_for_inspection(settings, ids[2]) == "published"
-        assert portal.deliver(workers(outbox.url, "k1", "secret-one")).details["dead"] == 1  # a worker left behind
+        assert portal_delivery.deliver(workers(outbox.url, "k1", "secret-one")).details["dead"] == 1  # a worker left behind
         [dead] = portal.dead_messages(settings)
         assert "unknown_key" in dead["last_error"]
         portal.retry_dead(settings, dead["id"], actor="SNV-LEAD", reason="Đổi khóa ký")
-        assert portal.deliver(workers(outbox.url, "k2", "secret-two")).done == 1
+        assert portal_delivery.deliver(workers(outbox.url, "k2", "secret-two")).done == 1
         assert len(outbox.outcomes()) == 3
     assert [m.status for m in messages(settings)] == [PortalStatus.DELIVERED] * 3
 

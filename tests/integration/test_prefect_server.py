@@ -15,15 +15,9 @@ from uuid import UUID
 import httpx
 import pytest
 
-from services.prefect_server import (
-    PrefectServer,
-    PrefectServerError,
-    ensure_server,
-    prefect_client_env,
-    server_lost,
-    server_status,
-    stop_server,
-)
+from services.runtime.server import PrefectServer, ensure_server, server_lost, server_status, stop_server
+from services.errors import PrefectServerError
+from services.runtime.client import prefect_client_env
 from services.settings import Settings
 from tests.prefect_support import free_port, prefect_env_restored, prefect_server, prefect_test_settings  # noqa: F401
 
@@ -272,14 +266,15 @@ def test_a_pid_file_naming_a_process_kiemtra_did_not_start_is_not_reused(tmp_pat
 def test_a_foreign_server_answering_health_on_our_port_is_not_taken_for_ours(tmp_path: Path) -> None:
     """The race of issue 13: another program binds the port a moment before our server; it answers /api/health at
     once, and our server exits on its bind error. Waiting for our server ends in "port taken", never in success."""
-    from services.prefect_server import _PortTaken, _wait_healthy
+    from services.errors import PortTaken
+    from services.runtime.launch import wait_healthy
 
     port = free_port()
     with _foreign(_lookalike(port), port):
         ours = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1.5)"])  # never binds, then exits
         try:
-            with pytest.raises(_PortTaken, match=f"cổng 127.0.0.1:{port} đã bị chiếm"):
-                _wait_healthy(f"http://127.0.0.1:{port}/api", ours.pid, tmp_path / "server.log", timeout=30, port=port)
+            with pytest.raises(PortTaken, match=f"cổng 127.0.0.1:{port} đã bị chiếm"):
+                wait_healthy(f"http://127.0.0.1:{port}/api", ours.pid, tmp_path / "server.log", timeout=30, port=port)
         finally:
             ours.kill()
             ours.wait()
@@ -317,7 +312,7 @@ def test_prefects_record_of_an_unreachable_api_keeps_one_line() -> None:
     other error keeps its traceback."""
     import logging
 
-    from services.prefect_server import _NoTracebackWhenUnreachable, quiet_unreachable_api
+    from services.runtime.client import _NoTracebackWhenUnreachable, quiet_unreachable_api
 
     quiet_unreachable_api()
     # the root logger's handlers (Prefect's, and pytest's own in a full run) each carry the filter once

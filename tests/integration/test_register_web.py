@@ -1,4 +1,4 @@
-"""The public register (services.register, served by services/intake/register_web.py): outcomes walked through the
+"""The public register (services.publishing.register, served by services/entry/http/register_web.py): outcomes walked through the
 real stages (findings, review, record, decision, publication) for establishments in different communes, then the
 files in ``documents/public/`` and the pages served at ``/cong-khai``.
 
@@ -33,9 +33,9 @@ import pytest
 from sqlmodel import select
 
 from models import Agency, Establishment, Inspection, Publication
-from services import register
+from services.publishing import query, register
 from services.db import session_scope
-from services.intake.server import start_in_thread
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import publishing, triggers
 from tests.cases import approve_and_draw_up, decide, visit
@@ -190,13 +190,13 @@ def test_a_household_business_is_never_named_on_the_register(settings: Settings)
 
 def test_vietnamese_collation_orders_letters_then_tones() -> None:
     words = ["Đức", "Dũng", "Ân", "Ăn", "An", "Bình", "ạ", "à", "a", "á", "ả", "ã", "Ê", "E", "Ư", "U", "V", "Ơ", "Ô", "O"]
-    assert sorted(words, key=register.collation_key) == [
+    assert sorted(words, key=query.collation_key) == [
         "a", "à", "ả", "ã", "á", "ạ", "An", "Ăn", "Ân", "Bình", "Dũng", "Đức", "E", "Ê", "O", "Ô", "Ơ", "U", "Ư", "V"]
     communes = ["Xã Đông Khê", "Xã Đình Phong", "Xã Dân Chủ", "Phường Thục Phán", "Xã Yên Thổ", "Xã Cô Ba", "Xã Cần Yên"]
-    assert sorted(communes, key=register.collation_key) == [
+    assert sorted(communes, key=query.collation_key) == [
         "Phường Thục Phán", "Xã Cần Yên", "Xã Cô Ba", "Xã Dân Chủ", "Xã Đình Phong", "Xã Đông Khê", "Xã Yên Thổ"]
-    assert sorted(["Lô 10", "Lô 9", "Lô 2"], key=register.collation_key) == ["Lô 2", "Lô 9", "Lô 10"]
-    assert register.collation_key("Công  ty") == register.collation_key("Công ty")
+    assert sorted(["Lô 10", "Lô 9", "Lô 2"], key=query.collation_key) == ["Lô 2", "Lô 9", "Lô 10"]
+    assert query.collation_key("Công  ty") == query.collation_key("Công ty")
 
 
 def test_the_issuer_is_named_from_its_code_the_lead_agency_and_the_day() -> None:
@@ -216,18 +216,18 @@ def test_the_issuer_is_named_from_its_code_the_lead_agency_and_the_day() -> None
 
 
 def test_the_query_is_lenient_and_pages_hold_twenty_rows() -> None:
-    q = register.RegisterQuery.from_params({"q": "  Công   ty ", "trang": "abc", "tu": "2026-13-01", "den": "2026-05-20",
+    q = query.RegisterQuery.from_params({"q": "  Công   ty ", "trang": "abc", "tu": "2026-13-01", "den": "2026-05-20",
                                             "sap_xep": "bogus", "xa": "x" * 500})
     assert (q.q, q.trang, q.tu, q.den, q.sap_xep, len(q.xa)) == ("Công ty", 1, "", "2026-05-20", "moi_nhat", 200)
-    assert register.RegisterQuery.from_params({"trang": "3"}).trang == 3
-    assert register.RegisterQuery.from_params({"trang": "-2"}).trang == 1
+    assert query.RegisterQuery.from_params({"trang": "3"}).trang == 3
+    assert query.RegisterQuery.from_params({"trang": "-2"}).trang == 1
     assert q.params(trang=2) == urlencode({"q": "Công ty", "xa": "x" * 200, "den": "2026-05-20", "trang": "2"})
     rows = [{"n": n} for n in range(45)]
-    page = register.paginate(rows, 2)
+    page = query.paginate(rows, 2)
     assert (len(page.rows), page.count, page.first, page.rows[0]) == (20, 3, 21, {"n": 20})
-    assert register.paginate(rows, 99).number == 3 and len(register.paginate(rows, 99).rows) == 5
-    assert register.paginate([], 1).count == 1
-    assert register.paginate([{}] * 200, 5).links == (1, 2, 3, 4, 5, 6, 7, 0, 10)
+    assert query.paginate(rows, 99).number == 3 and len(query.paginate(rows, 99).rows) == 5
+    assert query.paginate([], 1).count == 1
+    assert query.paginate([{}] * 200, 5).links == (1, 2, 3, 4, 5, 6, 7, 0, 10)
 
 
 # --------------------------------------------------------------------------- served by the intake app
@@ -268,7 +268,7 @@ def test_the_served_open_data_equals_the_files_and_filters_like_the_page(setting
     assert parse_csv(data_csv.content) == data_json == files
     page_2 = fetch(served, "/cong-khai/", trang="2")
     assert html_rows(page.text) + html_rows(page_2.text) == files  # row for row, 20 + 6
-    assert len(html_rows(page.text)) == register.PAGE_SIZE
+    assert len(html_rows(page.text)) == query.PAGE_SIZE
     assert html_rows(fetch(served, "/cong-khai", trang="99").text) == files[20:]  # past the end: the last page
 
     # a query: the page's rows are the open data's for the same query
@@ -281,7 +281,7 @@ def test_the_served_open_data_equals_the_files_and_filters_like_the_page(setting
         assert shown and len(shown) < len(files)
     by_name = html_rows(fetch(served, "/cong-khai", q="cong ty", sap_xep="ten").text)
     names = [r["ten_co_so"] for r in by_name]
-    assert names == sorted(names, key=register.collation_key) and all(n.startswith("Công ty") for n in names)
+    assert names == sorted(names, key=query.collation_key) and all(n.startswith("Công ty") for n in names)
     assert html_rows(fetch(served, "/cong-khai", q=target["ma_so_thue"]).text) == [target]
 
 
@@ -430,8 +430,8 @@ def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Setti
 
     # search by name (an establishment of page 2; typed with and without its diacritics) and by tax code
     target = next(r for r in everything[20:] if r["ma_so_thue"])
-    expected = [r for r in everything if register.fold(target["ten_co_so"]) in register.fold(r["ten_co_so"])]
-    for typed in (target["ten_co_so"], register.fold(target["ten_co_so"])):
+    expected = [r for r in everything if query.fold(target["ten_co_so"]) in query.fold(r["ten_co_so"])]
+    for typed in (target["ten_co_so"], query.fold(target["ten_co_so"])):
         browser.get(f"{served}/cong-khai")
         browser.find_element(By.ID, "q").send_keys(typed)
         follow(browser, "tim")

@@ -15,8 +15,8 @@ from models.establishment import Establishment
 from models.registry import RegistryImport
 from services.clients.registry_api import RegistryApiClient, RegistryApiError, import_from_api, make_http_client
 from services.db import session_scope
-from services.registry import generate_registry
-from services.registry.importer import RegistryImportRejected
+from services.demo.registry import generate_registry
+from services.errors import RegistryImportRejected
 from services.settings import Settings
 from tests.factories import count
 from tests.http_support import serve

@@ -16,9 +16,10 @@ from models import AuditEvent
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from models.registry import RegistryImport
 from services.db import get_engine, session_scope
-from services.registry import generate_registry
+from services.demo.registry import generate_registry
 from services.registry.fingerprint import with_derived
-from services.registry.importer import RegistryImportRejected, export_registry_csv, import_registry, read_rows
+from services.registry.importer import export_registry_csv, import_registry, read_rows
+from services.errors import RegistryImportRejected
 from services.settings import Settings
 from tests.factories import count
 
@@ -342,7 +343,7 @@ def test_a_name_no_document_can_print_or_a_spreadsheet_would_run_is_refused_by_r
 
 
 def test_the_register_csv_never_hands_a_spreadsheet_a_formula() -> None:
-    from services.register import KEYS, open_data
+    from services.publishing.register import KEYS, open_data
 
     row = {k: "" for k in KEYS} | {KEYS[0]: "=1+1", KEYS[1]: "@SUM(A1)", KEYS[2]: "-ok"}
     csv_text = open_data([row])["register.csv"]

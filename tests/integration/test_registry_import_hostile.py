@@ -22,7 +22,8 @@ from models import AuditEvent
 from models.establishment import Establishment
 from models.registry import RegistryImport
 from services.db import session_scope
-from services.registry.importer import RegistryImportRejected, import_registry
+from services.registry.importer import import_registry
+from services.errors import RegistryImportRejected
 from services.settings import Settings, get_settings
 from tests.factories import count
 
@@ -120,7 +121,7 @@ def test_a_broken_or_hostile_xlsx_is_refused_in_vietnamese(settings: Settings, t
 @pytest.mark.parametrize("case", ["not a zip", "billion laughs", "encrypted", "CSV renamed .xlsx"])
 def test_the_command_line_says_why_and_exits_non_zero(settings: Settings, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch, case: str) -> None:
-    from flows.cli import app
+    from services.entry.cli.app import app
 
     data, reason = CASES[case]
     path = tmp_path / "so-dang-ky.xlsx"

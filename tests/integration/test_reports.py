@@ -22,11 +22,11 @@ from sqlmodel import select
 
 from models import (AuditEvent, Campaign, Deadline, DeadlineKind, DeadlineStatus, Document, DocumentType, Establishment, Inspection,
                     Violation)
-from services import deadlines
+from services.stages import deadline_changes, deadlines
 from services.db import session_scope
 from services.documents.format import group_digits
-from services.errors import Conflict, IntakeError
-from services.issuing import format_number
+from services.errors import Conflict, Refused
+from services.documents.issuing import format_number
 from services.reports import periodic_report
 from services.documents.xlsx import PAIRS_HEADER_ROW, REPORT_HEADER_ROW, REPORT_SHEETS, SHEET_INFO
 from services.reports.campaign_report import issue_campaign_report, xlsx_path
@@ -61,7 +61,7 @@ def campaign(settings: Settings) -> dict[str, int]:
     deadlines.sweep(settings, date(2026, 5, 6))
     with session_scope(settings) as session:
         comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY)).one()
-        deadlines.mark_met(session, comply.id, date(2026, 5, 12), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012")
+        deadline_changes.mark_met(session, comply.id, date(2026, 5, 12), actor="SNV-LEAD", reason="Biên lai nộp phạt số 0012")
     return {"first": first, "second": second}
 
 
@@ -256,7 +256,7 @@ def test_statistics_are_recorded_once_and_a_change_needs_a_reason(settings: Sett
 
 
 def test_bad_statistics_are_refused_field_by_field_and_nothing_is_stored(settings: Settings) -> None:
-    with session_scope(settings) as session, pytest.raises(IntakeError) as bad:
+    with session_scope(settings) as session, pytest.raises(Refused) as bad:
         record_statistic(session, province_code="4", year=20255, indicator="deaths", value=-1, source=" ", actor="SNV-LEAD")
     assert bad.value.ids["errors"] == [
         "indicator: 'deaths' không phải chỉ tiêu thống kê (workers_covered, fatal_accidents, disease_examined, "

@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from models import (Document, DocumentType, Establishment, Inspection, Notification, Person, Selection, Team, TeamMember,
                     Unavailability)
-from services.calendar import is_working_day
+from services.rules.calendar import is_working_day
 from services.db import session_scope
-from services.errors import Forbidden, IntakeError
+from services.errors import Forbidden, Refused
 from services.settings import Settings
 from services.stages import scheduling, selection
 from services.stages.declarations import declare_conflict, declare_unavailable
@@ -63,7 +63,7 @@ def test_conflicts_and_unavailable_days_are_respected(settings: Settings, planne
     blocked = {date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 9)}
     for day in blocked:
         assert declare_unavailable(settings, tax_code=second, day=day, reason="Nghỉ bảo dưỡng dây chuyền", by="SNV-LEAD")
-    with pytest.raises(IntakeError) as bad:
+    with pytest.raises(Refused) as bad:
         declare_conflict(settings, person_code="KHONG-CO", tax_code="0000000000", reason="", declared_on=date(2026, 2, 1),
                          by="SNV-LEAD")
     assert bad.value.ids["errors"] == ["person: không có người có mã KHONG-CO",
@@ -108,7 +108,7 @@ def test_a_schedule_issues_the_decision_plans_notices_and_notifications_once(set
 
 def test_plans_and_notices_print_the_team_heads_phone(settings: Settings, planned: list[str]) -> None:
     """The establishment calls the team head: the phone is printed even when messages go to the head by e-mail."""
-    from services.notifications import contact_of
+    from services.delivery.notifications import contact_of
 
     scheduling.schedule_inspections(settings, CODE)
     issue_schedule_documents(settings, CODE)

@@ -12,8 +12,8 @@ from sqlmodel import select
 from models import Campaign, CampaignKind, Establishment, Selection, SelectionKind
 from services.db import session_scope
 from services.documents.selection_list import decimal_vi
-from services.errors import IntakeError, StageBlocked
-from services.intake.server import start_in_thread
+from services.errors import Refused, StageBlocked
+from services.entry.http.server import start_in_thread
 from services.registry.fingerprint import row_checksum
 from services.rules.risk import factor_contributions, policy_for
 from services.rules.risk_sql import score_expression
@@ -139,7 +139,7 @@ def test_the_leads_changes_obey_chi_thi_20_and_need_reasons(settings: Settings) 
             Establishment.id.not_in([s.establishment_id for s in chosen])).limit(1)).one()  # type: ignore[union-attr]
     _set(settings, outside, last_inspected_on=START - timedelta(days=100))
 
-    with pytest.raises(IntakeError) as refused:
+    with pytest.raises(Refused) as refused:
         approval.change_selection(settings, "LD-01", by="SNV-LEAD", add=[approval.Change(outside, "Nhiều phản ánh")],
                                   remove=[approval.Change(first_code, " ")])
     assert refused.value.ids["errors"] == [
@@ -147,9 +147,9 @@ def test_the_leads_changes_obey_chi_thi_20_and_need_reasons(settings: Settings) 
         f"add[0]: cơ sở {outside} đã được thanh tra, kiểm tra ngày "
         f"{START - timedelta(days=100):%d/%m/%Y}; theo Chỉ thị 20/CT-TTg chỉ kiểm tra lại khi có căn cứ "
         "(khiếu nại, tai nạn, chuyển đến) được ghi nhận"]
-    with pytest.raises(IntakeError):
+    with pytest.raises(Refused):
         approval.change_selection(settings, "LD-01", by="SNV-TT01", add=[], remove=[])  # not the lead
-    with pytest.raises(IntakeError) as twice:  # the same code pasted twice: named, not a database error
+    with pytest.raises(Refused) as twice:  # the same code pasted twice: named, not a database error
         approval.change_selection(settings, "LD-01", by="SNV-LEAD", remove=[approval.Change(first_code, "Trùng")],
                                   add=[approval.Change(first_code, "Lý do")])
     assert twice.value.ids["errors"][0] == f"add[0]: cơ sở {first_code} trùng với remove[0]"

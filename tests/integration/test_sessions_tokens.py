@@ -23,9 +23,9 @@ from models import AccessToken, AuditEvent, Person, WebSession
 from models.base import utcnow
 from services import access
 from services.db import alembic_config, get_engine, session_scope
-from services.intake.deps import TokenLookup
-from services.intake.server import start_in_thread
-from services.intake.web_form import csrf_token
+from services.entry.http.deps import TokenLookup
+from services.entry.http.server import start_in_thread
+from services.entry.http.web_form import csrf_token
 from services.settings import Settings
 from tests.conftest import PostgresDatabases, make_settings
 from tests.factories import create_token, create_world

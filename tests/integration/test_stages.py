@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from models import AuditEvent, Campaign, CampaignStatus, Establishment, Inspection, Selection, Team, TeamMember
-from services.calendar import add_working_days, is_working_day
+from services.rules.calendar import add_working_days, is_working_day
 from services.db import session_scope
 from services.errors import StageBlocked
 from services.settings import Settings

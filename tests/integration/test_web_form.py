@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from models import Attachment, Establishment, Finding, Inspection, Person, Submission, TeamMember
 from services.db import session_scope
-from services.intake.server import start_in_thread
+from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import scheduling, selection
 from tests.factories import approve, create_campaign, create_world

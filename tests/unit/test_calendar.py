@@ -1,4 +1,4 @@
-"""The working-day calendar (services/calendar.py): every expected date below was worked out by hand.
+"""The working-day calendar (services/rules/calendar.py): every expected date below was worked out by hand.
 
 How to read the reasoning: "Fri 24/1 + 1 → Mon 3/2" means the 1st working day after Friday 24 January.
 Sources of the days off: Labour Code 2019 Art.112 cl.1 (1/1, 5 days of Tết, 10/3 lunar, 30/4, 1/5, 2/9 and
@@ -19,9 +19,9 @@ import holidays
 import pytest
 from holidays.countries.vietnam import VietnamStaticHolidays
 
-from services.calendar import (CALENDAR_DATA, CalendarYearNotCovered, add_working_days, day_off_reason, days_off,
-                               is_working_day, load_calendar_data, swapped_working_days, working_days)
-from services.rules.fines import RulesError
+from services.rules.calendar import (CALENDAR_DATA, add_working_days, day_off_reason, days_off, is_working_day,
+                                     load_calendar_data, swapped_working_days, working_days)
+from services.errors import CalendarYearNotCovered, RulesError
 
 
 def weekdays_between(start: date, end: date) -> list[date]:

@@ -7,15 +7,10 @@ from datetime import date
 
 import pytest
 
-from services.rules import (
-    ChecklistError,
-    UnknownChecklistItem,
-    load_checklist,
-    load_fine_table,
-    parse_checklist,
-    propose_fine,
-)
-from services.rules.checklist import ActKind, UnlinkedProvision
+from services.rules import load_checklist, load_fine_table, parse_checklist, propose_fine
+from services.errors import ChecklistError, UnknownChecklistItem
+from services.rules.checklist import ActKind
+from services.errors import UnlinkedProvision
 from services.rules.decrees import decrees_in_force_between, load_catalog, load_decrees
 from services.settings import RULES_DIR
 

@@ -18,23 +18,10 @@ from typing import Any
 import pytest
 
 from services.errors import StageBlocked
-from services.rules.circumstances import (
-    CircumstancesError,
-    Kind,
-    PriorFinding,
-    PriorSanction,
-    SelectionRejected,
-    UnknownCircumstance,
-    add_months,
-    amount_needs_reason,
-    build_selection,
-    check_selection,
-    derive_many_times,
-    derive_repeat,
-    describe_circumstances,
-    load_circumstances,
-    propose_amount,
-)
+from services.rules.circumstances import (Kind, PriorFinding, PriorSanction, add_months, amount_needs_reason, build_selection,
+                                          check_selection, derive_many_times, derive_repeat, describe_circumstances,
+                                          load_circumstances, propose_amount)
+from services.errors import CircumstancesError, SelectionRejected, UnknownCircumstance
 from services.settings import RULES_DIR
 
 DATA = RULES_DIR / "circumstances_xlvphc.json"

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from services.entry.cli.app import app
 from models import Establishment, PriorSanction
 from models.registry import InspectionTrigger
 from services.db import session_scope

@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 from services.errors import StageBlocked
-from services.rules.procedure import ProcedureError, Signer, competent_signer, procedure_for
+from services.rules.procedure import Signer, competent_signer, procedure_for
+from services.errors import ProcedureError
 from services.settings import RULES_DIR
 
 SO_LDTBXH_CHIEF = "Chánh Thanh tra Sở Lao động - Thương binh và Xã hội"  # NĐ 12/2022 Art.49 cl.2

@@ -8,19 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from services.rules.decrees import (
-    DecreeError,
-    NoDecreeInForce,
-    UnknownDecree,
-    act_key,
-    applicable_decree,
-    counterpart,
-    decree_in_force,
-    decree_of,
-    load_decrees,
-    parse_catalog,
-)
-from services.rules.fines import RulesError, load_fine_table
+from services.rules.decrees import (act_key, applicable_decree, counterpart, decree_in_force, decree_of, load_decrees,
+                                    parse_catalog)
+from services.errors import DecreeError, NoDecreeInForce, UnknownDecree
+from services.rules.fines import load_fine_table
+from services.errors import RulesError
 from services.settings import RULES_DIR
 
 ND12, ND283 = "12/2022/ND-CP", "283/2026/ND-CP"

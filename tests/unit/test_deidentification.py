@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.register import DeidentificationError, Protected, check_deidentified, names_in_text, render_outputs
+from services.publishing.register import render_outputs
+from services.publishing.deidentify import Protected, check_deidentified, names_in_text
+from services.errors import DeidentificationError
 
 ROW = {"so_quyet_dinh": "12/QĐ-XPHC", "ngay_quyet_dinh": "2026-05-18", "co_quan_ban_hanh": "Ủy ban nhân dân tỉnh Cao Bằng",
        "ten_co_so": "Công ty TNHH Minh Phát", "ma_so_thue": "0101234567", "ten_xa": "Phường Thục Phán",

@@ -49,11 +49,10 @@ from tests.unit.test_proposal_document import create_proposal_context
 from tests.unit.test_render import create_context as minutes_context
 from tests.unit.test_schedule_documents import create_decision, create_notice, create_plan, schedule_rows
 from tests.unit.test_selection_documents import create_context as selection_context
-from tests.unit.test_kpi import create_campaign_report_context as campaign_report_context
-from tests.unit.test_kpi import create_periodic_context as periodic_report_context
+from tests.unit.test_kpi import (create_campaign_report_context as campaign_report_context,
+                                 create_periodic_context as periodic_report_context)
 
-from services.documents import load_template, render_pdf
-from services.documents import render as renderer
+from services.documents import load_template, render as renderer, render_pdf
 from services.documents.format import expand
 from services.settings import TEMPLATES_DIR
 
@@ -464,7 +463,7 @@ def page_texts(units: list[Unit], number: int) -> list[str]:
 
 
 def test_numbers_take_a_leading_zero(tmp_path: Path) -> None:
-    from services.issuing import format_number
+    from services.documents.issuing import format_number
 
     assert [format_number(n, "QĐ-UBND") for n in (1, 9, 10, 123)] == [
         "01/QĐ-UBND", "09/QĐ-UBND", "10/QĐ-UBND", "123/QĐ-UBND"]

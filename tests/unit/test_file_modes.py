@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from services.db import get_engine
 from services.documents.storage import write_atomic
-from services.register import _write_public
+from services.publishing.register import _write_public
 from services.settings import Settings
 
 

@@ -7,16 +7,8 @@ import unicodedata
 
 import pytest
 
-from services.rules import (
-    FineBasis,
-    FineTableError,
-    UnitKind,
-    UnknownProvision,
-    load_fine_table,
-    parse_fine_rows,
-    propose_fine,
-    provision_vi,
-)
+from services.rules import FineBasis, UnitKind, load_fine_table, parse_fine_rows, propose_fine, provision_vi
+from services.errors import FineTableError, UnknownProvision
 from services.rules.fines import fine_table_for
 from services.settings import get_settings
 

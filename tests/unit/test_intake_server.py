@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from services.intake.server import bind_socket
+from services.entry.http.server import bind_socket
 
 
 def nodelay_of_accepted(listening: socket.socket) -> int:

@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 from services.documents import render_pdf
-from services.reports.kpi import KpiStatus, KpiTargetsError, compute_kpis, targets_for, targets_for_year
+from services.reports.kpi import KpiStatus, compute_kpis, targets_for, targets_for_year
+from services.errors import KpiTargetsError
 from services.reports.periodic_report import ANNUAL, HALF_YEAR, kpi_row, period_due_on
 from tests.pdf_support import raw_text_of, text_of
 

@@ -23,8 +23,10 @@ import pytest
 
 from services.rules.checklist import load_checklist
 from services.rules.fines import load_fine_table, propose_fine, provision_vi
-from services.rules.procedure import CompetenceRefused, procedure_for
-from services.rules.sanctions import ActDateNeeded, NotSanctioned, decision_authority, decree_for_act, issuing_body, plan_act
+from services.rules.procedure import procedure_for
+from services.errors import CompetenceRefused
+from services.rules.sanctions import decision_authority, decree_for_act, issuing_body, plan_act
+from services.errors import ActDateNeeded, NotSanctioned
 
 M = 1_000_000
 PLACE = {"area_vi": "tỉnh Cao Bằng", "department_code": "SNV", "province_code": "04", "place": "Cao Bằng"}

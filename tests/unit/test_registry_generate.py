@@ -10,17 +10,10 @@ from datetime import date, timedelta
 import pytest
 
 from models.establishment import ESTABLISHMENT_COLUMNS
-from services.registry import (
-    FIELDS,
-    InvalidTaxPrefix,
-    UnknownUnit,
-    generate_people,
-    generate_registry,
-    is_valid_tax_code,
-    load_units,
-    make_tax_code,
-    tax_code_check_digit,
-)
+from services.demo.registry import FIELDS, generate_people, generate_registry
+from services.registry import is_valid_tax_code, load_units, make_tax_code, tax_code_check_digit
+from services.registry.taxcode import InvalidTaxPrefix
+from services.registry.geo import UnknownUnit
 from services.registry.names import GIVEN_FEMALE, GIVEN_MALE, MIDDLE_FEMALE, MIDDLE_MALE, SURNAMES
 
 AS_OF = date(2025, 9, 1)

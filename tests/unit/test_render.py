@@ -17,7 +17,8 @@ from pypdf import PdfReader
 
 from tests.pdf_support import squash, text_of, to_nfd
 
-from services.documents import TemplateError, load_template, render_pdf, template_version
+from services.documents import load_template, render_pdf, template_version
+from services.errors import TemplateError
 from services.documents.format import expand, long_date, money_words, spell_number
 from services.settings import PROJECT_ROOT
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.rules.risk import (RiskPolicyError, factor_contributions, is_eligible, past_violations_detail_vi, policy_for,
-                                 score_all, select_top)
+from services.rules.risk import factor_contributions, is_eligible, past_violations_detail_vi, policy_for, score_all, select_top
+from services.errors import RiskPolicyError
 from services.settings import RULES_DIR
 
 START = date(2026, 3, 2)  # campaign start, the date the factors are judged on

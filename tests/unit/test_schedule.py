@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.calendar import working_days
+from services.rules.calendar import working_days
 from services.errors import NotFound, StageBlocked
 from services.rules.schedule import Placement, TeamSpec, Visit, place_visits, reschedule
 

@@ -14,7 +14,8 @@ from pypdf import PdfReader
 
 from tests.pdf_support import squash, text_of, to_nfd
 
-from services.documents import TemplateError, load_template, render_pdf, template_version
+from services.documents import load_template, render_pdf, template_version
+from services.errors import TemplateError
 from services.documents.format import expand, weekday_vi
 
 TEMPLATES = ("quyet_dinh_kiem_tra", "ke_hoach_kiem_tra", "thong_bao_kiem_tra")

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from services.calendar import working_days
+from services.rules.calendar import working_days
 from services.errors import StageBlocked
 from services.rules.schedule import Placement, TeamSpec, Visit, place_visits, reschedule
 

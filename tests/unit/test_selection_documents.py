@@ -18,7 +18,8 @@ from pypdf import PdfReader
 from tests.pdf_support import squash, text_of, to_nfd
 
 from models.campaign import SelectionKind
-from services.documents import TemplateError, render_pdf, template_version
+from services.documents import render_pdf, template_version
+from services.errors import TemplateError
 from services.documents import render as render_module
 from services.documents.selection_list import (KIND_VI, attachment_vi, decimal_vi, plan_in_basis, policy_labels,
                                                reasons_vi, sector_vi)

@@ -19,12 +19,11 @@ from services.documents.xlsx import LIST_HEADER_ROW, REMOVED_HEADER_ROW, REPORT_
     write_selection_xlsx
 from services.registry import columns as cols
 from services.registry.importer import ImportReport, export_registry_csv
-from services.register import KEYS, open_data
+from services.publishing.register import KEYS, open_data
 from services.text_policy import FORMULA_STARTS
 from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, SHEET_CAMPAIGNS, write_periodic_xlsx
 from tests.unit.test_kpi import create_campaign_report_context, create_periodic_context
-from tests.unit.test_selection_documents import LABELS
-from tests.unit.test_selection_documents import create_context as create_selection_context
+from tests.unit.test_selection_documents import LABELS, create_context as create_selection_context
 
 HOSTILE = ['=HYPERLINK("http://x.invalid","Bấm vào đây")', "+1", "@SUM(A1)", "-2", "\tx", "\rcmd"]
 

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from services.errors import IntakeError
-from services.intake.web_form import FormRefused, build_submission, csrf_ok, csrf_token, item_values, parse_body, place_errors
+from services.entry.http.web_form import FormRefused, build_submission, csrf_ok, csrf_token, item_values, parse_body, place_errors
 
 BOUNDARY = "----WebKitFormBoundaryAbC123"
 

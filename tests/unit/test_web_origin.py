@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.intake.web_form import cross_site, csrf_token, login_nonce_ok, new_login_nonce
+from services.entry.http.web_form import cross_site, csrf_token, login_nonce_ok, new_login_nonce
 
 OWN = "https://kiemtra.caobang.gov.vn/form/login"
 

@@ -1,0 +1,9 @@
+"""Delivery: the queues of messages to the outside, each stored in the caller's transaction and sent once.
+
+- :mod:`services.delivery.notifications`: notifications to people (members, establishments, officials) through
+  the gateway;
+- :mod:`services.delivery.portal`: publications, amendments and withdrawals to the province portal, in order.
+
+The stages enqueue; the delivery stages (``services.stages.notify``, ``services.stages.portal_delivery``) send what
+is due through the clients the composition root opens.
+"""

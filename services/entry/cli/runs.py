@@ -1,0 +1,129 @@
+"""What the campaign commands and the demo share: preparing the database and the Prefect server, running the
+run-campaign flow in this process, and the tables they print (stages, campaign state, documents)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from services.entry.cli.console import console
+from services.settings import Settings
+
+STAGE_VI = {"select-establishments": "Chọn cơ sở theo rủi ro", "schedule-inspections": "Lập đoàn và lịch kiểm tra",
+            "lead-approval": "Người chủ trì duyệt danh sách (HTTP)",
+            "findings-intake": "Tiếp nhận kết quả (HTTP)",
+            "findings-review": "Trưởng đoàn duyệt kết quả (HTTP)", "issue-records": "Ban hành biên bản",
+            "official-decisions": "Người có thẩm quyền quyết định (HTTP)", "decide-sanctions": "Ban hành quyết định xử phạt",
+            "publish-outcomes": "Công khai kết quả xử phạt", "compliance": "Người chủ trì ghi nhận đã nộp phạt, đã khắc phục",
+            "deadline-sweeper": "Quét thời hạn pháp lý (cảnh báo, báo quá hạn)"}
+
+CAMPAIGN_STATUS_VI = {"draft": "mới lập", "selected": "đã đề xuất danh sách", "approved": "đã duyệt danh sách",
+                      "scheduled": "đã lập lịch", "fieldwork": "đang kiểm tra", "closed": "đã kết thúc"}
+
+INSPECTION_STATUS_VI = {"scheduled": "đã lên lịch", "findings_submitted": "chờ duyệt kết quả",
+                        "findings_returned": "kết quả bị trả lại", "findings_approved": "kết quả đã duyệt",
+                        "records_issued": "đã lập biên bản", "sanctioned": "đã ra quyết định xử phạt", "closed": "đã kết thúc"}
+
+DOCUMENT_VI = {"inspection_decision": "quyết định kiểm tra", "inspection_plan": "kế hoạch kiểm tra",
+               "inspection_notice": "thông báo kiểm tra", "minutes": "biên bản kiểm tra",
+               "violation_record": "biên bản vi phạm hành chính", "proposal": "tờ trình đề nghị xử phạt",
+               "sanction_decision": "quyết định xử phạt",
+               "report": "báo cáo kết quả kiểm tra", "periodic_report": "báo cáo định kỳ"}
+
+
+def prepare(settings: Settings, *, server: bool = True) -> Any:
+    from services.db import migrate
+    from services.runtime.server import ensure_server
+
+    with console.status("Cập nhật cơ sở dữ liệu (migrations)…"):
+        migrate(settings)
+    if not server:
+        return None
+    with console.status("Khởi động hoặc dùng lại máy chủ Prefect cục bộ…"):
+        return ensure_server(settings)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+def stage_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Các bước của đợt kiểm tra")
+    for col in ("Bước", "Luồng (flow)", "Đã làm lần này", "Đã có từ trước", "Thời gian (s)"):
+        table.add_column(col, justify="right" if col[0] in "ĐT" else "left")
+    for r in rows:
+        table.add_row(STAGE_VI.get(r["stage"], r["stage"]), r["stage"], str(r.get("done", 0)), str(r.get("already", 0)),
+                      f"{r.get('seconds', 0):.1f}")
+    return table
+
+
+def state_table(state: dict[str, Any]) -> Table:
+    table = Table(title=f"Đợt kiểm tra {state['code']} — trạng thái: "
+                        f"{CAMPAIGN_STATUS_VI.get(state['status'], state['status'])}")
+    table.add_column("Chỉ tiêu")
+    table.add_column("Số lượng", justify="right")
+    rows = [("Cơ sở được chọn", state["selected"]), ("Đoàn kiểm tra", state["teams"])]
+    rows += [(f"Cuộc kiểm tra: {INSPECTION_STATUS_VI.get(k, k)}", v) for k, v in state["inspections"].items()]
+    rows += [(f"Văn bản: {DOCUMENT_VI.get(k, k)}", v) for k, v in sorted(state["documents"].items())]
+    rows += [("Hành vi vi phạm", state["violations"]), ("Tiền phạt đề xuất (đồng)", f"{state['proposed_vnd']:,}".replace(",", ".")),
+             ("Tiền phạt quyết định (đồng)", f"{state['final_vnd']:,}".replace(",", ".")),
+             ("Kết quả đã công khai", state["publications"])]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    return table
+
+
+def run_flow(name: str, campaign_code: str) -> dict[str, Any]:
+    from services.entry.cli.in_process import in_process_run
+    from flows.run_campaign import run_campaign
+
+    start = time.monotonic()
+    with console.status(f"Đang chạy luồng {name} cho {campaign_code}…"), in_process_run():
+        out = run_campaign(campaign_code)
+    out["seconds"] = time.monotonic() - start
+    return out
+
+
+def print_run(out: dict[str, Any]) -> None:
+    console.print(stage_table(out["stages"]))
+    console.print(state_table(out["state"]))
+    for waiting in out["state"]["waiting_for"]:
+        console.print(f"Đang chờ: {waiting}")
+
+
+def sweep_deadlines() -> dict[str, Any]:
+    """The daily deadline sweep, once, as of today (the demo's visits are in the past: what is still open shows)."""
+    from services.entry.cli.in_process import in_process_run
+    from flows.deadline_sweeper import deadline_sweeper
+
+    start = time.monotonic()
+    with console.status("Đang chạy luồng deadline-sweeper…"), in_process_run():
+        out = deadline_sweeper()
+    return {"stage": "deadline-sweeper", "done": out["warned"] + out["escalated"], "seconds": time.monotonic() - start,
+            "overdue": len(out["overdue"])}
+
+
+def print_documents(settings: Settings, campaign_code: str) -> None:
+    from sqlmodel import select
+
+    from models import Document
+    from services.db import session_scope
+    from services.stages.common import get_campaign
+
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        docs = session.exec(select(Document).where(Document.campaign_id == campaign.id).order_by(Document.id)).all()
+    console.print(f"\nVăn bản ({len(docs)}) lưu tại: [bold]{settings.documents_path}[/]")
+    for kind in ("inspection_decision", "inspection_plan", "inspection_notice", "minutes", "violation_record",
+                 "sanction_decision"):
+        example = next((d for d in docs if d.doc_type == kind), None)
+        if example:
+            console.print(f"  ví dụ {DOCUMENT_VI.get(kind, kind)}: {settings.documents_path / example.path}  (số {example.number})")
+    from services.stages.selection_docs import export_selection
+
+    pdf, xlsx = export_selection(settings, campaign_code)
+    console.print(f"Danh sách cơ sở (điểm rủi ro, lý do): {pdf} và {xlsx.name}")
+    console.print(f"Sổ công khai: {settings.documents_path / 'public' / 'index.html'} (và register.json, register.csv)")

@@ -1,0 +1,142 @@
+"""``kiemtra selection …`` and ``kiemtra trigger …``: the lead's review of a proposed list."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from services.entry.cli.console import console, free_text, one_line, parse_date as _date, user_errors
+from services.errors import KiemtraError
+from services.settings import get_settings
+
+selection_app = typer.Typer(help="Danh sách cơ sở dự kiến kiểm tra: xem, kiểm chứng, sửa, duyệt, xuất.", no_args_is_help=True)
+trigger_app = typer.Typer(help="Căn cứ kiểm tra đột xuất (khiếu nại, tai nạn, chuyển đến).", no_args_is_help=True)
+
+
+def _changes(items: list[str], option: str) -> list:  # type: ignore[type-arg]
+    from services.stages.approval import Change
+
+    out = []
+    for item in items:
+        tax_code, sep, reason = item.partition("=")
+        if not sep:
+            raise KiemtraError(f"{option} '{item}': cần dạng MÃ_SỐ_THUẾ=lý do")
+        out.append(Change(tax_code.strip(), reason.strip()))
+    return out
+
+
+@selection_app.command("show")
+def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Danh sách đề xuất với điểm rủi ro và lý do của từng cơ sở."""
+    from services.db import migrate, session_scope
+    from services.stages.common import get_campaign
+    from services.stages.selection_docs import selection_context
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        with session_scope(settings) as session:
+            campaign = get_campaign(session, code)
+            context, _ = selection_context(session, campaign, issued_on=campaign.period_start)
+    if as_json:
+        sys.stdout.write(json.dumps(context, ensure_ascii=False, default=str) + "\n")
+        return
+    table = Table(title=f"Danh sách đề xuất {code} — chính sách {context['basis']['policy_version']}, "
+                        f"seed {context['basis']['seed']}, {context['basis']['registry_rows']} cơ sở trong phạm vi")
+    for col in ("TT", "Tên cơ sở", "MST", "Xã", "Điểm", "Loại", "Lý do"):
+        table.add_column(col, overflow="fold")
+    for r in context["rows"]:
+        table.add_row(str(r["rank"]), r["name"], r["tax_code"], r["commune_vi"], f"{r['score']:.2f}", r["kind_vi"],
+                      r["reasons_vi"])
+    console.print(table)
+    for r in context["removed"]:
+        console.print(f"Đã loại: {r['name']} ({r['tax_code']}) — {r['reason_vi']} [{r['changed_by']}]")
+
+
+@selection_app.command("verify")
+def verify(code: str) -> None:
+    """Tính lại danh sách từ phiên bản chính sách, seed và sổ đăng ký đã lưu; báo có trùng khớp không."""
+    from services.db import migrate
+    from services.stages.selection import verify_selection
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        result = verify_selection(settings, code)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if result["identical"] and result["registry_unchanged"]:
+        console.print(f"Trùng khớp: {result['selected']} cơ sở, chính sách {result['policy']}, seed {result['seed']}.")
+        return
+    if not result["registry_unchanged"]:
+        console.print("[yellow]Sổ đăng ký trong phạm vi đã thay đổi kể từ khi lập danh sách.[/]")
+    if not result["identical"]:
+        console.print("[bold red]Danh sách tính lại khác danh sách đã lưu.[/]")
+        raise typer.Exit(1)
+
+
+@selection_app.command("change")
+def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+           add: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do bổ sung", callback=one_line)] = None,
+           remove: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do loại", callback=one_line)] = None) -> None:
+    """Bổ sung hoặc loại cơ sở (mỗi thay đổi phải có lý do) trước khi duyệt."""
+    from services.db import migrate
+    from services.stages.approval import change_selection
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        done = change_selection(settings, code, by=by, add=_changes(add or [], "--add"),
+                                remove=_changes(remove or [], "--remove"))
+    console.print(f"Đã bổ sung {done['added']}, loại {done['removed']} cơ sở.")
+
+
+@selection_app.command("approve")
+def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+            note: Annotated[str, typer.Option(help="ghi chú khi duyệt", callback=free_text)] = "") -> None:
+    """Duyệt danh sách; sau đó `kiemtra campaign run` lập đoàn và lịch."""
+    from services.db import migrate
+    from services.stages.approval import approve_selection
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        count = approve_selection(settings, code, by=by, note=note)
+    console.print(f"Đã duyệt danh sách {count} cơ sở của đợt {code}.")
+
+
+@selection_app.command("export")
+def export(code: str, out: Annotated[Path | None, typer.Option(help="thư mục ghi tệp")] = None) -> None:
+    """Xuất danh sách ra PDF và XLSX."""
+    from services.db import migrate
+    from services.stages.selection_docs import export_selection
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        pdf, xlsx = export_selection(settings, code, out_dir=out)
+    console.print(f"PDF: {pdf}\nXLSX: {xlsx}")
+
+
+@trigger_app.command("add")
+def add_trigger(tax_code: Annotated[str, typer.Option(callback=one_line)],
+                kind: Annotated[str, typer.Option(help="complaint|accident|referral")],
+                reference: Annotated[str, typer.Option(help="số văn bản, số hồ sơ", callback=one_line)],
+                received_on: Annotated[str, typer.Option(help="ngày nhận YYYY-MM-DD")],
+                by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)],
+                note: Annotated[str, typer.Option(callback=free_text)] = "") -> None:
+    """Ghi nhận căn cứ cho phép kiểm tra đột xuất một cơ sở."""
+    from services.db import migrate
+    from services.stages.triggers import record_trigger
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        created = record_trigger(settings, tax_code=tax_code, kind=kind, reference=reference,
+                                 received_on=_date(received_on), by=by, note=note)
+    console.print("Đã ghi nhận căn cứ." if created else "Căn cứ này đã được ghi nhận trước đó.")
+
+
