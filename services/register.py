@@ -59,6 +59,7 @@ from services.intake.logic import is_organisation
 from services.registry.geo import UnknownUnit, load_units, province_area
 from services.registry.names import SURNAMES
 from services.rules.procedure import procedure_for
+from services.text_collation import collation_key
 from services.text_policy import spreadsheet_safe
 from services.settings import TEMPLATES_DIR, Settings
 
@@ -125,53 +126,6 @@ def retention_cutoff(today: date, months: int) -> date:
 
 
 # --------------------------------------------------------------------------- Vietnamese text
-
-# The Vietnamese alphabet (with f, j, w, z for foreign words in their Latin places): ă, â after a; đ after d; …
-_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
-_LETTER_RANK = {c: i for i, c in enumerate(_ALPHABET)}
-_LETTER_MARKS = frozenset("\u0306\u0302\u031b")  # breve (ă), circumflex (â ê ô), horn (ơ ư): part of the letter
-# tones in dictionary order: ngang, huyền, hỏi, ngã, sắc, nặng
-_TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-_DIGITS = re.compile(r"\d+")
-
-
-def collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """A sort key in Vietnamese dictionary order, without ICU: letters first by the Vietnamese alphabet ("D" < "Đ" <
-    "E", "a" < "ă" < "â" < "b"), then by tone ("a" < "à" < "ả" < "ã" < "á" < "ạ"), then lower case before upper case.
-    Numbers sort by value ("2" < "10") and before letters; spaces count as one separator, punctuation is ignored."""
-    primary: list[int] = []
-    tones: list[int] = []
-    cases: list[int] = []
-    text = unicodedata.normalize("NFC", text or "")
-    pos, space = 0, False
-    while pos < len(text):
-        ch = text[pos]
-        if ch.isspace():
-            space, pos = bool(primary), pos + 1  # leading spaces ignored, a run counts once
-            continue
-        if space:
-            primary.append(10)
-            space = False
-        if ch.isdigit():
-            run = _DIGITS.match(text, pos)
-            assert run is not None
-            primary += [20, int(run.group())]
-            pos = run.end()
-            continue
-        pos += 1
-        decomposed = unicodedata.normalize("NFD", ch)
-        base, marks = decomposed[0], decomposed[1:]
-        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _LETTER_MARKS)).lower()
-        if letter in _LETTER_RANK:
-            primary.append(100 + _LETTER_RANK[letter])
-        elif ch.isalpha():
-            primary.append(1000 + ord(letter[0]))
-        else:
-            continue  # punctuation
-        tones.append(next((_TONE_RANK[m] for m in marks if m in _TONE_RANK), 0))
-        cases.append(1 if ch.isupper() else 0)
-    return tuple(primary), tuple(tones), tuple(cases)
-
 
 def fold(text: str) -> str:
     """For search: lower case, without diacritics ("đ" → "d"), spaces collapsed ("Công  ty" → "cong ty")."""
