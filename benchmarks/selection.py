@@ -1,6 +1,6 @@
 """Benchmark: risk-based selection at national scale on the embedded default (SQLite).
 
-1,000,000 establishments in the five provinces whose 2025 commune lists ship with the project. Selects
+1,000,000 establishments in five provinces (the same five as before every commune list came from vietnam-provinces). Selects
 the top 2,000 for one province (Cao Bằng) and nationally through the real stage function (eligibility,
 control sample, factor explanations, storage, registry fingerprint, audit), and measures in the same
 run a raw SQL ``ORDER BY <score> LIMIT 2000`` over the same data (the same score expression, as SQL

@@ -3,9 +3,9 @@
 ``POST /messages`` with ``{"channel": "email"|"sms", "to", "subject", "body"}`` and the header
 ``Idempotency-Key``; a 2xx answers ``{"id": "...", "status": "accepted"}``. The gateway delivers a key once,
 so every attempt of one message (retries here, and later delivery rounds) carries the same key. Transport
-errors (timeouts and dropped connections included), 429 and 5xx are retried with exponential backoff
-(``backoff_s``, ×2 each time). The bearer token and the timeouts belong to the injected ``httpx.Client``
-(:func:`make_gateway_http_client`).
+errors (timeouts and dropped connections included), 429 and 5xx are retried by the clients' one policy
+(services/clients/retry.py: backoff with jitter, Retry-After honoured). The bearer token and the timeouts belong
+to the injected ``httpx.Client`` (:func:`make_gateway_http_client`).
 
     KiemtraError
     └── GatewayError           request, idempotency_key, status (None for a transport error)
@@ -21,6 +21,7 @@ from typing import Literal
 
 import httpx
 
+from services.clients.retry import DEFAULT_POLICY, GaveUp, RetryPolicy, send
 from services.errors import KiemtraError
 from services.settings import Settings
 
@@ -74,14 +75,10 @@ def make_gateway_http_client(settings: Settings, *, transport: httpx.BaseTranspo
     return httpx.Client(base_url=settings.gateway_url, headers=headers, timeout=timeout, transport=transport)
 
 
-def _is_temporary(status: int) -> bool:
-    return status == 429 or status >= 500
-
-
 class GatewayClient:
-    def __init__(self, client: httpx.Client, *, retries: int = 3, backoff_s: float = 0.2,
+    def __init__(self, client: httpx.Client, *, policy: RetryPolicy = DEFAULT_POLICY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self._client, self._retries, self._backoff, self._sleep = client, retries, backoff_s, sleep
+        self._client, self._policy, self._sleep = client, policy, sleep
 
     def send(self, message: OutgoingMessage) -> GatewayReceipt:
         key = message.idempotency_key
@@ -101,19 +98,10 @@ class GatewayClient:
                                      status=response.status_code) from None
 
     def _send(self, request: httpx.Request, key: str) -> httpx.Response:
-        for attempt in range(self._retries + 1):
-            tries = attempt + 1
-            try:
-                response = self._client.send(request)
-            except httpx.TransportError as exc:
-                problem, status = f"không trả lời ({type(exc).__name__}: {exc})", None
-            else:
-                if not _is_temporary(response.status_code):
-                    return response
-                problem, status = f"trả lỗi {response.status_code}", response.status_code
-                response.close()
-            if attempt == self._retries:
-                raise GatewayUnavailable(f"Cổng gửi thư/tin nhắn {problem} cho thông báo {key} sau {tries} lần thử",
-                                         request=request, idempotency_key=key, status=status)
-            self._sleep(self._backoff * 2**attempt)
-        raise AssertionError("unreachable")  # the loop returns or raises
+        try:
+            return send(self._client, request, self._policy, sleep=self._sleep)
+        except GaveUp as exc:
+            problem = (f"trả lỗi {exc.status}" if exc.status is not None
+                       else f"không trả lời ({type(exc.error).__name__}: {exc.error})")
+            raise GatewayUnavailable(f"Cổng gửi thư/tin nhắn {problem} cho thông báo {key} sau {exc.attempts} lần thử",
+                                     request=request, idempotency_key=key, status=exc.status) from exc.error

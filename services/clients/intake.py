@@ -1,16 +1,20 @@
 """Client of the findings-intake API, as inspectors' devices and officials' tools use it.
 
-Retries transport errors and 5xx answers with backoff: a submission carries the client's own id, so a
-retry of something the server already stored returns the same receipt instead of a duplicate.
+Retries transport errors, 429 and 5xx answers by the clients' one policy (services/clients/retry.py; the API's
+503 says Retry-After): a submission carries the client's own id, so a retry of something the server already
+stored returns the same receipt instead of a duplicate. When retries run out, the last answer is raised as
+:class:`IntakeClientError`, or the last transport error (``httpx.TransportError``) as it is.
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import httpx
 
+from services.clients.retry import DEFAULT_POLICY, GaveUp, RetryPolicy, send
 from services.intake.schemas import DecisionReceipt, InspectionOut, SubmissionReceipt
 
 
@@ -23,21 +27,19 @@ class IntakeClientError(Exception):
 
 
 class IntakeClient:
-    def __init__(self, client: httpx.Client, *, token: str, retries: int = 3, backoff_s: float = 0.2) -> None:
-        self._client, self._token, self._retries, self._backoff = client, token, retries, backoff_s
+    def __init__(self, client: httpx.Client, *, token: str, policy: RetryPolicy = DEFAULT_POLICY,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._client, self._token, self._policy, self._sleep = client, token, policy, sleep
 
     def _send(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._token}"}
-        for attempt in range(self._retries + 1):
-            try:
-                response = self._client.request(method, path, json=json, headers=headers)
-            except httpx.TransportError:
-                if attempt == self._retries:
-                    raise
-            else:
-                if response.status_code < 500 or attempt == self._retries:
-                    break
-            time.sleep(self._backoff * 2**attempt)
+        request = self._client.build_request(method, path, json=json, headers={"Authorization": f"Bearer {self._token}"})
+        try:
+            response = send(self._client, request, self._policy, sleep=self._sleep)
+        except GaveUp as exc:
+            if exc.response is None:
+                assert exc.error is not None
+                raise exc.error from None
+            response = exc.response
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from services.clients.retry import is_temporary_status
 from services.errors import KiemtraError
 from services.portal_signature import signature_headers
 from services.settings import Settings
@@ -72,7 +73,7 @@ class PortalClient:
                 raise PortalUnavailable(f"Cổng thông tin trả lời {status} nhưng không có mã tiếp nhận.",
                                         idempotency_key=idempotency_key, status=status)
             return PortalReceipt(ref, duplicate=status == 409 or bool(answer.get("duplicate")))  # type: ignore[union-attr]
-        if status == 429 or status >= 500:
+        if is_temporary_status(status):
             raise PortalUnavailable(f"Cổng thông tin tạm thời lỗi (HTTP {status}).", idempotency_key=idempotency_key,
                                     status=status)
         raise PortalRejected(f"Cổng thông tin từ chối (HTTP {status}): {response.text[:300]}",

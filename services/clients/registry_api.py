@@ -2,9 +2,10 @@
 
 ``GET /establishments?province=04&page=1&page_size=500`` answers
 ``{"items": [...], "page": 1, "pages": 12, "total": 5873}``; items are keyed by the Establishment column
-names. Transport errors (timeouts included) and 5xx answers are retried with exponential backoff
-(``backoff_s``, ×2 each time); a 4xx, a body that is not a page, or a malformed item raises
-:class:`RegistryApiError`. Timeouts belong to the injected ``httpx.Client`` (:func:`make_http_client`).
+names. Transport errors (timeouts included), 429 and 5xx answers are retried by the clients' one policy
+(services/clients/retry.py: backoff with jitter, Retry-After honoured); any other 4xx, a body that is not a page,
+a malformed item, or retries running out raises :class:`RegistryApiError`. Timeouts belong to the injected
+``httpx.Client`` (:func:`make_http_client`).
 
     KiemtraError
     └── RegistryApiError   request, status (None for a transport error), page, index (of the bad item)
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from services.clients.retry import DEFAULT_POLICY, GaveUp, RetryPolicy, send
 from services.errors import KiemtraError
 from services.registry.importer import ImportResult, import_records
 from services.settings import Settings
@@ -84,9 +86,9 @@ def make_http_client(base_url: str, *, timeout_s: float = 10.0, transport: httpx
 
 
 class RegistryApiClient:
-    def __init__(self, client: httpx.Client, *, page_size: int = 500, retries: int = 3, backoff_s: float = 0.2,
+    def __init__(self, client: httpx.Client, *, page_size: int = 500, policy: RetryPolicy = DEFAULT_POLICY,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        self._client, self._page_size, self._retries, self._backoff, self._sleep = client, page_size, retries, backoff_s, sleep
+        self._client, self._page_size, self._policy, self._sleep = client, page_size, policy, sleep
 
     def source(self, province_code: str | None) -> str:
         """The URL of the listing, as recorded in ``RegistryImport.source``."""
@@ -119,19 +121,13 @@ class RegistryApiClient:
                                    request=response.request, status=response.status_code, page=page) from None
 
     def _send(self, request: httpx.Request, page: int) -> httpx.Response:
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
-            try:
-                response = self._client.send(request)
-            except httpx.TransportError as exc:
-                if last:
-                    raise RegistryApiError(f"API sổ đăng ký không trả lời trang {page} sau {attempt + 1} lần thử: {exc!r}",
-                                           request=request, page=page) from exc
-            else:
-                if response.status_code < 500 or last:
-                    break
-                response.close()
-            self._sleep(self._backoff * 2**attempt)
+        try:
+            response = send(self._client, request, self._policy, sleep=self._sleep)
+        except GaveUp as exc:
+            if exc.response is None:
+                raise RegistryApiError(f"API sổ đăng ký không trả lời trang {page} sau {exc.attempts} lần thử: "
+                                       f"{exc.error!r}", request=request, page=page) from exc.error
+            response = exc.response
         if response.status_code >= 400:
             raise RegistryApiError(f"API sổ đăng ký trả lỗi {response.status_code} cho trang {page} ({request.url})",
                                    request=request, status=response.status_code, page=page)

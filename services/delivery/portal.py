@@ -9,8 +9,9 @@ with the current time and key id (services/clients/portal.py), so a retry hours 
 window. Step 1 also claims the message (its next attempt moves past the send), so two delivery runs at once (an
 overlapping schedule, a manual run) never both send it. Per publication, a message waits until the one before it
 was delivered (a withdrawal never overtakes its publication). A temporary failure is retried after
-``portal_backoff_s`` × 2^(attempts − 1) (at most a day); after ``portal_max_attempts``, or on a permanent refusal,
-the message is DEAD: the lead sees it (:func:`dead_messages`) and sends it again (:func:`retry_dead`).
+``portal_backoff_s`` × 2^(attempts − 1), at most a day (:func:`backoff`: the clients' schedule, services/clients/
+retry.py); after ``portal_max_attempts``, or on a permanent refusal, the message is DEAD: the lead sees it
+(:func:`dead_messages`) and sends it again (:func:`retry_dead`).
 
     PENDING ──delivered────────────────────────────▶ DELIVERED
        │  └─PortalUnavailable (attempts < max)──▶ PENDING (next_attempt_at later)
@@ -29,6 +30,7 @@ from models.base import utcnow
 from models.portal import PortalEvent, PortalMessage, PortalStatus
 from services import audit
 from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable
+from services.clients.retry import RetryPolicy
 from services.db import session_scope
 from services.errors import Conflict, NotFound
 from services.settings import Settings
@@ -77,6 +79,13 @@ def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
                 due.append(m.id)
             blocked.add(inspection_id)  # later events of this inspection wait for this one
         return due, waiting
+
+
+def backoff(settings: Settings) -> RetryPolicy:
+    """The wait after a temporary failure: the clients' schedule on the portal's scale, without jitter (one sender,
+    runs minutes apart: nothing to spread)."""
+    return RetryPolicy(attempts=settings.portal_max_attempts, initial_s=settings.portal_backoff_s,
+                       max_s=MAX_BACKOFF.total_seconds(), jitter_s=0.0)
 
 
 def _claim(settings: Settings) -> timedelta:
@@ -128,7 +137,7 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
                              data={"attempts": attempts, "key": key})
                 dead += 1
             else:
-                delay = min(timedelta(seconds=settings.portal_backoff_s * 2 ** (attempts - 1)), MAX_BACKOFF)
+                delay = timedelta(seconds=backoff(settings).delay(attempts))
                 m.next_attempt_at, m.last_error = moment + delay, (error or "")[:1000]
                 retrying += 1
             session.add(m)

@@ -6,7 +6,7 @@ every draw comes from one ``random.Random(seed)``, never from the global generat
 
 What is real and what is made up:
 
-* province and commune codes and names are real (2025 units, ``data/units_2025.csv``);
+* province and commune codes and names are real (2025 units, ``geo.load_units``);
 * tax codes are valid MSTs (correct check digit) but made up. Head offices use the administrative province
   code as the two-digit prefix, which is not the real tax-office prefix. Branches (``-BBB``) hang off a
   made-up parent with prefix 01 or 03;
@@ -194,7 +194,7 @@ class _Places:
             prov = units.province(code)
             communes = units.communes(code)
             if not communes:
-                raise ValueError(f"no commune list for province {code} ({prov.name}) in units_2025.csv")
+                raise ValueError(f"no commune list for province {code} ({prov.name})")
             self.items.extend((c, prov) for c in communes)
         self.cum = list(accumulate(self._KIND_WEIGHT[c.kind] for c, _ in self.items))
         self.total = self.cum[-1]

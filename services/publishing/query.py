@@ -1,6 +1,7 @@
 """The public register's search, sorting and paging, over rows already built, and Vietnamese order and folding.
 
-* **Vietnamese order** (:func:`collation_key`): names and communes sort as in a Vietnamese dictionary, without ICU;
+* **Vietnamese order** (:func:`collation_key`, from :mod:`services.text_collation`: the Unicode Collation Algorithm
+  with Vietnamese letter order): names and communes sort as in a Vietnamese dictionary;
   :func:`fold` is what search compares (no case, no diacritics, spaces collapsed).
 * **The query** (:class:`RegisterQuery`): what the public asked for in the page's parameters, read leniently (a
   public page answers, it does not refuse); :meth:`RegisterQuery.select` gives the matching rows in their order
@@ -16,6 +17,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+from services.text_collation import collation_key
+
 __all__ = ["DEFAULT_SORT", "PAGE_SIZE", "SORTS", "Page", "RegisterQuery", "collation_key", "fold", "paginate",
            "provisions_in", "sort_rows"]
 
@@ -23,53 +26,6 @@ PAGE_SIZE = 20
 
 
 # --------------------------------------------------------------------------- Vietnamese text
-
-# The Vietnamese alphabet (with f, j, w, z for foreign words in their Latin places): ă, â after a; đ after d; …
-_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
-_LETTER_RANK = {c: i for i, c in enumerate(_ALPHABET)}
-_LETTER_MARKS = frozenset("\u0306\u0302\u031b")  # breve (ă), circumflex (â ê ô), horn (ơ ư): part of the letter
-# tones in dictionary order: ngang, huyền, hỏi, ngã, sắc, nặng
-_TONE_RANK = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
-_DIGITS = re.compile(r"\d+")
-
-
-def collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """A sort key in Vietnamese dictionary order, without ICU: letters first by the Vietnamese alphabet ("D" < "Đ" <
-    "E", "a" < "ă" < "â" < "b"), then by tone ("a" < "à" < "ả" < "ã" < "á" < "ạ"), then lower case before upper case.
-    Numbers sort by value ("2" < "10") and before letters; spaces count as one separator, punctuation is ignored."""
-    primary: list[int] = []
-    tones: list[int] = []
-    cases: list[int] = []
-    text = unicodedata.normalize("NFC", text or "")
-    pos, space = 0, False
-    while pos < len(text):
-        ch = text[pos]
-        if ch.isspace():
-            space, pos = bool(primary), pos + 1  # leading spaces ignored, a run counts once
-            continue
-        if space:
-            primary.append(10)
-            space = False
-        if ch.isdigit():
-            run = _DIGITS.match(text, pos)
-            assert run is not None
-            primary += [20, int(run.group())]
-            pos = run.end()
-            continue
-        pos += 1
-        decomposed = unicodedata.normalize("NFD", ch)
-        base, marks = decomposed[0], decomposed[1:]
-        letter = unicodedata.normalize("NFC", base + "".join(m for m in marks if m in _LETTER_MARKS)).lower()
-        if letter in _LETTER_RANK:
-            primary.append(100 + _LETTER_RANK[letter])
-        elif ch.isalpha():
-            primary.append(1000 + ord(letter[0]))
-        else:
-            continue  # punctuation
-        tones.append(next((_TONE_RANK[m] for m in marks if m in _TONE_RANK), 0))
-        cases.append(1 if ch.isupper() else 0)
-    return tuple(primary), tuple(tones), tuple(cases)
-
 
 def fold(text: str) -> str:
     """For search: lower case, without diacritics ("đ" → "d"), spaces collapsed ("Công  ty" → "cong ty")."""

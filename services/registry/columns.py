@@ -30,7 +30,7 @@ from typing import Any
 
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
 from services.registry.geo import UnknownUnit, load_units
-from services.registry.taxcode import InvalidTaxPrefix, tax_code_check_digit
+from services.registry.taxcode import tax_code_problem
 from services.text_policy import FORMULA_STARTS, check_text
 from services.errors import CellError, TextRefused
 
@@ -40,7 +40,6 @@ DEFAULT_OWNERSHIP = "doanh_nghiep"
 _INT = re.compile(r"\d+")
 _GROUPED = re.compile(r"\d{1,3}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*")
 _DECIMAL = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
-_TAX = re.compile(r"(\d{10})(?:-(\d{3}))?")
 _DMY = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})")
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?")
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6}
@@ -199,20 +198,9 @@ def read_tax_code(raw: Any) -> str:
     text = _as_text(raw)
     if len(text) == 9 and text.isdigit() and text.isascii():  # Excel dropped the leading 0
         text = "0" + text
-    m = _TAX.fullmatch(text) if text.isascii() else None
-    if m is None:
-        raise CellError(f"Mã số thuế '{text}' sai định dạng: cần 10 chữ số, hoặc 10 chữ số-3 chữ số chi nhánh")
-    main, branch = m.group(1), m.group(2)
-    if main[2:9] == "0000000":
-        raise CellError(f"Mã số thuế {text} không hợp lệ: 7 chữ số thứ tự (3–9) không được đều là 0")
-    if branch == "000":
-        raise CellError(f"Mã số thuế {text} không hợp lệ: mã chi nhánh không được là 000")
-    try:
-        check = tax_code_check_digit(main[:9])
-    except InvalidTaxPrefix:
-        raise CellError(f"Mã số thuế {text} sai chữ số kiểm tra (không mã số thuế nào bắt đầu bằng {main[:9]})") from None
-    if int(main[9]) != check:
-        raise CellError(f"Mã số thuế {text} sai chữ số kiểm tra (chữ số thứ 10 phải là {check})")
+    problem = tax_code_problem(text)  # python-stdnum's check, our stored form and Vietnamese reasons
+    if problem is not None:
+        raise CellError(problem)
     return text
 
 

@@ -1,24 +1,33 @@
-"""Administrative units from 1 July 2025 (34 provinces, communes with no district level above them).
+"""Administrative units from 1 July 2025: the 34 provinces and their 3,321 communes (no district level above them).
 
-The data is in ``data/units_2025.csv``, copied from the Cục Thống kê code lists (see ``data/SOURCES.md``).
-All 34 provinces are there. Only some provinces have their commune lists: ``Units.communes(code)`` returns
-an empty tuple for the others, and ``Units.has_communes(code)`` tells which is which.
+The units come from the ``vietnam-provinces`` library (Cục Thống kê codes). Its last release for Python 3.11
+(2025.10.1) was built from the draft code list: 128 communes have another code or spelling in the list in force.
+``data/units_2025_corrections.csv`` holds those rows (see ``data/SOURCES.md``); a test fails on a row the library no
+longer needs, so the file empties itself out once the project can take vietnam-provinces >= 2026.1 (Python >= 3.12).
+Names keep the spelling of the Cục Thống kê list: tone marks placed as it places them ("Hòa", "Thủy").
 """
 from __future__ import annotations
 
 import csv
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-__all__ = ["Commune", "Province", "UnknownUnit", "Units", "load_units", "UNITS_CSV"]
+from vietnam_provinces import Province as LibraryProvince
+from vietnam_provinces import VietNamDivisionType, Ward
 
-UNITS_CSV = Path(__file__).with_name("data") / "units_2025.csv"
+__all__ = ["Commune", "Province", "UnknownUnit", "Units", "load_units", "official_spelling", "CORRECTIONS_CSV"]
 
-# Centrally-run cities (thành phố trực thuộc trung ương), written "Thành phố …" in Công văn 915/CTK-CSCL.
-_CITY_CODES = frozenset({"01", "31", "46", "48", "79", "92"})
-_COMMUNE_KINDS = frozenset({"xã", "phường", "đặc khu"})
+CORRECTIONS_CSV = Path(__file__).with_name("data") / "units_2025_corrections.csv"
+
+_PROVINCE_KINDS = {VietNamDivisionType.TINH: "tỉnh", VietNamDivisionType.THANH_PHO_TRUNG_UONG: "thành phố"}
+_COMMUNE_KINDS = {VietNamDivisionType.XA: "xã", VietNamDivisionType.PHUONG: "phường",
+                  VietNamDivisionType.DAC_KHU: "đặc khu"}
+# "Hoà" → "Hòa", "Thuỷ" → "Thủy" at the end of a syllable (not after q: "Quý" stays), as the Cục Thống kê writes them.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_TONE_ON_SECOND = re.compile(rf"(?<![qQ])([oO][aAeE]|[uU][yY])([{_TONES}])(?!\w)")
 
 
 class UnknownUnit(LookupError):
@@ -85,11 +94,12 @@ class Units:
             raise UnknownUnit(f"no province with code {code!r}") from None
 
     def communes(self, province_code: str) -> tuple[Commune, ...]:
-        """The province's communes in source-document order (empty when the data has no list for it)."""
+        """The province's communes in the order of the Cục Thống kê list."""
         self.province(province_code)
         return self._by_province[province_code]
 
     def has_communes(self, province_code: str) -> bool:
+        """True for every province since the units come from vietnam-provinces (kept for the callers)."""
         return bool(self.communes(province_code))
 
     def commune(self, code: str) -> Commune:
@@ -102,44 +112,58 @@ class Units:
         return len(self._communes)
 
 
-def _nfc(s: str) -> str:
-    return unicodedata.normalize("NFC", s.strip())
+def official_spelling(name: str) -> str:
+    """NFC, single spaces, and the tone mark where the Cục Thống kê list puts it: "Xã  Chiêm Hoá" → "Xã Chiêm Hóa"."""
+    text = unicodedata.normalize("NFD", " ".join(name.split()))
+    return unicodedata.normalize("NFC", _TONE_ON_SECOND.sub(lambda m: m[1][0] + m[2] + m[1][1], text))
 
 
-def parse_units(path: Path) -> Units:
-    provinces: dict[str, Province] = {}
-    communes: list[Commune] = []
-    seen: set[str] = set()
+def _without_kind(full_name: str, kind: str) -> str:
+    """"Xã Hòa An" → "Hòa An" (the library writes the kind in front of the name)."""
+    if not full_name.casefold().startswith(kind + " "):
+        raise ValueError(f"commune name {full_name!r} does not start with its kind {kind!r}")
+    return full_name[len(kind) + 1:]
+
+
+def read_corrections(path: Path) -> dict[str, tuple[str, str]]:
+    """library code → (official code, official full name), from ``units_2025_corrections.csv``."""
+    out: dict[str, tuple[str, str]] = {}
     with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(line for line in fh if not line.startswith("#"))
-        for row in reader:
-            pcode, pname = row["province_code"].strip(), _nfc(row["province_name"])
-            if len(pcode) != 2 or not pcode.isdigit():
-                raise ValueError(f"bad province code {pcode!r}")
-            prov = Province(pcode, pname, "thành phố" if pcode in _CITY_CODES else "tỉnh")
-            if provinces.setdefault(pcode, prov) != prov:
-                raise ValueError(f"province {pcode} has two names")
-            ccode = row["commune_code"].strip()
-            if not ccode:
-                continue
-            kind = _nfc(row["commune_kind"])
-            if len(ccode) != 5 or not ccode.isdigit() or kind not in _COMMUNE_KINDS:
-                raise ValueError(f"bad commune row {row!r}")
-            if ccode in seen:
-                raise ValueError(f"duplicate commune code {ccode}")
-            seen.add(ccode)
-            communes.append(Commune(ccode, _nfc(row["commune_name"]), kind, pcode))
-    return Units(list(provinces.values()), communes)
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            codes = row["library_code"], row["code"]
+            if any(len(c) != 5 or not c.isdigit() for c in codes) or codes[0] in out:
+                raise ValueError(f"bad correction row {row!r}")
+            out[codes[0]] = (codes[1], official_spelling(row["name"]))
+    return out
+
+
+def build_units(corrections: dict[str, tuple[str, str]]) -> Units:
+    """The library's provinces and communes, with ``corrections`` applied (all at once: some codes swap)."""
+    provinces = []
+    for p in LibraryProvince.iter_all():
+        kind = _PROVINCE_KINDS[p.division_type]
+        name = official_spelling(p.name)
+        name = name[len(kind) + 1:] if name.casefold().startswith(kind + " ") else name
+        provinces.append(Province(f"{p.code:02d}", name, kind))
+    communes, seen = [], set()
+    for w in Ward.iter_all():
+        kind = _COMMUNE_KINDS[w.division_type]
+        code, full_name = corrections.get(f"{w.code:05d}", (f"{w.code:05d}", w.name))
+        if code in seen:
+            raise ValueError(f"two communes with code {code}")
+        seen.add(code)
+        communes.append(Commune(code, _without_kind(official_spelling(full_name), kind), kind, f"{w.province_code:02d}"))
+    return Units(provinces, communes)
 
 
 @cache
 def load_units() -> Units:
-    """The 2025 units from the CSV that ships with the package, read once and then cached."""
-    return parse_units(UNITS_CSV)
+    """The 2025 units (library + corrections), built once and then cached."""
+    return build_units(read_corrections(CORRECTIONS_CSV))
 
 
 def commune_name(code: str) -> str:
-    """"Xã Hòa An" for a known commune code; the code itself when the province's list is not shipped."""
+    """"Xã Hòa An" for a known commune code; the code itself for an unknown one."""
     try:
         return load_units().commune(code).full_name
     except UnknownUnit:

@@ -1,30 +1,28 @@
-"""Vietnamese tax codes (mã số thuế, MST).
+"""Vietnamese tax codes (mã số thuế, MST): python-stdnum's ``stdnum.vn.mst`` checks them; the stored form and the
+Vietnamese reasons are ours.
 
 Format: 10 digits ``PPNNNNNNNC``. ``PP`` is the tax-office province prefix, ``NNNNNNN`` a sequence number from
-0000001 to 9999999, and ``C`` the check digit. A branch (chi nhánh, đơn vị phụ thuộc) has the parent's
-10 digits followed by ``-BBB``, with BBB from 001 to 999.
+0000001 to 9999999, and ``C`` the check digit. A branch (chi nhánh, đơn vị phụ thuộc) has the parent's 10 digits
+followed by ``-BBB``, with BBB from 001 to 999.
 
-Check digit: multiply the first nine digits by the weights 31, 29, 23, 19, 17, 13, 7, 5, 3, add the
-products, and take ``10 - (sum mod 11)``. This is the same as python-stdnum's ``stdnum/vn/mst.py``
-(``calc_check_digit``, repo arthurdejong/python-stdnum, file version at commit
-5d4ad17cae8abeab21f446b5569f85d185566330), which also rejects a sequence part of ``0000000`` and a
-branch suffix of ``000``.
+stdnum accepts more than the registry stores: separators anywhere ("01.00.233.488", "0312 68 78 78 - 001"),
+full-width digits, and a branch without its dash ("0100233488002"). The registry keeps exactly ``NNNNNNNNNN`` or
+``NNNNNNNNNN-BBB`` (ASCII), so ``tax_code_problem`` checks that form first and asks stdnum about the rest.
 
-Edge cases: ``sum mod 11`` is between 0 and 10, so the result is between 10 and 0. When ``sum mod 11 == 0``
-the result is 10, which is not a single digit. python-stdnum compares the string ``"10"`` with the tenth
-digit, which never matches, so no valid MST begins with such a nine-digit prefix. Here
-``tax_code_check_digit`` raises ``InvalidTaxPrefix`` for it, and ``make_tax_code`` draws again. An 11 would
-come only from the ``11 - (sum mod 11)`` form of the algorithm, which is not the one used here. It cannot
-come out of this formula, and it would be invalid in the same way.
+Edge case: when the weighted sum of the first nine digits is ≡ 0 (mod 11), stdnum's check digit is "10", which no
+tenth digit matches, so no valid MST begins with those nine digits. ``tax_code_check_digit`` raises
+``InvalidTaxPrefix`` for them, and ``make_tax_code`` draws again.
 """
 from __future__ import annotations
 
 import random
 import re
 
-__all__ = ["InvalidTaxPrefix", "WEIGHTS", "tax_code_check_digit", "is_valid_tax_code", "make_tax_code"]
+from stdnum.exceptions import InvalidChecksum, InvalidComponent
+from stdnum.vn import mst
 
-WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+__all__ = ["InvalidTaxPrefix", "tax_code_check_digit", "tax_code_problem", "is_valid_tax_code", "make_tax_code"]
+
 _FORMAT = re.compile(r"(\d{10})(?:-(\d{3}))?")
 
 
@@ -32,33 +30,39 @@ class InvalidTaxPrefix(ValueError):
     """These nine digits have no valid check digit (the weighted sum is ≡ 0 mod 11)."""
 
 
-def _check(first9: str) -> int:
-    total = sum(w * (ord(ch) - 48) for w, ch in zip(WEIGHTS, first9, strict=True))
-    return 10 - total % 11
-
-
 def tax_code_check_digit(first9: str) -> int:
     """The MST check digit for the first nine digits. Raises ``InvalidTaxPrefix`` when there is none."""
     if len(first9) != 9 or not first9.isascii() or not first9.isdigit():
         raise ValueError(f"expected 9 digits, got {first9!r}")
-    check = _check(first9)
-    if check > 9:
+    check = mst.calc_check_digit(first9)
+    if len(check) != 1:
         raise InvalidTaxPrefix(f"no valid MST starts with {first9}")
-    return check
+    return int(check)
+
+
+def tax_code_problem(text: str) -> str | None:
+    """Why ``text`` is not a valid MST in the stored form, in Vietnamese; None when it is one."""
+    m = _FORMAT.fullmatch(text) if text.isascii() else None
+    if m is None:
+        return f"Mã số thuế '{text}' sai định dạng: cần 10 chữ số, hoặc 10 chữ số-3 chữ số chi nhánh"
+    try:
+        mst.validate(text)
+    except InvalidComponent:
+        if text[2:9] == "0000000":
+            return f"Mã số thuế {text} không hợp lệ: 7 chữ số thứ tự (3–9) không được đều là 0"
+        return f"Mã số thuế {text} không hợp lệ: mã chi nhánh không được là 000"
+    except InvalidChecksum:
+        try:
+            check = tax_code_check_digit(text[:9])
+        except InvalidTaxPrefix:
+            return f"Mã số thuế {text} sai chữ số kiểm tra (không mã số thuế nào bắt đầu bằng {text[:9]})"
+        return f"Mã số thuế {text} sai chữ số kiểm tra (chữ số thứ 10 phải là {check})"
+    return None
 
 
 def is_valid_tax_code(s: str) -> bool:
     """True for ``NNNNNNNNNN`` or ``NNNNNNNNNN-BBB`` with a correct check digit."""
-    if not isinstance(s, str) or not s.isascii():
-        return False
-    m = _FORMAT.fullmatch(s)
-    if m is None:
-        return False
-    main, branch = m.group(1), m.group(2)
-    if main[2:9] == "0000000" or branch == "000":
-        return False
-    check = _check(main[:9])
-    return check <= 9 and ord(main[9]) - 48 == check
+    return isinstance(s, str) and tax_code_problem(s) is None
 
 
 def make_tax_code(rng: random.Random, province_prefix: str | None = None, *, branch: int | None = None) -> str:
@@ -75,8 +79,8 @@ def make_tax_code(rng: random.Random, province_prefix: str | None = None, *, bra
         raise ValueError("branch must be 1..999")
     while True:
         first9 = f"{province_prefix}{1 + int(rng.random() * 9_999_999):07d}"
-        check = _check(first9)
-        if check <= 9:
+        check = mst.calc_check_digit(first9)
+        if len(check) == 1:
             break
     code = f"{first9}{check}"
     return code if branch is None else f"{code}-{branch:03d}"

@@ -49,6 +49,7 @@ from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
 from services.stages.common import get_campaign
 from services.stages.records import issuer_of, province_committee
+from services.text_collation import collation_key
 from services.documents.format import signer_of
 
 TEMPLATE = "bao_cao_ket_qua_kiem_tra"
@@ -158,7 +159,7 @@ def _by_provision(rows: Sequence[Row]) -> list[dict[str, Any]]:
         out.append({"code": code, "label": provision_short(code), "act_vi": act, "count": len(vs),
                     "establishments": len({i.establishment_id for _, _, i in group}),
                     "proposed": sum(v.proposed_amount for v in vs), "final": sum(v.final_amount or 0 for v in vs)})
-    return sorted(out, key=lambda r: (-r["count"], r["label"]))
+    return sorted(out, key=lambda r: (-r["count"], collation_key(r["label"])))
 
 
 def _by_agency(rows: Sequence[Row], names: dict[str, str]) -> list[dict[str, Any]]:
@@ -226,7 +227,7 @@ def _remedies(session: Session, campaign: Campaign, decisions: dict[int, Documen
         "rows": [{"label": "Chấp hành quyết định xử phạt (nộp phạt)", **comply_tally},
                  {"label": "Biện pháp khắc phục hậu quả", **remedial_tally}],
         "measures": [{"measure_vi": text, **_tally(states)}
-                     for text, states in sorted(measures.items(), key=lambda kv: (-len(kv[1]), kv[0]))],
+                     for text, states in sorted(measures.items(), key=lambda kv: (-len(kv[1]), collation_key(kv[0])))],
     }
 
 
@@ -394,7 +395,7 @@ def report_context(session: Session, campaign: Campaign, *, issued_on: date,
                      "agencies_vi": ", ".join([lead_agency.name, *(a.name for a in members)])},
         "overview": {"selected": len(selected), "scheduled": len(inspections), "inspected": len(visited),
                      "not_inspected": len(inspections) - len(visited), "teams": _teams(session, campaign),
-                     "sectors": sorted(sectors.values(), key=lambda s: (-s["inspected"], s["label"])),
+                     "sectors": sorted(sectors.values(), key=lambda s: (-s["inspected"], collation_key(s["label"]))),
                      "visits_vi": visits_vi(days),
                      "minutes": _count_docs(session, campaign, DocumentType.MINUTES),
                      "records": _count_docs(session, campaign, DocumentType.VIOLATION_RECORD)},

@@ -17,6 +17,7 @@ from services import audit
 from services.rules.calendar import today_in_vietnam
 from services.errors import Conflict, Refused
 from services.reports.kpi import Figures
+from services.text_collation import collation_key
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def figures_for(session: Session, *, province_code: str, years: Iterable[int]) -
 
 
 def sources_for(session: Session, *, province_code: str, years: Iterable[int]) -> list[str]:
-    """The distinct sources of the figures, for the report's footnote (sorted)."""
+    """The distinct sources of the figures, for the report's footnote (in Vietnamese order, numbers by value)."""
     rows = session.exec(select(AnnualStatistic.source).where(AnnualStatistic.province_code == province_code,
                                                              AnnualStatistic.year.in_(list(years))))  # type: ignore[attr-defined]
-    return sorted(set(rows))
+    return sorted(set(rows), key=collation_key)

@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from models import AuditEvent, DeliveryStatus, Notification
 from services.clients.gateway import GatewayClient, GatewayUnavailable, OutgoingMessage, make_gateway_http_client
+from services.clients.retry import RetryPolicy
 from services.db import session_scope
 from services.errors import Conflict
 from services.delivery.notifications import DeliveryReport, deliver_pending, enqueue, retry_failed
@@ -78,8 +79,10 @@ class FakeGateway:
         return [r.headers["Idempotency-Key"] for r in self.requests]
 
 
-def _gateway(settings: Settings, fake: FakeGateway, sleeps: list[float], **kw: Any) -> GatewayClient:
-    return GatewayClient(make_gateway_http_client(settings, transport=httpx.MockTransport(fake)), sleep=sleeps.append, **kw)
+def _gateway(settings: Settings, fake: FakeGateway, sleeps: list[float], *, attempts: int = 4) -> GatewayClient:
+    policy = RetryPolicy(attempts=attempts, initial_s=0.2, jitter_s=0.0)  # no jitter: the waits are exact
+    return GatewayClient(make_gateway_http_client(settings, transport=httpx.MockTransport(fake)), policy=policy,
+                         sleep=sleeps.append)
 
 
 def _status(code: int) -> Handler:
@@ -122,7 +125,7 @@ def test_a_transient_failure_is_retried_with_the_same_key(gw_settings: Settings,
     notification_id = _enqueue(gw_settings, campaign_id)
     fake, sleeps = FakeGateway(failures=[failure]), []
 
-    report = deliver_pending(gw_settings, _gateway(gw_settings, fake, sleeps, backoff_s=0.2))
+    report = deliver_pending(gw_settings, _gateway(gw_settings, fake, sleeps))
 
     assert report == DeliveryReport(delivered=1, pending=0, failed=0)
     assert fake.keys == ["tb-1", "tb-1"] and sleeps == [0.2]
@@ -151,7 +154,7 @@ def test_a_rejected_message_fails_at_once_and_the_lead_can_retry_it(gw_settings:
 def test_an_unavailable_gateway_leaves_it_pending_until_attempts_run_out(gw_settings: Settings, campaign_id: int) -> None:
     notification_id = _enqueue(gw_settings, campaign_id)
     fake, sleeps = FakeGateway(failures=[_status(503)] * 9), []
-    client = _gateway(gw_settings, fake, sleeps, retries=2, backoff_s=0.2)  # 3 requests per round, 3 rounds
+    client = _gateway(gw_settings, fake, sleeps, attempts=3)  # 3 requests per round, 3 rounds
 
     for attempt in (1, 2):
         assert deliver_pending(gw_settings, client) == DeliveryReport(delivered=0, pending=1, failed=0)
@@ -288,7 +291,7 @@ def test_a_lost_answer_is_resent_and_delivered_exactly_once(settings: Settings, 
     notification_id = _enqueue(settings, campaign_id)
 
     with make_gateway_http_client(settings) as http:
-        client = GatewayClient(http, retries=0)  # the second try comes from the next delivery round
+        client = GatewayClient(http, policy=RetryPolicy(attempts=1))  # the second try comes from the next delivery round
         assert deliver_pending(settings, client) == DeliveryReport(delivered=0, pending=1, failed=0)
         assert _row(settings, notification_id).last_error == {
             "503": "Cổng gửi thư/tin nhắn trả lỗi 503 cho thông báo tb-1 sau 1 lần thử",

@@ -14,6 +14,7 @@ import pytest
 from models.establishment import Establishment
 from models.registry import RegistryImport
 from services.clients.registry_api import RegistryApiClient, RegistryApiError, import_from_api, make_http_client
+from services.clients.retry import RetryPolicy
 from services.db import session_scope
 from services.demo.registry import generate_registry
 from services.errors import RegistryImportRejected
@@ -49,8 +50,9 @@ class FakeRegistry:
         return httpx.Response(200, json=_page(self.items, int(q["page"]), int(q["page_size"])))
 
 
-def _client(fake: FakeRegistry, sleeps: list[float], **kw: Any) -> RegistryApiClient:
-    return RegistryApiClient(make_http_client(BASE, transport=httpx.MockTransport(fake)), backoff_s=0.2,
+def _client(fake: FakeRegistry, sleeps: list[float], *, attempts: int = 4, **kw: Any) -> RegistryApiClient:
+    policy = RetryPolicy(attempts=attempts, initial_s=0.2, jitter_s=0.0)  # no jitter: the waits are exact
+    return RegistryApiClient(make_http_client(BASE, transport=httpx.MockTransport(fake)), policy=policy,
                              sleep=sleeps.append, **kw)
 
 
@@ -86,7 +88,7 @@ def test_retries_back_off_exponentially_then_give_up() -> None:
     sleeps: list[float] = []
     fake = FakeRegistry(_items(3), failures=[_status(503)] * 4)
     with pytest.raises(RegistryApiError) as exc:
-        list(_client(fake, sleeps, retries=3).iter_establishments("04"))
+        list(_client(fake, sleeps, attempts=4).iter_establishments("04"))
     assert (exc.value.status, exc.value.page, len(fake.requests)) == (503, 1, 4)
     assert sleeps == [0.2, 0.4, 0.8]
 
