@@ -16,12 +16,17 @@ demo: $(STAMP)
 # The whole suite on SQLite, then on PostgreSQL (what .ci/run runs).
 test: test-sqlite test-postgres
 
+# pytest-xdist: one worker per core, each test file whole on one worker (its module fixtures built once);
+# TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
+PYTEST := $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(PYTEST)
 
 # The same suite on PostgreSQL: a throwaway server on loopback (.ci/postgres), a fresh database per test.
 test-postgres: $(STAMP)
-	bash .ci/postgres run $(VENV)/bin/python -m pytest
+	bash .ci/postgres run $(PYTEST)
 
 bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/campaign.py

@@ -53,7 +53,7 @@ the real classes.
     │       └── KpiTargetsError                    a malformed KPI targets file, or none in force
     ├── XlsxRefused                  a file that is not a readable XLSX (services.registry.xlsx; ``reason``)
     ├── IntakeClientError            [defined in services.clients.intake] the intake API refused a request
-    ├── GaveUp                       [defined in services.clients.retry] every attempt failed temporarily; each client raises its own error from it
+    ├── GaveUp                       [defined in services.clients.retry] every attempt failed; each client raises its own error
     ├── _TemporaryAnswer             [defined in services.clients.retry] a 429/5xx inside the retry loop (never leaves it)
     ├── HTTPError                    [defined in services.entry.http.deps] an HTTP answer with our error body
     └── BodyTooLarge                 [defined in services.entry.http.limits] a body over its route's limit

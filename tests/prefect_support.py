@@ -1,4 +1,5 @@
-"""Pytest support: one real local Prefect server per test session (never ephemeral mode).
+"""Pytest support: one real local Prefect server per test session (never ephemeral mode); under pytest-xdist, one
+per worker that runs a test needing it, each on its own free port and PREFECT_HOME.
 
 Registered by ``pytest_plugins = ["tests.prefect_support"]`` in tests/conftest.py; a test module may
 also import the fixture explicitly (``from tests.prefect_support import prefect_server``).

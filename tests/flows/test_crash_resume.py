@@ -14,23 +14,16 @@ import pytest
 
 import sqlalchemy as sa
 
-from services.db import get_engine, migrate, read_only_session
+from services.db import get_engine, read_only_session
 from services.runtime.server import PrefectServer
 from services.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import Worlds, make_settings
 from tests.factories import campaign_with_approved_findings
 from tests.snapshots import snapshot
 
 pytestmark = pytest.mark.slow
 CODE = "CRASH-01"
 KIEMTRA = str(Path(sys.executable).with_name("kiemtra"))
-
-
-def _campaign_with_findings(data_dir: Path, database_url: str | None) -> Settings:
-    settings = make_settings(data_dir, database_url=database_url)
-    migrate(settings)
-    campaign_with_approved_findings(settings, code=CODE)
-    return settings
 
 
 def _env(settings: Settings, prefect: PrefectServer) -> dict[str, str]:
@@ -45,9 +38,10 @@ def _documents(settings: Settings) -> int:
 
 
 def test_killed_stage_resumes_to_the_same_records(tmp_path: Path, prefect_server: PrefectServer,
-                                                  new_database: Callable[[], str | None]) -> None:
-    reference = _campaign_with_findings(tmp_path / "reference", new_database())
-    crashed = _campaign_with_findings(tmp_path / "crashed", new_database())
+                                                  new_database: Callable[[], str | None], worlds: Worlds) -> None:
+    reference, crashed = (make_settings(tmp_path / name, database_url=new_database()) for name in ("reference", "crashed"))
+    for settings in (reference, crashed):  # the same campaign with approved findings, built once
+        worlds.copy(settings, campaign_with_approved_findings, code=CODE)
     assert snapshot(reference) == snapshot(crashed)  # same starting point
 
     done = subprocess.run([KIEMTRA, "campaign", "run", CODE], env=_env(reference, prefect_server),

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import os
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,11 @@ from typer.testing import CliRunner
 from services.entry.cli.app import app
 from models import Deadline, Document, DocumentType, Notification, Establishment, Inspection, Person, Team, TeamMember, Violation
 from services.db import session_scope
+from services.runtime.server import PrefectServer
 from services.settings import get_settings
+from tests.conftest import PostgresDatabases
 from tests.document_checker import check_pdf
+from tests.flows.conftest import DEMO_WIRING, demo_wiring_undone
 from tests.pdf_support import raw_text_of
 from tests.snapshots import snapshot
 
@@ -26,14 +31,34 @@ ARGS = ["demo", "--establishments", "1500", "--quota", "8", "--teams", "2"]
 
 
 
-def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
+@pytest.fixture(scope="module")
+def demo_run(prefect_server: PrefectServer, postgres_databases: PostgresDatabases | None,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo run once for the tests that check what it made (they read it, or run the demo again and assert that
+    nothing changed); yields its output. The environment points at its data dir (and database) meanwhile."""
+    url = postgres_databases.create() if postgres_databases is not None else None
+    env = {"KIEMTRA_DATA_DIR": str(tmp_path_factory.mktemp("demo") / "data"), "KIEMTRA_PREFECT_API_URL": prefect_server.api_url,
+           "KIEMTRA_ENVIRONMENT": "test", "PREFECT_LOGGING_LEVEL": "WARNING", **({"KIEMTRA_DATABASE_URL": url} if url else {})}
+    try:
+        with pytest.MonkeyPatch.context() as patch, demo_wiring_undone():
+            for key, value in env.items():
+                patch.setenv(key, value)
+            get_settings.cache_clear()
+            first = CliRunner().invoke(app, ARGS)
+            assert first.exit_code == 0, first.output
+            yield first.output
+    finally:
+        get_settings.cache_clear()
+        if url is not None and postgres_databases is not None:
+            postgres_databases.drop(url)
+
+
+def test_demo_runs_to_the_end_and_again_changes_nothing(demo_run: str) -> None:
     runner = CliRunner()
-    first = runner.invoke(app, ARGS)
-    assert first.exit_code == 0, first.output
     settings = get_settings()
     before = snapshot(settings)
     # the campaign ended: every visit closed, every document issued, every outcome published
-    assert "trạng thái: đã kết thúc" in first.output
+    assert "trạng thái: đã kết thúc" in demo_run
     assert before["counts"]["inspection"] == 8
     assert before["counts"]["document"] >= 8 + 8 + 1 + 2  # records, notices, the decision, two plans
     decisions = [d for d in before["documents"] if d[0] == "sanction_decision"]
@@ -55,7 +80,7 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
     assert len(portal_files) == before["counts"]["publication"]
     assert decisions and before["counts"]["publication"] == len(decisions)
     assert all(row[1] == "closed" for row in before["inspections"])
-    assert str(settings.documents_path) in first.output.replace("\n", "")
+    assert str(settings.documents_path) in demo_run.replace("\n", "")
 
     second = runner.invoke(app, ARGS)
     assert second.exit_code == 0, second.output
@@ -63,9 +88,7 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_env: Path) -> None:
     assert snapshot(settings) == before
 
 
-def test_demo_documents_are_real_vietnamese_pdfs(demo_env: Path) -> None:
-    result = CliRunner().invoke(app, ARGS)
-    assert result.exit_code == 0, result.output
+def test_demo_documents_are_real_vietnamese_pdfs(demo_run: str) -> None:
     settings = get_settings()
     with session_scope(settings) as session:
         docs = session.exec(select(Document).order_by(Document.id)).all()
@@ -136,3 +159,14 @@ def test_the_lead_sees_the_deadlines_and_can_sweep_as_of_a_day(demo_env: Path, m
     assert "Ngày 2026-12-01: tạo 0" in swept.output  # the demo's own sweep already created every deadline
     bad = runner.invoke(app, ["deadlines", "sweep", "--today", "01/12/2026"])
     assert bad.exit_code == 1 and "Ngày không hợp lệ (cần dạng YYYY-MM-DD): 01/12/2026" in bad.output
+
+
+def test_what_the_demo_writes_into_the_environment_is_undone_after_its_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KIEMTRA_PORTAL_SECRET", "the tester's own")
+    monkeypatch.delenv("KIEMTRA_GATEWAY_URL", raising=False)
+    monkeypatch.delenv("KIEMTRA_PORTAL_URL", raising=False)
+    with demo_wiring_undone():
+        for key in DEMO_WIRING:  # as the demo did before services/wiring.py
+            os.environ[key] = "http://127.0.0.1:9/closed-since"
+    assert "KIEMTRA_GATEWAY_URL" not in os.environ and "KIEMTRA_PORTAL_URL" not in os.environ
+    assert os.environ["KIEMTRA_PORTAL_SECRET"] == "the tester's own"

@@ -12,7 +12,6 @@ really started before either finished.
 """
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from services.intake import decisions, logic
 from services.intake.schemas import DecisionIn, ReviewIn
 from services.settings import Settings
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection
+from tests import process_support
 from tests.conftest import make_settings
 from tests.factories import approve, create_campaign, create_scheduled_campaign, create_world, team_inspections
 from tests.cases import competent_official, d, lead, visit
@@ -114,9 +114,9 @@ def _child(data_dir: str, database_url: str | None, job: str, args: tuple[Any, .
 
 def at_once(settings: Settings, job: str, *args: Any) -> list[dict[str, Any]]:
     """Run ``JOBS[job](settings, *args)`` in two processes released together; both results, no error allowed."""
-    ctx = multiprocessing.get_context("spawn")
+    ctx = process_support.context()
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_child, args=(str(settings.data_dir), settings.database_url, job, args, barrier, results))
+    procs = [process_support.process(ctx, _child, str(settings.data_dir), settings.database_url, job, args, barrier, results)
              for _ in range(2)]
     for p in procs:
         p.start()

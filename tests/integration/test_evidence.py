@@ -21,7 +21,7 @@ import pytest
 from sqlmodel import select
 
 from models import Attachment, AuditEvent, Inspection, Submission
-from services.db import migrate, session_scope
+from services.db import session_scope
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from tests.conftest import make_settings
@@ -93,10 +93,8 @@ class Desk:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Iterator[Settings]:
-    s = make_settings(tmp_path / "data", database_url=database_url, evidence_max_bytes=MAX_BYTES)
-    migrate(s)
-    yield s
+def settings(tmp_path: Path, database_url: str | None, migrated: Callable[[Settings], Settings]) -> Iterator[Settings]:
+    yield migrated(make_settings(tmp_path / "data", database_url=database_url, evidence_max_bytes=MAX_BYTES))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ immutable once issued. Over the real migrated SQLite database, including two pro
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -21,6 +20,7 @@ from services.documents.issuing import allocate_number, issue_document
 from services.errors import ImmutableDocument
 from services.settings import Settings
 from services.stages import records
+from tests import process_support
 from tests.conftest import make_settings
 from tests.factories import count, create_scheduled_campaign
 
@@ -69,9 +69,9 @@ def _allocate_in_process(db_dir: str, n: int, barrier: Any, results: Any) -> Non
 
 
 def test_two_processes_allocating_at_once_get_1_to_100_without_duplicate_or_gap(settings: Settings) -> None:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = process_support.context()
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_allocate_in_process, args=(str(settings.data_dir), 50, barrier, results))
+    workers = [process_support.process(ctx, _allocate_in_process, str(settings.data_dir), 50, barrier, results)
                for _ in range(2)]
     for w in workers:
         w.start()
@@ -249,10 +249,10 @@ def assert_issued_without_duplicate_or_gap(settings: Settings, runs: dict[str, A
 @pytest.mark.parametrize("crash_every", [0, 4], ids=["clean", "run-b-crashes-every-4th"])
 def test_two_processes_issuing_at_once_number_1_to_2n_without_duplicate_or_gap(settings: Settings, scheduled: list[int],
                                                                                crash_every: int) -> None:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = process_support.context()
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    workers = [ctx.Process(target=_issue_in_process, args=(str(settings.data_dir), tag, scheduled, AT_ONCE,
-                                                           crash_every if tag == "b" else 0, barrier, results))
+    workers = [process_support.process(ctx, _issue_in_process, str(settings.data_dir), tag, scheduled, AT_ONCE,
+                                       crash_every if tag == "b" else 0, barrier, results)
                for tag in ("a", "b")]
     for w in workers:
         w.start()

@@ -39,6 +39,7 @@ from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import publishing, triggers
 from tests.cases import approve_and_draw_up, decide, visit
+from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 
 VISIT = date(2026, 4, 29)
@@ -240,9 +241,10 @@ DECISIONS = 26  # two pages of 20
 
 
 @pytest.fixture
-def served(settings: Settings) -> Iterator[str]:
-    """26 published decisions of two teams and the intake app serving them; yields its base URL."""
-    published_register(settings, count=DECISIONS)
+def served(settings: Settings, worlds: Worlds) -> Iterator[str]:
+    """26 published decisions of two teams (built once per session, copied) and the intake app serving them; yields
+    its base URL."""
+    worlds.copy(settings, published_register, count=DECISIONS)
     server = start_in_thread(settings)
     try:
         yield server.url
@@ -366,13 +368,27 @@ def every_row_readable(driver: Any, expected: list[dict[str, str]]) -> None:
 
 def follow(driver: Any, element_id: str) -> None:
     """Click a link or button that loads a new page, and wait for it (a click does not wait for the navigation)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
+
+    def left(_: Any) -> bool:
+        """The old page is gone (selenium's staleness_of, plus the error Chromium gives for a node asked about while
+        its document is being replaced; seen when the machine is busy)."""
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" not in str(exc):
+                raise
+            return True
+        return False
+
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(EC.staleness_of(old))
+    WebDriverWait(driver, 30).until(left)
     WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

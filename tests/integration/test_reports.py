@@ -34,6 +34,7 @@ from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, KPI_HEADER_ROW, 
 from services.reports.statistics import record_statistic
 from services.settings import Settings
 from tests.cases import INSPECTOR, approve_and_draw_up, decide, visit
+from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.pdf_support import raw_text_of, text_of
 
@@ -50,7 +51,12 @@ def submit(settings: Settings, inspection_id: int, fails: dict[str, int | None],
 
 
 @pytest.fixture
-def campaign(settings: Settings) -> dict[str, int]:
+def campaign(settings: Settings, worlds: Worlds) -> dict[str, int]:
+    """Two visits with violations, one decided and complied with (built once per session, copied)."""
+    return worlds.copy(settings, reported_campaign)
+
+
+def reported_campaign(settings: Settings) -> dict[str, int]:
     create_scheduled_campaign(settings, code="BC-01")
     first, second = team_inspections(settings)[INSPECTOR][:2]
     submit(settings, first, {"LD-13": 5, "YT-01": 12}, "bc01-0001")
