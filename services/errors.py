@@ -52,7 +52,7 @@ the real classes.
     │       ├── NotSanctioned                      the decree in force no longer sanctions the act
     │       └── KpiTargetsError                    a malformed KPI targets file, or none in force
     ├── XlsxRefused                  a file that is not a readable XLSX (services.registry.xlsx; ``reason``)
-    ├── IntakeClientError            [defined in services.clients.intake] the intake API refused a request
+    ├── IntakeClientError            [defined in services.demo.intake_client] the intake API refused a request
     ├── GaveUp                       [defined in services.clients.retry] every attempt failed; each client raises its own error
     ├── _TemporaryAnswer             [defined in services.clients.retry] a 429/5xx inside the retry loop (never leaves it)
     ├── HTTPError                    [defined in services.entry.http.deps] an HTTP answer with our error body

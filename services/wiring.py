@@ -7,7 +7,7 @@ small class around an injected ``httpx.Client``, :mod:`services.clients`) for as
 - ``portal()``: the province portal (:class:`~services.clients.portal.PortalClient`, signed with the portal secret);
 - ``registry_api()``: the business registry's API (:class:`~services.clients.registry_api.RegistryApiClient`);
 - ``intake_http(url)``: the ``httpx.Client`` the demo's simulated users give to
-  :class:`~services.clients.intake.IntakeClient` (one per person's token).
+  :class:`~services.demo.intake_client.IntakeClient` (the simulated devices, one per person's token).
 
 Who builds one: the CLI and the demo (:func:`for_settings` with the settings they were started with), the HTTP app
 through its settings, and the flows through :func:`current` (a flow's parameters are plain values, so a flow reads

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from models import Establishment
 from services.rules.calendar import add_working_days
-from services.clients.intake import IntakeClient
+from services.demo.intake_client import IntakeClient
 from services.db import session_scope
 from services.intake.schemas import InspectionOut
 from services.settings import Settings

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from services.clients.gateway import GatewayClient, GatewayRejected, GatewayUnavailable, OutgoingMessage
-from services.clients.intake import IntakeClient, IntakeClientError
+from services.demo.intake_client import IntakeClient, IntakeClientError
 from services.clients.registry_api import RegistryApiClient, RegistryApiError
 from services.clients.retry import RetryPolicy, retry_after_s
 from services.delivery.portal import backoff as portal_backoff
