@@ -79,6 +79,95 @@ class SeenSignatures:
             return int(db.execute("SELECT count(*) FROM seen").fetchone()[0])
 
 
+@dataclass(frozen=True)
+class _OutboxSide:
+    """What one outbox's requests share: its folder, the portal keys, the signatures seen, one lock, the clock."""
+    folder: Path
+    keys: dict[str, bytes]
+    seen: SeenSignatures
+    lock: threading.Lock
+    clock: Callable[[], float]
+    window_s: float
+
+
+def _handler_for(side: _OutboxSide) -> type[_OutboxHandler]:
+    """A handler class serving one outbox (http.server builds one handler per request from a class)."""
+    return type("Handler", (_OutboxHandler,), {"side": side})
+
+
+class _OutboxHandler(BaseHTTPRequestHandler):
+    """The outbox's requests; ``side`` (set per outbox by :func:`_handler_for`) holds its folder, keys and memory."""
+
+    side: _OutboxSide
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        key = self.headers.get("Idempotency-Key", "")
+        route = urlsplit(self.path).path
+        length = int(self.headers.get("Content-Length", "0"))
+        if length > MAX_BODY:  # refused unread
+            self.close_connection = True
+            self._answer(413, {"error": "too_large", "message": f"Nội dung quá {MAX_BODY // 1024} KiB."})
+            return
+        raw = self.rfile.read(length)
+        if route not in ("/messages", "/outcomes") or not key:
+            self._answer(400, {"error": "POST /messages or /outcomes with an Idempotency-Key header"})
+            return
+        folder_ = self.side.folder
+        if route == "/outcomes":  # who sent it, and when, before anything of the body is read as JSON
+            folder_ = self.side.folder / "portal"
+            try:
+                self._check_signature(key, raw)
+            except SignatureRefused as exc:
+                stored = (folder_ / f"{_name(key)}.json").exists() and exc.code == "replay"
+                self._answer(409 if exc.code == "replay" else 401,
+                             {"error": exc.code, "message": exc.message, **({"id": _name(key)} if stored else {})})
+                return
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            self._answer(400, {"error": "invalid JSON", "message": "Nội dung không phải một đối tượng JSON."})
+            return
+        self._store(folder_ / f"{_name(key)}.json", key, message, conflict=route == "/outcomes")
+
+    def _check_signature(self, key: str, raw: bytes) -> None:
+        side = self.side
+        now = side.clock()
+        verified = verify(side.keys, method=self.command, path=self.path, idempotency_key=key,
+                          key_id=self.headers.get(HEADER_KEY_ID, ""), timestamp=self.headers.get(HEADER_TIMESTAMP, ""),
+                          signature=self.headers.get(HEADER_SIGNATURE, ""), body=raw, now=now, window_s=side.window_s)
+        with side.lock:
+            first = side.seen.first_time(verified.signature, verified.timestamp, now=now, window_s=side.window_s)
+        if not first:
+            raise SignatureRefused("replay", "Chữ ký này đã được nhận (gửi lại y nguyên một yêu cầu cũ).")
+
+    def _store(self, path: Path, key: str, message: dict[str, object], *, conflict: bool) -> None:
+        """Keep the first message per key; the portal answers a repeat with 409 and the first one's receipt."""
+        with self.side.lock:
+            new = not path.exists()
+            if new:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({"idempotency_key": key, **message}, ensure_ascii=False, indent=1),
+                               encoding="utf-8")
+                os.replace(tmp, path)
+        if new or not conflict:
+            self._answer(202, {"id": path.stem, "status": "accepted"})
+        else:
+            self._answer(409, {"id": path.stem, "status": "duplicate", "error": "already_received"})
+
+    def _answer(self, status: int, body: dict[str, str]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()  # the refusal's reason reaches the lead's dead letters
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
+        return
+
+
 def start_outbox(folder: Path, host: str = "127.0.0.1", *, portal_keys: Mapping[str, bytes],
                  portal_window_s: float = DEFAULT_WINDOW_S, clock: Callable[[], float] = time.time) -> Outbox:
     """Serve the outbox on ``host`` (a free port); ``portal_keys`` are the {key id: secret} ``/outcomes`` accepts."""
@@ -91,72 +180,7 @@ def start_outbox(folder: Path, host: str = "127.0.0.1", *, portal_keys: Mapping[
     seen = SeenSignatures(folder / "portal" / "seen-signatures.sqlite3")
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            key = self.headers.get("Idempotency-Key", "")
-            route = urlsplit(self.path).path
-            length = int(self.headers.get("Content-Length", "0"))
-            if length > MAX_BODY:  # refused unread
-                self.close_connection = True
-                self._answer(413, {"error": "too_large", "message": f"Nội dung quá {MAX_BODY // 1024} KiB."})
-                return
-            raw = self.rfile.read(length)
-            if route not in ("/messages", "/outcomes") or not key:
-                self._answer(400, {"error": "POST /messages or /outcomes with an Idempotency-Key header"})
-                return
-            folder_ = folder
-            if route == "/outcomes":  # who sent it, and when, before anything of the body is read as JSON
-                folder_ = folder / "portal"
-                try:
-                    self._check_signature(key, raw)
-                except SignatureRefused as exc:
-                    stored = (folder_ / f"{_name(key)}.json").exists() and exc.code == "replay"
-                    self._answer(409 if exc.code == "replay" else 401,
-                                 {"error": exc.code, "message": exc.message, **({"id": _name(key)} if stored else {})})
-                    return
-            try:
-                message = json.loads(raw)
-            except ValueError:
-                message = None
-            if not isinstance(message, dict):
-                self._answer(400, {"error": "invalid JSON", "message": "Nội dung không phải một đối tượng JSON."})
-                return
-            self._store(folder_ / f"{_name(key)}.json", key, message, conflict=route == "/outcomes")
-
-        def _check_signature(self, key: str, raw: bytes) -> None:
-            now = clock()
-            verified = verify(keys, method=self.command, path=self.path, idempotency_key=key,
-                              key_id=self.headers.get(HEADER_KEY_ID, ""), timestamp=self.headers.get(HEADER_TIMESTAMP, ""),
-                              signature=self.headers.get(HEADER_SIGNATURE, ""), body=raw, now=now, window_s=portal_window_s)
-            with lock:
-                first = seen.first_time(verified.signature, verified.timestamp, now=now, window_s=portal_window_s)
-            if not first:
-                raise SignatureRefused("replay", "Chữ ký này đã được nhận (gửi lại y nguyên một yêu cầu cũ).")
-
-        def _store(self, path: Path, key: str, message: dict[str, object], *, conflict: bool) -> None:
-            """Keep the first message per key; the portal answers a repeat with 409 and the first one's receipt."""
-            with lock:
-                new = not path.exists()
-                if new:
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps({"idempotency_key": key, **message}, ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
-                    os.replace(tmp, path)
-            if new or not conflict:
-                self._answer(202, {"id": path.stem, "status": "accepted"})
-            else:
-                self._answer(409, {"id": path.stem, "status": "duplicate", "error": "already_received"})
-
-        def _answer(self, status: int, body: dict[str, str]) -> None:
-            data = json.dumps(body, ensure_ascii=False).encode()  # the refusal's reason reaches the lead's dead letters
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
-            return
+    Handler = _handler_for(_OutboxSide(folder, keys, seen, lock, clock, portal_window_s))
 
     server = ThreadingHTTPServer((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, name="outbox-gateway", daemon=True)

@@ -211,25 +211,32 @@ def generate_registry(n: int, *, province_codes: Sequence[str], seed: int, as_of
     return _generate(n, places, seed, as_of)
 
 
-def _generate(n: int, places: _Places, seed: int, as_of: date) -> Iterator[dict]:
-    rng = random.Random(seed)
-    rnd = rng.random
-    lognorm = rng.lognormvariate
-    names = NameMaker()
-    sector_cum = list(accumulate(s.weight for s in SECTORS))
-    sector_total = sector_cum[-1]
-    days = [as_of - timedelta(days=k) for k in range(_WINDOW_DAYS + 1)]
-    n_days = len(days)
-    used_tax: set[str] = set()
-    used_names: set[str] = set()
+class _Run:
+    """Per-run state of ``_generate``: the one generator, the date window and the names/tax codes used so far."""
 
-    def recent(max_days: int) -> date:
-        return days[int(rnd() * (max_days + 1))]
+    def __init__(self, seed: int, as_of: date) -> None:
+        self.rng = random.Random(seed)
+        self.rnd = self.rng.random
+        self.lognorm = self.rng.lognormvariate
+        self.names = NameMaker()
+        self.sector_cum = list(accumulate(s.weight for s in SECTORS))
+        self.sector_total = self.sector_cum[-1]
+        self.days = [as_of - timedelta(days=k) for k in range(_WINDOW_DAYS + 1)]
+        self.n_days = len(self.days)
+        self.used_tax: set[str] = set()
+        self.used_names: set[str] = set()
 
-    def within(lo: int, hi: int) -> date:
-        return days[lo + int(rnd() * (hi - lo + 1))]
+    def recent(self, max_days: int) -> date:
+        """A day among the last ``max_days`` + 1 (0 = as_of)."""
+        return self.days[int(self.rnd() * (max_days + 1))]
 
-    def unique_name(candidate: str, commune: Commune) -> str:
+    def within(self, lo: int, hi: int) -> date:
+        """A day between ``lo`` and ``hi`` days before as_of."""
+        return self.days[lo + int(self.rnd() * (hi - lo + 1))]
+
+    def unique_name(self, candidate: str, commune: Commune) -> str:
+        """``candidate``, made unique within the run with the commune name and a counter; marked as used."""
+        used_names = self.used_names
         if candidate in used_names:
             candidate = f"{candidate} {commune.name}"
             k = 2
@@ -240,142 +247,213 @@ def _generate(n: int, places: _Places, seed: int, as_of: date) -> Iterator[dict]
         used_names.add(candidate)
         return candidate
 
+
+def _draw_ownership_and_workforce(run: _Run, sector: SectorProfile) -> tuple[str, int]:
+    """Ownership (co-operatives only where the sector has them), then a lognormal workforce."""
+    rnd, lognorm = run.rnd, run.lognorm
+    w_dn, w_htx, w_hkd = sector.ownership
+    u = rnd() * (w_dn + w_htx + w_hkd)
+    ownership = DN if u < w_dn else HTX if u < w_dn + w_htx else HKD
+
+    # workforce: lognormal, most 1-50, a few companies ≥ 300
+    if ownership == HKD:
+        workforce = min(30, 1 + int(lognorm(0.6, 0.8)))
+    elif ownership == HTX:
+        workforce = min(400, 3 + int(lognorm(2.0, 0.8)))
+    else:
+        workforce = min(25_000, 1 + int(lognorm(2.5 + sector.size_shift, 1.2)))
+    return ownership, workforce
+
+
+def _hkd_name(run: _Run, rep_name: str, commune: Commune) -> tuple[str, str, str]:
+    """Household business: (representative, name, title); redraws the owner while the name is taken."""
+    tries = 0
+    while f"Hộ kinh doanh {rep_name}" in run.used_names and tries < 20:
+        rep_name, _gender = run.names.person(run.rng, male_share=0.65)
+        tries += 1
+    name = run.unique_name(f"Hộ kinh doanh {rep_name}", commune)
+    return rep_name, name, "Chủ hộ kinh doanh"
+
+
+def _htx_name(run: _Run, sector: SectorProfile, commune: Commune) -> str:
+    """Co-operative name: up to 20 tries for a free one, then made unique."""
+    rnd, used_names = run.rnd, run.used_names
+    words = sector.htx_words
+    name = None
+    for _t in range(20):
+        candidate = f"Hợp tác xã {words[int(rnd() * len(words))]} {run.names.brand(run.rng)}"
+        if candidate not in used_names:
+            name = candidate
+            break
+    return run.unique_name(name or candidate, commune)
+
+
+def _dn_name(run: _Run, sector: SectorProfile, workforce: int, commune: Commune,
+             prov: Province) -> tuple[str, str, bool]:
+    """Company (or branch) name: (name, title, branch)."""
+    rnd, used_names = run.rnd, run.used_names
+    joint_stock = rnd() < (0.55 if workforce >= 100 else 0.25)
+    form = "Công ty Cổ phần" if joint_stock else "Công ty TNHH"
+    words = sector.dn_words
+    name = None
+    for _t in range(20):
+        candidate = f"{form} {words[int(rnd() * len(words))]} {run.names.brand(run.rng)}"
+        if candidate not in used_names:
+            name = candidate
+            break
+    branch = rnd() < _BRANCH_SHARE
+    if branch:
+        name = run.unique_name(f"Chi nhánh {name or candidate} tại {prov.name}", commune)
+    else:
+        name = run.unique_name(name or candidate, commune)
+    title = "Tổng Giám đốc" if joint_stock and not branch and (workforce >= 100 or rnd() < 0.3) else "Giám đốc"
+    return name, title, branch
+
+
+def _draw_names(run: _Run, sector: SectorProfile, ownership: str, workforce: int, commune: Commune,
+                prov: Province) -> tuple[str, str, str, bool]:
+    """People and names: (representative, establishment name, title, branch)."""
+    rep_name, _gender = run.names.person(run.rng, male_share=0.75 if ownership == DN else 0.65)
+    branch = False
+    if ownership == HKD:
+        rep_name, name, title = _hkd_name(run, rep_name, commune)
+    elif ownership == HTX:
+        name = _htx_name(run, sector, commune)
+        title = "Chủ nhiệm HTX"
+    else:
+        name, title, branch = _dn_name(run, sector, workforce, commune, prov)
+    return rep_name, name, title, branch
+
+
+def _draw_tax_code(run: _Run, branch: bool, prov: Province) -> str:
+    """A tax code not yet used in the run (branches hang off a made-up 01/03 parent)."""
+    rng, rnd = run.rng, run.rnd
+    while True:
+        if branch:
+            tax_code = make_tax_code(rng, "01" if rnd() < 0.6 else "03", branch=1 + int(rnd() * 20))
+        else:
+            tax_code = make_tax_code(rng, prov.code)
+        if tax_code not in run.used_tax:
+            run.used_tax.add(tax_code)
+            return tax_code
+
+
+def _draw_address(run: _Run, commune: Commune, prov: Province) -> str:
+    """A street address with the real commune and province names."""
+    rnd = run.rnd
+    if commune.kind == "phường":
+        street = f"Số {1 + int(rnd() * 250)}, tổ {1 + int(rnd() * 30)}"
+    else:
+        street = f"Thôn {1 + int(rnd() * 15)}"
+    return f"{street}, {commune.address_name}, {prov.address_name}"
+
+
+def _draw_hazards(run: _Run, sector: SectorProfile, ownership: str, workforce: int) -> tuple[int, int, int, int]:
+    """Hazardous work and working conditions: (hazardous, class max, strict-work workers, equipment)."""
+    rnd = run.rnd
+    # Whether anyone does NNĐHNH work at all, then how many (mean share over the sector ≈ sector.hazard).
+    has_p = min(0.95, 2.0 * sector.hazard)
+    if rnd() < has_p:
+        share = sector.hazard / has_p * (0.3 + 1.4 * rnd())
+        hazardous = min(workforce, max(1, int(workforce * share + rnd())))
+    else:
+        hazardous = 0
+    if hazardous > 0:
+        cls = 4 + int(rnd() * rnd() * (sector.class_max - 3))  # skewed towards IV
+    else:
+        cls = 1 + int(rnd() * sector.class_plain)
+    strict_work = min(workforce, int(workforce * sector.strict_work * (0.4 + 1.2 * rnd()) + rnd() * 0.5))
+    equipment = _poisson(run.rng, workforce * sector.equipment * (0.3 if ownership == HKD else 1.0))
+    return hazardous, cls, strict_work, equipment
+
+
+def _draw_exams(run: _Run, sector: SectorProfile, ownership: str, band: int,
+                hazardous: int) -> tuple[date | None, date | None, date | None, float]:
+    """Health exams (yearly; 6-monthly for NNĐHNH), occupational-disease exams, monitoring and its failing ratio."""
+    rnd, recent, within = run.rnd, run.recent, run.within
+    if rnd() < _HEALTH_P[ownership][band]:
+        health = recent(180) if rnd() < 0.5 else within(181, 364) if rnd() < 0.6 else within(365, _WINDOW_DAYS)
+    else:
+        health = None
+    disease = None
+    if hazardous > 0 and rnd() < 0.25 + 0.15 * band:
+        disease = recent(364) if rnd() < 0.6 else within(365, _WINDOW_DAYS)
+    monitoring, failing = None, 0.0
+    if rnd() < (0.05 if ownership == HKD else 0.15 + 0.12 * band + 0.6 * sector.hazard):
+        monitoring = recent(364) if rnd() < 0.65 else within(365, _WINDOW_DAYS)
+        if rnd() < 0.15 + 0.8 * sector.hazard:
+            failing = round(min(1.0, rnd() * (0.15 + 0.6 * sector.hazard)), 3)
+    return health, disease, monitoring, failing
+
+
+def _draw_accidents(run: _Run, sector: SectorProfile, ownership: str, workforce: int, gaps: int,
+                    untrained: int) -> tuple[int, int, int, int]:
+    """Accidents over 3 years (sector rate, worse with poor organisation and training): (all, fatal, serious, late)."""
+    rng, rnd = run.rng, run.rnd
+    lam = workforce * sector.accidents * _ACCIDENT_SCALE * (1.0 + 0.2 * gaps) * (1.0 + untrained / workforce)
+    accidents = _poisson(rng, lam)
+    fatal = serious = 0
+    if accidents:
+        if accidents <= 60:
+            for _a in range(accidents):
+                v = rnd()
+                if v < sector.fatal:
+                    fatal += 1
+                elif v < sector.fatal + sector.serious:
+                    serious += 1
+        else:
+            fatal = _binomial(rng, accidents, sector.fatal)
+            serious = _binomial(rng, accidents - fatal, sector.serious / (1.0 - sector.fatal))
+    late = _binomial(rng, accidents, _LATE_REPORT_P[ownership])
+    return accidents, fatal, serious, late
+
+
+def _draw_vulnerable(run: _Run, sector: SectorProfile, workforce: int, hazardous: int) -> int:
+    """Vulnerable workers: minors, pregnant women in NNĐHNH."""
+    rnd = run.rnd
+    vulnerable = 0
+    if rnd() < 0.01 + 0.12 * sector.female * (hazardous > 0):
+        vulnerable = min(workforce, 1 + int(workforce * 0.02 * rnd()))
+    return vulnerable
+
+
+def _draw_inspections(run: _Run, sector: SectorProfile, ownership: str, band: int, workforce: int,
+                      gaps: int, accidents: int) -> tuple[date | None, int, int]:
+    """Inspection history (Chỉ thị 20: a share never inspected), then open complaints."""
+    rng, rnd = run.rng, run.rnd
+    inspected_p = _INSPECTED_P[ownership][band] + (0.1 if accidents else 0.0)
+    if rnd() < inspected_p:
+        last_inspected = run.days[int(rnd() * run.n_days)]
+        past_violations = _poisson(rng, 0.4 + 0.4 * gaps + 1.0 * sector.hazard)
+    else:
+        last_inspected, past_violations = None, 0
+    complaints = _poisson(rng, 0.02 + 0.0005 * workforce + 0.15 * (accidents > 0))
+    return last_inspected, past_violations, complaints
+
+
+def _generate(n: int, places: _Places, seed: int, as_of: date) -> Iterator[dict]:
+    run = _Run(seed, as_of)
+    rng, rnd = run.rng, run.rnd
     for _ in range(n):
-        sector = SECTORS[bisect(sector_cum, rnd() * sector_total)]
+        sector = SECTORS[bisect(run.sector_cum, rnd() * run.sector_total)]
         commune, prov = places.pick(rng)
-
-        # ownership (co-operatives only where the sector has them)
-        w_dn, w_htx, w_hkd = sector.ownership
-        u = rnd() * (w_dn + w_htx + w_hkd)
-        ownership = DN if u < w_dn else HTX if u < w_dn + w_htx else HKD
-
-        # workforce: lognormal, most 1-50, a few companies ≥ 300
-        if ownership == HKD:
-            workforce = min(30, 1 + int(lognorm(0.6, 0.8)))
-        elif ownership == HTX:
-            workforce = min(400, 3 + int(lognorm(2.0, 0.8)))
-        else:
-            workforce = min(25_000, 1 + int(lognorm(2.5 + sector.size_shift, 1.2)))
+        ownership, workforce = _draw_ownership_and_workforce(run, sector)
         band = _size_band(workforce)
-
-        # people and names
-        rep_name, _gender = names.person(rng, male_share=0.75 if ownership == DN else 0.65)
-        branch = False
-        if ownership == HKD:
-            tries = 0
-            while f"Hộ kinh doanh {rep_name}" in used_names and tries < 20:
-                rep_name, _gender = names.person(rng, male_share=0.65)
-                tries += 1
-            name = unique_name(f"Hộ kinh doanh {rep_name}", commune)
-            title = "Chủ hộ kinh doanh"
-        elif ownership == HTX:
-            words = sector.htx_words
-            name = None
-            for _t in range(20):
-                candidate = f"Hợp tác xã {words[int(rnd() * len(words))]} {names.brand(rng)}"
-                if candidate not in used_names:
-                    name = candidate
-                    break
-            name = unique_name(name or candidate, commune)
-            title = "Chủ nhiệm HTX"
-        else:
-            joint_stock = rnd() < (0.55 if workforce >= 100 else 0.25)
-            form = "Công ty Cổ phần" if joint_stock else "Công ty TNHH"
-            words = sector.dn_words
-            name = None
-            for _t in range(20):
-                candidate = f"{form} {words[int(rnd() * len(words))]} {names.brand(rng)}"
-                if candidate not in used_names:
-                    name = candidate
-                    break
-            branch = rnd() < _BRANCH_SHARE
-            if branch:
-                name = unique_name(f"Chi nhánh {name or candidate} tại {prov.name}", commune)
-            else:
-                name = unique_name(name or candidate, commune)
-            title = "Tổng Giám đốc" if joint_stock and not branch and (workforce >= 100 or rnd() < 0.3) else "Giám đốc"
-
-        # tax code, unique within the run
-        while True:
-            if branch:
-                tax_code = make_tax_code(rng, "01" if rnd() < 0.6 else "03", branch=1 + int(rnd() * 20))
-            else:
-                tax_code = make_tax_code(rng, prov.code)
-            if tax_code not in used_tax:
-                used_tax.add(tax_code)
-                break
-
-        # address with the real commune name
-        if commune.kind == "phường":
-            street = f"Số {1 + int(rnd() * 250)}, tổ {1 + int(rnd() * 30)}"
-        else:
-            street = f"Thôn {1 + int(rnd() * 15)}"
-        address = f"{street}, {commune.address_name}, {prov.address_name}"
-
-        # hazardous work and working conditions
-        # Whether anyone does NNĐHNH work at all, then how many (mean share over the sector ≈ sector.hazard).
-        has_p = min(0.95, 2.0 * sector.hazard)
-        if rnd() < has_p:
-            share = sector.hazard / has_p * (0.3 + 1.4 * rnd())
-            hazardous = min(workforce, max(1, int(workforce * share + rnd())))
-        else:
-            hazardous = 0
-        if hazardous > 0:
-            cls = 4 + int(rnd() * rnd() * (sector.class_max - 3))  # skewed towards IV
-        else:
-            cls = 1 + int(rnd() * sector.class_plain)
-        strict_work = min(workforce, int(workforce * sector.strict_work * (0.4 + 1.2 * rnd()) + rnd() * 0.5))
-        equipment = _poisson(rng, workforce * sector.equipment * (0.3 if ownership == HKD else 1.0))
-
-        # health exams (yearly; 6-monthly for NNĐHNH), occupational-disease exams, monitoring
-        if rnd() < _HEALTH_P[ownership][band]:
-            health = recent(180) if rnd() < 0.5 else within(181, 364) if rnd() < 0.6 else within(365, _WINDOW_DAYS)
-        else:
-            health = None
-        disease = None
-        if hazardous > 0 and rnd() < 0.25 + 0.15 * band:
-            disease = recent(364) if rnd() < 0.6 else within(365, _WINDOW_DAYS)
-        monitoring, failing = None, 0.0
-        if rnd() < (0.05 if ownership == HKD else 0.15 + 0.12 * band + 0.6 * sector.hazard):
-            monitoring = recent(364) if rnd() < 0.65 else within(365, _WINDOW_DAYS)
-            if rnd() < 0.15 + 0.8 * sector.hazard:
-                failing = round(min(1.0, rnd() * (0.15 + 0.6 * sector.hazard)), 3)
+        rep_name, name, title, branch = _draw_names(run, sector, ownership, workforce, commune, prov)
+        tax_code = _draw_tax_code(run, branch, prov)
+        address = _draw_address(run, commune, prov)
+        hazardous, cls, strict_work, equipment = _draw_hazards(run, sector, ownership, workforce)
+        health, disease, monitoring, failing = _draw_exams(run, sector, ownership, band, hazardous)
 
         # OSH organisation and training
         gap_p = _GAP_P[ownership][band]
         gaps = (rnd() < gap_p) + (rnd() < gap_p) + (rnd() < gap_p) + (rnd() < gap_p)
         untrained = min(workforce, int(workforce * _UNTRAINED[ownership][band] * 2.0 * rnd() + rnd() * 0.5))
 
-        # accidents over 3 years: sector rate, worse with poor organisation and training
-        lam = workforce * sector.accidents * _ACCIDENT_SCALE * (1.0 + 0.2 * gaps) * (1.0 + untrained / workforce)
-        accidents = _poisson(rng, lam)
-        fatal = serious = 0
-        if accidents:
-            if accidents <= 60:
-                for _a in range(accidents):
-                    v = rnd()
-                    if v < sector.fatal:
-                        fatal += 1
-                    elif v < sector.fatal + sector.serious:
-                        serious += 1
-            else:
-                fatal = _binomial(rng, accidents, sector.fatal)
-                serious = _binomial(rng, accidents - fatal, sector.serious / (1.0 - sector.fatal))
-        late = _binomial(rng, accidents, _LATE_REPORT_P[ownership])
-
-        # vulnerable workers: minors, pregnant women in NNĐHNH
-        vulnerable = 0
-        if rnd() < 0.01 + 0.12 * sector.female * (hazardous > 0):
-            vulnerable = min(workforce, 1 + int(workforce * 0.02 * rnd()))
-
-        # inspection history (Chỉ thị 20: a share never inspected)
-        inspected_p = _INSPECTED_P[ownership][band] + (0.1 if accidents else 0.0)
-        if rnd() < inspected_p:
-            last_inspected = days[int(rnd() * n_days)]
-            past_violations = _poisson(rng, 0.4 + 0.4 * gaps + 1.0 * sector.hazard)
-        else:
-            last_inspected, past_violations = None, 0
-        complaints = _poisson(rng, 0.02 + 0.0005 * workforce + 0.15 * (accidents > 0))
+        accidents, fatal, serious, late = _draw_accidents(run, sector, ownership, workforce, gaps, untrained)
+        vulnerable = _draw_vulnerable(run, sector, workforce, hazardous)
+        last_inspected, past_violations, complaints = _draw_inspections(
+            run, sector, ownership, band, workforce, gaps, accidents)
 
         yield {
             "tax_code": tax_code,
@@ -407,6 +485,8 @@ def _generate(n: int, places: _Places, seed: int, as_of: date) -> Iterator[dict]
             "last_inspected_on": last_inspected,
             "open_complaints": complaints,
         }
+
+
 
 
 def generate_people(n: int, *, seed: int) -> list[dict]:

@@ -203,18 +203,29 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
     conn.execute(q.insert_finding, [{"inspection_id": inspection_id, "submission_id": submission_id, "evidence": [],
                                      "ongoing": None, **f, "committed_on": _day(f.get("committed_on"))}
                                     for f in canonical])
-    events = [audit.event_row(actor=person.code, action="findings_version", entity_type="inspection",
-                              entity_id=inspection_id, reason=reason or "Nộp kết quả kiểm tra",
-                              data={"version": version, "client_submission_id": body.client_submission_id,
-                                    "attachments": len(body.attachments)})]
+    events = [_version_event(person, inspection_id, body, reason, version)]
     if complete:
         events += _mark_submitted(conn, inspection_id, status, row.campaign_id, version, actor=person.code)
     audit.insert_events(conn, events)
+    return _new_receipt(submission_id, inspection_id, body, version, complete, digest, canonical), True
+
+
+def _version_event(person: Person, inspection_id: int, body: FindingsSubmission, reason: str, version: int) -> dict[str, Any]:
+    """The audit event of one stored findings version."""
+    return audit.event_row(actor=person.code, action="findings_version", entity_type="inspection",
+                           entity_id=inspection_id, reason=reason or "Nộp kết quả kiểm tra",
+                           data={"version": version, "client_submission_id": body.client_submission_id,
+                                 "attachments": len(body.attachments)})
+
+
+def _new_receipt(submission_id: int, inspection_id: int, body: FindingsSubmission, version: int, complete: bool,
+                 digest: str, canonical: list[dict[str, Any]]) -> SubmissionReceipt:
+    """The receipt of a newly stored version: what was stored, what is still missing, which items failed."""
     return SubmissionReceipt(
         submission_id=submission_id, client_submission_id=body.client_submission_id, inspection_id=inspection_id,
         version=version, complete=complete, missing_attachments=sorted(a.sha256 for a in body.attachments),
         content_sha256=digest, findings=len(canonical),
-        failed_items=sorted(f["item_code"] for f in canonical if f["result"] == FindingResult.FAIL)), True
+        failed_items=sorted(f["item_code"] for f in canonical if f["result"] == FindingResult.FAIL))
 
 
 @cache

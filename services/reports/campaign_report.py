@@ -333,6 +333,39 @@ def visits_vi(days: Sequence[date]) -> str:
     return f"ngày {first:%d/%m/%Y}" if first == last else f"từ ngày {first:%d/%m/%Y} đến ngày {last:%d/%m/%Y}"
 
 
+def _sectors(visited: Sequence[Inspection], establishments: dict[Any, Establishment], violators: set[Any],
+             rows: Sequence[Row]) -> dict[str, dict[str, Any]]:
+    """The visited inspections by sector: how many inspected, with violators, and the violations found."""
+    sectors: dict[str, dict[str, Any]] = {}
+    for inspection in sorted(visited, key=lambda i: i.id or 0):
+        name = sector_vi(establishments[inspection.establishment_id].sector_vsic)
+        entry = sectors.setdefault(name, {"label": name, "inspected": 0, "violators": 0, "violations": 0})
+        entry["inspected"] += 1
+        entry["violators"] += inspection.establishment_id in violators
+        entry["violations"] += sum(1 for _, _, i in rows if i.id == inspection.id)
+    return sectors
+
+
+def _by_establishment(rows: Sequence[Row], decisions: dict[int, Document], establishments: dict[Any, Establishment],
+                      remedies: dict[str, Any]) -> list[dict[str, Any]]:
+    """The violations by inspected establishment (most first): fines, the decision and its compliance."""
+    by_inspection: dict[int, list[Violation]] = defaultdict(list)
+    for v, _, i in rows:
+        assert i.id is not None
+        by_inspection[i.id].append(v)
+    by_establishment = []
+    for inspection_id, vs in sorted(by_inspection.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        inspection = next(i for _, _, i in rows if i.id == inspection_id)
+        decision = decisions.get(inspection_id)
+        final = [v.final_amount for v in vs if v.final_amount is not None]
+        by_establishment.append({
+            "name": establishments[inspection.establishment_id].name, "count": len(vs),
+            "proposed": sum(v.proposed_amount for v in vs), "final": sum(final) if final else None,
+            "decision_vi": decision.number if decision else "Chưa có quyết định",
+            "comply_vi": STATE_VI[remedies["comply_states"][inspection_id]] if decision else "-"})
+    return by_establishment
+
+
 def report_context(session: Session, campaign: Campaign, *, issued_on: date,
                    recommendations: Sequence[str] | None = None) -> dict[str, Any]:
     """Everything the template prints (without ``number``)."""
@@ -356,27 +389,8 @@ def report_context(session: Session, campaign: Campaign, *, issued_on: date,
     assert lead_agency is not None
     remedies = _remedies(session, campaign, decisions, rows, issued_on)
 
-    sectors: dict[str, dict[str, Any]] = {}
-    for inspection in sorted(visited, key=lambda i: i.id or 0):
-        name = sector_vi(establishments[inspection.establishment_id].sector_vsic)
-        entry = sectors.setdefault(name, {"label": name, "inspected": 0, "violators": 0, "violations": 0})
-        entry["inspected"] += 1
-        entry["violators"] += inspection.establishment_id in violators
-        entry["violations"] += sum(1 for _, _, i in rows if i.id == inspection.id)
-    by_inspection: dict[int, list[Violation]] = defaultdict(list)
-    for v, _, i in rows:
-        assert i.id is not None
-        by_inspection[i.id].append(v)
-    by_establishment = []
-    for inspection_id, vs in sorted(by_inspection.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        inspection = next(i for _, _, i in rows if i.id == inspection_id)
-        decision = decisions.get(inspection_id)
-        final = [v.final_amount for v in vs if v.final_amount is not None]
-        by_establishment.append({
-            "name": establishments[inspection.establishment_id].name, "count": len(vs),
-            "proposed": sum(v.proposed_amount for v in vs), "final": sum(final) if final else None,
-            "decision_vi": decision.number if decision else "Chưa có quyết định",
-            "comply_vi": STATE_VI[remedies["comply_states"][inspection_id]] if decision else "-"})
+    sectors = _sectors(visited, establishments, violators, rows)
+    by_establishment = _by_establishment(rows, decisions, establishments, remedies)
 
     violations = {"count": len(rows), "establishments": len(violators),
                   "by_provision": _by_provision(rows), "by_agency": _by_agency(rows, names),

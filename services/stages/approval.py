@@ -59,21 +59,13 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
         policy = policy_version(campaign.risk_policy_version or "")
         rows = {s.establishment_id: s for s in session.exec(select(Selection).where(Selection.campaign_id == campaign.id))}
         errors: list[str] = []
-        to_remove, to_add = [], []
+        to_add: list[tuple[Establishment, Change]] = []
         named: dict[str, str] = {}  # tax code → where it was first named (a code twice in one change is a typo)
         for where, change in [(f"remove[{i}]", c) for i, c in enumerate(remove)] + [(f"add[{i}]", c) for i, c in enumerate(add)]:
             if change.tax_code in named:
                 errors.append(f"{where}: cơ sở {change.tax_code} trùng với {named[change.tax_code]}")
             named.setdefault(change.tax_code, where)
-        for i, change in enumerate(remove):
-            where = f"remove[{i}]"
-            est = _establishment(session, change.tax_code, errors, where)
-            if not change.reason.strip():
-                errors.append(f"{where}: phải ghi lý do loại cơ sở khỏi danh sách")
-            if est is not None and (est.id not in rows or rows[est.id].removed):
-                errors.append(f"{where}: cơ sở {change.tax_code} không có trong danh sách")
-            elif est is not None:
-                to_remove.append((rows[est.id], change))
+        to_remove = _checked_removals(session, remove, rows, errors)
         for i, change in enumerate(add):
             where = f"add[{i}]"
             est = _establishment(session, change.tax_code, errors, where)
@@ -114,6 +106,22 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             audit.record(session, actor=lead.code, action="selection_added", entity=campaign, reason=change.reason.strip(),
                          data={"tax_code": change.tax_code})
         return {"added": len(to_add), "removed": len(to_remove)}
+
+
+def _checked_removals(session: Session, remove: Sequence[Change], rows: dict[int, Selection],
+                      errors: list[str]) -> list[tuple[Selection, Change]]:
+    """The rows the removals name, in order; what is wrong with a removal is appended to ``errors``."""
+    to_remove = []
+    for i, change in enumerate(remove):
+        where = f"remove[{i}]"
+        est = _establishment(session, change.tax_code, errors, where)
+        if not change.reason.strip():
+            errors.append(f"{where}: phải ghi lý do loại cơ sở khỏi danh sách")
+        if est is not None and (est.id not in rows or rows[est.id].removed):
+            errors.append(f"{where}: cơ sở {change.tax_code} không có trong danh sách")
+        elif est is not None:
+            to_remove.append((rows[est.id], change))
+    return to_remove
 
 
 def _recently_inspected_vi(session: Session, est: Establishment, policy: RiskPolicy, campaign: Campaign) -> str:

@@ -16,7 +16,7 @@ from models import (Agency, Campaign, DocumentType, Establishment, Finding, Find
 from services import audit
 from services.db import session_scope
 from services.documents.issuing import issue_document, latest_document
-from services.rules.checklist import load_checklist
+from services.rules.checklist import Checklist, load_checklist
 from services.errors import StageBlocked
 from services.documents.acts import act_line, counts_vi, violation_line
 from services.rules.circumstances import derive_repeat, describe_circumstances, load_circumstances
@@ -254,6 +254,23 @@ def explanation_context(record_on: date, violations: Sequence[Violation], establ
             "Hành vi vi phạm không thuộc trường hợp được giải trình theo khoản 1 Điều 61 Luật Xử lý vi phạm hành chính."}
 
 
+def _minutes_context(session: Session, inspection: Inspection, campaign: Campaign, establishment: Establishment,
+                     issuer: dict[str, str], procedure: Procedure, start: str, checklist: Checklist,
+                     findings: Sequence[Finding], violations: Sequence[Violation]) -> dict[str, Any]:
+    """The context every record of the inspection shares: issuer, campaign, team, establishment, visit, findings, acts."""
+    return {"issuer": issuer, "issued_on": inspection.scheduled_on, "campaign": campaign_context(session, campaign),
+            "team": team_context(session, inspection.team_id), "establishment": establishment_context(establishment),
+            "inspection": {"date": inspection.scheduled_on, "start_time": start,
+                           "end_time": f"{int(start[:2]) + procedure.visit_hours:02d}{start[2:]}",
+                           "place": establishment.address},
+            "findings": [{"item_code": f.item_code, "item_text": checklist.get(f.item_code).text_vi,
+                          "result_vi": _RESULT_VI[FindingResult(f.result)], "workers_affected": f.workers_affected,
+                          "counts_vi": counts_vi(f.workers_affected, f.devices_affected), "note": printable(f.note)}
+                         for f in findings],
+            "violations": violations_context(violations),
+            "total_amount": sum(v.proposed_amount for v in violations)}
+
+
 def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
                          drawn_up_on: date | None = None) -> str:
     """Issue the records of one inspection in one transaction. Returns what happened.
@@ -275,17 +292,8 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
         start = visit_time(session, inspection, procedure)
         checklist = load_checklist(inspection.scheduled_on)
         issuer = issuer_of(session, campaign)
-        base = {"issuer": issuer, "issued_on": inspection.scheduled_on, "campaign": campaign_context(session, campaign),
-                "team": team_context(session, inspection.team_id), "establishment": establishment_context(establishment),
-                "inspection": {"date": inspection.scheduled_on, "start_time": start,
-                               "end_time": f"{int(start[:2]) + procedure.visit_hours:02d}{start[2:]}",
-                               "place": establishment.address},
-                "findings": [{"item_code": f.item_code, "item_text": checklist.get(f.item_code).text_vi,
-                              "result_vi": _RESULT_VI[FindingResult(f.result)], "workers_affected": f.workers_affected,
-                              "counts_vi": counts_vi(f.workers_affected, f.devices_affected), "note": printable(f.note)}
-                             for f in findings],
-                "violations": violations_context(violations),
-                "total_amount": sum(v.proposed_amount for v in violations)}
+        base = _minutes_context(session, inspection, campaign, establishment, issuer, procedure, start, checklist, findings,
+                                violations)
         year = inspection.scheduled_on.year
         common = {"issuer_code": issuer["code"], "year": year, "campaign_id": campaign.id, "inspection_id": inspection.id,
                   "actor": actor}

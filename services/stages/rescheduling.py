@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from models import (CampaignStatus, Establishment, Inspection, InspectionStatus, Person, PersonRole, Selection, Team,
+from models import (Campaign, CampaignStatus, Establishment, Inspection, InspectionStatus, Person, PersonRole, Selection, Team,
                     Unavailability)
 from services import audit
 from services.rules.calendar import today_in_vietnam, add_working_days, working_days
@@ -44,13 +44,7 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
         campaign = get_campaign(session, campaign_code, for_update=True)  # two moves at once: one after the other
         if campaign.status not in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK):
             raise Conflict(f"Đợt kiểm tra {campaign.code} chưa có lịch hoặc đã kết thúc.", campaign_code=campaign.code)
-        est = session.exec(select(Establishment).where(Establishment.tax_code == tax_code.strip())).first()
-        inspection = None if est is None else session.exec(select(Inspection).where(
-            Inspection.campaign_id == campaign.id, Inspection.establishment_id == est.id)).first()
-        if est is None or inspection is None:
-            raise NotFound(f"Cơ sở {tax_code} không có trong lịch kiểm tra của đợt {campaign.code}.", tax_code=tax_code)
-        if inspection.status != InspectionStatus.SCHEDULED:
-            raise Conflict(f"Cơ sở {tax_code} đã được kiểm tra; không thể đổi lịch.", tax_code=tax_code)
+        est = _scheduled_establishment(session, campaign, tax_code)
         for day in not_on:
             if session.exec(select(Unavailability.id).where(Unavailability.establishment_id == est.id,
                                                             Unavailability.day == day)).first() is None:
@@ -95,6 +89,18 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
                               errors=[f"tax_code: {tax_code}"])
     _reissue(settings, campaign_code, moves, reason.strip(), lead.code, changed_on)
     return moves
+
+
+def _scheduled_establishment(session: Session, campaign: Campaign, tax_code: str) -> Establishment:
+    """The establishment whose visit is to move: it must be in the campaign's schedule and not yet inspected."""
+    est = session.exec(select(Establishment).where(Establishment.tax_code == tax_code.strip())).first()
+    inspection = None if est is None else session.exec(select(Inspection).where(
+        Inspection.campaign_id == campaign.id, Inspection.establishment_id == est.id)).first()
+    if est is None or inspection is None:
+        raise NotFound(f"Cơ sở {tax_code} không có trong lịch kiểm tra của đợt {campaign.code}.", tax_code=tax_code)
+    if inspection.status != InspectionStatus.SCHEDULED:
+        raise Conflict(f"Cơ sở {tax_code} đã được kiểm tra; không thể đổi lịch.", tax_code=tax_code)
+    return est
 
 
 def _reissue(settings: Settings, campaign_code: str, moves: list[Move], reason: str, actor: str, changed_on: date) -> None:

@@ -56,6 +56,29 @@ def create_app(settings: Settings) -> FastAPI:
     failures.install(app)
     app.add_middleware(BodyLimits)  # caller, size and nesting checked before any body is read (limits.py)
 
+    _install_error_handlers(app)
+    _add_read_routes(app)
+
+    # The writes are async endpoints: the caller is identified first (a bad token is a 401 whatever the body, and
+    # never reaches the writer), the body is validated in the event loop, and the write itself is a job for the
+    # batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
+    @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201, responses=WRITE_ERRORS)
+    async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
+
+    @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201, responses=WRITE_ERRORS)
+    async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: logic.review_findings(db, person, inspection_id, body))
+
+    @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201, responses=WRITE_ERRORS)
+    async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, person: PersonDep) -> Any:
+        return await _store(request, lambda db: decisions.record_decision(db, person, inspection_id, body))
+
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Answer a validation error and an :class:`HTTPError` in the one shape the handlers send."""
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [f"{where(e)}: {message_vi(e)}" for e in exc.errors()]
@@ -65,6 +88,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def _http_error(_req: Request, exc: HTTPError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.message, "errors": exc.errors})
 
+
+def _add_read_routes(app: FastAPI) -> None:
+    """The read routes: health, the circumstances catalog, the caller's inspections and one of them."""
     @app.get("/api/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -88,23 +114,6 @@ def create_app(settings: Settings) -> FastAPI:
     def one_inspection(inspection_id: InspectionId, db: SessionDep, person: PersonDep) -> InspectionOut:
         with mapped_errors():
             return _inspection_out(db, logic.get_inspection(db, person, inspection_id))
-
-    # The writes are async endpoints: the caller is identified first (a bad token is a 401 whatever the body, and
-    # never reaches the writer), the body is validated in the event loop, and the write itself is a job for the
-    # batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
-    @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201, responses=WRITE_ERRORS)
-    async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, person: PersonDep) -> Any:
-        return await _store(request, lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
-
-    @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201, responses=WRITE_ERRORS)
-    async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, person: PersonDep) -> Any:
-        return await _store(request, lambda db: logic.review_findings(db, person, inspection_id, body))
-
-    @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201, responses=WRITE_ERRORS)
-    async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, person: PersonDep) -> Any:
-        return await _store(request, lambda db: decisions.record_decision(db, person, inspection_id, body))
-
-    return app
 
 
 async def _store(request: Request, write: Callable[[Session], tuple[Any, bool]]) -> Any:
