@@ -138,7 +138,7 @@ def test_a_write_without_a_good_token_is_refused_before_its_100_mb_body_is_read(
     expected = {kind: api.http.get("/api/inspections", headers=headers).json()["detail"]
                 for kind, headers in (("missing", {}), ("bad", {"Authorization": "Bearer khong-phai-ma-that"}))}
     assert expected == {"missing": "Thiếu mã truy cập (Authorization: Bearer …).",
-                        "bad": "Mã truy cập không hợp lệ hoặc đã bị thu hồi."}
+                        "bad": "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi."}
     before = stored(api.settings)
     for method, path in writes(api):
         for kind, headers in (("missing", {}), ("bad", {"Authorization": "Bearer khong-phai-ma-that"}),

@@ -74,9 +74,13 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+MISSING_TOKEN = "Thiếu mã truy cập (Authorization: Bearer …)."
+BAD_TOKEN = "Mã truy cập không hợp lệ, đã hết hạn hoặc đã bị thu hồi."
+
+
 def _token(authorization: str | None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
-        raise http_error(401, "Thiếu mã truy cập (Authorization: Bearer …).")
+        raise http_error(401, MISSING_TOKEN)
     return authorization.removeprefix("Bearer ").strip()
 
 
@@ -120,9 +124,14 @@ class TokenLookup:
 
 
 async def current_person(request: Request, authorization: Annotated[str | None, Header()] = None) -> Person:
+    """The caller: the one the body-limits middleware already identified for this request (limits.BodyLimits puts it in
+    the request's state), else looked up here (GET routes)."""
+    known = getattr(request.state, "person", None)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
     person = request.app.state.tokens.person(_token(authorization))
     if person is None:
-        raise http_error(401, "Mã truy cập không hợp lệ hoặc đã bị thu hồi.")
+        raise http_error(401, BAD_TOKEN)
     return person
 
 
