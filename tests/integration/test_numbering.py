@@ -199,9 +199,12 @@ def _issue_one(settings: Settings, tag: str, i: int, inspection_id: int, *, cras
         return doc.seq
 
 
-def _issue_run(settings: Settings, tag: str, inspection_ids: list[int], n: int, crash_every: int = 0) -> list[int]:
+def _issue_run(settings: Settings, tag: str, inspection_ids: list[int], n: int, crash_every: int = 0,
+               meet: Any = None) -> list[int]:
     """One issuing run: ``n`` biên bản kiểm tra of issuer SNV in 2026, one transaction each (as the stages do).
-    With ``crash_every``, every so many documents the first attempt crashes before commit and is run again."""
+    With ``crash_every``, every so many documents the first attempt crashes before commit and is run again.
+    ``meet`` (the two runs' barrier) is waited at after the first document: neither run can finish before the other
+    has begun, however the machine schedules them, so the runs always overlap."""
     numbers = []
     for i in range(n):
         inspection_id = inspection_ids[i % len(inspection_ids)]
@@ -209,6 +212,8 @@ def _issue_run(settings: Settings, tag: str, inspection_ids: list[int], n: int, 
             with pytest.raises(Boom):
                 _issue_one(settings, tag, i, inspection_id, crash=True)
         numbers.append(_issue_one(settings, tag, i, inspection_id))
+        if i == 0 and meet is not None:
+            meet.wait(timeout=60)
         time.sleep(PAUSE_S)
     return numbers
 
@@ -221,7 +226,7 @@ def _issue_in_process(db_dir: str, tag: str, inspection_ids: list[int], n: int, 
         session.exec(select(DocumentCounter)).all()
     barrier.wait(timeout=60)
     try:
-        results.put((tag, _issue_run(settings, tag, inspection_ids, n, crash_every)))
+        results.put((tag, _issue_run(settings, tag, inspection_ids, n, crash_every, meet=barrier)))
     except BaseException as exc:  # the parent reports it instead of waiting for a result that never comes
         results.put((tag, f"{type(exc).__name__}: {exc}"))
         raise
@@ -270,7 +275,7 @@ def test_two_threads_issuing_at_once_number_1_to_2n_without_duplicate_or_gap(set
 
     def run(tag: str) -> tuple[str, list[int]]:
         start.wait(timeout=60)
-        return tag, _issue_run(settings, tag, scheduled, AT_ONCE)
+        return tag, _issue_run(settings, tag, scheduled, AT_ONCE, meet=start)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = dict(pool.map(run, ("a", "b")))
