@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-sqlite test-postgres bench clean
+.PHONY: demo test typecheck test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(VENV)/bin/kiemtra demo
 
-# The whole suite on SQLite, then on PostgreSQL (what .ci/run runs).
-test: test-sqlite test-postgres
+# The type check, then the whole suite on SQLite, then on PostgreSQL (what .ci/run runs).
+test: typecheck test-sqlite test-postgres
+
+# mypy over services/, flows/ and models/ (strict on services/rules/ and models/): [tool.mypy] in pyproject.toml.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
 
 # pytest-xdist: one worker per core, each test file whole on one worker (its module fixtures built once);
 # TEST_WORKERS=0 runs the suite in one process.

@@ -59,7 +59,7 @@ from reportlab.platypus import (  # noqa: E402
     CondPageBreak, HRFlowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle,
 )
 
-from models import Establishment, TeamRole, Violation  # noqa: E402
+from models import Establishment, Ownership, TeamRole, Violation  # noqa: E402
 from services.documents.acts import counts_vi  # noqa: E402
 from services.documents import render_pdf  # noqa: E402
 from services.documents.format import clock_time, group_digits, long_date  # noqa: E402
@@ -111,7 +111,7 @@ def make_contexts(n: int, seed: int = 2026) -> list[dict[str, Any]]:
                 failed.setdefault(item.provision, (workers, devices))
         violations = []
         for provision, (workers, devices) in failed.items():
-            proposal = propose_fine(fines.get(provision), organisation=row["ownership"] != "ho_kinh_doanh",
+            proposal = propose_fine(fines.get(provision), organisation=row["ownership"] != Ownership.HOUSEHOLD,
                                     workers=workers, devices=devices, aggravating=int(row["past_violations"] > 0))
             violations.append(Violation(provision_code=proposal.code, proposed_amount=proposal.amount,
                                         range_min=proposal.range_min, range_max=proposal.range_max,

@@ -150,7 +150,8 @@ def raw_sql(settings: Settings, quota: int, history: bool = True) -> tuple[float
 
 def import_csv(root: Path, rows: int) -> float | None:
     try:
-        from services.registry.importer import export_registry_csv, import_registry
+        from services.registry.export import export_registry_csv
+        from services.registry.importer import import_registry
     except ImportError:
         return None
     settings = Settings(environment="development", data_dir=root / "import")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 
 def batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -9,8 +10,9 @@ def batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(ids[start:start + size])
 
 
-def merge(stage: str, campaign_code: str, parts: list[dict]) -> dict:
-    out = {"stage": stage, "campaign_code": campaign_code, "done": 0, "already": 0}
+def merge(stage: str, campaign_code: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The batches' ``StageResult.as_dict()`` summed: their counts added, the other keys from the first that has them."""
+    out: dict[str, Any] = {"stage": stage, "campaign_code": campaign_code, "done": 0, "already": 0}
     for part in parts:
         out["done"] += part["done"]
         out["already"] += part["already"]

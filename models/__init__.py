@@ -1,14 +1,14 @@
 """SQLModel tables, one module per aggregate. Importing this package registers every table."""
 from models.access import AccessToken, WebSession
 from models.agency import Agency, AgencyKind, Person, PersonRole
-from models.appeal import Appeal, AppealOutcome
+from models.appeal import Appeal, AppealKind, AppealOutcome
 from models.audit import AuditEvent
 from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, SelectionKind, Team, TeamMember,
                              TeamRole)
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from models.document import Document, DocumentCounter, DocumentType, Publication
 from models.portal import PortalEvent, PortalMessage, PortalStatus
-from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
+from models.establishment import ESTABLISHMENT_COLUMNS, Establishment, Ownership
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
 from models.inspection import (Attachment, Finding, FindingResult, FindingReview, Inspection, InspectionStatus, PriorSanction,
@@ -22,6 +22,6 @@ __all__ = [
     "DocumentType", "ESTABLISHMENT_COLUMNS", "Establishment", "Finding", "FindingResult", "Inspection",
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation", "PriorSanction", "Deadline", "DeadlineKind", "DeadlineStatus",
-    "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealOutcome",
+    "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealKind", "AppealOutcome", "Ownership",
     "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession",
 ]

@@ -1,12 +1,13 @@
-"""Shared column helpers: timezone-aware UTC timestamps and JSON columns."""
+"""Shared column helpers: timezone-aware UTC timestamps and JSON columns; typed access to stored rows and tables."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
@@ -30,6 +31,36 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """A stored row's primary key: ``id`` is typed optional because it is None only until the row is flushed."""
+    assert row.id is not None, f"{type(row).__name__} has no id: it was never flushed"
+    return row.id
+
+
+def stored_id(value: int | None) -> int:
+    """A primary key read from the database (``select(Model.id)``): never NULL, though the column is typed optional."""
+    assert value is not None, "a stored row has an id"
+    return value
+
+
+def stored_ids(values: Iterable[int | None]) -> list[int]:
+    return [stored_id(v) for v in values]
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a table model: SQLModel sets ``__table__`` at class creation but does not declare it
+    to type checkers, so Core statements reach it through here rather than through a ``type: ignore``."""
+    table = getattr(model, "__table__", None)
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 def created_at_field() -> Any:

@@ -2,9 +2,19 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+
+class Ownership(StrEnum):
+    """The legal form (loại hình), stored in English; registry files use the Vietnamese labels
+    (``services/registry/data/import_columns.json``)."""
+
+    ENTERPRISE = "enterprise"  # doanh nghiệp (company, or a company's branch)
+    COOPERATIVE = "cooperative"  # hợp tác xã
+    HOUSEHOLD = "household"  # hộ kinh doanh: a household business, sanctioned as an individual
 
 
 class Establishment(SQLModel, table=True):
@@ -15,7 +25,7 @@ class Establishment(SQLModel, table=True):
     province_code: str = Field(max_length=2, index=True)
     commune_code: str = Field(max_length=5, index=True)
     sector_vsic: str = Field(max_length=5, index=True)
-    ownership: str = Field(max_length=16)
+    ownership: Ownership = Field(sa_type=sa.String(16))
     legal_representative: str = Field(max_length=255)
     representative_title: str = Field(max_length=64)
     workforce: int = Field(ge=0)
@@ -44,9 +54,9 @@ class Establishment(SQLModel, table=True):
 
     @property
     def is_organisation(self) -> bool:
-        """Household businesses (``ho_kinh_doanh``) are sanctioned as individuals; enterprises and co-operatives as
+        """Household businesses (hộ kinh doanh) are sanctioned as individuals; enterprises and co-operatives as
         organisations."""
-        return self.ownership != "ho_kinh_doanh"
+        return self.ownership != Ownership.HOUSEHOLD
 
 
 DERIVED_COLUMNS: tuple[str, ...] = ("random_key", "row_checksum")

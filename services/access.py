@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from models import AccessToken, Person, WebSession
-from models.base import utcnow
+from models.base import id_of, utcnow
 from services import audit
 from services.rules.calendar import VIETNAM
 from services.errors import InvalidTransition, KiemtraError, NotFound
@@ -55,7 +55,7 @@ def record_token(session: Session, *, person: Person, token: str, by: str, label
                  expires_at: datetime | None = None) -> AccessToken:
     """Stores the hash of ``token`` for ``person`` (audited). :func:`issue_token` draws the token; only the demo
     passes one of its own (services.demo.seed.seed_people)."""
-    row = AccessToken(person_id=person.id, token_hash=hash_token(token), label=label.strip(), created_by=by,
+    row = AccessToken(person_id=id_of(person), token_hash=hash_token(token), label=label.strip(), created_by=by,
                       expires_at=expires_at)
     session.add(row)
     session.flush()
@@ -141,7 +141,7 @@ def revoke_rows(session: Session, rows: Sequence[AccessToken], *, by: str, reaso
 
 
 def tokens_of(session: Session, person: Person | None = None) -> list[AccessToken]:
-    query = select(AccessToken).order_by(AccessToken.id)
+    query = select(AccessToken).order_by(col(AccessToken.id))
     if person is not None:
         query = query.where(AccessToken.person_id == person.id)
     return list(session.exec(query).all())
@@ -169,7 +169,7 @@ def start_web_session(session: Session, *, token: AccessToken) -> str:
     """A new web session for the token's person; returns the random id for the cookie (only its hash is kept)."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(WebSession(person_id=token.person_id, token_id=token.id, session_hash=hash_token(session_id),
+    session.add(WebSession(person_id=token.person_id, token_id=id_of(token), session_hash=hash_token(session_id),
                            created_at=now, expires_at=now + timedelta(hours=SESSION_HOURS)))
     token.last_used_on = now.astimezone(VIETNAM).date()
     session.add(token)

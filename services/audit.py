@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from models import AuditEvent, Campaign, Inspection
-from models.base import utcnow
+from models.base import table_of, utcnow
 from models.campaign import CAMPAIGN_TRANSITIONS
 from models.inspection import INSPECTION_TRANSITIONS
 from services.errors import InvalidTransition
@@ -39,7 +39,7 @@ def event_row(*, actor: str, action: str, entity_type: str, entity_id: int, reas
 
 def insert_events(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
-        connection.execute(sa.insert(AuditEvent.__table__), rows)  # type: ignore[attr-defined]
+        connection.execute(sa.insert(table_of(AuditEvent)), rows)
 
 
 def transition(session: Session, entity: Campaign | Inspection, to: Any, *, actor: str, reason: str) -> None:

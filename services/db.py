@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import logging
 import os
+import sqlite3
 import stat
 import threading
 from functools import lru_cache
@@ -25,7 +26,7 @@ from services.settings import PROJECT_ROOT, Settings
 log = logging.getLogger(__name__)
 DB_FILE_MODE = 0o600  # the database holds people, tokens' hashes and findings: its owner only
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=30000")
@@ -133,10 +134,10 @@ def session_scope(settings: Settings) -> Iterator[Session]:
 def upsert_insert(session: Session, table: sa.Table) -> Any:
     """An INSERT that supports ``.on_conflict_do_nothing(...)`` on the session's database (SQLite or PostgreSQL)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects import postgresql
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+    return sqlite.insert(table)
 
 
 @contextmanager

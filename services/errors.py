@@ -77,7 +77,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: this module imports nothing of the engine
-    from services.registry.importer import ImportReport
+    from services.registry.report import ImportReport
     from services.rules.decrees import Decree
 
 
@@ -86,6 +86,11 @@ class KiemtraError(Exception):
         super().__init__(message)
         self.message = message
         self.ids = ids
+
+    def field_errors(self) -> list[str]:
+        """The "field: why" lines in ``ids["errors"]`` (see :class:`Refused`); empty when it carries none."""
+        errors = self.ids.get("errors")
+        return [str(line) for line in errors] if isinstance(errors, (list, tuple)) else []
 
 
 class NotFound(KiemtraError):

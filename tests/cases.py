@@ -15,6 +15,7 @@ from services.rules import competence
 from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
 from services.settings import Settings
 from services.stages import records, sanctions
+from services.stages.common import Outcome
 
 INSPECTOR = "SNV-TT01"  # head of the demo world's first team
 
@@ -59,7 +60,7 @@ def approve_and_draw_up(settings: Settings, inspection_id: int, on: date) -> Non
     """The lead approves the findings; the records are drawn up ``on`` that day."""
     with session_scope(settings) as session:
         logic.review_findings(session, lead(session), inspection_id, ReviewIn(decision="approve"))
-    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == "issued"
+    assert records.issue_for_inspection(settings, inspection_id, drawn_up_on=on) == Outcome.ISSUED
 
 
 def competent_official(session: Session, inspection_id: int) -> Person:
@@ -76,4 +77,4 @@ def decide(settings: Settings, inspection_id: int, on: date) -> None:
         official = competent_official(session, inspection_id)
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
-    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+    assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED

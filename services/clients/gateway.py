@@ -26,10 +26,18 @@ from services.errors import KiemtraError
 from services.settings import Settings
 
 __all__ = ["GatewayClient", "GatewayError", "GatewayReceipt", "GatewayRejected", "GatewayUnavailable",
-           "OutgoingMessage", "make_gateway_http_client"]
+           "OutgoingMessage", "as_channel", "make_gateway_http_client"]
 
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
+
+
+def as_channel(value: str) -> Channel:
+    """A stored channel name as a :data:`Channel` (``ValueError`` for any other)."""
+    for channel in CHANNELS:
+        if value == channel:
+            return channel
+    raise ValueError(f"channel must be one of {CHANNELS}, not {value!r}")
 
 
 class GatewayError(KiemtraError):

@@ -72,7 +72,7 @@ class PortalClient:
             if not ref:
                 raise PortalUnavailable(f"Cổng thông tin trả lời {status} nhưng không có mã tiếp nhận.",
                                         idempotency_key=idempotency_key, status=status)
-            return PortalReceipt(ref, duplicate=status == 409 or bool(answer.get("duplicate")))  # type: ignore[union-attr]
+            return PortalReceipt(ref, duplicate=status == 409 or bool(answer.get("duplicate")))
         if is_temporary_status(status):
             raise PortalUnavailable(f"Cổng thông tin tạm thời lỗi (HTTP {status}).", idempotency_key=idempotency_key,
                                     status=status)

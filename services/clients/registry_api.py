@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.clients.retry import DEFAULT_POLICY, GaveUp, RetryPolicy, send
 from services.errors import KiemtraError
-from services.registry.importer import ImportResult, import_records
+from services.registry.importer import import_records
+from services.registry.report import ImportResult
 from services.settings import Settings
 
 __all__ = ["RegistryApiClient", "RegistryApiError", "RegistryRecord", "import_from_api", "make_http_client"]
@@ -50,7 +51,7 @@ class RegistryRecord(BaseModel):
     commune_code: str
     sector_vsic: str
     workforce: int
-    ownership: str | None = None
+    ownership: str | None = None  # any label the import reads: enterprise, doanh_nghiep, Doanh nghiệp, DN…
     legal_representative: str | None = None
     representative_title: str | None = None
     hazardous_workers: int | None = None

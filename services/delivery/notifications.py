@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from models import Contact, DeliveryStatus, Notification
-from models.base import utcnow
+from models.base import table_of, utcnow
 from services import audit
-from services.clients.gateway import CHANNELS, GatewayClient, GatewayReceipt, GatewayRejected, GatewayUnavailable, OutgoingMessage
+from services.clients.gateway import (CHANNELS, GatewayClient, GatewayReceipt, GatewayRejected, GatewayUnavailable,
+                                      OutgoingMessage, as_channel)
 from services.db import session_scope, upsert_insert
 from services.errors import Conflict
 from services.settings import Settings
@@ -67,7 +68,7 @@ def enqueue(session: Session, *, key: str, campaign_id: int, inspection_id: int 
                "recipient_ref": recipient_ref, "channel": channel, "address": address.strip(),
                "subject": unicodedata.normalize("NFC", subject), "body": unicodedata.normalize("NFC", body)}
     # INSERT … ON CONFLICT DO NOTHING: two writers racing on one key store one row, neither fails.
-    table = Notification.__table__  # type: ignore[attr-defined]
+    table = table_of(Notification)
     row = {**content, "idempotency_key": key, "status": DeliveryStatus.PENDING.value, "attempts": 0, "last_error": "",
            "created_at": utcnow()}
     session.execute(upsert_insert(session, table).values(**row).on_conflict_do_nothing(index_elements=["idempotency_key"]))
@@ -118,7 +119,8 @@ def _pending_ids(settings: Settings, *, campaign_id: int | None, limit: int) -> 
     if campaign_id is not None:
         query = query.where(Notification.campaign_id == campaign_id)
     with session_scope(settings) as session:
-        return [int(i) for i in session.exec(query.order_by(col(Notification.created_at), col(Notification.id)).limit(limit))]
+        return [i for i in session.exec(query.order_by(col(Notification.created_at), col(Notification.id)).limit(limit))
+                if i is not None]  # a primary key: never NULL
 
 
 def _claim(settings: Settings, notification_id: int) -> OutgoingMessage | DeliveryStatus | None:
@@ -136,7 +138,7 @@ def _claim(settings: Settings, notification_id: int) -> OutgoingMessage | Delive
             return _finish(session, n, DeliveryStatus.FAILED, reason=n.last_error)
         n.attempts += 1
         session.add(n)
-        return OutgoingMessage(idempotency_key=n.idempotency_key, channel=n.channel,  # type: ignore[arg-type]
+        return OutgoingMessage(idempotency_key=n.idempotency_key, channel=as_channel(n.channel),
                                to=n.address, subject=n.subject, body=n.body)
 
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Document, Publication
-from models.base import utcnow
+from models.base import id_of, utcnow
 from models.portal import PortalEvent, PortalMessage, PortalStatus
 from services import audit
 from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable
@@ -46,7 +46,7 @@ def enqueue(session: Session, publication: Publication, event: PortalEvent, payl
     session.get(Publication, publication.id, with_for_update=True)  # one numbering at a time per publication
     n = len(session.exec(select(PortalMessage.id).where(PortalMessage.publication_id == publication.id)).all()) + 1
     now = utcnow()
-    message = PortalMessage(idempotency_key=f"outcome:{publication.id}:{n}:{event}", publication_id=publication.id,
+    message = PortalMessage(idempotency_key=f"outcome:{publication.id}:{n}:{event}", publication_id=id_of(publication),
                             event=event, payload=payload, not_before=now, next_attempt_at=now)
     session.add(message)
     session.flush()
@@ -65,18 +65,20 @@ def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
     """What may be sent now: per inspection (a publication and the corrections that replace it are one stream),
     in order, each message waiting for the one before it to be delivered."""
     with session_scope(settings) as session:
-        stream = (select(PortalMessage, Document.inspection_id).join(Publication, Publication.id == PortalMessage.publication_id)
-                  .join(Document, Document.id == Publication.document_id))
-        pending = session.exec(stream.where(PortalMessage.status == PortalStatus.PENDING).order_by(PortalMessage.id)).all()
-        blocked = set(session.exec(select(Document.inspection_id).join(Publication, Publication.document_id == Document.id)
-                                   .join(PortalMessage, PortalMessage.publication_id == Publication.id)
+        stream = (select(PortalMessage, Document.inspection_id)
+                  .join(Publication, col(Publication.id) == col(PortalMessage.publication_id))
+                  .join(Document, col(Document.id) == col(Publication.document_id)))
+        pending = session.exec(stream.where(PortalMessage.status == PortalStatus.PENDING).order_by(col(PortalMessage.id))).all()
+        blocked = set(session.exec(select(Document.inspection_id).join(Publication, col(Publication.document_id) == col(Document.id))
+                                   .join(PortalMessage, col(PortalMessage.publication_id) == col(Publication.id))
                                    .where(PortalMessage.status == PortalStatus.DEAD)).all())
-        due, waiting = [], 0
+        due: list[int] = []
+        waiting = 0
         for m, inspection_id in pending:
             if inspection_id in blocked or m.next_attempt_at > now:
                 waiting += 1
             else:
-                due.append(m.id)
+                due.append(id_of(m))
             blocked.add(inspection_id)  # later events of this inspection wait for this one
         return due, waiting
 
@@ -147,8 +149,9 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
 def dead_messages(settings: Settings) -> list[dict[str, Any]]:
     """What the lead must look at: messages the portal never took."""
     with session_scope(settings) as session:
-        rows = session.exec(select(PortalMessage, Publication).join(Publication, Publication.id == PortalMessage.publication_id)
-                            .where(PortalMessage.status == PortalStatus.DEAD).order_by(PortalMessage.id)).all()
+        rows = session.exec(select(PortalMessage, Publication)
+                            .join(Publication, col(Publication.id) == col(PortalMessage.publication_id))
+                            .where(PortalMessage.status == PortalStatus.DEAD).order_by(col(PortalMessage.id))).all()
         return [{"id": m.id, "event": str(m.event), "decision": p.payload.get("so_quyet_dinh"), "attempts": m.attempts,
                  "last_error": m.last_error} for m, p in rows]
 

@@ -8,7 +8,7 @@ stored returns the same receipt instead of a duplicate. When retries run out, th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -62,8 +62,8 @@ class IntakeClient:
     def selection(self, campaign_code: str) -> dict[str, Any]:
         return dict(self._send("GET", f"/api/campaigns/{campaign_code}/selection").json())
 
-    def change_selection(self, campaign_code: str, *, add: list[dict[str, str]] = (),  # type: ignore[assignment]
-                         remove: list[dict[str, str]] = ()) -> dict[str, int]:  # type: ignore[assignment]
+    def change_selection(self, campaign_code: str, *, add: Sequence[Mapping[str, str]] = (),
+                         remove: Sequence[Mapping[str, str]] = ()) -> dict[str, int]:
         body = {"add": list(add), "remove": list(remove)}
         return dict(self._send("POST", f"/api/campaigns/{campaign_code}/selection/changes", body).json())
 

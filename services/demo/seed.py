@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models import AccessToken, Agency, AgencyKind, Contact, Establishment, Person, PersonRole
-from models.base import utcnow
+from models.base import id_of, table_of, utcnow
 from services import access, audit
 from services.db import upsert_insert
 from services.errors import KiemtraError
@@ -86,7 +86,7 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
     for (code, agency_code, title, role), name in zip(roster, names, strict=True):
         person = session.exec(select(Person).where(Person.code == code)).first()
         if person is None:
-            person = Person(code=code, full_name=name["full_name"], agency_id=agencies[agency_code].id, title=title, role=role)
+            person = Person(code=code, full_name=name["full_name"], agency_id=id_of(agencies[agency_code]), title=title, role=role)
             session.add(person)
             session.flush()
             audit.record(session, actor="demo", action="person_created", entity=person, reason=f"{title} ({agency_code})")
@@ -117,7 +117,7 @@ def seed_contacts(session: Session, rows: list[tuple[str, str, str | None, str |
     """Contacts (kind, ref, e-mail, phone) for the demo, on the reserved .invalid domain; existing ones are kept."""
     if not rows:
         return
-    table = Contact.__table__  # type: ignore[attr-defined]
+    table = table_of(Contact)
     insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["owner_kind", "owner_ref"])
     session.execute(insert, [{"owner_kind": k, "owner_ref": r, "email": e, "phone": p} for k, r, e, p in rows])
 
@@ -125,7 +125,7 @@ def seed_contacts(session: Session, rows: list[tuple[str, str, str | None, str |
 def seed_registry(session: Session, *, n: int, province_code: str, seed: int, as_of: date,
                   progress: Callable[[int], None] | None = None) -> int:
     """Insert the synthetic registry with SQLAlchemy Core, skipping tax codes already present. Returns rows added."""
-    table = Establishment.__table__  # type: ignore[attr-defined]
+    table = table_of(Establishment)
     insert = upsert_insert(session, table).on_conflict_do_nothing(index_elements=["tax_code"])
     before = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     batch: list[dict[str, Any]] = []

@@ -9,9 +9,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Establishment
+from models.base import id_of
 from services.rules.calendar import add_working_days
 from services.demo.intake_client import IntakeClient
 from services.db import session_scope
@@ -130,16 +131,16 @@ def simulate_compliance(settings: Settings, campaign_code: str, *, share: float 
     deadlines.create_from_state(settings)
     done = 0
     with session_scope(settings) as session:
-        rows = session.exec(select(Deadline, Establishment).join(Inspection, Inspection.id == Deadline.inspection_id)
-                            .join(Establishment, Establishment.id == Inspection.establishment_id)
-                            .join(Campaign, Campaign.id == Deadline.campaign_id)
+        rows = session.exec(select(Deadline, Establishment).join(Inspection, col(Inspection.id) == col(Deadline.inspection_id))
+                            .join(Establishment, col(Establishment.id) == col(Inspection.establishment_id))
+                            .join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
                             .where(Campaign.code == campaign_code, Deadline.status == DeadlineStatus.OPEN,
-                                   Deadline.kind.in_([DeadlineKind.SEND_DECISION, DeadlineKind.COMPLY,  # type: ignore[attr-defined]
-                                                      DeadlineKind.REMEDIAL]))
-                            .order_by(Deadline.id)).all()
+                                   col(Deadline.kind).in_([DeadlineKind.SEND_DECISION, DeadlineKind.COMPLY,
+                                                           DeadlineKind.REMEDIAL]))
+                            .order_by(col(Deadline.id))).all()
         for deadline, establishment in rows:
             if deadline.kind == DeadlineKind.SEND_DECISION:  # handed over on the day it is issued (Art.70 cl.2 a)
-                deadline_changes.mark_met(session, deadline.id, deadline.starts_on, actor="SNV-LEAD",
+                deadline_changes.mark_met(session, id_of(deadline), deadline.starts_on, actor="SNV-LEAD",
                                    reason="Giao trực tiếp cho người đại diện của cơ sở, có ký nhận")
                 done += 1
                 continue
@@ -149,6 +150,6 @@ def simulate_compliance(settings: Settings, campaign_code: str, *, share: float 
             on = min(deadline.starts_on + timedelta(days=rng.randint(2, 9)), deadline.due_on)
             proof = (f"Biên lai thu tiền phạt số {rng.randint(1000, 9999):04d} ngày {on:%d/%m/%Y}"
                      if deadline.kind == DeadlineKind.COMPLY else f"Báo cáo khắc phục của cơ sở ngày {on:%d/%m/%Y}")
-            deadline_changes.mark_met(session, deadline.id, on, actor="SNV-LEAD", reason=proof)
+            deadline_changes.mark_met(session, id_of(deadline), on, actor="SNV-LEAD", reason=proof)
             done += 1
     return done

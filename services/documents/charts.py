@@ -72,10 +72,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float | None]], *
         chart.categoryAxis.labels.boxAnchor = "n"
         chart.categoryAxis.labels.dy = -4
         label_room = max((s.count("\n") + 1 for s in chart.categoryAxis.categoryNames), default=1) * LABEL_SIZE * 1.2 + 6
-    chart.x = label_room if horizontal else 12 * mm
-    chart.y = 10 * mm if horizontal else label_room
-    chart.width = width - chart.x - 12 * mm
-    chart.height = height - chart.y - 4 * mm - (LEGEND_ROOM if legend else 0)
+    # types-reportlab declares these (and Legend's x, y, deltax) int; reportlab validates them with isNumber
+    chart.x = label_room if horizontal else 12 * mm  # type: ignore[assignment]
+    chart.y = 10 * mm if horizontal else label_room  # type: ignore[assignment]
+    chart.width = width - chart.x - 12 * mm  # type: ignore[assignment]
+    chart.height = height - chart.y - 4 * mm - (LEGEND_ROOM if legend else 0)  # type: ignore[assignment]
     chart.data = [list(s) for s in series]
     chart.valueAxis.valueMin = math.floor(low / step) * step if low < 0 else 0
     chart.valueAxis.valueMax = math.ceil(high / step) * step + (step if values else 0)
@@ -129,12 +130,12 @@ def _text_width(labels: Sequence[str], font: str) -> float:
 
 def _legend(names: Sequence[str], font: str, *, x: float, y: float) -> Legend:
     legend = Legend()
-    legend.x, legend.y = x, y
+    legend.x, legend.y = x, y  # type: ignore[assignment]  # int in types-reportlab; reportlab takes any number
     legend.fontName = font
     legend.fontSize = LABEL_SIZE
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.deltax = _text_width(names, font) + 20 if names else 30 * mm
+    legend.deltax = _text_width(names, font) + 20 if names else 30 * mm  # type: ignore[assignment]  # as x, y
     legend.boxAnchor = "nw"
     legend.colorNamePairs = [(FILLS[i % len(FILLS)], name) for i, name in enumerate(names)]
     return legend

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Document, DocumentCounter, DocumentType
+from models.base import table_of
 from services import audit
 from services.db import upsert_insert
 from services.documents import render_pdf, template_version
@@ -40,7 +41,7 @@ def format_number(seq: int, symbol: str) -> str:
 
 
 def allocate_number(session: Session, *, issuer_code: str, doc_type: str, year: int) -> int:
-    table = DocumentCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(DocumentCounter)
     values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
     session.execute(upsert_insert(session, table).values(**values).on_conflict_do_nothing())
     stmt = (sa.update(table)
@@ -50,7 +51,7 @@ def allocate_number(session: Session, *, issuer_code: str, doc_type: str, year: 
 
 
 def _lock_series(session: Session, *, issuer_code: str, doc_type: str, year: int) -> None:
-    table = DocumentCounter.__table__  # type: ignore[attr-defined]
+    table = table_of(DocumentCounter)
     values = {"issuer_code": issuer_code, "doc_type": doc_type, "year": year, "last_seq": 0}
     session.execute(upsert_insert(session, table).values(**values).on_conflict_do_nothing())
     session.execute(sa.select(table.c.last_seq).where(table.c.issuer_code == issuer_code, table.c.doc_type == doc_type,
@@ -64,7 +65,7 @@ def find_document(session: Session, *, doc_type: DocumentType, subject_key: str,
 
 def latest_document(session: Session, *, doc_type: DocumentType, subject_key: str) -> Document | None:
     return session.exec(select(Document).where(Document.doc_type == doc_type, Document.subject_key == subject_key)
-                        .order_by(Document.revision.desc())).first()  # type: ignore[attr-defined]
+                        .order_by(col(Document.revision).desc())).first()
 
 
 def issue_document(session: Session, settings: Settings, *, doc_type: DocumentType, subject_key: str,

@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
@@ -78,8 +79,7 @@ def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels
         if unknown:
             raise ValueError(f"cơ sở {row['tax_code']}: yếu tố rủi ro không có trong chính sách {unknown}")
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_LIST
+    sheet = _first_sheet(workbook, SHEET_LIST)
     _list_sheet(sheet, context, rows, labels)
     _removed_sheet(workbook.create_sheet(SHEET_REMOVED), context)
     _pairs_sheet(workbook.create_sheet(SHEET_BASIS), "CĂN CỨ LẬP DANH SÁCH", _basis_pairs(context))
@@ -239,8 +239,7 @@ def write_report_xlsx(context: Mapping[str, Any], path: Path | str) -> Path:
     """Write the campaign report's figures (the ``bao_cao_ket_qua_kiem_tra`` context, with its ``number``) to
     ``path``, atomically; the same context gives the same bytes."""
     workbook = Workbook()
-    info = workbook.active
-    info.title = SHEET_INFO
+    info = _first_sheet(workbook, SHEET_INFO)
     _pairs_sheet(info, nfc(f"BÁO CÁO KẾT QUẢ KIỂM TRA SỐ {context['number']}"), report_summary(context))
     for name, title, each, columns in REPORT_SHEETS:
         sheet = workbook.create_sheet(name)
@@ -298,11 +297,22 @@ def _finish(sheet: Worksheet, header_row: int, columns: int, count: int, *, free
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
 
 
-def _put(cell: Cell, value: Any, number_format: str | None = None) -> None:
+def _first_sheet(workbook: Workbook, title: str) -> Worksheet:
+    """A new workbook's one worksheet, renamed (``Workbook.active`` is typed as maybe a chartsheet, or None)."""
+    sheet = workbook.active
+    if not isinstance(sheet, Worksheet):
+        raise TypeError(f"a new workbook's active sheet is a worksheet, got {sheet!r}")
+    sheet.title = title
+    return sheet
+
+
+def _put(cell: Cell | MergedCell, value: Any, number_format: str | None = None) -> None:
     """Text NFC and never a formula; numbers as numbers."""
+    if isinstance(cell, MergedCell):
+        raise TypeError(f"{cell.coordinate} is inside a merged range: only its top-left cell takes a value")
     if isinstance(value, str):
         cell.value = nfc(value)
         cell.data_type = "s"  # openpyxl would take a leading '=' for a formula

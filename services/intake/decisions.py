@@ -11,6 +11,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from models import DocumentType, Establishment, Inspection, InspectionStatus, Person, PersonRole, Violation
+from models.base import id_of
 from services import audit
 from services.documents.issuing import latest_document
 from services.errors import Conflict, Forbidden, IntakeError
@@ -29,7 +30,7 @@ def _explanation_window_errors(session: Session, inspection: Inspection, violati
     """A decision may not cut the violator's right to explain short (Luật XLVPHC Art.61): where the record gave the
     right, not before the written explanation's last day has passed, unless the explanation was received."""
     record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
-    if record is None or record.issued_on is None or explanation_received(session, inspection.id):
+    if record is None or record.issued_on is None or explanation_received(session, id_of(inspection)):
         return []
     establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None
@@ -50,7 +51,7 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if person.role != PersonRole.OFFICIAL:
         raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được quyết định mức phạt.", person_id=person.id)
     inspection = find_inspection(session, inspection_id)
-    violations = {v.id: v for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()}
+    violations = {id_of(v): v for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()}
     already = bool(violations) and all(v.final_amount is not None for v in violations.values())
     if not violations or not already and inspection.status != InspectionStatus.RECORDS_ISSUED:
         raise Conflict(f"Cuộc kiểm tra {inspection_id} chưa có biên bản vi phạm hành chính để quyết định xử phạt.",
@@ -71,15 +72,15 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
     if errors:
         raise IntakeError("Quyết định không hợp lệ.", errors=errors)
     if already:
-        same = all(v.final_amount == body.amounts[v.id] and v.decided_on == body.decided_on and v.decided_by_id == person.id
-                   and (v.mitigating, v.aggravating, v.amount_reason) == (chosen[v.id][0], chosen[v.id][1], chosen[v.id][3])
-                   for v in violations.values())
+        same = all(v.final_amount == body.amounts[vid] and v.decided_on == body.decided_on and v.decided_by_id == person.id
+                   and (v.mitigating, v.aggravating, v.amount_reason) == (chosen[vid][0], chosen[vid][1], chosen[vid][3])
+                   for vid, v in violations.items())
         if not same:
             raise Conflict(f"Cuộc kiểm tra {inspection_id} đã có quyết định mức phạt khác.", inspection_id=inspection_id)
     else:
-        for v in violations.values():
-            mitigating, aggravating, proposal, reason = chosen[v.id]
-            v.final_amount, v.decided_by_id, v.decided_on = body.amounts[v.id], person.id, body.decided_on
+        for vid, v in violations.items():
+            mitigating, aggravating, proposal, reason = chosen[vid]
+            v.final_amount, v.decided_by_id, v.decided_on = body.amounts[vid], person.id, body.decided_on
             v.mitigating, v.aggravating, v.decided_proposal, v.amount_reason = mitigating, aggravating, proposal, reason
             session.add(v)
         audit.record(session, actor=person.code, action="fine_decided", entity=inspection,

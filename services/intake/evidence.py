@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 
 import anyio
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Attachment, Inspection, Person, PersonRole, Submission, TeamMember
 from models.base import utcnow
@@ -195,17 +195,17 @@ def get_submission(session: Session, person: Person, client_submission_id: str) 
     refuses one the caller already used on an inspection they see, so an inspector's look-up finds at most one."""
     query = select(Submission).where(Submission.client_submission_id == client_submission_id)
     if person.role == PersonRole.INSPECTOR:
-        query = (query.join(Inspection, Inspection.id == Submission.inspection_id)  # type: ignore[arg-type]
-                 .join(TeamMember, TeamMember.team_id == Inspection.team_id)  # type: ignore[arg-type]
+        query = (query.join(Inspection, col(Inspection.id) == col(Submission.inspection_id))
+                 .join(TeamMember, col(TeamMember.team_id) == col(Inspection.team_id))
                  .where(TeamMember.person_id == person.id))
-    submission = session.exec(query.order_by(Submission.id.desc())).first()  # type: ignore[union-attr]
+    submission = session.exec(query.order_by(col(Submission.id).desc())).first()
     if submission is None:
         raise NotFound(f"Không tìm thấy lần gửi kết quả '{client_submission_id}'.", client_submission_id=client_submission_id)
     return submission
 
 
 def attachments_of(session: Session, submission: Submission) -> list[Attachment]:
-    return list(session.exec(select(Attachment).where(Attachment.submission_id == submission.id).order_by(Attachment.id)).all())
+    return list(session.exec(select(Attachment).where(Attachment.submission_id == submission.id).order_by(col(Attachment.id))).all())
 
 
 def find_declared(session: Session, person: Person, client_submission_id: str, sha256: str) -> Declared:

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Finding, FindingResult,
                     FindingReview, Inspection,
@@ -25,7 +25,7 @@ from services.rules.checklist import load_checklist
 from services.rules.evidence import EvidenceRules, attachment_errors
 from services.errors import RulesError
 from services.rules.sanctions import decree_for_act
-from models.base import utcnow
+from models.base import id_of, table_of, utcnow
 
 
 def hash_token(token: str) -> str:
@@ -52,8 +52,8 @@ def find_inspection(session: Session, inspection_id: int) -> Inspection:
 
 
 def team_agency_kinds(session: Session, team_id: int) -> set[AgencyKind]:
-    rows = session.exec(select(Agency.kind).join(Person, Person.agency_id == Agency.id)
-                        .join(TeamMember, TeamMember.person_id == Person.id).where(TeamMember.team_id == team_id)).all()
+    rows = session.exec(select(Agency.kind).join(Person, col(Person.agency_id) == col(Agency.id))
+                        .join(TeamMember, col(TeamMember.person_id) == col(Person.id)).where(TeamMember.team_id == team_id)).all()
     return {AgencyKind(k) for k in rows} | {AgencyKind.LABOUR}
 
 
@@ -146,7 +146,7 @@ EDITABLE = (InspectionStatus.SCHEDULED, InspectionStatus.FINDINGS_SUBMITTED, Ins
 
 def latest_submission(session: Session, inspection_id: int) -> Submission | None:
     return session.exec(select(Submission).where(Submission.inspection_id == inspection_id)
-                        .order_by(Submission.version.desc())).first()  # type: ignore[attr-defined]
+                        .order_by(col(Submission.version).desc())).first()
 
 
 def submit_findings(session: Session, person: Person, inspection_id: int, body: FindingsSubmission,
@@ -190,10 +190,10 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
     _validate_findings(_checklist(session, row.team_id, row.scheduled_on), body, rules, visit_on=row.scheduled_on)
     version = latest.version + 1 if latest is not None else 1
     complete = not body.attachments
-    submission_id = conn.execute(q.insert_submission, {
+    submission_id = _inserted_id(conn.execute(q.insert_submission, {
         "client_submission_id": body.client_submission_id, "inspection_id": inspection_id, "version": version,
         "submitted_by_id": person.id, "content_sha256": digest, "payload": canonical, "edit_reason": reason,
-        "complete": complete, "received_at": utcnow()}).inserted_primary_key[0]
+        "complete": complete, "received_at": utcnow()}))
     if body.attachments:
         conn.execute(q.insert_attachment, [
             {"submission_id": submission_id, "name": safe_name(a.name), "sha256": a.sha256, "size": a.size,
@@ -208,6 +208,13 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
         events += _mark_submitted(conn, inspection_id, status, row.campaign_id, version, actor=person.code)
     audit.insert_events(conn, events)
     return _new_receipt(submission_id, inspection_id, body, version, complete, digest, canonical), True
+
+
+def _inserted_id(result: sa.CursorResult[Any]) -> Any:
+    """The primary key of the one row an INSERT added (SQLAlchemy types ``inserted_primary_key`` as optional)."""
+    key = result.inserted_primary_key
+    assert key is not None, "an INSERT of one row has its primary key"
+    return key[0]
 
 
 def _version_event(person: Person, inspection_id: int, body: FindingsSubmission, reason: str, version: int) -> dict[str, Any]:
@@ -231,8 +238,8 @@ def _new_receipt(submission_id: int, inspection_id: int, body: FindingsSubmissio
 @cache
 def _statements() -> SimpleNamespace:
     """The hot path's statements, built once (building and cache-keying a statement costs more than running it)."""
-    i, tm, s = Inspection.__table__, TeamMember.__table__, Submission.__table__  # type: ignore[attr-defined]
-    f, a = Finding.__table__, Attachment.__table__  # type: ignore[attr-defined]
+    i, tm, s = table_of(Inspection), table_of(TeamMember), table_of(Submission)
+    f, a = table_of(Finding), table_of(Attachment)
     member = sa.exists().where(tm.c.team_id == i.c.team_id, tm.c.person_id == sa.bindparam("person_id"))
     own = s.c.inspection_id == sa.bindparam("inspection_id")
     seen = sa.exists().where(i.c.id == s.c.inspection_id, tm.c.team_id == i.c.team_id,
@@ -273,7 +280,7 @@ def _mark_submitted(conn: sa.Connection, inspection_id: int, status: InspectionS
         events.append(audit.event_row(actor=actor, action="status_change", entity_type="inspection", entity_id=inspection_id,
                                       from_state=str(status), to_state=str(to),
                                       reason=f"Kết quả kiểm tra phiên bản {version} đã đủ, chờ trưởng đoàn duyệt"))
-    c = Campaign.__table__  # type: ignore[attr-defined]
+    c = table_of(Campaign)
     started = conn.execute(sa.update(c).where(c.c.id == campaign_id, c.c.status == CampaignStatus.SCHEDULED)
                            .values(status=CampaignStatus.FIELDWORK))
     if started.rowcount:
@@ -291,7 +298,7 @@ def complete_submission(session: Session, submission: Submission, *, actor: str)
     assert inspection is not None
     session.flush()
     audit.insert_events(session.connection(), _mark_submitted(
-        session.connection(), inspection.id, InspectionStatus(inspection.status), inspection.campaign_id,
+        session.connection(), id_of(inspection), InspectionStatus(inspection.status), inspection.campaign_id,
         submission.version, actor=actor))
     session.expire_all()  # the inspection's status (and its campaign's) changed through Core
 
@@ -324,8 +331,8 @@ def review_findings(session: Session, person: Person, inspection_id: int, body: 
                        inspection_id=inspection_id)
     if decision == "returned" and not body.comment.strip():
         raise IntakeError("Không thể trả lại kết quả.", errors=["comment: phải ghi ý kiến khi trả lại kết quả kiểm tra"])
-    session.add(FindingReview(submission_id=latest.id, decision=decision, comment=body.comment.strip(),
-                              reviewed_by_id=person.id))
+    session.add(FindingReview(submission_id=id_of(latest), decision=decision, comment=body.comment.strip(),
+                              reviewed_by_id=id_of(person)))
     target = InspectionStatus.FINDINGS_APPROVED if decision == "approved" else InspectionStatus.FINDINGS_RETURNED
     audit.transition(session, inspection, target, actor=person.code,
                      reason=(f"Duyệt kết quả kiểm tra phiên bản {latest.version}" if decision == "approved"
@@ -341,7 +348,7 @@ def _receipt(session: Session, submission: Any) -> SubmissionReceipt:
     missing: list[str] = []
     if not submission.complete:
         missing = list(session.exec(select(Attachment.sha256).where(Attachment.submission_id == submission.id,
-                                                                    Attachment.received.is_(False))).all())  # type: ignore[attr-defined]
+                                                                    col(Attachment.received).is_(False))).all())
     return SubmissionReceipt(submission_id=submission.id, client_submission_id=submission.client_submission_id,
                              inspection_id=submission.inspection_id, version=submission.version,
                              complete=submission.complete, missing_attachments=sorted(missing),
@@ -351,9 +358,9 @@ def _receipt(session: Session, submission: Any) -> SubmissionReceipt:
 
 
 def inspections_for(session: Session, person: Person) -> list[Inspection]:
-    query = select(Inspection).order_by(Inspection.scheduled_on, Inspection.id)
+    query = select(Inspection).order_by(col(Inspection.scheduled_on), col(Inspection.id))
     if person.role == PersonRole.INSPECTOR:
-        query = query.join(TeamMember, TeamMember.team_id == Inspection.team_id).where(TeamMember.person_id == person.id)
+        query = query.join(TeamMember, col(TeamMember.team_id) == col(Inspection.team_id)).where(TeamMember.person_id == person.id)
     return list(session.exec(query).all())
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Establishment, InspectionTrigger, Person
 from services.errors import DeidentificationError
@@ -115,10 +115,10 @@ def protected_strings(session: Session, establishments: Iterable[Establishment |
     """Every name the register must not carry: all people of the agencies; the complainants' and victims' names
     and the reference texts of the triggers (complaints, accidents, referrals); household owners' names."""
     out: list[Protected] = []
-    for person in session.exec(select(Person).order_by(Person.id)).all():
+    for person in session.exec(select(Person).order_by(col(Person.id))).all():
         out.append(Protected(person.full_name, f"Person.full_name ({_ROLE_VI.get(str(person.role), str(person.role))}, "
                                                f"mã {person.code})"))
-    for trigger in session.exec(select(InspectionTrigger).order_by(InspectionTrigger.id)).all():
+    for trigger in session.exec(select(InspectionTrigger).order_by(col(InspectionTrigger.id))).all():
         kind = _KIND_VI.get(str(trigger.kind), str(trigger.kind))
         for field in ("reference", "note"):
             value = getattr(trigger, field) or ""

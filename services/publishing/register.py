@@ -10,8 +10,8 @@ sorted by the same parameters, never paged). ``write_register(settings)`` also w
   (served: the day of the request) leaves the page and the open data. The number is read from the ``publication``
   block of the procedure in force that day (``services/rules/data/procedure_*.json``),
   :data:`DEFAULT_RETENTION_MONTHS` when the block has none.
-* **Individuals**: a household business (``ho_kinh_doanh``) is sanctioned as an individual; its name and tax code
-  are withheld (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 from 01/01/2026). The payload already does it; the
+* **Individuals**: a household business (hộ kinh doanh, ``Ownership.HOUSEHOLD``) is sanctioned as an individual; its
+  name and tax code are withheld (Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 from 01/01/2026). The payload already does it; the
   register enforces it again.
 * **Names, not codes**: the issuer is named ("Sở Nội vụ tỉnh Cao Bằng", "Ủy ban nhân dân tỉnh Cao Bằng"), derived
   from the decision's ``issuer_code``, the campaign's lead agency and the procedure in force on the decision's day
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Agency, Campaign, Document, Establishment, Inspection, Publication
 from services.rules.calendar import VIETNAM, today_in_vietnam
@@ -172,12 +172,11 @@ class _Published:
 def _published(session: Session, today: date) -> list[_Published]:
     cutoff = retention_cutoff(today, retention_months(today))
     pubs = session.exec(select(Publication, Document, Establishment)
-                        .join(Document, Document.id == Publication.document_id)
-                        .join(Inspection, Inspection.id == Document.inspection_id, isouter=True)
-                        .join(Establishment, Establishment.id == Inspection.establishment_id, isouter=True)
-                        .where(Publication.withdrawn_at.is_(None),  # type: ignore[union-attr]
-                               Publication.superseded_by_id.is_(None))  # type: ignore[union-attr]
-                        .order_by(Publication.id)).all()
+                        .join(Document, col(Document.id) == col(Publication.document_id))
+                        .join(Inspection, col(Inspection.id) == col(Document.inspection_id), isouter=True)
+                        .join(Establishment, col(Establishment.id) == col(Inspection.establishment_id), isouter=True)
+                        .where(col(Publication.withdrawn_at).is_(None), col(Publication.superseded_by_id).is_(None))
+                        .order_by(col(Publication.id))).all()
     agencies = {a.code: a for a in session.exec(select(Agency)).all()}
     by_id = {a.id: a for a in agencies.values()}
     leads: dict[int, Agency | None] = {}

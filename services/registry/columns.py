@@ -28,14 +28,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from models.establishment import ESTABLISHMENT_COLUMNS, Establishment
+from models.establishment import ESTABLISHMENT_COLUMNS, Establishment, Ownership
 from services.registry.geo import UnknownUnit, load_units
 from services.registry.taxcode import tax_code_problem
 from services.text_policy import FORMULA_STARTS, check_text
 from services.errors import CellError, TextRefused
 
 COLUMNS_JSON = Path(__file__).with_name("data") / "import_columns.json"
-DEFAULT_OWNERSHIP = "doanh_nghiep"
+DEFAULT_OWNERSHIP = Ownership.ENTERPRISE
 
 _INT = re.compile(r"\d+")
 _GROUPED = re.compile(r"\d{1,3}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*")
@@ -273,9 +273,12 @@ def read_date(raw: Any, today: date) -> date:
     else:
         text = _as_text(raw)
         m, ymd = _DMY.fullmatch(text), _YMD.fullmatch(text)
-        if m is None and ymd is None:
+        if m is not None:
+            y, mo, d = int(m.group(4)), int(m.group(3)), int(m.group(1))
+        elif ymd is not None:
+            y, mo, d = (int(g) for g in ymd.groups())
+        else:
             raise CellError(f"Không đọc được ngày '{text}': ghi theo dd/mm/yyyy hoặc yyyy-mm-dd")
-        y, mo, d = (int(m.group(4)), int(m.group(3)), int(m.group(1))) if m else tuple(int(g) for g in ymd.groups())  # type: ignore[union-attr]
         try:
             value = date(y, mo, d)
         except ValueError:
@@ -286,15 +289,21 @@ def read_date(raw: Any, today: date) -> date:
 
 
 @cache
-def _ownership_index() -> dict[str, str]:
-    return {normalise_header(label): code for code, labels in _spec()["ownership"].items() for label in (code, *labels)}
+def _ownership_index() -> dict[str, Ownership]:
+    """Every label (and the stored value itself) → the stored value."""
+    labels: dict[str, list[str]] = _spec()["ownership"]
+    if set(labels) != set(Ownership):
+        raise ValueError(f"{COLUMNS_JSON.name}: ownership must list exactly {', '.join(Ownership)}")
+    return {normalise_header(label): Ownership(code) for code, names in labels.items() for label in (code, *names)}
 
 
 def ownership_label(code: str) -> str:
-    return _spec()["ownership"].get(code, [code])[0]
+    """The Vietnamese label a file shows for a stored value (Doanh nghiệp for ``enterprise``)."""
+    labels: list[str] = _spec()["ownership"].get(code, [code])
+    return labels[0]
 
 
-def read_ownership(raw: Any) -> str:
+def read_ownership(raw: Any) -> Ownership:
     code = _ownership_index().get(normalise_header(shown(raw)))
     if code is None:
         raise CellError(f"Loại hình '{shown(raw)}' không hợp lệ: chọn Doanh nghiệp, Hợp tác xã hoặc Hộ kinh doanh")

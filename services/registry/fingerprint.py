@@ -12,7 +12,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from models.establishment import ESTABLISHMENT_COLUMNS, MIX_MODULUS, MIX_MULTIPLIER
+from models.establishment import ESTABLISHMENT_COLUMNS, MIX_MODULUS, MIX_MULTIPLIER, Ownership
+
+# The checksum hashes ownership under the code stored before migration 0013 (values in English since), so that the
+# fingerprints recorded, and printed on selection documents, before it stay verifiable, and re-importing an
+# unchanged file stays a no-op. A hashing detail only: nothing stores or shows these codes.
+_CHECKSUM_OWNERSHIP: dict[str, str] = {Ownership.ENTERPRISE: "doanh_nghiep", Ownership.COOPERATIVE: "hop_tac_xa",
+                                        Ownership.HOUSEHOLD: "ho_kinh_doanh"}
+_OWNERSHIP_AT = ESTABLISHMENT_COLUMNS.index("ownership")
 
 
 def random_key(tax_code: str) -> int:
@@ -20,7 +27,11 @@ def random_key(tax_code: str) -> int:
 
 
 def row_checksum(row: Mapping[str, Any]) -> int:
-    canonical = json.dumps([None if row[c] is None else str(row[c]) for c in ESTABLISHMENT_COLUMNS], ensure_ascii=False)
+    values = [None if row[c] is None else str(row[c]) for c in ESTABLISHMENT_COLUMNS]
+    ownership = values[_OWNERSHIP_AT]
+    if ownership is not None:
+        values[_OWNERSHIP_AT] = _CHECKSUM_OWNERSHIP.get(ownership, ownership)
+    canonical = json.dumps(values, ensure_ascii=False)
     return int(hashlib.sha256(canonical.encode()).hexdigest()[:10], 16)  # 40 bits
 
 

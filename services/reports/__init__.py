@@ -3,7 +3,8 @@ Ministry with the province's three OSH targets (2.11, section 6).
 
 - :mod:`services.reports.statistics`: the annual statistics the agencies report (recorded once, changes audited);
 - :mod:`services.reports.kpi`: the targets, year over year (pure);
-- :mod:`services.reports.campaign_report`: one campaign's report, issued with a number (PDF);
+- :mod:`services.reports.campaign_report`: one campaign's report, issued with a number (PDF), its figures from
+  :mod:`services.reports.campaign_figures`, its sentences from :mod:`services.reports.report_wording`;
 - :mod:`services.reports.periodic_report`: half-year and annual report (PDF, and XLSX by
   :mod:`services.reports.periodic_xlsx`).
 

@@ -27,7 +27,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -127,19 +127,18 @@ def evaluate(target: Target, figures: Figures, year: int, *, per: int = 100_000,
     """One target for ``year`` against ``year − 1``."""
     previous, why_prev = _value(figures, year - 1, target, per)
     current, why_cur = _value(figures, year, target, per)
-    base = dict(key=target.key, label_vi=target.label_vi, short_vi=target.short_vi, year=year, previous_year=year - 1,
-                previous=previous, current=current, target_percent=target.signed_percent,
-                is_rate=target.denominator is not None)
+    result = partial(KpiResult, key=target.key, label_vi=target.label_vi, short_vi=target.short_vi, year=year,
+                     previous_year=year - 1, previous=previous, current=current, target_percent=target.signed_percent,
+                     is_rate=target.denominator is not None)
     if previous is None or current is None:
-        return KpiResult(**base, change_percent=None, status=KpiStatus.NO_DATA,  # type: ignore[arg-type]
-                         note_vi="; ".join(w for w in (why_prev, why_cur) if w))
+        return result(change_percent=None, status=KpiStatus.NO_DATA,
+                      note_vi="; ".join(w for w in (why_prev, why_cur) if w))
     if previous == 0:
-        return KpiResult(**base, change_percent=None, status=KpiStatus.NO_DATA,  # type: ignore[arg-type]
-                         note_vi=f"giá trị năm {year - 1} bằng 0: không tính được tỷ lệ thay đổi")
+        return result(change_percent=None, status=KpiStatus.NO_DATA,
+                      note_vi=f"giá trị năm {year - 1} bằng 0: không tính được tỷ lệ thay đổi")
     change = _round((current - previous) / previous * 100, places)
     met = change <= target.signed_percent if target.direction == "decrease" else change >= target.signed_percent
-    return KpiResult(**base, change_percent=change,  # type: ignore[arg-type]
-                     status=KpiStatus.MET if met else KpiStatus.NOT_MET)
+    return result(change_percent=change, status=KpiStatus.MET if met else KpiStatus.NOT_MET)
 
 
 def compute_kpis(figures: Figures, year: int, targets: KpiTargets) -> list[KpiResult]:

@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Agency, AgencyKind, Campaign, Document, DocumentType, Inspection, Person, PersonRole, Violation
 from services.db import session_scope
@@ -28,7 +28,8 @@ from services.documents import render_pdf
 from services.documents.charts import fixed_vi
 from services.errors import StageBlocked
 from services.registry.geo import province_area
-from services.reports.campaign_report import VISITED, symbol_of
+from services.reports.campaign_figures import VISITED
+from services.reports.campaign_report import symbol_of
 from services.reports.kpi import KpiResult, KpiStatus, compute_kpis, targets_for_year
 from services.reports.periodic_xlsx import write_periodic_xlsx
 from services.reports.statistics import figures_for, sources_for
@@ -88,7 +89,7 @@ def _lead_agency(session: Session, province_code: str | None) -> Agency:
     query = select(Agency).where(Agency.kind == AgencyKind.LABOUR)
     if province_code is not None:
         query = query.where(Agency.province_code == province_code)
-    agencies = session.exec(query.order_by(Agency.id)).all()
+    agencies = session.exec(query.order_by(col(Agency.id))).all()
     if len(agencies) != 1:
         raise StageBlocked(f"Cần đúng một cơ quan chủ trì (lao động) {'của tỉnh ' + province_code if province_code else ''}"
                            f" để lập báo cáo định kỳ, có {len(agencies)}.", province_code=province_code or "")
@@ -118,27 +119,27 @@ def kpi_row(r: KpiResult) -> dict[str, Any]:
 def _campaigns(session: Session, agency: Agency, period: Period) -> dict[str, Any]:
     campaigns = session.exec(select(Campaign).where(Campaign.province_code == agency.province_code,
                                                     Campaign.period_start <= period.end,
-                                                    Campaign.period_end >= period.start).order_by(Campaign.period_start,
-                                                                                                  Campaign.code)).all()
-    rows, totals = [], {"inspected": 0, "violations": 0, "establishments": 0, "decided": 0, "fines_final": 0, "decisions": 0}
+                                                    Campaign.period_end >= period.start).order_by(col(Campaign.period_start),
+                                                                                                  col(Campaign.code))).all()
+    rows: list[dict[str, Any]] = []
+    totals = {"inspected": 0, "violations": 0, "establishments": 0, "decided": 0, "fines_final": 0, "decisions": 0}
     for c in campaigns:
         inspections = [i for i in session.exec(select(Inspection).where(Inspection.campaign_id == c.id))
                        if i.status in VISITED and period.start <= i.scheduled_on <= period.end]
         ids = {i.id for i in inspections}
-        violations = [v for v in session.exec(select(Violation).where(Violation.inspection_id.in_(ids)))] if ids else []  # type: ignore[attr-defined]
+        violations = [v for v in session.exec(select(Violation).where(col(Violation.inspection_id).in_(ids)))] if ids else []
         decided = [v for v in violations if v.final_amount is not None and v.decided_on is not None
                    and period.start <= v.decided_on <= period.end]
         decisions = session.exec(select(Document).where(Document.campaign_id == c.id,
                                                         Document.doc_type == DocumentType.SANCTION_DECISION,
                                                         Document.revision == 1)).all()
-        row = {"code": c.code, "title": c.title, "period_start": c.period_start, "period_end": c.period_end,
-               "inspected": len(inspections), "violations": len(violations),
-               "establishments": len({v.inspection_id for v in violations}), "decided": len(decided),
-               "fines_final": sum(v.final_amount or 0 for v in decided),
-               "decisions": sum(1 for d in decisions if d.issued_on and period.start <= d.issued_on <= period.end)}
-        rows.append(row)
+        counts = {"inspected": len(inspections), "violations": len(violations),
+                  "establishments": len({v.inspection_id for v in violations}), "decided": len(decided),
+                  "fines_final": sum(v.final_amount or 0 for v in decided),
+                  "decisions": sum(1 for d in decisions if d.issued_on and period.start <= d.issued_on <= period.end)}
+        rows.append({"code": c.code, "title": c.title, "period_start": c.period_start, "period_end": c.period_end, **counts})
         for key in totals:
-            totals[key] += row[key]
+            totals[key] += counts[key]
     return {"count": len(rows), "rows": rows, **totals}
 
 

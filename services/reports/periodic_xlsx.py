@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 
 from services.documents.format import nfc, short_date
 from services.documents.storage import write_atomic
-from services.documents.xlsx import _finish, _header, _put, _reproducible, _save, _title
+from services.documents.xlsx import _finish, _first_sheet, _header, _put, _reproducible, _save, _title
 
 SHEET_KPI = "Chỉ tiêu"
 SHEET_CAMPAIGNS = "Đợt kiểm tra"
@@ -33,8 +33,7 @@ _CAMPAIGN_WIDTHS = (6, 16, 44, 12, 12, 14, 14, 14, 14, 20)
 
 def write_periodic_xlsx(context: Mapping[str, Any], path: Path | str) -> Path:
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET_KPI
+    sheet = _first_sheet(workbook, SHEET_KPI)
     period, kpi = context["period"], context["kpi"]
     _title(sheet, len(KPI_HEADERS), text=nfc(f"CHỈ TIÊU AN TOÀN, VỆ SINH LAO ĐỘNG - BÁO CÁO {period['label_vi'].upper()}"))
     _put(sheet.cell(2, 1), f"Năm {kpi['year']} so với năm {kpi['previous_year']}; {context['province_vi']}; "

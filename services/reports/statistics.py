@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import AnnualStatistic, StatIndicator
 from models.base import utcnow
@@ -71,7 +71,7 @@ def figures_for(session: Session, *, province_code: str, years: Iterable[int]) -
     wanted = list(years)
     out: dict[int, dict[str, int]] = {year: {} for year in wanted}
     rows = session.exec(select(AnnualStatistic).where(AnnualStatistic.province_code == province_code,
-                                                      AnnualStatistic.year.in_(wanted)))  # type: ignore[attr-defined]
+                                                      col(AnnualStatistic.year).in_(wanted)))
     for row in rows:
         out[row.year][str(row.indicator)] = row.value
     return out
@@ -80,5 +80,5 @@ def figures_for(session: Session, *, province_code: str, years: Iterable[int]) -
 def sources_for(session: Session, *, province_code: str, years: Iterable[int]) -> list[str]:
     """The distinct sources of the figures, for the report's footnote (in Vietnamese order, numbers by value)."""
     rows = session.exec(select(AnnualStatistic.source).where(AnnualStatistic.province_code == province_code,
-                                                             AnnualStatistic.year.in_(list(years))))  # type: ignore[attr-defined]
+                                                             col(AnnualStatistic.year).in_(list(years))))
     return sorted(set(rows), key=collation_key)

@@ -189,10 +189,11 @@ def _parse_item(raw: Any, *, fine_table: FineTable, decrees: tuple[str, ...], wh
         raise ChecklistError(f"{where}: text_vi is empty")
     if not isinstance(risk_factor, str) or not _RISK_FACTOR_RE.match(risk_factor):
         raise ChecklistError(f"{where}: risk_factor must be a short snake_case key, got {risk_factor!r}")
-    flags = {name: raw.get(name) for name in ("counts_workers", "counts_devices")}
-    for name, value in flags.items():
-        if not isinstance(value, bool):
+    flags: dict[str, bool] = {}
+    for name in ("counts_workers", "counts_devices"):
+        if not isinstance(value := raw.get(name), bool):
             raise ChecklistError(f"{where}: {name} must be true or false, got {value!r}")
+        flags[name] = value
     act_kind, act_kind_note = _act_kind(raw, where=where)
     act_vi = raw.get("act_vi", "")
     if not isinstance(act_vi, str) or (act_vi and not act_vi.strip()):

@@ -114,7 +114,7 @@ def circumstance_errors(violations: Mapping[int, Violation], *, circumstances: M
         amount = amounts.get(vid)
         reason = reasons.get(vid, "").strip()
         in_range = amount is not None and v.range_min <= amount <= v.range_max
-        if in_range and amount_needs_reason(amount, proposal) and not reason:
+        if amount is not None and in_range and amount_needs_reason(amount, proposal) and not reason:
             errors.append(f"reasons.{vid}: mức phạt {amount:,} đồng khác mức đề xuất {proposal:,} đồng theo các tình tiết "
                           "đã xác định; phải ghi lý do quyết định mức phạt này".replace(",", "."))
         chosen[vid] = (mitigating, aggravating, proposal, reason if amount != proposal else "")

@@ -20,7 +20,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from services.errors import CompetenceRefused, ProcedureError, StageBlocked
 from services.settings import RULES_DIR
@@ -94,7 +94,7 @@ def _fail(path: Path, key: str, problem: str) -> ProcedureError:
     return ProcedureError(f"Tệp quy định thủ tục {path.name}: khóa {key!r} {problem}.", file=str(path), key=key)
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
@@ -126,8 +126,10 @@ def _parse_signer(path: Path, i: int, raw: Any, field_max: Any) -> Signer:
         if not _positive_int(field_max):
             raise _fail(path, "field_max_individual_vnd",
                         f"thiếu hoặc không phải số nguyên dương (cần cho tỷ lệ của {title!r}), nhận {field_max!r}")
-        amount = field_max * percent // 100
-    elif not _positive_int(amount):
+        ceiling: int = field_max * percent // 100
+    elif _positive_int(amount):
+        ceiling = amount
+    else:
         raise _fail(path, f"{where}.ceiling_individual_vnd", f"phải là số nguyên dương (đồng), nhận {amount!r}")
     source = raw.get("source", "")
     if not isinstance(source, str):
@@ -145,7 +147,7 @@ def _parse_signer(path: Path, i: int, raw: Any, field_max: Any) -> Signer:
             raise _fail(path, f"{where}.signature_vi", f"thiếu dòng chức danh ký của {title!r} (ví dụ \"GIÁM ĐỐC\")")
         if deputies and (not isinstance(deputy_signature, str) or not deputy_signature.strip()):
             raise _fail(path, f"{where}.deputy_signature_vi", f"thiếu dòng chức danh cấp phó ký thay của {title!r}")
-    return Signer(title=title, issuer_suffix=suffix, ceiling_individual_vnd=amount,
+    return Signer(title=title, issuer_suffix=suffix, ceiling_individual_vnd=ceiling,
                   ceiling_percent_of_field_max=percent, decides_in_campaign=routable, source=source, issuer=issuer,
                   head_titles=tuple(heads), deputy_titles=tuple(deputies), signature_vi=signature,
                   deputy_signature_vi=deputy_signature)

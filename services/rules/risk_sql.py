@@ -11,6 +11,7 @@ campaign's visits never change the re-derivation of its own list.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -18,20 +19,21 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
+from models.base import table_of
 from models.inspection import Inspection, Violation
 from models.establishment import MIX_MODULUS, MIX_MULTIPLIER
 from services.rules.risk import SANCTIONED_STATUSES, VISITED_STATUSES, RiskPolicy, stale_cutoff
 
 
 def _inspection() -> sa.Table:
-    return Inspection.__table__  # type: ignore[attr-defined,no-any-return]
+    return table_of(Inspection)
 
 
 def _violation() -> sa.Table:
-    return Violation.__table__  # type: ignore[attr-defined,no-any-return]
+    return table_of(Violation)
 
 
-def visit_conditions(i: sa.Table, campaign_start: date, campaign_id: int | None,
+def visit_conditions(i: sa.FromClause, campaign_start: date, campaign_id: int | None,
                      statuses: tuple[str, ...] = VISITED_STATUSES) -> list[Any]:
     """An inspection of another campaign whose team was on site before ``campaign_start`` (a dated inspection)."""
     conditions = [i.c.status.in_(statuses), i.c.scheduled_on < campaign_start]
@@ -40,7 +42,7 @@ def visit_conditions(i: sa.Table, campaign_start: date, campaign_id: int | None,
     return conditions
 
 
-def sanction_conditions(i: sa.Table, policy: RiskPolicy, campaign_start: date, campaign_id: int | None) -> list[Any]:
+def sanction_conditions(i: sa.FromClause, policy: RiskPolicy, campaign_start: date, campaign_id: int | None) -> list[Any]:
     """A visit within the past-violations look-back that ended in a sanction decision (a fine decided)."""
     v = _violation()
     decided = sa.exists().where(v.c.inspection_id == i.c.id, v.c.final_amount.is_not(None))
@@ -83,12 +85,12 @@ def _least_sqlite(element: least, compiler: Any, **kw: Any) -> str:
     return f"min({compiler.process(element.clauses, **kw)})"
 
 
-def _capped(value: Any, spec: dict[str, Any]) -> Any:
+def _capped(value: Any, spec: Mapping[str, Any]) -> Any:
     raw = value * float(spec["per_unit"])
     return sa.case((raw > float(spec["cap"]), float(spec["cap"])), else_=raw)
 
 
-def _capped_once(value: Any, spec: dict[str, Any]) -> Any:
+def _capped_once(value: Any, spec: Mapping[str, Any]) -> Any:
     """As :func:`_capped`, naming ``value`` once: a subquery in it is evaluated once per row, not twice."""
     return least(value * float(spec["per_unit"]), float(spec["cap"]))
 

@@ -251,7 +251,9 @@ class _Board:
             chain.append((v, slot))
             if v == u:
                 return chain[::-1]
-            slot = self.where[v]  # type: ignore[assignment]
+            held = self.where[v]
+            assert held is not None, "every visit on the chain after the first one holds a slot"
+            slot = held
 
     def _preference(self, u: int, slot: Slot, around: Slot) -> tuple[int, int, int, int]:
         """Direct moves: same-commune team-day with room, then any with room, then a new team-day; nearest day."""

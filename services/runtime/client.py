@@ -35,18 +35,15 @@ def _refresh_prefect_settings() -> None:
     Prefect 3 builds ``prefect.context.GLOBAL_SETTINGS_CONTEXT`` from the environment once, when
     ``prefect.context`` is imported; ``get_current_settings()`` (used by ``get_client()``, the flow
     engine and ``PREFECT_API_URL.value()``) returns it whenever no explicit settings context
-    (``temporary_settings``, ``use_profile``) is active. 3.8 provides
-    ``refresh_global_settings_context()`` for exactly this. If prefect is not imported yet there is
-    nothing to do: it will read the environment when it is.
+    (``temporary_settings``, ``use_profile``) is active. ``refresh_global_settings_context()`` (prefect
+    3.8 and later; the pinned version has it) is for exactly this. If prefect is not imported yet there
+    is nothing to do: it will read the environment when it is.
     """
-    context = sys.modules.get("prefect.context")
-    if context is None:
+    if "prefect.context" not in sys.modules:
         return
-    refresh = getattr(context, "refresh_global_settings_context", None)
-    if refresh is not None:
-        refresh()
-    else:  # pragma: no cover - older prefect
-        context.GLOBAL_SETTINGS_CONTEXT = context.root_settings_context()
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()
 
 
 def configure_prefect_client(api_url: str, prefect_home: Path | None = None) -> dict[str, str | None]:

@@ -220,7 +220,7 @@ def stop_server(settings: "Settings | None" = None, *, timeout: float = 15.0) ->
         stopped = False
         # Only the very process we started: a PID file without an identity (an older version's) is never trusted to
         # signal a PID, which may since be another program's; its server, if still up, is named when its port is held.
-        if record is not None and pidfile.not_ours(record, pidfile.prefect_home(settings)) is None:
+        if record is not None and isinstance(pid, int) and pidfile.not_ours(record, pidfile.prefect_home(settings)) is None:
             if record and os.environ.get("PREFECT_API_URL") == record.get("api_url"):
                 flush_prefect_client()  # this process is a client: ship its pending logs first
             if not process.terminate(pid, timeout):
@@ -249,7 +249,7 @@ def server_status(settings: "Settings | None" = None) -> ServerStatus:
     record = pidfile.read_pid_file(pidfile.pid_path(settings))
     if record is None:
         return ServerStatus(False, False, None, None, False, log_path, "not running (no PID file)")
-    pid, port = record.get("pid"), record.get("port")
+    pid, port = record.get("pid"), record["port"]  # both keys are in every record read_pid_file returns
     stale = pidfile.not_ours(record, pidfile.prefect_home(settings))
     if stale is not None:
         return ServerStatus(False, False, None, pid, True, log_path, f"not running (stale PID file, pid {pid}: {stale})")

@@ -8,26 +8,27 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models import Appeal, AppealOutcome, Document, DocumentType
+from models import Appeal, AppealKind, AppealOutcome, Document, DocumentType
 from services import audit
 from services.rules.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import Conflict, Refused, NotFound
 from services.publishing.register import write_register
 from services.settings import Settings
+from models.base import id_of
 from services.stages.publishing import current_publication, decision_in_force, restore, withdraw
 
-KINDS_VI = {"khieu_nai": "khiếu nại", "khoi_kien": "khởi kiện"}
+KINDS_VI = {kind: kind.label_vi for kind in AppealKind}  # the stored kind as people read it
 WITHDRAWN_VI = "Quyết định đang bị {kind}; chưa công khai cho đến khi giải quyết xong"  # public: no file number
 
 
 def _errors(*, kind: str | None = None, reference: str, reference_field: str, reference_vi: str, day: date,
             day_field: str, not_before: date | None) -> list[str]:
     errors = []
-    if kind is not None and kind not in KINDS_VI:
-        errors.append(f"kind: phải là một trong {', '.join(KINDS_VI)}")
+    if kind is not None and AppealKind.parse(kind) is None:  # the English value, or the former Vietnamese code
+        errors.append("kind: phải là " + " hoặc ".join(f"{k} ({v})" for k, v in KINDS_VI.items()))
     if not reference.strip():
         errors.append(f"{reference_field}: phải ghi {reference_vi}")
     elif len(reference.strip()) > 128:
@@ -50,25 +51,27 @@ def lodge_appeal(settings: Settings, decision_number: str, *, kind: str, referen
                          day=lodged_on, day_field="lodged_on", not_before=decision.issued_on)
         if errors:
             raise Refused("Thông tin khiếu nại, khởi kiện không hợp lệ.", errors=errors)
+        appeal_kind = AppealKind.parse(kind)
+        assert appeal_kind is not None  # checked by _errors
         existing = session.exec(select(Appeal).where(Appeal.inspection_id == decision.inspection_id,
                                                      Appeal.outcome == AppealOutcome.OPEN)).first()
         if existing is not None:
             if (existing.document_id, existing.kind, existing.reference, existing.lodged_on) == (
-                    decision.id, kind, reference.strip(), lodged_on):
+                    decision.id, appeal_kind, reference.strip(), lodged_on):
                 return existing  # the same record sent again
             raise Conflict(f"Quyết định {decision_number} đang có {KINDS_VI[existing.kind]} số {existing.reference} "
                            "chưa giải quyết xong.", decision=decision_number)
         if session.exec(select(Appeal.id).where(Appeal.document_id == decision.id)).first() is not None:
             raise Conflict(f"Khiếu nại, khởi kiện đối với quyết định {decision_number} đã được giải quyết.", decision=decision_number)
-        appeal = Appeal(document_id=decision.id, inspection_id=decision.inspection_id, kind=kind, reference=reference.strip(),
-                        lodged_on=lodged_on, recorded_by=actor)
+        appeal = Appeal(document_id=id_of(decision), inspection_id=decision.inspection_id, kind=appeal_kind,
+                        reference=reference.strip(), lodged_on=lodged_on, recorded_by=actor)
         session.add(appeal)
         session.flush()
         audit.record(session, actor=actor, action="appeal_lodged", entity=appeal,
-                     reason=f"{KINDS_VI[kind].capitalize()} số {appeal.reference} đối với quyết định {decision_number}")
+                     reason=f"{KINDS_VI[appeal_kind].capitalize()} số {appeal.reference} đối với quyết định {decision_number}")
         published = current_publication(session, decision.inspection_id)
         if published is not None and published.withdrawn_at is None:
-            withdraw(session, published, reason=WITHDRAWN_VI.format(kind=KINDS_VI[kind]), actor=actor)
+            withdraw(session, published, reason=WITHDRAWN_VI.format(kind=KINDS_VI[appeal_kind]), actor=actor)
     write_register(settings)
     return appeal
 
@@ -83,8 +86,8 @@ def resolve_appeal(settings: Settings, decision_number: str, *, upheld: bool, re
         if issuer:
             query = query.where(Document.issuer_code == issuer)
         inspections = {d.inspection_id for d in session.exec(query).all()}
-        appeals = session.exec(select(Appeal).where(Appeal.inspection_id.in_(inspections))  # type: ignore[attr-defined]
-                               .order_by(Appeal.id)).all() if inspections else []
+        appeals = session.exec(select(Appeal).where(col(Appeal.inspection_id).in_(inspections))
+                               .order_by(col(Appeal.id))).all() if inspections else []
         if not appeals:
             raise NotFound(f"Quyết định {decision_number} không có khiếu nại, khởi kiện nào.", decision=decision_number)
         if len({a.inspection_id for a in appeals}) > 1:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Campaign, CampaignKind, CampaignStatus, Establishment, InspectionTrigger, Person, PersonRole, Selection,
                     SelectionKind)
@@ -18,6 +18,7 @@ from services.db import session_scope
 from services.errors import Conflict, Forbidden, Refused
 from services.rules.risk import RiskPolicy, factor_contributions, is_eligible, policy_version
 from services.settings import Settings
+from models.base import id_of
 from services.stages.common import get_campaign
 from services.stages.selection import recent_engine_visit, rows_with_history
 
@@ -78,7 +79,7 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
             elif campaign.province_code and est.province_code != campaign.province_code:
                 errors.append(f"{where}: cơ sở {change.tax_code} không thuộc địa bàn của đợt kiểm tra")
             elif campaign.kind == CampaignKind.PLANNED and (recent := _recently_inspected_vi(session, est, policy, campaign)) \
-                    and not _has_trigger(session, est.id):
+                    and not _has_trigger(session, id_of(est)):
                 errors.append(f"{where}: cơ sở {change.tax_code} {recent}; theo Chỉ thị 20/CT-TTg chỉ kiểm tra lại khi có "
                               f"căn cứ (khiếu nại, tai nạn, chuyển đến) được ghi nhận")
             else:
@@ -93,16 +94,16 @@ def change_selection(settings: Settings, campaign_code: str, *, by: str, add: Se
         rank = session.exec(select(sa.func.max(Selection.rank)).where(Selection.campaign_id == campaign.id)).one() or 0
         history = rows_with_history(session, [est.id for est, _ in to_add if est.id is not None], policy, campaign)
         for est, change in to_add:
-            factors = factor_contributions(history[est.id], policy, campaign.period_start)
-            existing = rows.get(est.id)
+            factors = factor_contributions(history[id_of(est)], policy, campaign.period_start)
+            existing = rows.get(id_of(est))
             if existing is not None:  # re-adding one the lead removed earlier
                 existing.removed, existing.change_reason, existing.changed_by = False, change.reason.strip(), lead.code
                 session.add(existing)
             else:
                 rank += 1
-                session.add(Selection(campaign_id=campaign.id, establishment_id=est.id, rank=rank, kind=SelectionKind.LEAD_ADDED,
-                                      score=round(sum(factors.values()), 2), factors=factors, change_reason=change.reason.strip(),
-                                      changed_by=lead.code))
+                session.add(Selection(campaign_id=id_of(campaign), establishment_id=id_of(est), rank=rank,
+                                      kind=SelectionKind.LEAD_ADDED, score=round(sum(factors.values()), 2), factors=factors,
+                                      change_reason=change.reason.strip(), changed_by=lead.code))
             audit.record(session, actor=lead.code, action="selection_added", entity=campaign, reason=change.reason.strip(),
                          data={"tax_code": change.tax_code})
         return {"added": len(to_add), "removed": len(to_remove)}
@@ -120,7 +121,7 @@ def _checked_removals(session: Session, remove: Sequence[Change], rows: dict[int
         if est is not None and (est.id not in rows or rows[est.id].removed):
             errors.append(f"{where}: cơ sở {change.tax_code} không có trong danh sách")
         elif est is not None:
-            to_remove.append((rows[est.id], change))
+            to_remove.append((rows[id_of(est)], change))
     return to_remove
 
 
@@ -160,4 +161,4 @@ def approve_selection(settings: Settings, campaign_code: str, *, by: str, note: 
 
 def active_count(session: Session, campaign: Campaign) -> int:
     return int(session.exec(select(sa.func.count()).select_from(Selection)
-                            .where(Selection.campaign_id == campaign.id, Selection.removed.is_(False))).one())  # type: ignore[attr-defined]
+                            .where(Selection.campaign_id == campaign.id, col(Selection.removed).is_(False))).one())

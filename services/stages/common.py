@@ -1,9 +1,11 @@
-"""What every stage shares: the result record and campaign look-up."""
+"""What every stage shares: the result record and kinds, and the campaign look-up (typed access to stored rows —
+``id_of``, ``stored_id``, ``table_of`` — lives in models/base.py)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session, select
@@ -17,6 +19,15 @@ from services.settings import Settings
 log = logging.getLogger(__name__)
 
 SYSTEM_ACTOR = "system"
+
+
+class Outcome(StrEnum):
+    """What one inspection's step did (records, sanctions, publishing): a string, so JSON and logs read the same."""
+    ISSUED = "issued"  # the document was issued now
+    PUBLISHED = "published"  # the outcome was published now (or the inspection closed on its publication)
+    ALREADY = "already"  # found done: an idempotent re-run, or the inspection moved on
+    WAITING = "waiting"  # not yet: its inputs or its date are still to come
+    ANNULLED = "annulled"  # the decision was annulled: the file closes unpublished
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Deadline, DeadlineKind, DeadlineStatus, Inspection
 from models.base import utcnow
@@ -74,7 +74,7 @@ def explanation_received(session: Session, inspection_id: int) -> bool:
     """The official recorded the violator's explanation (the decision's period became 1 month)."""
     return session.exec(select(Deadline.id).where(Deadline.kind == DeadlineKind.SANCTION_DECISION,
                                                   Deadline.subject_key == f"inspection:{inspection_id}",
-                                                  Deadline.explained.is_(True))).first() is not None  # type: ignore[attr-defined]
+                                                  col(Deadline.explained).is_(True))).first() is not None
 
 
 def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
@@ -86,7 +86,7 @@ def record_explanation(session: Session, inspection_id: int, *, actor: str, reas
                           reason=reason, explained=True)
     on = on or today_in_vietnam()
     for deadline in session.exec(select(Deadline).where(
-            Deadline.kind.in_([str(k) for k in sorted(INFORMATIVE_KINDS)]),  # type: ignore[attr-defined]
+            col(Deadline.kind).in_([str(k) for k in sorted(INFORMATIVE_KINDS)]),
             Deadline.subject_key == f"inspection:{inspection_id}", Deadline.status == DeadlineStatus.OPEN)).all():
         set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=max(on, deadline.starts_on),
                     reason=f"Đã ghi nhận giải trình của cá nhân, tổ chức vi phạm: {reason.strip()}")

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Campaign, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, Finding, FindingResult,
                     Inspection, Person, PersonRole, Violation)
@@ -43,6 +43,7 @@ from services.rules.deadline_rules import (INFORMATIVE_KINDS, ExplainAct, due_da
                                            suspends, warning_day)
 from services.rules.fines import FineTable, load_fine_table
 from services.settings import Settings
+from models.base import id_of
 
 SWEEPER = "deadline-sweeper"
 
@@ -75,7 +76,7 @@ def sweep(settings: Settings, today: date, *, actor: str = SWEEPER) -> SweepRepo
             session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('kiemtra:deadline-sweep'))"))
         _create_from_state(session, report)
         for deadline in session.exec(select(Deadline).where(Deadline.status == DeadlineStatus.OPEN)
-                                     .order_by(Deadline.due_on, Deadline.id)).all():
+                                     .order_by(col(Deadline.due_on), col(Deadline.id))).all():
             inspection = session.get(Inspection, deadline.inspection_id)
             assert inspection is not None
             if _close_if_done(session, deadline, inspection, report, actor):
@@ -112,7 +113,7 @@ def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subjec
     if session.exec(select(Deadline.id).where(Deadline.kind == kind, Deadline.subject_key == subject_key)).first():
         return
     due, basis = due_date(kind, starts_on, procedure_for_period(starts_on), remedial_vi=remedial_vi)
-    deadline = Deadline(kind=kind, subject_key=subject_key, campaign_id=inspection.campaign_id, inspection_id=inspection.id,
+    deadline = Deadline(kind=kind, subject_key=subject_key, campaign_id=inspection.campaign_id, inspection_id=id_of(inspection),
                         violation_id=violation.id if violation else None, starts_on=starts_on, due_on=due, basis_vi=basis)
     session.add(deadline)
     session.flush()
@@ -123,8 +124,8 @@ def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subjec
 
 def _create_from_state(session: Session, report: SweepReport) -> None:
     # discovery: an inspection whose findings in force have a failed item (the visit is the day of discovery)
-    failed = session.exec(select(Inspection).where(Inspection.id.in_(  # type: ignore[union-attr]
-        select(Finding.inspection_id).where(Finding.result == FindingResult.FAIL))).order_by(Inspection.id)).all()
+    failed = session.exec(select(Inspection).where(col(Inspection.id).in_(
+        select(Finding.inspection_id).where(Finding.result == FindingResult.FAIL))).order_by(col(Inspection.id))).all()
     for inspection in failed:
         key = f"inspection:{inspection.id}"
         _ensure(session, report, kind=DeadlineKind.VIOLATION_RECORD, subject_key=key, inspection=inspection,
@@ -132,8 +133,8 @@ def _create_from_state(session: Session, report: SweepReport) -> None:
         _ensure(session, report, kind=DeadlineKind.LIMITATION, subject_key=key, inspection=inspection,
                 starts_on=inspection.scheduled_on)
     # an issued violation record starts the decision's period; an issued decision the violator's
-    with_violations = session.exec(select(Inspection).where(Inspection.id.in_(  # type: ignore[union-attr]
-        select(Violation.inspection_id))).order_by(Inspection.id)).all()
+    with_violations = session.exec(select(Inspection).where(col(Inspection.id).in_(
+        select(Violation.inspection_id))).order_by(col(Inspection.id))).all()
     table = None
     for inspection in with_violations:
         key = f"inspection:{inspection.id}"
@@ -152,7 +153,8 @@ def _create_from_state(session: Session, report: SweepReport) -> None:
                 starts_on=decision.issued_on)
         _ensure(session, report, kind=DeadlineKind.COMPLY, subject_key=key, inspection=inspection, starts_on=decision.issued_on)
         table = table or load_fine_table()
-        for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all():
+        for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id)
+                              .order_by(col(Violation.id))).all():
             measure = table.get(v.provision_code).remedial_measure if v.provision_code in table else ""
             if measure.strip():
                 _ensure(session, report, kind=DeadlineKind.REMEDIAL, subject_key=f"violation:{v.id}", inspection=inspection,

@@ -10,6 +10,7 @@ from services import audit
 from services.db import session_scope
 from services.errors import Refused
 from services.settings import Settings
+from models.base import id_of
 
 
 def _establishment(session: Session, tax_code: str, errors: list[str]) -> Establishment | None:
@@ -36,7 +37,7 @@ def declare_conflict(settings: Settings, *, person_code: str, tax_code: str, rea
         if session.exec(select(ConflictOfInterest.id).where(ConflictOfInterest.person_id == person.id,
                                                             ConflictOfInterest.establishment_id == est.id)).first():
             return False
-        row = ConflictOfInterest(person_id=person.id, establishment_id=est.id, reason=reason.strip(), declared_on=declared_on)
+        row = ConflictOfInterest(person_id=id_of(person), establishment_id=id_of(est), reason=reason.strip(), declared_on=declared_on)
         session.add(row)
         session.flush()
         audit.record(session, actor=by, action="conflict_declared", entity=row, reason=reason.strip(),
@@ -55,7 +56,7 @@ def declare_unavailable(settings: Settings, *, tax_code: str, day: date, reason:
         if session.exec(select(Unavailability.id).where(Unavailability.establishment_id == est.id,
                                                         Unavailability.day == day)).first():
             return False
-        row = Unavailability(establishment_id=est.id, day=day, reason=reason.strip())
+        row = Unavailability(establishment_id=id_of(est), day=day, reason=reason.strip())
         session.add(row)
         session.flush()
         audit.record(session, actor=by, action="unavailable_declared", entity=row, reason=reason.strip(),

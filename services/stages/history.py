@@ -8,7 +8,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, Inspection, PriorSanction,
                     Violation)
@@ -21,13 +21,14 @@ from services.rules.circumstances import PriorSanction as Prior
 from services.rules.decrees import act_key
 from services.rules.fines import load_fine_table
 from services.settings import Settings
+from models.base import id_of
 
 
 def sanction_history(session: Session, establishment_id: int, *, excluding_inspection: int | None = None) -> list[Prior]:
     """Every dated sanction of the establishment: the engine's decisions in force, then the imported ones."""
     out: list[Prior] = []
     inspections = session.exec(select(Inspection).where(Inspection.establishment_id == establishment_id)
-                               .order_by(Inspection.scheduled_on, Inspection.id)).all()
+                               .order_by(col(Inspection.scheduled_on), col(Inspection.id))).all()
     for inspection in inspections:
         if inspection.id == excluding_inspection:
             continue
@@ -38,13 +39,13 @@ def sanction_history(session: Session, establishment_id: int, *, excluding_inspe
         comply = session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.COMPLY, Deadline.subject_key == key)).first()
         complied_on = comply.met_on if comply is not None and comply.status == DeadlineStatus.MET else None
         for v in session.exec(select(Violation).where(Violation.inspection_id == inspection.id,
-                                                      Violation.final_amount.is_not(None))  # type: ignore[union-attr]
-                              .order_by(Violation.id)).all():
+                                                      col(Violation.final_amount).is_not(None))
+                              .order_by(col(Violation.id))).all():
             out.append(Prior(act_key=v.act_key or act_key(v.provision_code), decision_ref=decision.number,
                              decided_on=decision.issued_on, complied_on=complied_on, enforcement_expired_on=None,
                              warning_only=False, source="engine"))
     for row in session.exec(select(PriorSanction).where(PriorSanction.establishment_id == establishment_id)
-                            .order_by(PriorSanction.decided_on, PriorSanction.id)).all():
+                            .order_by(col(PriorSanction.decided_on), col(PriorSanction.id))).all():
         out.append(Prior(act_key=row.act_key, decision_ref=row.decision_ref, decided_on=row.decided_on,
                          complied_on=row.complied_on, enforcement_expired_on=row.enforcement_expired_on,
                          warning_only=row.warning_only, source="import"))
@@ -91,7 +92,7 @@ def record_prior_sanction(settings: Settings, *, tax_code: str, provision_code: 
                                                              PriorSanction.act_key == key)).first()
         if exists is not None:
             return False
-        row = PriorSanction(establishment_id=establishment.id, act_key=key, provision_code=code,
+        row = PriorSanction(establishment_id=id_of(establishment), act_key=key, provision_code=code,
                             decision_ref=decision_ref.strip(), decided_on=decided_on, complied_on=complied_on,
                             enforcement_expired_on=enforcement_expired_on, warning_only=warning_only,
                             source=source.strip(), recorded_by=by)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from models import Agency, Campaign
 from services import audit
+from models.base import id_of
 
 
 def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, members: Iterable[str], province_code: str,
@@ -17,7 +18,7 @@ def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, me
     if campaign is not None:
         return campaign, False
     campaign = Campaign(
-        code=code, title=title, lead_agency_id=lead.id, member_agency_codes=sorted(members), province_code=province_code,
+        code=code, title=title, lead_agency_id=id_of(lead), member_agency_codes=sorted(members), province_code=province_code,
         period_start=period_start, period_end=period_end, quota=quota, team_count=teams, created_by=actor,
         # the campaign's own legal basis: the laws, the decree in force when it starts, the directive on inspections
         # (a province's own plan, e.g. KH 664/KH-UBND of 2025, only where it is this campaign's basis)

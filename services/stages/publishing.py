@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Appeal, AppealOutcome, CampaignStatus, Document, DocumentType, Establishment, Inspection, InspectionStatus,
                     PortalEvent, Publication, Violation)
@@ -27,7 +27,8 @@ from services.documents.acts import violation_line
 from services.rules.fines import load_fine_table
 from services.rules.procedure import procedure_for
 from services.settings import Settings
-from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
+from models.base import id_of
+from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, get_campaign, per_inspection
 
 STAGE = "publish-outcomes"
 
@@ -53,49 +54,49 @@ def _public_line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
-                           today: date | None = None) -> str:
+                           today: date | None = None) -> Outcome:
     """Publish the decision in force once it is final: its publication delay (config) has passed and no complaint
     or lawsuit against the inspection's decision is open. An annulled decision closes the file unpublished."""
     today = today or today_in_vietnam()
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.SANCTIONED:
-            return "already"
+            return Outcome.ALREADY
         decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
         establishment = session.get(Establishment, inspection.establishment_id)
         assert decision is not None and establishment is not None
-        appeals = session.exec(select(Appeal).where(Appeal.inspection_id == inspection_id).order_by(Appeal.id)).all()
+        appeals = session.exec(select(Appeal).where(Appeal.inspection_id == inspection_id).order_by(col(Appeal.id))).all()
         annulled = appeals[-1] if appeals and appeals[-1].outcome == AppealOutcome.ANNULLED else None
         if annulled is not None:
             audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                              reason=f"Quyết định {decision.number} đã bị hủy ({annulled.resolution_ref}): không công khai")
-            return "annulled"
+            return Outcome.ANNULLED
         decided_on = decision.issued_on or decision.issued_at.astimezone(VIETNAM).date()
         publication_rules = procedure_for(decided_on).publication
         final_on = decided_on + timedelta(days=int(publication_rules.get("delay_days", 0)))
         if any(a.outcome == AppealOutcome.OPEN for a in appeals) or today < final_on:
-            return "waiting"
+            return Outcome.WAITING
         channel = publication_rules["channel"]
         subject = f"decision:{decision.id}"
         exists = session.exec(select(Publication.id).where(Publication.channel == channel,
                                                            Publication.subject_key == subject)).first()
         if exists is None:
             payload = _checked_payload(session, decision, establishment)
-            publication = Publication(channel=channel, subject_key=subject, document_id=decision.id,
+            publication = Publication(channel=channel, subject_key=subject, document_id=id_of(decision),
                                       campaign_id=inspection.campaign_id, published_at=utcnow(), payload=payload)
             session.add(publication)
             session.flush()
             portal.enqueue(session, publication, PortalEvent.PUBLISH, publication.payload)
         audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                          reason=f"Công khai kết quả xử phạt {decision.number}")
-        return "published"
+        return Outcome.PUBLISHED
 
 
 def _checked_payload(session: Session, decision: Document, establishment: Establishment,
                      **extra: Any) -> dict[str, Any]:
     """The public payload, refused before anything is stored or queued if it would carry a protected name."""
     violations = session.exec(select(Violation).where(Violation.inspection_id == decision.inspection_id)
-                              .order_by(Violation.id)).all()
+                              .order_by(col(Violation.id))).all()
     payload = {**outcome_payload(decision, establishment, violations), **extra}
     public = {decision.number: establishment.name} if establishment.is_organisation else {}
     check_deidentified([payload], {}, protected_strings(session, [establishment]), public_names=public)
@@ -108,7 +109,7 @@ def decision_in_force(session: Session, number: str, issuer: str | None = None) 
     query = select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION, Document.number == number)
     if issuer:
         query = query.where(Document.issuer_code == issuer)
-    found = session.exec(query.order_by(Document.id)).all()
+    found = session.exec(query.order_by(col(Document.id))).all()
     if not found:
         raise NotFound(f"Không có quyết định xử phạt số {number}" + (f" của {issuer}." if issuer else "."), decision=number)
     issuers = sorted({d.issuer_code for d in found})
@@ -124,9 +125,9 @@ def decision_in_force(session: Session, number: str, issuer: str | None = None) 
 
 def current_publication(session: Session, inspection_id: int) -> Publication | None:
     """The inspection's publication in force (the last of a chain of corrections), withdrawn or not."""
-    return session.exec(select(Publication).join(Document, Document.id == Publication.document_id)
-                        .where(Document.inspection_id == inspection_id, Publication.superseded_by_id.is_(None))  # type: ignore[union-attr]
-                        .order_by(Publication.id.desc())).first()  # type: ignore[union-attr]
+    return session.exec(select(Publication).join(Document, col(Document.id) == Publication.document_id)
+                        .where(Document.inspection_id == inspection_id, col(Publication.superseded_by_id).is_(None))
+                        .order_by(col(Publication.id).desc())).first()
 
 
 def withdraw(session: Session, publication: Publication, *, reason: str, actor: str) -> None:
@@ -171,10 +172,12 @@ def amend_for_correction(session: Session, settings: Settings, replaced: Documen
     old = session.exec(select(Publication).where(Publication.document_id == replaced.id)).first()
     if old is None:
         return
-    establishment = session.get(Establishment, session.get(Inspection, decision.inspection_id).establishment_id)  # type: ignore[union-attr]
+    inspection = session.get(Inspection, decision.inspection_id)
+    assert inspection is not None
+    establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None
     payload = _checked_payload(session, decision, establishment, thay_the_quyet_dinh=replaced.number, ly_do_thay_the=reason)
-    new = Publication(channel=old.channel, subject_key=f"decision:{decision.id}", document_id=decision.id,
+    new = Publication(channel=old.channel, subject_key=f"decision:{decision.id}", document_id=id_of(decision),
                       campaign_id=old.campaign_id, published_at=utcnow(), payload=payload,
                       withdrawn_at=old.withdrawn_at, withdrawal_reason=old.withdrawal_reason)
     session.add(new)
@@ -204,7 +207,7 @@ def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str
 def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     result = per_inspection(STAGE, campaign_code, inspection_ids,
-                            lambda i: publish_for_inspection(settings, i, actor=actor) == "published", settings=settings)
+                            lambda i: publish_for_inspection(settings, i, actor=actor) == Outcome.PUBLISHED, settings=settings)
     result.details["register"] = str(write_register(settings))
     result.details["campaign_closed"] = close_campaign_if_done(settings, campaign_code, actor=actor)
     return result  # a closed campaign's report (services.reports.campaign_report) is the flow's next step

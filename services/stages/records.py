@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Agency, Campaign, DocumentType, Establishment, Finding, FindingResult, Inspection, InspectionStatus,
                     Person, Team, TeamMember, TeamRole, Violation)
@@ -33,7 +33,8 @@ from services.rules.procedure import procedure_for
 from services.stages.visits import visit_time
 from services.settings import Settings
 from services.text_policy import printable
-from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign, per_inspection
+from models.base import id_of, stored_ids
+from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, get_campaign, per_inspection
 
 STAGE = "issue-records"
 _RESULT_VI = {FindingResult.PASS: "Đạt", FindingResult.FAIL: "Không đạt", FindingResult.NOT_APPLICABLE: "Không áp dụng"}
@@ -43,8 +44,8 @@ _ROLE_VI = {TeamRole.HEAD: "Trưởng đoàn", TeamRole.DEPUTY: "Phó Trưởng 
 def pending_inspection_ids(settings: Settings, campaign_code: str, status: InspectionStatus) -> list[int]:
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
-        return list(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id,
-                                                             Inspection.status == status).order_by(Inspection.id)).all())
+        return stored_ids(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id,
+                                                                   Inspection.status == status).order_by(col(Inspection.id))).all())
 
 
 def issuer_of(session: Session, campaign: Campaign) -> dict[str, str]:
@@ -64,9 +65,9 @@ def province_committee(session: Session, campaign: Campaign) -> dict[str, str]:
 def team_context(session: Session, team_id: int) -> dict[str, Any]:
     team = session.get(Team, team_id)
     assert team is not None
-    rows = session.exec(select(TeamMember, Person, Agency).join(Person, TeamMember.person_id == Person.id)
-                        .join(Agency, Person.agency_id == Agency.id).where(TeamMember.team_id == team_id)
-                        .order_by(TeamMember.id)).all()
+    rows = session.exec(select(TeamMember, Person, Agency).join(Person, col(TeamMember.person_id) == Person.id)
+                        .join(Agency, col(Person.agency_id) == Agency.id).where(TeamMember.team_id == team_id)
+                        .order_by(col(TeamMember.id))).all()
     members = [{"full_name": p.full_name, "title": p.title, "agency": a.name, "role_vi": _ROLE_VI[TeamRole(m.role)]}
                for m, p, a in rows]
     head = next(({"full_name": p.full_name, "title": p.title, "agency": a.name} for m, p, a in rows
@@ -166,7 +167,7 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
                              reason=exc.message, data={"item_code": f.item_code})
                 continue
             acts.setdefault(item.provision_for(planned.decree.key), []).append((f, item))
-    history = sanction_history(session, establishment.id, excluding_inspection=inspection.id)
+    history = sanction_history(session, id_of(establishment), excluding_inspection=inspection.id)
     circumstances = load_circumstances(inspection.scheduled_on)
     out = []
     for group in acts.values():
@@ -189,7 +190,7 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
         rule = load_fine_table().get(planned.provision_code)
         act = act_line(rule, item, workers=workers, devices=devices,
                        notes=[printable(f.note, multiline=False) for f, _ in group])
-        v = Violation(inspection_id=inspection.id, finding_id=first.id, provision_code=planned.proposal.code,
+        v = Violation(inspection_id=id_of(inspection), finding_id=id_of(first), provision_code=planned.proposal.code,
                       decree=planned.decree.key, act_key=key, committed_on=committed, ongoing=planned.ongoing,
                       act_vi=act, workers=workers, devices=devices,
                       proposed_amount=planned.proposal.amount, range_min=planned.proposal.range_min,
@@ -205,9 +206,9 @@ def _violations_for(session: Session, inspection: Inspection, establishment: Est
 def record_drafter(session: Session, team_id: int, procedure: Procedure) -> dict[str, str]:
     """The team member who draws up the violation record: one the procedure in force lets draw it up (NĐ 283/2026
     Art.54 cl.2: công chức, viên chức Sở Nội vụ), the head first."""
-    rows = session.exec(select(TeamMember, Person, Agency).join(Person, TeamMember.person_id == Person.id)
-                        .join(Agency, Person.agency_id == Agency.id).where(TeamMember.team_id == team_id)
-                        .order_by(TeamMember.id)).all()
+    rows = session.exec(select(TeamMember, Person, Agency).join(Person, col(TeamMember.person_id) == Person.id)
+                        .join(Agency, col(Person.agency_id) == Agency.id).where(TeamMember.team_id == team_id)
+                        .order_by(col(TeamMember.id))).all()
     allowed = set(procedure.record_drafter_agency_kinds)
     competent = [(m, p, a) for m, p, a in rows if str(a.kind) in allowed]
     if not competent:
@@ -271,8 +272,17 @@ def _minutes_context(session: Session, inspection: Inspection, campaign: Campaig
             "total_amount": sum(v.proposed_amount for v in violations)}
 
 
+class _Issuing(TypedDict):
+    """What an inspection's documents share when issued (``issue_document``'s keywords)."""
+    issuer_code: str
+    year: int
+    campaign_id: int
+    inspection_id: int | None
+    actor: str
+
+
 def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
-                         drawn_up_on: date | None = None) -> str:
+                         drawn_up_on: date | None = None) -> Outcome:
     """Issue the records of one inspection in one transaction. Returns what happened.
 
     The minutes are dated the day of the visit (drawn up on site). The violation record is dated
@@ -282,7 +292,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.FINDINGS_APPROVED:
-            return "already"
+            return Outcome.ALREADY
         campaign = session.get(Campaign, inspection.campaign_id)
         establishment = session.get(Establishment, inspection.establishment_id)
         assert campaign is not None and establishment is not None
@@ -295,8 +305,8 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
         base = _minutes_context(session, inspection, campaign, establishment, issuer, procedure, start, checklist, findings,
                                 violations)
         year = inspection.scheduled_on.year
-        common = {"issuer_code": issuer["code"], "year": year, "campaign_id": campaign.id, "inspection_id": inspection.id,
-                  "actor": actor}
+        common = _Issuing(issuer_code=issuer["code"], year=year, campaign_id=id_of(campaign), inspection_id=inspection.id,
+                          actor=actor)
         minutes = issue_document(session, settings, doc_type=DocumentType.MINUTES, subject_key=f"inspection:{inspection.id}",
                                  symbol=procedure.symbol("minutes"), template="bien_ban_kiem_tra",
                                  build_context=lambda number: {**base, "number": number}, **common)
@@ -330,10 +340,10 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
         if not violations:
             audit.transition(session, inspection, InspectionStatus.CLOSED, actor=actor,
                              reason="Không phát hiện vi phạm")
-        return "issued"
+        return Outcome.ISSUED
 
 
 def issue_records(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                   actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: issue_for_inspection(settings, i, actor=actor) == "issued", settings=settings)
+                          lambda i: issue_for_inspection(settings, i, actor=actor) == Outcome.ISSUED, settings=settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Campaign, CampaignStatus, Establishment, Inspection, InspectionStatus, Person, PersonRole, Selection, Team,
                     Unavailability)
@@ -17,6 +17,7 @@ from services.documents.issuing import latest_document
 from services.rules.procedure import procedure_for
 from services.rules.schedule import Placement, reschedule
 from services.settings import Settings
+from models.base import id_of, stored_id
 from services.stages.common import StageResult, get_campaign
 from services.stages.records import decision_ref
 from services.stages.scheduling import scheduling_inputs
@@ -48,27 +49,27 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
         for day in not_on:
             if session.exec(select(Unavailability.id).where(Unavailability.establishment_id == est.id,
                                                             Unavailability.day == day)).first() is None:
-                session.add(Unavailability(establishment_id=est.id, day=day, reason=reason.strip()))
+                session.add(Unavailability(establishment_id=id_of(est), day=day, reason=reason.strip()))
         session.flush()
         procedure = procedure_for(campaign.period_start)
-        teams = list(session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all())
-        position = {t.id: i for i, t in enumerate(teams)}
+        teams = list(session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(col(Team.number))).all())
+        position = {id_of(t): i for i, t in enumerate(teams)}
         rows = session.exec(select(Inspection, Establishment.commune_code, Selection.rank)
-                            .join(Establishment, Inspection.establishment_id == Establishment.id)
-                            .join(Selection, (Selection.establishment_id == Inspection.establishment_id)
-                                  & (Selection.campaign_id == Inspection.campaign_id))
+                            .join(Establishment, col(Inspection.establishment_id) == Establishment.id)
+                            .join(Selection, (col(Selection.establishment_id) == Inspection.establishment_id)
+                                  & (col(Selection.campaign_id) == Inspection.campaign_id))
                             .where(Inspection.campaign_id == campaign.id)).all()
         visits, specs, conflicts = scheduling_inputs(session, campaign, teams, [(i.establishment_id, c, r) for i, c, r in rows])
         current = [Placement(i.establishment_id, position[i.team_id], i.scheduled_on) for i, _, _ in rows]
         # reschedule() moves only placements on the given days: visits still ahead, after a fresh notice period
         first = add_working_days(changed_on, procedure.notice_working_days)
         days = [d for d in working_days(first, campaign.period_end)]
-        new = reschedule(current, establishment_id=est.id, visits=visits, teams=specs,
+        new = reschedule(current, establishment_id=id_of(est), visits=visits, teams=specs,
                          days=days, per_team_day=procedure.visits_per_team_day,
                          conflicts=conflicts, not_on=not_on)
         by_est = {i.establishment_id: i for i, _, _ in rows}
         codes = dict(session.exec(select(Establishment.id, Establishment.tax_code)
-                                  .where(Establishment.id.in_([p.establishment_id for p in new]))).all())  # type: ignore[attr-defined]
+                                  .where(col(Establishment.id).in_([p.establishment_id for p in new]))).all())
         moves = []
         for old, placed in zip(current, new, strict=True):
             if old == placed:
@@ -77,13 +78,13 @@ def reschedule_visit(settings: Settings, campaign_code: str, *, tax_code: str, r
             if ins.status != InspectionStatus.SCHEDULED:
                 raise Conflict(f"Đổi lịch sẽ phải dời cuộc kiểm tra đã tiến hành tại {codes[placed.establishment_id]}.",
                                tax_code=tax_code)
-            ins.scheduled_on, ins.team_id = placed.day, teams[placed.team_index].id
+            ins.scheduled_on, ins.team_id = placed.day, id_of(teams[placed.team_index])
             session.add(ins)
             audit.record(session, actor=lead.code, action="visit_rescheduled", entity=ins, reason=reason.strip(),
                          data={"from": old.day.isoformat(), "to": placed.day.isoformat(),
                                "from_team": teams[old.team_index].number, "to_team": teams[placed.team_index].number})
-            moves.append(Move(codes[placed.establishment_id], old.day, placed.day, teams[old.team_index].id,
-                              teams[placed.team_index].id))
+            moves.append(Move(codes[placed.establishment_id], old.day, placed.day, id_of(teams[old.team_index]),
+                              id_of(teams[placed.team_index])))
         if not moves:
             raise Refused("Không tìm được ngày khác phù hợp cho cơ sở này trong thời gian đợt kiểm tra.",
                               errors=[f"tax_code: {tax_code}"])
@@ -112,8 +113,10 @@ def _reissue(settings: Settings, campaign_code: str, moves: list[Move], reason: 
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         reference = decision_ref(session, campaign)
-        ids = {m.tax_code: session.exec(select(Inspection.id).join(Establishment, Inspection.establishment_id == Establishment.id)
-                                        .where(Inspection.campaign_id == campaign.id, Establishment.tax_code == m.tax_code)).one()
+        ids = {m.tax_code: stored_id(session.exec(select(Inspection.id)
+                                                  .join(Establishment, col(Inspection.establishment_id) == Establishment.id)
+                                                  .where(Inspection.campaign_id == campaign.id,
+                                                         Establishment.tax_code == m.tax_code)).one())
                for m in moves}
         notices = {i: latest_document(session, doc_type=DocumentType.INSPECTION_NOTICE, subject_key=f"inspection:{i}")
                    for i in ids.values()}

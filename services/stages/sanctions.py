@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Agency, Campaign, Document, DocumentType, Establishment, Inspection, InspectionStatus, Person, PersonRole,
                     Violation)
@@ -22,7 +22,8 @@ from services.rules.procedure import procedure_for
 from services.rules.sanctions import decision_authority, issuing_body
 from services.publishing.register import write_register
 from services.settings import Settings
-from services.stages.common import SYSTEM_ACTOR, StageResult, per_inspection
+from models.base import id_of, stored_id
+from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, per_inspection
 from services.stages.publishing import amend_for_correction
 from services.stages.records import campaign_context, establishment_context, team_context, violations_context
 
@@ -34,28 +35,29 @@ def ready_inspection_ids(settings: Settings, campaign_id: int) -> list[int]:
     """Inspections with a violation record whose every act has a final amount set by an official."""
     with session_scope(settings) as session:
         rows = session.exec(select(Inspection.id, Violation.final_amount)
-                            .join(Violation, Violation.inspection_id == Inspection.id)
+                            .join(Violation, col(Violation.inspection_id) == Inspection.id)
                             .where(Inspection.campaign_id == campaign_id,
                                    Inspection.status == InspectionStatus.RECORDS_ISSUED)).all()
-    waiting = {i for i, amount in rows if amount is None}
-    return sorted({i for i, _ in rows} - waiting)
+    waiting = {stored_id(i) for i, amount in rows if amount is None}
+    return sorted({stored_id(i) for i, _ in rows} - waiting)
 
 
-def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> str:
+def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> Outcome:
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.RECORDS_ISSUED:
-            return "already"
-        violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
+            return Outcome.ALREADY
+        violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)
+                                  .order_by(col(Violation.id))).all()
         if not violations or any(v.final_amount is None for v in violations):
-            return "waiting"
+            return Outcome.WAITING
         official = session.get(Person, violations[0].decided_by_id)
         assert official is not None
         decided_on: date = violations[0].decided_on or inspection.scheduled_on
         doc = _issue_decision(session, settings, inspection, violations, official, decided_on)
         audit.transition(session, inspection, InspectionStatus.SANCTIONED, actor=actor,
                          reason=f"Quyết định xử phạt {doc.number} do {official.title} ký")
-        return "issued"
+        return Outcome.ISSUED
 
 
 def _issue_decision(session: Session, settings: Settings, inspection: Inspection, violations: Sequence[Violation],
@@ -106,7 +108,7 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
         context["replaces"] = {"number": replaces.number, "issued_on": replaces.issued_on, "reason": reason}
     return issue_document(session, settings, doc_type=DocumentType.SANCTION_DECISION,
                           subject_key=f"inspection:{inspection.id}", issuer_code=issuer["code"],
-                          symbol=procedure.symbol("sanction_decision"), year=decided_on.year, campaign_id=campaign.id,
+                          symbol=procedure.symbol("sanction_decision"), year=decided_on.year, campaign_id=id_of(campaign),
                           inspection_id=inspection.id, template="quyet_dinh_xu_phat",
                           revision=replaces.revision + 1 if replaces else 1,
                           supersedes_id=replaces.id if replaces else None,
@@ -164,8 +166,9 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
         if official is None or official.role != PersonRole.OFFICIAL:
             raise Forbidden("Chỉ người có thẩm quyền xử phạt mới được ban hành quyết định thay thế.", person_code=official_code)
         ensure_competent(session, official, inspection, on=corrected_on)
-        violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id).order_by(Violation.id)).all()
-        known = {v.id: v for v in violations}
+        violations = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)
+                                  .order_by(col(Violation.id))).all()
+        known = {id_of(v): v for v in violations}
         errors = [f"amounts.{v.id}: thiếu mức phạt cho hành vi {v.id}" for v in violations if v.id not in amounts]
         errors += amount_errors(known, amounts)
         if not reason.strip():
@@ -177,7 +180,7 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
             raise Refused("Quyết định thay thế không hợp lệ.", errors=errors)
         before = {str(v.id): v.final_amount for v in violations}
         for v in violations:
-            v.final_amount, v.decided_by_id, v.decided_on = amounts[v.id], official.id, corrected_on
+            v.final_amount, v.decided_by_id, v.decided_on = amounts[id_of(v)], official.id, corrected_on
             session.add(v)
         doc = _issue_decision(session, settings, inspection, violations, official, corrected_on, replaces=current,
                               reason=reason.strip())
@@ -192,4 +195,4 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: decide_for_inspection(settings, i, actor=actor) == "issued", settings=settings)
+                          lambda i: decide_for_inspection(settings, i, actor=actor) == Outcome.ISSUED, settings=settings)

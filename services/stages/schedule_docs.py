@@ -11,9 +11,9 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models import (Agency, Campaign, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
+from models import (Agency, Campaign, Document, DocumentType, Establishment, Inspection, Person, PersonRole, Team,
                     TeamMember)
 from services.rules.calendar import working_days
 from services.db import session_scope
@@ -23,6 +23,7 @@ from services.delivery.notifications import contact_of, enqueue, reach
 from services.registry.geo import commune_name, province_area
 from services.rules.procedure import Procedure, procedure_for
 from services.settings import Settings
+from models.base import id_of
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 from services.stages.records import decision_ref, province_committee, team_context
 from services.stages.visits import visit_time
@@ -55,7 +56,7 @@ def _decision_signer(session: Session, procedure: Procedure) -> Person | None:
     deputies = tuple(competence.deputy_titles) if competence else ()
     for titles in ((head, *(competence.head_titles if competence else ())), deputies):
         if titles:
-            person = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, Person.title.in_(titles))  # type: ignore[attr-defined]
+            person = session.exec(select(Person).where(Person.role == PersonRole.OFFICIAL, col(Person.title).in_(titles))
                                   .order_by(Person.code)).first()
             if person is not None:
                 return person
@@ -99,10 +100,10 @@ def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: s
     missing_contacts: list[str] = []
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
-        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
+        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(col(Team.number))).all()
         inspections = session.exec(select(Inspection).where(Inspection.campaign_id == campaign.id)
-                                   .order_by(Inspection.scheduled_on, Inspection.id)).all()
-        team_ids, inspection_ids = [t.id for t in teams], [i.id for i in inspections]
+                                   .order_by(col(Inspection.scheduled_on), col(Inspection.id))).all()
+        team_ids, inspection_ids = [id_of(t) for t in teams], [id_of(i) for i in inspections]
     if not teams:
         return result
 
@@ -116,7 +117,7 @@ def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: s
     return result
 
 
-def _replaces(previous: Any, reason: str) -> dict[str, Any]:
+def _replaces(previous: Document | None, reason: str) -> dict[str, Any]:
     if previous is None:
         return {}
     return {"replaces": {"number": previous.number, "issued_on": previous.issued_on or previous.issued_at.date(),
@@ -135,7 +136,7 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
         signer = _decision_signer(session, procedure)
-        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(Team.number)).all()
+        teams = session.exec(select(Team).where(Team.campaign_id == campaign.id).order_by(col(Team.number))).all()
         count = len(session.exec(select(Inspection.id).where(Inspection.campaign_id == campaign.id)).all())
         issued_on = campaign.decision_on or campaign.period_start
         lead = _lead(session, campaign)
@@ -143,7 +144,7 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         context = {
             "issuer": province_committee(session, campaign),
             "issued_on": issued_on, "campaign": _campaign_ctx(campaign, procedure, count),
-            "teams": [{"name": t.name, "members": team_context(session, t.id)["members"]} for t in teams],
+            "teams": [{"name": t.name, "members": team_context(session, id_of(t))["members"]} for t in teams],
             "signer": {"full_name": signer.full_name if signer else "",
                        **_signature(procedure, signer.title if signer else procedure.decision_signer_title)},
             "plan_ref": f"Kế hoạch kiểm tra liên ngành {campaign.code}", "report_working_days": procedure.report_working_days,
@@ -152,20 +153,22 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
         created = find_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}") is None
         issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_decision"),
-                             year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="quyet_dinh_kiem_tra",
+                             year=issued_on.year, campaign_id=id_of(campaign), inspection_id=None, template="quyet_dinh_kiem_tra",
                              build_context=lambda number: {**context, "number": number}, actor=actor)
         _tally(result, created)
         return decision_ref(session, campaign)
 
 
 def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,
-                missing: list[str], replaces: Any = None, reason: str = "", changed_on: date | None = None) -> None:
+                missing: list[str], replaces: Document | None = None, reason: str = "", changed_on: date | None = None) -> None:
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
         team = team_context(session, team_id)
-        rows = session.exec(select(Inspection, Establishment).join(Establishment, Inspection.establishment_id == Establishment.id)
-                            .where(Inspection.team_id == team_id).order_by(Inspection.scheduled_on, Inspection.id)).all()
+        rows = session.exec(select(Inspection, Establishment)
+                            .join(Establishment, col(Inspection.establishment_id) == Establishment.id)
+                            .where(Inspection.team_id == team_id)
+                            .order_by(col(Inspection.scheduled_on), col(Inspection.id))).all()
         per_day: dict[date, int] = defaultdict(int)
         schedule = []
         for inspection, e in rows:
@@ -189,7 +192,7 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
         doc = issue_document(session, settings, doc_type=DocumentType.INSPECTION_PLAN,
                              subject_key=f"team:{team_id}", revision=revision, supersedes_id=replaces.id if replaces else None,
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_plan"),
-                             year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template="ke_hoach_kiem_tra",
+                             year=issued_on.year, campaign_id=id_of(campaign), inspection_id=None, template="ke_hoach_kiem_tra",
                              build_context=lambda number: {**context, "number": number}, actor=actor)
         _tally(result, created)
         for member_code in _member_codes(session, team_id):
@@ -197,7 +200,7 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
             if contact is None:
                 missing.append(member_code)
                 continue
-            enqueue(session, key=f"doc:{doc.id}:person:{member_code}", campaign_id=campaign.id, inspection_id=None,
+            enqueue(session, key=f"doc:{doc.id}:person:{member_code}", campaign_id=id_of(campaign), inspection_id=None,
                     kind="reschedule" if replaces else "team_assignment", recipient_kind="person",
                     recipient_ref=member_code, channel=contact[0],
                     address=contact[1], subject=f"Phân công tham gia {team['name']} — {campaign.code}",
@@ -208,17 +211,17 @@ def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_re
 
 def _head_code(session: Session, team_id: int) -> str:
     from models import TeamRole
-    return session.exec(select(Person.code).join(TeamMember, TeamMember.person_id == Person.id)
+    return session.exec(select(Person.code).join(TeamMember, col(TeamMember.person_id) == Person.id)
                         .where(TeamMember.team_id == team_id, TeamMember.role == TeamRole.HEAD)).one()
 
 
 def _member_codes(session: Session, team_id: int) -> list[str]:
-    return list(session.exec(select(Person.code).join(TeamMember, TeamMember.person_id == Person.id)
-                             .where(TeamMember.team_id == team_id).order_by(TeamMember.id)).all())
+    return list(session.exec(select(Person.code).join(TeamMember, col(TeamMember.person_id) == Person.id)
+                             .where(TeamMember.team_id == team_id).order_by(col(TeamMember.id))).all())
 
 
 def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, decision_ref: str, actor: str,
-                  result: StageResult, missing: list[str], replaces: Any = None, reason: str = "",
+                  result: StageResult, missing: list[str], replaces: Document | None = None, reason: str = "",
                   changed_on: date | None = None) -> None:
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
@@ -249,7 +252,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
                              subject_key=f"inspection:{inspection_id}", revision=revision,
                              supersedes_id=replaces.id if replaces else None,
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_notice"),
-                             year=issued_on.year, campaign_id=campaign.id, inspection_id=inspection_id,
+                             year=issued_on.year, campaign_id=id_of(campaign), inspection_id=inspection_id,
                              template="thong_bao_kiem_tra", build_context=lambda number: {**context, "number": number},
                              actor=actor)
         _tally(result, created)
@@ -257,7 +260,7 @@ def issue_notice(settings: Settings, campaign_code: str, inspection_id: int, dec
         if contact is None:
             missing.append(e.tax_code)
             return
-        enqueue(session, key=f"doc:{doc.id}:establishment:{e.tax_code}", campaign_id=campaign.id, inspection_id=inspection_id,
+        enqueue(session, key=f"doc:{doc.id}:establishment:{e.tax_code}", campaign_id=id_of(campaign), inspection_id=inspection_id,
                 kind="reschedule" if replaces else "inspection_notice", recipient_kind="establishment",
                 recipient_ref=e.tax_code, channel=contact[0],
                 address=contact[1], subject=f"Thông báo kiểm tra liên ngành về ATVSLĐ — số {doc.number}",

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (Agency, AgencyKind, Campaign, CampaignStatus, ConflictOfInterest, Establishment, Inspection, Person,
                     PersonRole, Unavailability,
@@ -18,13 +18,14 @@ from services.errors import StageBlocked
 from services.rules.procedure import procedure_for
 from services.rules.schedule import TeamSpec, Visit, place_visits
 from services.settings import Settings
+from models.base import id_of, table_of
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 
 STAGE = "schedule-inspections"
 
 
 def _inspectors_by_kind(session: Session, campaign: Campaign) -> dict[AgencyKind, list[Person]]:
-    rows = session.exec(select(Person, Agency).join(Agency, Person.agency_id == Agency.id)
+    rows = session.exec(select(Person, Agency).join(Agency, col(Person.agency_id) == Agency.id)
                         .where(Person.role == PersonRole.INSPECTOR).order_by(Person.code)).all()
     members = set(campaign.member_agency_codes)
     out: dict[AgencyKind, list[Person]] = defaultdict(list)
@@ -47,14 +48,14 @@ def form_teams(session: Session, campaign: Campaign, *, actor: str) -> list[Team
             campaign_id=campaign.id)
     teams = []
     for i in range(n):
-        team = Team(campaign_id=campaign.id, number=i + 1, name=f"Đoàn kiểm tra liên ngành số {i + 1}")
+        team = Team(campaign_id=id_of(campaign), number=i + 1, name=f"Đoàn kiểm tra liên ngành số {i + 1}")
         session.add(team)
         session.flush()
         roster = [(pool[AgencyKind.LABOUR][i], TeamRole.HEAD), (pool[AgencyKind.HEALTH][i], TeamRole.MEMBER)]
         if i < len(pool[AgencyKind.OTHER]):
             roster.append((pool[AgencyKind.OTHER][i], TeamRole.MEMBER))
         for person, role in roster:
-            session.add(TeamMember(team_id=team.id, person_id=person.id, role=role))
+            session.add(TeamMember(team_id=id_of(team), person_id=id_of(person), role=role))
         audit.record(session, actor=actor, action="team_formed", entity=team, reason=team.name,
                      data={"members": [p.code for p, _ in roster]})
         teams.append(team)
@@ -74,8 +75,8 @@ def _team_members(session: Session, teams: list[Team]) -> list[list[int]]:
 
 def _busy_days(session: Session, campaign: Campaign, person_ids: list[int]) -> frozenset[date]:
     """Days a member already visits establishments for another campaign: nobody is in two places at once."""
-    rows = session.exec(select(Inspection.scheduled_on).join(TeamMember, TeamMember.team_id == Inspection.team_id)
-                        .where(TeamMember.person_id.in_(person_ids), Inspection.campaign_id != campaign.id)).all()  # type: ignore[attr-defined]
+    rows = session.exec(select(col(Inspection.scheduled_on)).join(TeamMember, col(TeamMember.team_id) == Inspection.team_id)
+                        .where(col(TeamMember.person_id).in_(person_ids), Inspection.campaign_id != campaign.id)).all()
     return frozenset(rows)
 
 
@@ -86,10 +87,10 @@ def scheduling_inputs(session: Session, campaign: Campaign, teams: list[Team], e
     ``establishments`` are (id, commune code, rank) triples.
     """
     ids = [e for e, _, _ in establishments]
-    unavailable = _by_establishment(session.exec(select(Unavailability.establishment_id, Unavailability.day)
-                                                 .where(Unavailability.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
-    conflicts = _by_establishment(session.exec(select(ConflictOfInterest.establishment_id, ConflictOfInterest.person_id)
-                                               .where(ConflictOfInterest.establishment_id.in_(ids))).all())  # type: ignore[attr-defined]
+    unavailable = _by_establishment(session.exec(select(col(Unavailability.establishment_id), col(Unavailability.day))
+                                                 .where(col(Unavailability.establishment_id).in_(ids))).all())
+    conflicts = _by_establishment(session.exec(select(col(ConflictOfInterest.establishment_id), col(ConflictOfInterest.person_id))
+                                               .where(col(ConflictOfInterest.establishment_id).in_(ids))).all())
     visits = [Visit(e, commune, rank, unavailable.get(e, frozenset())) for e, commune, rank in establishments]
     specs = [TeamSpec(i, frozenset(members), _busy_days(session, campaign, members))
              for i, members in enumerate(_team_members(session, teams))]
@@ -108,14 +109,14 @@ def schedule_inspections(settings: Settings, campaign_code: str, *, actor: str =
         first_day = add_working_days(campaign.period_start, procedure.notice_working_days)
         days = list(working_days(first_day, campaign.period_end))
         selected = session.exec(select(Selection, Establishment.commune_code)
-                                .join(Establishment, Selection.establishment_id == Establishment.id)
-                                .where(Selection.campaign_id == campaign.id, Selection.removed.is_(False))).all()  # type: ignore[attr-defined]
+                                .join(Establishment, col(Selection.establishment_id) == Establishment.id)
+                                .where(Selection.campaign_id == campaign.id, col(Selection.removed).is_(False))).all()
         visits, specs, conflicts = scheduling_inputs(session, campaign, teams,
                                                      [(s.establishment_id, commune, s.rank) for s, commune in selected])
         placements = place_visits(visits, teams=specs, days=days, per_team_day=procedure.visits_per_team_day,
                                   conflicts=conflicts)
         if placements:
-            session.connection().execute(sa.insert(Inspection.__table__), [  # type: ignore[attr-defined]
+            session.connection().execute(sa.insert(table_of(Inspection)), [
                 {"campaign_id": campaign.id, "establishment_id": p.establishment_id, "team_id": teams[p.team_index].id,
                  "scheduled_on": p.day, "status": "scheduled"} for p in placements])
         audit.transition(session, campaign, CampaignStatus.SCHEDULED, actor=actor,

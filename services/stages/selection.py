@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (AuditEvent, Campaign, CampaignKind, CampaignStatus, Establishment, Inspection, InspectionTrigger, Selection,
                     SelectionKind)
@@ -36,6 +36,7 @@ from services.registry.fingerprint import seeded_order as seeded_order_value
 from services.rules.risk_sql import (engine_last_visit, engine_sanctions, eligible, sanction_conditions, score_expression,
                                      seeded_order, visit_conditions)
 from services.settings import Settings
+from models.base import table_of
 from services.stages.common import SYSTEM_ACTOR, StageResult, get_campaign
 
 STAGE = "select-establishments"
@@ -61,7 +62,7 @@ def default_seed(campaign_code: str) -> int:
 
 
 def _table() -> sa.Table:
-    return Establishment.__table__  # type: ignore[attr-defined,no-any-return]
+    return table_of(Establishment)
 
 
 def scope(t: sa.Table, campaign: Campaign) -> list[Any]:
@@ -84,7 +85,7 @@ def fingerprint(session: Session, campaign: Campaign) -> Fingerprint:
 
 
 def _inspections() -> sa.Table:
-    return Inspection.__table__  # type: ignore[attr-defined,no-any-return]
+    return table_of(Inspection)
 
 
 def history_fingerprint(session: Session, campaign: Campaign, policy: RiskPolicy) -> Fingerprint:
@@ -112,7 +113,7 @@ def history_fingerprint(session: Session, campaign: Campaign, policy: RiskPolicy
 def _stored_history(session: Session, campaign: Campaign) -> Fingerprint | None:
     event = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "campaign", AuditEvent.entity_id == campaign.id,
                                                   AuditEvent.action == HISTORY_EVENT)
-                         .order_by(AuditEvent.id.desc())).first()  # type: ignore[union-attr]
+                         .order_by(col(AuditEvent.id).desc())).first()
     if event is None or "sha256" not in event.data:
         return None  # a list made before the engine history counted
     return Fingerprint(int(event.data["rows"]), str(event.data["sha256"]))
@@ -192,8 +193,8 @@ def _trigger_picks(session: Session, campaign: Campaign, policy: RiskPolicy, see
     """Đột xuất: only establishments with a complaint, accident or referral recorded in the window."""
     t = _table()
     since = campaign.period_start - timedelta(days=policy.trigger_window_days)
-    triggered = sa.select(InspectionTrigger.establishment_id).where(  # type: ignore[call-overload]
-        InspectionTrigger.received_on >= since, InspectionTrigger.received_on <= campaign.period_end)
+    triggered = sa.select(col(InspectionTrigger.establishment_id)).where(
+        col(InspectionTrigger.received_on) >= since, col(InspectionTrigger.received_on) <= campaign.period_end)
     score = score_expression(t, policy, campaign.period_start, campaign.id).label("score")
     rows = session.connection().execute(
         sa.select(t.c.id, score).where(*scope(t, campaign), t.c.id.in_(triggered))
@@ -254,7 +255,7 @@ def recent_engine_visit(session: Session, establishment_id: int, policy: RiskPol
                         campaign: Campaign) -> tuple[str, date] | None:
     """The latest visit of another campaign within the Chỉ thị 20 window before the start: (campaign code, date)."""
     i = _inspections()
-    c = Campaign.__table__  # type: ignore[attr-defined]
+    c = table_of(Campaign)
     start = campaign.period_start
     row = session.connection().execute(
         sa.select(c.c.code, i.c.scheduled_on).join(c, c.c.id == i.c.campaign_id)
@@ -279,7 +280,7 @@ def select_establishments(settings: Settings, campaign_code: str, *, actor: str 
                                f"(phạm vi, thời hạn theo Chỉ thị 20/CT-TTg hoặc căn cứ kiểm tra đột xuất).",
                                campaign_code=campaign.code)
         factors = explain(session, [p.establishment_id for p in picks], policy, campaign)
-        session.connection().execute(sa.insert(Selection.__table__), [  # type: ignore[attr-defined]
+        session.connection().execute(sa.insert(table_of(Selection)), [
             # the score shown is the sum of the contributions shown (each rounded to 2 decimals)
             {"campaign_id": campaign.id, "establishment_id": p.establishment_id, "rank": i + 1,
              "score": round(sum(factors[p.establishment_id].values()), 2),
@@ -312,7 +313,7 @@ def verify_selection(settings: Settings, campaign_code: str) -> dict[str, Any]:
         policy = policy_version(campaign.risk_policy_version)
         stored = session.exec(select(Selection).where(Selection.campaign_id == campaign.id,
                                                       Selection.kind != SelectionKind.LEAD_ADDED)
-                              .order_by(Selection.rank)).all()
+                              .order_by(col(Selection.rank))).all()
         again = derive(session, campaign, policy, campaign.selection_seed)
         fp = fingerprint(session, campaign)
         stored_history = _stored_history(session, campaign)

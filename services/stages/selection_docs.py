@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Campaign, CampaignKind, DocumentType, Establishment, Person, PersonRole, Selection
 from services.db import session_scope
@@ -42,8 +42,8 @@ def selection_context(session: Session, campaign: Campaign, *, issued_on: date) 
         raise StageBlocked(f"Đợt kiểm tra {campaign.code} chưa có danh sách đề xuất.", campaign_code=campaign.code)
     policy = policy_version(campaign.risk_policy_version)
     labels = policy_labels(policy)
-    rows = session.exec(select(Selection, Establishment).join(Establishment, Selection.establishment_id == Establishment.id)
-                        .where(Selection.campaign_id == campaign.id).order_by(Selection.rank)).all()
+    rows = session.exec(select(Selection, Establishment).join(Establishment, col(Selection.establishment_id) == Establishment.id)
+                        .where(Selection.campaign_id == campaign.id).order_by(col(Selection.rank))).all()
     active = [(s, e) for s, e in rows if not s.removed]
     lead = session.exec(select(Person).where(Person.role == PersonRole.LEAD, Person.agency_id == campaign.lead_agency_id)
                         .order_by(Person.code)).first()

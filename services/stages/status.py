@@ -5,12 +5,13 @@ from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models import (Appeal, AppealOutcome, AuditEvent, Document, Establishment, Inspection, InspectionStatus, Notification,
-                    Publication, Selection, Team, Violation)
+from models import (Appeal, AppealOutcome, AuditEvent, CampaignStatus, DeliveryStatus, Document, DocumentType, Establishment,
+                    Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation)
 from services.db import session_scope
 from services.settings import Settings
+from models.base import id_of
 from services.stages.common import get_campaign
 
 
@@ -22,25 +23,27 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         docs = dict(session.exec(select(Document.doc_type, sa.func.count()).where(Document.campaign_id == c.id)
                                  .group_by(Document.doc_type)).all())
         violations, proposed, final = session.exec(
-            select(sa.func.count(Violation.id), sa.func.coalesce(sa.func.sum(Violation.proposed_amount), 0),
+            select(sa.func.count(col(Violation.id)), sa.func.coalesce(sa.func.sum(Violation.proposed_amount), 0),
                    sa.func.coalesce(sa.func.sum(Violation.final_amount), 0))
-            .join(Inspection, Violation.inspection_id == Inspection.id).where(Inspection.campaign_id == c.id)).one()
-        undecided = session.exec(select(sa.func.count(sa.distinct(Violation.inspection_id)))
-                                 .join(Inspection, Violation.inspection_id == Inspection.id)
-                                 .where(Inspection.campaign_id == c.id, Violation.final_amount.is_(None))).one()  # type: ignore[union-attr]
+            .join(Inspection, col(Violation.inspection_id) == Inspection.id).where(Inspection.campaign_id == c.id)).one()
+        undecided = session.exec(select(sa.func.count(sa.distinct(col(Violation.inspection_id))))
+                                 .join(Inspection, col(Violation.inspection_id) == Inspection.id)
+                                 .where(Inspection.campaign_id == c.id, col(Violation.final_amount).is_(None))).one()
         selected = session.exec(select(sa.func.count()).select_from(Selection)
-                                .where(Selection.campaign_id == c.id, Selection.removed.is_(False))).one()  # type: ignore[attr-defined]
+                                .where(Selection.campaign_id == c.id, col(Selection.removed).is_(False))).one()
         teams = session.exec(select(sa.func.count()).select_from(Team).where(Team.campaign_id == c.id)).one()
         pending_notifications = session.exec(select(sa.func.count()).select_from(Notification)
-                                             .where(Notification.campaign_id == c.id, Notification.status == "pending")).one()
+                                             .where(Notification.campaign_id == c.id,
+                                                    Notification.status == DeliveryStatus.PENDING)).one()
         publications = session.exec(select(sa.func.count()).select_from(Publication)
                                     .where(Publication.campaign_id == c.id)).one()
-        open_appeals = session.exec(select(sa.func.count()).select_from(Appeal).join(Inspection, Inspection.id == Appeal.inspection_id)
+        open_appeals = session.exec(select(sa.func.count()).select_from(Appeal)
+                                    .join(Inspection, col(Inspection.id) == Appeal.inspection_id)
                                     .where(Inspection.campaign_id == c.id, Appeal.outcome == AppealOutcome.OPEN)).one()
-        failures = stage_failures(session, c.id)
-    notices = docs.get("inspection_notice", 0)
+        failures = stage_failures(session, id_of(c))
+    notices = docs.get(DocumentType.INSPECTION_NOTICE, 0)
     waiting = []
-    if c.status == "selected":
+    if c.status == CampaignStatus.SELECTED:
         waiting.append(f"người chủ trì phê duyệt danh sách {selected} cơ sở đề xuất")
     if states[InspectionStatus.FINDINGS_SUBMITTED]:
         waiting.append(f"trưởng đoàn duyệt kết quả kiểm tra của {states[InspectionStatus.FINDINGS_SUBMITTED]} cơ sở")
@@ -57,19 +60,20 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
     return {"code": c.code, "status": str(c.status), "selected": selected, "teams": teams,
             "inspections": {s.value: states.get(s, 0) for s in InspectionStatus},
             "documents": {str(k): v for k, v in docs.items()}, "violations": violations,
-            "proposed_vnd": int(proposed), "final_vnd": int(final), "publications": publications,
+            "proposed_vnd": int(proposed), "final_vnd": int(final or 0), "publications": publications,
             "notifications_pending": pending_notifications,
             "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
-            "notices_missing": max(sum(states.values()) - notices, 0) if c.status in ("scheduled", "fieldwork") else 0,
+            "notices_missing": (max(sum(states.values()) - notices, 0)
+                                if c.status in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK) else 0),
             "failures": failures, "waiting_for": waiting}
 
 
 def stage_failures(session: Any, campaign_id: int) -> list[dict[str, Any]]:
     """Inspections whose last recorded stage failure came after their last status change: still to be fixed."""
-    events = session.exec(select(AuditEvent).join(Inspection, Inspection.id == AuditEvent.entity_id)
+    events = session.exec(select(AuditEvent).join(Inspection, col(Inspection.id) == AuditEvent.entity_id)
                           .where(AuditEvent.entity_type == "inspection", Inspection.campaign_id == campaign_id,
-                                 AuditEvent.action.in_(["stage_failed", "status_change"]))  # type: ignore[attr-defined]
-                          .order_by(AuditEvent.id)).all()
+                                 col(AuditEvent.action).in_(["stage_failed", "status_change"]))
+                          .order_by(col(AuditEvent.id))).all()
     last: dict[int, Any] = {}
     for event in events:
         last[event.entity_id] = event

@@ -11,6 +11,7 @@ from services.rules.calendar import today_in_vietnam
 from services.db import session_scope
 from services.errors import Refused
 from services.settings import Settings
+from models.base import id_of
 
 KIND_VI = {"complaint": "khiếu nại, phản ánh", "accident": "tai nạn lao động", "referral": "chuyển đến / dấu hiệu vi phạm"}
 
@@ -37,7 +38,7 @@ def record_trigger(settings: Settings, *, tax_code: str, kind: str, reference: s
             InspectionTrigger.reference == reference.strip())).first()
         if exists is not None:
             return False
-        trigger = InspectionTrigger(establishment_id=establishment.id, kind=TriggerKind(kind), reference=reference.strip(),
+        trigger = InspectionTrigger(establishment_id=id_of(establishment), kind=TriggerKind(kind), reference=reference.strip(),
                                     received_on=received_on, note=note, recorded_by=by)
         session.add(trigger)
         session.flush()

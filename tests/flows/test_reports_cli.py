@@ -7,17 +7,18 @@ import pytest
 from typer.testing import CliRunner
 
 from services.entry.cli.app import app
+from services.settings import Settings
+from tests.factories import create_campaign, create_world
 from tests.pdf_support import raw_text_of
 
 pytestmark = pytest.mark.slow
 
 
-
-
-def test_statistics_in_periodic_report_out(demo_env: Path) -> None:
+def test_statistics_in_periodic_report_out(demo_env: Path, settings: Settings) -> None:
+    assert settings.data_dir == demo_env  # the CLI below works on the database the factories fill
+    create_world(settings, establishments=800)  # agencies, people and a registry
+    create_campaign(settings, quota=4)
     runner = CliRunner()
-    demo = runner.invoke(app, ["demo", "--establishments", "800", "--quota", "4", "--teams", "2"])  # agencies and a campaign
-    assert demo.exit_code == 0, demo.output
     figures = {2024: {"workers_covered": 400_000, "fatal_accidents": 12, "disease_examined": 1_000, "establishments_monitored": 80},
                2025: {"workers_covered": 420_000, "fatal_accidents": 11, "disease_examined": 1_040, "establishments_monitored": 90}}
     for year, values in figures.items():

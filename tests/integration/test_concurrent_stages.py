@@ -38,6 +38,7 @@ from services.intake import decisions, logic
 from services.intake.schemas import DecisionIn, ReviewIn
 from services.settings import Settings
 from services.stages import publishing, records, sanctions, schedule_docs, scheduling, selection
+from services.stages.common import Outcome
 from tests import process_support
 from tests.conftest import make_settings
 from tests.factories import approve, create_campaign, create_scheduled_campaign, create_world, team_inspections
@@ -364,7 +365,7 @@ def test_two_portal_deliveries_at_once_send_each_message_once(settings: Settings
                                                               slow_portal: tuple[SlowPortal, str]) -> None:
     p, url = slow_portal
     for inspection_id in sanctioned(settings):
-        assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+        assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.PUBLISHED
     queued = rows(settings, PortalMessage)
     assert len(queued) == CASES - 1
     results = at_once(settings, "portal", url)

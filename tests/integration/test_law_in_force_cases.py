@@ -18,13 +18,14 @@ from sqlmodel import select
 
 from models import (Agency, CampaignKind, Deadline, DeadlineKind, Document, DocumentType, Establishment, Inspection, Person,
                     PriorSanction,
-                    PersonRole, Violation)
+                    Ownership, PersonRole, Violation)
 from services.stages import deadline_changes, deadlines
 from services.db import session_scope
 from services.errors import IntakeError, Refused
 from services.intake import decisions
 from services.intake.schemas import DecisionIn
 from services.stages import sanctions, scheduling, selection
+from services.stages.common import Outcome
 from services.stages.triggers import record_trigger
 from tests.cases import approve_and_draw_up, decide, person_by_code, visit
 from tests.factories import approve, create_campaign, create_scheduled_campaign, team_inspections
@@ -53,7 +54,7 @@ def _enterprise_inspection(settings, person_code: str) -> int:
         for inspection_id in team_inspections(settings)[person_code]:
             inspection = session.get(Inspection, inspection_id)
             establishment = session.get(Establishment, inspection.establishment_id)
-            if establishment.ownership != "ho_kinh_doanh":
+            if establishment.ownership != Ownership.HOUSEHOLD:
                 return inspection_id
     raise AssertionError("no enterprise on the team's list")
 
@@ -119,7 +120,7 @@ def test_a_repeat_in_september_2026_is_judged_under_nd283_and_named_as_tai_pham(
     with session_scope(settings) as session:
         decisions.record_decision(session, person_by_code(session, "SNV-GD"), second,
                               DecisionIn(decided_on=date(2026, 9, 21), amounts={vid: 20 * M}, reasons={vid: reason}))
-    assert sanctions.decide_for_inspection(settings, second) == "issued"
+    assert sanctions.decide_for_inspection(settings, second) == Outcome.ISSUED
     decision = _decision(settings, second)
     text = _text(settings, decision)
     for expected in ("SỞ NỘI VỤ", "GIÁM ĐỐC SỞ NỘI VỤ TỈNH CAO BẰNG",
@@ -160,7 +161,7 @@ def test_chair_and_director_decisions_are_issued_by_their_own_bodies(settings) -
     with session_scope(settings) as session:
         decisions.record_decision(session, person_by_code(session, "SNV-PGD"), director_file,
                               DecisionIn(decided_on=date(2026, 3, 13), amounts=amounts))
-    assert sanctions.decide_for_inspection(settings, director_file) == "issued"
+    assert sanctions.decide_for_inspection(settings, director_file) == Outcome.ISSUED
 
     chair, director = _decision(settings, chair_file), _decision(settings, director_file)
     assert (chair.issuer_code, director.issuer_code) == ("UBND-04", "SNV")
@@ -230,7 +231,7 @@ def test_a_2024_file_is_processed_under_its_own_law_and_corrected_under_todays(s
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         decisions.record_decision(session, person_by_code(session, "SLD-CTT"), inspection_id,
                               DecisionIn(decided_on=date(2024, 10, 22), amounts=amounts))
-    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+    assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED
     old = _decision(settings, inspection_id)
     assert (old.issuer_code, old.year) == ("SNV-TTr", 2024)
     text = _text(settings, old)
@@ -270,4 +271,4 @@ def test_a_decision_waits_for_the_explanation_window_unless_the_explanation_came
     with session_scope(settings) as session:
         decisions.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
                               DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))
-    assert sanctions.decide_for_inspection(settings, inspection_id) == "issued"
+    assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED

@@ -24,6 +24,7 @@ from services.portal_signature import verify
 from services.errors import SignatureRefused
 from services.settings import Settings
 from services.stages import publishing, sanctions
+from services.stages.common import Outcome
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.http_support import serve
 from tests.cases import approve_and_draw_up, competent_official, d, decide, visit
@@ -99,7 +100,7 @@ def sanctioned(settings: Settings, count: int, *, publish: bool = True) -> list[
         approve_and_draw_up(settings, inspection_id, VISIT)
         decide(settings, inspection_id, d(18, 5))
         if publish:
-            assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+            assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.PUBLISHED
     return ids
 
 
@@ -138,7 +139,7 @@ def test_every_decision_reaches_the_portal_once_through_failures_timeouts_and_du
     assert any("cổng đã có" in e.reason for e in delivered_events)  # the retry of the lost answer
     # publishing again changes nothing
     for inspection_id in team_inspections(settings)["SNV-TT01"][:3]:
-        assert publishing.publish_for_inspection(settings, inspection_id) == "already"
+        assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.ALREADY
     deliver_until_done(settings, client, rounds=2)
     assert len(p.requests) == 5 and len(messages(settings)) == 3
 

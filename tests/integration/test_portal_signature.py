@@ -27,6 +27,7 @@ from services.portal_signature import signature_headers, verify
 from services.errors import SignatureRefused
 from services.settings import Settings
 from services.stages import publishing
+from services.stages.common import Outcome
 from tests.integration.test_portal import messages, sanctioned
 
 SECRET = b"portal-signature-test-secret"
@@ -208,13 +209,13 @@ def test_keys_rotate_from_k1_to_k2_and_a_removed_key_is_refused(settings: Settin
         return Settings(**{**settings.model_dump(), "portal_url": url, "portal_key_id": key_id, "portal_secret": secret})
 
     with stand_in(folder, portal_side.portal_receiver_keys) as outbox:
-        assert publishing.publish_for_inspection(settings, ids[0]) == "published"
+        assert publishing.publish_for_inspection(settings, ids[0]) == Outcome.PUBLISHED
         assert portal_delivery.deliver(workers(outbox.url, "k1", "secret-one")).done == 1
-        assert publishing.publish_for_inspection(settings, ids[1]) == "published"
+        assert publishing.publish_for_inspection(settings, ids[1]) == Outcome.PUBLISHED
         assert portal_delivery.deliver(workers(outbox.url, "k2", "secret-two")).done == 1
     portal_side = Settings(environment="test", data_dir=tmp_path, portal_accepted_keys="k2:secret-two")
     with stand_in(folder, portal_side.portal_receiver_keys) as outbox:
-        assert publishing.publish_for_inspection(settings, ids[2]) == "published"
+        assert publishing.publish_for_inspection(settings, ids[2]) == Outcome.PUBLISHED
         assert portal_delivery.deliver(workers(outbox.url, "k1", "secret-one")).details["dead"] == 1  # a worker left behind
         [dead] = portal.dead_messages(settings)
         assert "unknown_key" in dead["last_error"]

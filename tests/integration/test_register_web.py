@@ -32,12 +32,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from models import Agency, Establishment, Inspection, Publication
+from models import Agency, Establishment, Inspection, Ownership, Publication
 from services.publishing import query, register
 from services.db import session_scope
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import publishing, triggers
+from services.stages.common import Outcome
 from tests.cases import approve_and_draw_up, decide, visit
 from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
@@ -55,7 +56,7 @@ def sanction_and_publish(settings: Settings, inspection_id: int, person_code: st
     visit(settings, inspection_id, on=VISIT, client_id=f"register-{n:04d}", inspector=person_code)
     approve_and_draw_up(settings, inspection_id, VISIT)
     decide(settings, inspection_id, decided_on)
-    assert publishing.publish_for_inspection(settings, inspection_id) == "published"
+    assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.PUBLISHED
 
 
 def published_register(settings: Settings, *, code: str = "REG-01", count: int = 5) -> list[int]:
@@ -174,7 +175,7 @@ def test_a_household_business_is_never_named_on_the_register(settings: Settings)
     with session_scope(settings) as session:  # the second establishment becomes a household business
         inspection = session.get(Inspection, ids[1])
         establishment = session.get(Establishment, inspection.establishment_id)
-        establishment.ownership = "ho_kinh_doanh"
+        establishment.ownership = Ownership.HOUSEHOLD
         session.add(establishment)
         household_name, household_tax = establishment.name, establishment.tax_code
         number = session.exec(select(Publication).order_by(Publication.id)).all()[1].payload["so_quyet_dinh"]
@@ -290,7 +291,7 @@ def test_the_served_open_data_equals_the_files_and_filters_like_the_page(setting
 def test_a_leaked_name_stops_the_served_register(settings: Settings, served: str) -> None:
     victim = "Lê Thị Hoa"
     with session_scope(settings) as session:
-        tax = session.exec(select(Establishment.tax_code).where(Establishment.ownership != "ho_kinh_doanh")).first()
+        tax = session.exec(select(Establishment.tax_code).where(Establishment.ownership != Ownership.HOUSEHOLD)).first()
     assert triggers.record_trigger(settings, tax_code=tax, kind="accident", reference="TNLĐ-2026-099",
                                    received_on=date(2026, 3, 9), by="SNV-LEAD", note=f"Nạn nhân {victim} bị thương.")
     assert fetch(served, "/cong-khai").status_code == 200  # the victim's name is protected, and nowhere yet

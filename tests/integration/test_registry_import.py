@@ -18,7 +18,9 @@ from models.registry import RegistryImport
 from services.db import get_engine, session_scope
 from services.demo.registry import generate_registry
 from services.registry.fingerprint import with_derived
-from services.registry.importer import export_registry_csv, import_registry, read_rows
+from services.registry.export import export_registry_csv
+from services.registry.importer import import_registry
+from services.registry.reading import read_rows
 from services.errors import RegistryImportRejected
 from services.settings import Settings
 from tests.factories import count
@@ -157,13 +159,13 @@ def test_valid_only_imports_exactly_the_valid_rows(settings: Settings) -> None:
     branch = stored["0111320608-001"]
     assert {k: branch[k] for k in ("province_code", "commune_code", "workforce", "ownership", "working_condition_class_max",
                                    "hazardous_workers", "monitoring_failing_ratio", "last_health_exam_on")} == {
-        "province_code": "04", "commune_code": "01273", "workforce": 1234, "ownership": "doanh_nghiep",
+        "province_code": "04", "commune_code": "01273", "workforce": 1234, "ownership": "enterprise",
         "working_condition_class_max": 5, "hazardous_workers": 300, "monitoring_failing_ratio": 0.125,
         "last_health_exam_on": date(2025, 11, 30)}
     coop = stored["0462290173-001"]
     assert coop["name"] == "Hợp tác xã Dịch vụ nông nghiệp Hòa An"  # NFC, although the file has it decomposed
     assert coop["address"] == "Thôn 6, xã Quảng Lâm, tỉnh Cao Bằng"  # line break and double space collapsed
-    assert (coop["ownership"], coop["legal_representative"], coop["accidents_3y"]) == ("hop_tac_xa", "", 0)
+    assert (coop["ownership"], coop["legal_representative"], coop["accidents_3y"]) == ("cooperative", "", 0)
     with session_scope(settings) as session:
         entry = session.get(RegistryImport, result.import_id)
         assert entry is not None

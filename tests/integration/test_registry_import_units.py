@@ -12,7 +12,8 @@ from models.establishment import Establishment
 from services.db import session_scope
 from services.demo.registry import generate_registry
 from services.registry.geo import load_units
-from services.registry.importer import RegistryImportRejected, export_registry_csv, import_registry
+from services.registry.export import export_registry_csv
+from services.registry.importer import RegistryImportRejected, import_registry
 from services.settings import Settings
 
 TODAY = date(2026, 3, 1)

@@ -14,14 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("services", "flows", "models")
 MAX_FUNCTION_LINES = 60
 MAX_MODULE_LINES = 400
-TO_SPLIT = frozenset({
-    "services/documents/render.py",
-    "services/rules/circumstances.py",
-    "services/rules/fines.py",
-    "services/reports/campaign_report.py",
-    "services/registry/importer.py",
-    "services/demo/registry.py",
-})
+TO_SPLIT: frozenset[str] = frozenset()  # empty since issue 14 split the last six; a new entry is debt, named
 
 
 def modules() -> list[Path]:

@@ -226,7 +226,7 @@ def test_the_reports_render_with_their_charts_as_text(template: str, build: Any,
 
 
 def test_the_campaign_report_words_provisions_measures_and_its_subject_for_people() -> None:
-    from services.reports.campaign_report import act_vi, measure_vi, provision_short, subject_vi, visits_vi
+    from services.reports.report_wording import act_vi, measure_vi, provision_short, subject_vi, visits_vi
 
     assert provision_short("12/2022/ND-CP Art.21 cl.2(b)") == "điểm b khoản 2 Điều 21"
     assert measure_vi("Art.22 cl.11: buộc trả khoản bồi dưỡng bằng hiện vật quy thành tiền") == (

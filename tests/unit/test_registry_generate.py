@@ -190,13 +190,13 @@ def test_internal_consistency(rows):
                     "last_inspected_on"):
             d = r[key]
             assert d is None or (isinstance(d, date) and earliest <= d <= AS_OF)
-        assert r["ownership"] in {"doanh_nghiep", "hop_tac_xa", "ho_kinh_doanh"}
-        title = {"doanh_nghiep": {"Giám đốc", "Tổng Giám đốc"}, "hop_tac_xa": {"Chủ nhiệm HTX"},
-                 "ho_kinh_doanh": {"Chủ hộ kinh doanh"}}[r["ownership"]]
+        assert r["ownership"] in {"enterprise", "cooperative", "household"}
+        title = {"enterprise": {"Giám đốc", "Tổng Giám đốc"}, "cooperative": {"Chủ nhiệm HTX"},
+                 "household": {"Chủ hộ kinh doanh"}}[r["ownership"]]
         assert r["representative_title"] in title
-        if r["ownership"] == "ho_kinh_doanh":
+        if r["ownership"] == "household":
             assert r["name"].startswith(f"Hộ kinh doanh {r['legal_representative']}")
-        elif r["ownership"] == "hop_tac_xa":
+        elif r["ownership"] == "cooperative":
             assert r["name"].startswith("Hợp tác xã ")
         else:
             assert r["name"].startswith(("Công ty TNHH ", "Công ty Cổ phần ", "Chi nhánh Công ty "))

@@ -18,7 +18,8 @@ from openpyxl.cell.cell import Cell
 from services.documents.xlsx import LIST_HEADER_ROW, REMOVED_HEADER_ROW, REPORT_HEADER_ROW, write_report_xlsx, \
     write_selection_xlsx
 from services.registry import columns as cols
-from services.registry.importer import ImportReport, export_registry_csv
+from services.registry.export import export_registry_csv
+from services.registry.report import ImportReport
 from services.publishing.register import KEYS, open_data
 from services.text_policy import FORMULA_STARTS
 from services.reports.periodic_xlsx import CAMPAIGN_HEADER_ROW, SHEET_CAMPAIGNS, write_periodic_xlsx

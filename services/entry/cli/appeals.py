@@ -15,7 +15,7 @@ appeal_app = typer.Typer(help="Khiếu nại, khởi kiện quyết định xử
 
 @appeal_app.command("lodge")
 def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử phạt, ví dụ 12/QĐ-XPHC", callback=one_line)],
-          kind: Annotated[str, typer.Option(help="khieu_nai hoặc khoi_kien")],
+          kind: Annotated[str, typer.Option(help="complaint (khiếu nại) hoặc lawsuit (khởi kiện)")],
           reference: Annotated[str, typer.Option(help="số đơn hoặc số thụ lý (không ghi tên người)", callback=one_line)],
           on: Annotated[str, typer.Option(help="ngày thụ lý YYYY-MM-DD")],
           by: Annotated[str, typer.Option(help="mã người ghi nhận", callback=one_line)] = "SNV-LEAD") -> None:

@@ -21,7 +21,7 @@ console = Console()
 def fail(exc: KiemtraError) -> typer.Exit:
     """Print a refusal with each of its field errors; the command then exits with status 1."""
     console.print(f"[bold red]Lỗi:[/] {exc.message}")
-    for line in exc.ids.get("errors", []) or []:  # type: ignore[union-attr]
+    for line in exc.field_errors():
         console.print(f"  - {line}")
     return typer.Exit(1)
 

@@ -50,7 +50,7 @@ def sweep(today: Annotated[str | None, typer.Option(help="quét như vào ngày 
 def list_deadlines(campaign: Annotated[str | None, typer.Option(help="mã đợt kiểm tra")] = None,
                    all_: Annotated[bool, typer.Option("--all", help="cả thời hạn đã đóng")] = False) -> None:
     """Các thời hạn theo ngày hết hạn."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from models import Campaign, Deadline, DeadlineStatus
     from services.db import migrate, read_only_session, get_engine
@@ -58,8 +58,8 @@ def list_deadlines(campaign: Annotated[str | None, typer.Option(help="mã đợt
     settings = get_settings()
     migrate(settings)
     with read_only_session(get_engine(settings)) as session:
-        query = (select(Deadline, Campaign.code).join(Campaign, Campaign.id == Deadline.campaign_id)
-                 .order_by(Deadline.due_on, Deadline.id))
+        query = (select(Deadline, Campaign.code).join(Campaign, col(Campaign.id) == col(Deadline.campaign_id))
+                 .order_by(col(Deadline.due_on), col(Deadline.id)))
         if campaign:
             query = query.where(Campaign.code == campaign)
         if not all_:

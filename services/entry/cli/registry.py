@@ -2,24 +2,27 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from services.entry.cli.console import one_line
-from services.errors import KiemtraError
+from services.errors import KiemtraError, RegistryImportRejected
 from services.settings import get_settings
+
+if TYPE_CHECKING:  # the registry's modules load when a command runs, not when the CLI starts
+    from services.registry.report import ImportResult
 
 registry_app = typer.Typer(help="Sổ đăng ký cơ sở lao động: nhập từ tệp CSV/XLSX hoặc từ API.", no_args_is_help=True)
 console = Console()
 
 
-def _report(result: object) -> None:
-    console.print(f"Đã đọc {result.rows} dòng: thêm {result.inserted}, cập nhật {result.updated}, "  # type: ignore[attr-defined]
-                  f"không đổi {result.unchanged}, bị loại {result.rejected}.")  # type: ignore[attr-defined]
-    if result.report.errors:  # type: ignore[attr-defined]
-        console.print(result.report.to_table())  # type: ignore[attr-defined]
+def _report(result: ImportResult) -> None:
+    console.print(f"Đã đọc {result.rows} dòng: thêm {result.inserted}, cập nhật {result.updated}, "
+                  f"không đổi {result.unchanged}, bị loại {result.rejected}.")
+    if result.report.errors:
+        console.print(result.report.to_table())
 
 
 def _fail(exc: KiemtraError) -> typer.Exit:
@@ -44,8 +47,8 @@ def import_file(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False
     try:
         result = import_registry(settings, path, actor=by, valid_only=valid_only)
     except KiemtraError as exc:
-        if errors_csv is not None and getattr(exc, "report", None) is not None:
-            errors_csv.write_text(exc.report.to_csv(), encoding="utf-8")  # type: ignore[attr-defined]
+        if errors_csv is not None and isinstance(exc, RegistryImportRejected):
+            errors_csv.write_text(exc.report.to_csv(), encoding="utf-8")
         raise _fail(exc) from exc
     if errors_csv is not None and result.report.errors:
         errors_csv.write_text(result.report.to_csv(), encoding="utf-8")

@@ -107,7 +107,7 @@ def sweep_deadlines() -> dict[str, Any]:
 
 
 def print_documents(settings: Settings, campaign_code: str) -> None:
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from models import Document
     from services.db import session_scope
@@ -115,7 +115,7 @@ def print_documents(settings: Settings, campaign_code: str) -> None:
 
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
-        docs = session.exec(select(Document).where(Document.campaign_id == campaign.id).order_by(Document.id)).all()
+        docs = session.exec(select(Document).where(Document.campaign_id == campaign.id).order_by(col(Document.id))).all()
     console.print(f"\nVăn bản ({len(docs)}) lưu tại: [bold]{settings.documents_path}[/]")
     for kind in ("inspection_decision", "inspection_plan", "inspection_notice", "minutes", "violation_record",
                  "sanction_decision"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -13,11 +13,14 @@ from services.entry.cli.console import console, free_text, one_line, parse_date 
 from services.errors import KiemtraError
 from services.settings import get_settings
 
+if TYPE_CHECKING:  # the stages load when a command runs, not when the CLI starts
+    from services.stages.approval import Change
+
 selection_app = typer.Typer(help="Danh sách cơ sở dự kiến kiểm tra: xem, kiểm chứng, sửa, duyệt, xuất.", no_args_is_help=True)
 trigger_app = typer.Typer(help="Căn cứ kiểm tra đột xuất (khiếu nại, tai nạn, chuyển đến).", no_args_is_help=True)
 
 
-def _changes(items: list[str], option: str) -> list:  # type: ignore[type-arg]
+def _changes(items: list[str], option: str) -> list[Change]:
     from services.stages.approval import Change
 
     out = []

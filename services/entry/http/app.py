@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Campaign, Establishment, Violation
 from services.db import get_engine
@@ -128,7 +128,7 @@ def _inspection_out(db: Session, inspection: Any) -> InspectionOut:
     establishment = db.get(Establishment, inspection.establishment_id)
     campaign = db.get(Campaign, inspection.campaign_id)
     assert establishment is not None and campaign is not None
-    violations = db.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(Violation.id)).all()
+    violations = db.exec(select(Violation).where(Violation.inspection_id == inspection.id).order_by(col(Violation.id))).all()
     return InspectionOut(
         id=inspection.id, campaign_code=campaign.code, establishment_name=establishment.name,
         tax_code=establishment.tax_code, address=establishment.address, scheduled_on=inspection.scheduled_on,

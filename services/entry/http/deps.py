@@ -10,8 +10,8 @@ from fastapi import Depends, Header, Request
 from sqlmodel import Session
 
 from models import AccessToken, Person
-from models.base import utcnow
-from services.errors import Conflict, Forbidden, InvalidTransition, NotFound, NotStored, Refused
+from models.base import table_of, utcnow
+from services.errors import Conflict, Forbidden, InvalidTransition, KiemtraError, NotFound, NotStored, Refused
 from services.db import READ_ONLY
 from services.intake import logic
 
@@ -91,15 +91,16 @@ class TokenLookup:
     is validated: a revoked token is a 401 whatever the body says, and never reaches the batch writer. Each
     look-up ends its read transaction, so it holds no snapshot and never waits for a writer (WAL)."""
 
-    def __init__(self, engine: Any) -> None:
-        self.engine, self._conn = engine, None
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine: sa.Engine = engine
+        self._conn: sa.Connection | None = None
 
     def person(self, token: str) -> Person | None:
         """The person of an API token in force (``accesstoken``: not revoked, not expired); a web session's id is
         not a token and finds nothing here."""
         if self._conn is None:
             self._conn = self.engine.connect().execution_options(**{READ_ONLY: True})
-        people, tokens = Person.__table__, AccessToken.__table__  # type: ignore[attr-defined]
+        people, tokens = table_of(Person), table_of(AccessToken)
         try:
             row = self._conn.execute(
                 sa.select(people, tokens.c.expires_at.label("token_expires_at"),
@@ -128,7 +129,7 @@ async def current_person(request: Request, authorization: Annotated[str | None, 
     the request's state), else looked up here (GET routes)."""
     known = getattr(request.state, "person", None)
     if known is not None:
-        return known  # type: ignore[no-any-return]
+        return known
     person = request.app.state.tokens.person(_token(authorization))
     if person is None:
         raise http_error(401, BAD_TOKEN)
@@ -154,11 +155,11 @@ class mapped_errors:
         return None
 
     def __exit__(self, _t: Any, exc: BaseException | None, _tb: Any) -> None:
-        if exc is None or isinstance(exc, HTTPError):
+        if not isinstance(exc, KiemtraError):  # no error, an HTTPError already, or not one of ours
             return
         status = next((code for kind, code in ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (InvalidTransition, 409),
                                                (Refused, 422), (NotStored, 503)) if isinstance(exc, kind)), None)
         if status is not None:
-            raise HTTPError(status, exc.message, list(exc.ids.get("errors", [])))  # type: ignore[attr-defined]
+            raise HTTPError(status, exc.message, exc.field_errors())
 
 

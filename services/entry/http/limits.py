@@ -100,7 +100,9 @@ def too_deep(body: bytes) -> bool:
     closing brackets are appended so a truncated body is judged on what it has: the match then stops at an unmatched
     "]" (where a parser stops too), or at the "[" of an element that goes deeper than allowed."""
     brackets = _outside_strings(body).translate(*_BRACKETS_ONLY) + b"]" * (MAX_DEPTH + 1)
-    end = _WITHIN_DEPTH.match(brackets).end()  # type: ignore[union-attr]  # matches at least the empty string
+    within = _WITHIN_DEPTH.match(brackets)
+    assert within is not None, "the pattern matches at least the empty string"
+    end = within.end()
     return brackets[end:end + 1] == b"["
 
 

@@ -5,9 +5,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from models import Establishment, PersonRole, Selection
+from models.base import id_of
 from services.documents.selection_list import KIND_VI, reasons_vi
 from services.entry.http.deps import PersonDep, SessionDep, http_error, mapped_errors
 from services.intake.schemas import Line, Plain, Text, error_responses
@@ -87,15 +88,15 @@ def show(campaign_code: CampaignCode, db: SessionDep, person: PersonDep) -> Sele
         campaign = get_campaign(db, campaign_code)
     policy = policy_version(campaign.risk_policy_version) if campaign.risk_policy_version else None
     labels = {k: str(v["label_vi"]) for k, v in policy.factors.items()} if policy else {}
-    rows = db.exec(select(Selection, Establishment).join(Establishment, Selection.establishment_id == Establishment.id)
-                   .where(Selection.campaign_id == campaign.id).order_by(Selection.rank)).all()
-    sanctions = (engine_sanction_dates(db, [e.id for s, e in rows if "past_violations" in s.factors], policy, campaign)
+    rows = db.exec(select(Selection, Establishment).join(Establishment, col(Selection.establishment_id) == col(Establishment.id))
+                   .where(Selection.campaign_id == campaign.id).order_by(col(Selection.rank))).all()
+    sanctions = (engine_sanction_dates(db, [id_of(e) for s, e in rows if "past_violations" in s.factors], policy, campaign)
                  if policy else {})
 
     def details(s: Selection, e: Establishment) -> dict[str, str]:
         if "past_violations" not in s.factors:
             return {}
-        return {"past_violations": past_violations_detail_vi(e.past_violations, sanctions.get(e.id, []))}
+        return {"past_violations": past_violations_detail_vi(e.past_violations, sanctions.get(id_of(e), []))}
 
     def row_labels(detail: dict[str, str]) -> dict[str, str]:
         return {k: f"{v} [{detail[k]}]" if detail.get(k) else v for k, v in labels.items()}

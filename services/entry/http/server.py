@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.entry.http.app import create_app
 from services.settings import Settings
@@ -17,11 +18,12 @@ class RunningServer:
     url: str
     server: uvicorn.Server
     thread: threading.Thread
+    app: FastAPI
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-        self.server.config.app.state.tokens.close()  # the app's own database connection (see deps.TokenLookup)
+        self.app.state.tokens.close()  # the app's own database connection (see deps.TokenLookup)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -41,7 +43,8 @@ def bind_socket(host: str, port: int) -> socket.socket:
 def start_in_thread(settings: Settings) -> RunningServer:
     sock = bind_socket(settings.intake_host, settings.intake_port)
     host, port = sock.getsockname()
-    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False, lifespan="off")
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="intake-api", daemon=True)
     thread.start()
@@ -50,7 +53,7 @@ def start_in_thread(settings: Settings) -> RunningServer:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("intake API did not start")
         time.sleep(0.02)
-    return RunningServer(f"http://{host}:{port}", server, thread)
+    return RunningServer(f"http://{host}:{port}", server, thread, app)
 
 
 def serve_forever(settings: Settings) -> None:

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from models import Campaign, Establishment, Inspection, Person, PersonRole
+from models.base import id_of
 from services.rules.calendar import today_in_vietnam
 from services.errors import Conflict, EvidenceTooLarge, Forbidden, NotFound, Refused
 from services import access
@@ -260,7 +261,7 @@ def _text(value: object) -> str:
 def _page(db: Session, person: Person, inspection: Inspection) -> dict[str, Any]:
     """What the checklist page shows, read while the session is open (plain data after)."""
     items = logic.checklist_for(db, inspection)
-    latest = logic.latest_submission(db, inspection.id)  # type: ignore[arg-type]
+    latest = logic.latest_submission(db, id_of(inspection))
     blocked = ""
     if person.role != PersonRole.INSPECTOR:
         blocked = "Chỉ thành viên đoàn kiểm tra mới gửi được kết quả; anh/chị chỉ xem được bảng kiểm."
@@ -322,13 +323,15 @@ def _submit(request: Request, inspection_id: int, form: ParsedForm) -> Response:
             receipt, created = logic.submit_findings(db, person, inspection_id, body, logic.EvidenceRules.from_settings(settings))
             if photo is not None:
                 receipt = _store_photo(db, person, settings, receipt, photo)
-            status = str(db.get(Inspection, inspection_id, populate_existing=True).status)  # type: ignore[union-attr]  # re-read: the status changed through Core
+            reread = db.get(Inspection, inspection_id, populate_existing=True)  # re-read: the status changed through Core
+            assert reread is not None, "submit_findings found it"
+            status = str(reread.status)
             db.commit()
         except (Forbidden, Refused, NotFound) as exc:
             db.rollback()
             if isinstance(exc, Forbidden):
                 return error_page(403, exc.message, token=token, person=person)
-            errors = list(exc.ids.get("errors", [])) or [exc.message]  # type: ignore[call-overload]
+            errors = exc.field_errors() or [exc.message]
             summary, per_item = place_errors(errors, sent_codes)
             for code in page["codes"]:
                 if not values[code]["result"]:
