@@ -25,6 +25,7 @@ from services.entry.http.limits import KIB, MAX_DEPTH, MIB, limit_for
 from services.entry.http.selection_api import ApproveIn, ChangeIn
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
+from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 from tests.integration.test_intake_api import stored
 
@@ -45,8 +46,8 @@ class Api:
 
 
 @pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+def api(settings: Settings, worlds: Worlds) -> Iterator[Api]:
+    tokens = worlds.copy(settings, create_scheduled_campaign, code=CAMPAIGN)
     mine = team_inspections(settings)["SNV-TT01"][0]
     server = start_in_thread(settings)
     try:

@@ -24,6 +24,7 @@ from services.entry.http.app import create_app
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import selection
+from tests.conftest import Worlds
 from tests.factories import count, create_campaign, create_scheduled_campaign, team_inspections
 
 SCHEDULED, SELECTED = "CTRL-01", "CTRL-02"  # visits planned (findings, review, decision); a list the lead reviews
@@ -46,8 +47,8 @@ class World:
 
 
 @pytest.fixture
-def world(settings: Settings) -> Iterator[World]:
-    tokens = create_scheduled_campaign(settings, code=SCHEDULED, establishments=200)
+def world(settings: Settings, worlds: Worlds) -> Iterator[World]:
+    tokens = worlds.copy(settings, create_scheduled_campaign, code=SCHEDULED, establishments=200)
     create_campaign(settings, code=SELECTED, quota=5)
     selection.select_establishments(settings, SELECTED)
     inspection_id = team_inspections(settings)["SNV-TT01"][0]

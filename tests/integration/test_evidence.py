@@ -24,7 +24,7 @@ from models import Attachment, AuditEvent, Inspection, Submission
 from services.db import session_scope
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import make_settings, Worlds
 from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-EV"
@@ -98,8 +98,8 @@ def settings(tmp_path: Path, database_url: str | None, migrated: Callable[[Setti
 
 
 @pytest.fixture
-def desk(settings: Settings) -> Iterator[Desk]:
-    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+def desk(settings: Settings, worlds: Worlds) -> Iterator[Desk]:
+    tokens = worlds.copy(settings, create_scheduled_campaign, code=CAMPAIGN)
     by_person = team_inspections(settings)
     server = start_in_thread(settings)
     try:

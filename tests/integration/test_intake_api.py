@@ -23,6 +23,7 @@ from services.db import session_scope
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import records
+from tests.conftest import Worlds
 from tests.factories import count, create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-01"
@@ -48,8 +49,8 @@ class Field:
 
 
 @pytest.fixture
-def field(settings: Settings) -> Iterator[Field]:
-    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+def field(settings: Settings, worlds: Worlds) -> Iterator[Field]:
+    tokens = worlds.copy(settings, create_scheduled_campaign, code=CAMPAIGN)
     by_person = team_inspections(settings)
     assert by_person["SNV-TT01"] and by_person["SNV-TT02"]
     server = start_in_thread(settings)

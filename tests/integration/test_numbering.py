@@ -21,7 +21,7 @@ from services.errors import ImmutableDocument
 from services.settings import Settings
 from services.stages import records
 from tests import process_support
-from tests.conftest import make_settings
+from tests.conftest import make_settings, Worlds
 from tests.factories import count, create_scheduled_campaign
 
 CAMPAIGN = "NUM-01"
@@ -96,9 +96,9 @@ def test_two_threads_allocating_at_once_get_1_to_100_without_duplicate_or_gap(se
 
 
 @pytest.fixture
-def scheduled(settings: Settings) -> list[int]:
+def scheduled(settings: Settings, worlds: Worlds) -> list[int]:
     """A campaign with scheduled inspections; returns their ids."""
-    create_scheduled_campaign(settings, code=CAMPAIGN, establishments=200, quota=4)
+    worlds.copy(settings, create_scheduled_campaign, code=CAMPAIGN, establishments=200, quota=4)
     with session_scope(settings) as session:
         return list(session.exec(select(Inspection.id).order_by(Inspection.id)).all())
 

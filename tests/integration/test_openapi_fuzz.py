@@ -15,6 +15,7 @@ command that reproduces it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -38,7 +39,8 @@ from tests.factories import create_campaign, create_scheduled_campaign, team_ins
 
 CAMPAIGN, UNDER_REVIEW = "FUZZ-01", "FUZZ-02"
 INSPECTOR, LEAD, OFFICIAL = "SNV-TT01", "SNV-LEAD", "SNV-GD"
-EXAMPLES = 30  # per operation, mode and set of path parameters
+# per operation, mode and set of path parameters; KIEMTRA_FUZZ_EXAMPLES=200 for a deeper run than the suite's
+EXAMPLES = int(os.environ.get("KIEMTRA_FUZZ_EXAMPLES", "20"))
 # pydantic's and Starlette's English, which must never reach a person
 ENGLISH = re.compile(r"Input should|Field required|Value error|String should|List should|Extra inputs|Unable to|"
                      r"There was an error|Not Found|Method Not Allowed|Internal Server Error")

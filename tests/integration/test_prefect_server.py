@@ -19,7 +19,8 @@ from services.runtime.server import PrefectServer, ensure_server, server_lost, s
 from services.errors import PrefectServerError
 from services.runtime.client import prefect_client_env
 from services.settings import Settings
-from tests.prefect_support import free_port, prefect_env_restored, prefect_server, prefect_test_settings  # noqa: F401
+from tests.prefect_support import (free_port, prefect_env_restored, prefect_server,  # noqa: F401
+                                   prefect_test_settings, seed_prefect_home)
 
 
 def _process_exists(pid: int) -> bool:
@@ -119,22 +120,31 @@ def test_unreachable_external_api_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_start_reuse_run_flow_and_stop(tmp_path: Path) -> None:
+    """The default port is held by another program: the server starts on the next free one (recorded in its PID
+    file), is reused by the next call, runs a flow with every record kept, and stops. One server start for all of
+    it (a start costs ~7 s of CPU)."""
     import prefect  # imported before ensure_server: its settings must still follow
     from prefect.client.orchestration import get_client
     from prefect.settings import get_current_settings
 
-    settings = prefect_test_settings(tmp_path)
-    with prefect_env_restored():
+    port = free_port()
+    settings = _default_port(prefect_test_settings(tmp_path, port=port))
+    with _foreign(_http_server(port), port), prefect_env_restored():
+        seed_prefect_home(settings)  # a migrated database, when an earlier server left one (tests.prefect_support)
         server = ensure_server(settings)
         try:
             assert server.started_here and server.pid and _process_exists(server.pid)
-            assert server.api_url == f"http://127.0.0.1:{settings.prefect_port}/api"
+            assert server.port is not None and server.port != port
+            assert server.api_url == f"http://127.0.0.1:{server.port}/api"
+            recorded = json.loads((settings.prefect_home_path / "server.pid").read_text())
+            assert (recorded["pid"], recorded["port"]) == (server.pid, server.port)
             assert server.log_path and server.log_path.is_relative_to(settings.prefect_home_path)
             assert (settings.prefect_home_path / "server.db").exists()
             assert server_status(settings).healthy
 
             again = ensure_server(settings)
-            assert (again.pid, again.started_here, again.api_url) == (server.pid, False, server.api_url)
+            assert (again.pid, again.port, again.started_here, again.api_url) == (server.pid, server.port, False,
+                                                                                  server.api_url)
 
             # this process now talks to the server, although prefect was imported earlier
             assert get_current_settings().api.url == server.api_url
@@ -289,22 +299,6 @@ def test_a_lost_server_is_explained_in_one_vietnamese_paragraph(tmp_path: Path) 
     assert "chạy lại lệnh" in message and str(tmp_path / "server.log") in message
     with _foreign(_lookalike(port), port):
         assert server_lost(gone) is None
-
-
-@pytest.mark.slow
-def test_the_default_port_held_by_another_program_moves_to_the_next_free_one(tmp_path: Path) -> None:
-    port = free_port()
-    settings = _default_port(prefect_test_settings(tmp_path, port=port))
-    with _foreign(_http_server(port), port), prefect_env_restored():
-        server = ensure_server(settings)
-        try:
-            assert server.started_here and server.port is not None and server.port != port
-            recorded = json.loads((settings.prefect_home_path / "server.pid").read_text())
-            assert (recorded["pid"], recorded["port"]) == (server.pid, server.port)
-            again = ensure_server(settings)
-            assert (again.pid, again.port, again.started_here) == (server.pid, server.port, False)
-        finally:
-            assert stop_server(settings) is True
 
 
 def test_prefects_record_of_an_unreachable_api_keeps_one_line() -> None:

@@ -324,8 +324,9 @@ return Array.from(document.querySelectorAll('#so-cong-khai tbody tr')).map(tr =>
 """
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium for the module's page tests (each sets its own window width)."""
     if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium chromium-driver)")
     from selenium import webdriver
@@ -334,7 +335,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
     options = Options()
     options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1280,900"]:
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1280,900"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     try:

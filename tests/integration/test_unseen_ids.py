@@ -22,6 +22,7 @@ from models import Submission
 from services.db import session_scope
 from services.entry.http.server import start_in_thread
 from services.settings import Settings
+from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 
 CAMPAIGN = "TEST-UNSEEN"
@@ -50,8 +51,8 @@ class Api:
 
 
 @pytest.fixture
-def api(settings: Settings) -> Iterator[Api]:
-    tokens = create_scheduled_campaign(settings, code=CAMPAIGN)
+def api(settings: Settings, worlds: Worlds) -> Iterator[Api]:
+    tokens = worlds.copy(settings, create_scheduled_campaign, code=CAMPAIGN)
     by_person = team_inspections(settings)
     server = start_in_thread(settings)
     try:
