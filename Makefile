@@ -10,6 +10,13 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# axe-core for the console's accessibility tests (tests/console_support.py), pinned in tests/js/package-lock.json.
+JS_STAMP := tests/js/node_modules/.installed
+
+$(JS_STAMP): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --silent
+	@touch $(JS_STAMP)
+
 demo: $(STAMP)
 	$(VENV)/bin/kiemtra demo
 
@@ -25,11 +32,11 @@ typecheck: $(STAMP)
 TEST_WORKERS ?= auto
 PYTEST := $(VENV)/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) $(JS_STAMP)
 	$(PYTEST)
 
 # The same suite on PostgreSQL: a throwaway server on loopback (.ci/postgres), a fresh database per test.
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) $(JS_STAMP)
 	bash .ci/postgres run $(PYTEST)
 
 bench: $(STAMP)

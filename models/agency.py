@@ -17,6 +17,7 @@ class PersonRole(StrEnum):
     LEAD = "lead"
     INSPECTOR = "inspector"
     OFFICIAL = "official"
+    ADMIN = "admin"  # people, teams and tokens in the console (issue 15); passes every console role check
 
 
 class Agency(SQLModel, table=True):

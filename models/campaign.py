@@ -59,6 +59,8 @@ class Campaign(SQLModel, table=True):
                                                  description="fingerprint of the registry rows the selection saw")
     registry_snapshot_rows: int | None = None
     decision_on: date | None = Field(default=None, description="date of the decision to inspect (QĐ kiểm tra)")
+    plan_number: str | None = Field(default=None, max_length=64, description="the plan it carries out, e.g. 664/KH-UBND")
+    plan_on: date | None = Field(default=None, description="the date that plan was signed")
     created_by: str = Field(max_length=64)
     created_at: datetime = created_at_field()
 

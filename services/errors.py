@@ -56,6 +56,7 @@ the real classes.
     ├── GaveUp                       [defined in services.clients.retry] every attempt failed; each client raises its own error
     ├── _TemporaryAnswer             [defined in services.clients.retry] a 429/5xx inside the retry loop (never leaves it)
     ├── HTTPError                    [defined in services.entry.http.deps] an HTTP answer with our error body
+    ├── LoginNeeded                  [defined in services.entry.http.console.base] no console session: 303 to log in
     └── BodyTooLarge                 [defined in services.entry.http.limits] a body over its route's limit
     ValueError
     ├── TextRefused                  a character no document may hold (services.text_policy)

@@ -81,6 +81,7 @@ def seed_people(session: Session, settings: Settings, agencies: dict[str, Agency
     roster.append(("SNV-GD", "SNV", "Giám đốc Sở Nội vụ", PersonRole.OFFICIAL))
     roster.append(("UBND-CT", "UBND", "Chủ tịch Ủy ban nhân dân tỉnh", PersonRole.OFFICIAL))
     roster.append(("SNV-LEAD", "SNV", "Phó Giám đốc Sở", PersonRole.LEAD))
+    roster.append(("SNV-QT", "SNV", "Quản trị hệ thống", PersonRole.ADMIN))  # the console's people and tokens
     names = generate_people(len(roster), seed=seed)
     tokens = {}
     for (code, agency_code, title, role), name in zip(roster, names, strict=True):

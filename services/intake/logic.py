@@ -19,6 +19,7 @@ from models import (Agency, AgencyKind, Attachment, Campaign, CampaignStatus, Fi
                     InspectionStatus, Person, PersonRole, Submission, Team, TeamMember)
 from services import access, audit
 from services.errors import Conflict, Forbidden, IntakeError, NotFound
+from services.intake import returns
 from services.intake.schemas import (FindingsSubmission, ReviewIn, ReviewReceipt,
                                      SubmissionReceipt)
 from services.rules.checklist import load_checklist
@@ -337,6 +338,8 @@ def review_findings(session: Session, person: Person, inspection_id: int, body: 
     audit.transition(session, inspection, target, actor=person.code,
                      reason=(f"Duyệt kết quả kiểm tra phiên bản {latest.version}" if decision == "approved"
                              else f"Trả lại kết quả phiên bản {latest.version}: {body.comment.strip()}"))
+    if decision == "returned":  # the team's inspectors hear of it (once per returned version)
+        returns.notify_return(session, inspection, latest, comment=body.comment.strip(), reviewer=person)
     session.flush()
     return ReviewReceipt(inspection_id=inspection_id, version=latest.version, decision=decision, status=str(target)), True
 

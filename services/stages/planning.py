@@ -13,7 +13,10 @@ from models.base import id_of
 
 
 def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, members: Iterable[str], province_code: str,
-                    period_start: date, period_end: date, quota: int, teams: int, actor: str) -> tuple[Campaign, bool]:
+                    period_start: date, period_end: date, quota: int, teams: int, actor: str, plan_number: str = "",
+                    plan_on: date | None = None, plan_issuer: str = "") -> tuple[Campaign, bool]:
+    """The campaign ``code`` (created, audited, when new; True) or the one already stored (False). ``plan_number``
+    and ``plan_on``: the plan it carries out (kept as data and cited first in its legal basis)."""
     campaign = session.exec(select(Campaign).where(Campaign.code == code)).first()
     if campaign is not None:
         return campaign, False
@@ -30,8 +33,16 @@ def ensure_campaign(session: Session, *, code: str, title: str, lead: Agency, me
                        "người lao động Việt Nam đi làm việc ở nước ngoài theo hợp đồng",
                      "Chỉ thị số 20/CT-TTg ngày 17 tháng 5 năm 2017 của Thủ tướng Chính phủ về việc chấn chỉnh hoạt "
                      "động thanh tra, kiểm tra đối với doanh nghiệp"])
+    if plan_number.strip():
+        campaign.plan_number, campaign.plan_on = plan_number.strip(), plan_on
+        campaign.legal_basis = [plan_vi(plan_number.strip(), plan_on, plan_issuer), *campaign.legal_basis]
     session.add(campaign)
     session.flush()
     audit.record(session, actor=actor, action="campaign_created", entity=campaign, to_state="draft",
                  reason=f"Lập kế hoạch kiểm tra liên ngành {code}")
     return campaign, True
+
+
+def plan_vi(number: str, on: date | None, issuer: str = "") -> str:
+    """The plan's line of the legal basis: "Kế hoạch số 664/KH-UBND ngày 15/01/2026 của Ủy ban nhân dân tỉnh …"."""
+    return "Kế hoạch số " + number + (f" ngày {on:%d/%m/%Y}" if on else "") + (f" của {issuer}" if issuer else "")

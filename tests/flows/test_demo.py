@@ -80,6 +80,9 @@ def test_demo_runs_to_the_end_and_again_changes_nothing(demo_run: str) -> None:
     assert decisions and before["counts"]["publication"] == len(decisions)
     assert all(row[1] == "closed" for row in before["inspections"])
     assert str(settings.documents_path) in demo_run.replace("\n", "")
+    # it ends with the console's address and the demo logins (issue 15)
+    assert "kiemtra serve" in demo_run and "/console/" in demo_run
+    assert all(f"{code}" in demo_run for code in ("SNV-LEAD", "SNV-GD", "UBND-CT", "SNV-QT", "SNV-TT01"))
 
     second = runner.invoke(app, ARGS)
     assert second.exit_code == 0, second.output

@@ -60,7 +60,10 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
                    lead: Annotated[str, typer.Option(help="mã cơ quan chủ trì", callback=one_line)] = "SNV",
                    members: Annotated[str, typer.Option(help="mã cơ quan phối hợp, cách nhau bởi dấu phẩy",
                                                         callback=one_line)] = "SYT,LDLD",
-                   by: Annotated[str, typer.Option(help="mã người lập", callback=one_line)] = "SNV-LEAD") -> None:
+                   by: Annotated[str, typer.Option(help="mã người lập", callback=one_line)] = "SNV-LEAD",
+                   plan_number: Annotated[str, typer.Option(help="số kế hoạch là căn cứ, ví dụ 664/KH-UBND",
+                                                            callback=one_line)] = "",
+                   plan_date: Annotated[str, typer.Option(help="ngày ký kế hoạch YYYY-MM-DD")] = "") -> None:
     """Lập đợt kiểm tra mới và chạy các bước đầu (chọn cơ sở, lập lịch)."""
     from sqlmodel import select
 
@@ -72,6 +75,7 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
     with user_errors():
         try:
             period = (date.fromisoformat(start), date.fromisoformat(end))
+            plan_on = date.fromisoformat(plan_date) if plan_date else None
         except ValueError as exc:
             raise KiemtraError(f"Ngày không hợp lệ (cần dạng YYYY-MM-DD): {exc}") from exc
         if period[0] > period[1]:
@@ -84,7 +88,8 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
             _, created = ensure_campaign(session, code=code, title=title, lead=agency,
                                          members=[m.strip() for m in members.split(",") if m.strip()],
                                          province_code=agency.province_code, period_start=period[0],
-                                         period_end=period[1], quota=quota, teams=teams, actor=by)
+                                         period_end=period[1], quota=quota, teams=teams, actor=by,
+                                         plan_number=plan_number, plan_on=plan_on)
         if not created:
             console.print(f"Đợt kiểm tra {code} đã có; chạy tiếp theo trạng thái đã lưu.")
         print_run(run_flow("run-campaign", code))
@@ -130,6 +135,20 @@ def intake_serve() -> None:
 
     settings = get_settings()
     prepare(settings, server=False)
+    serve_forever(settings)
+
+
+@app.command("serve")
+def serve() -> None:
+    """Chạy máy chủ web: API tiếp nhận (/api), phiếu kiểm tra (/form), bảng điều khiển (/console), sổ công khai
+    (/cong-khai)."""
+    from services.entry.http.server import serve_forever
+
+    settings = get_settings()
+    prepare(settings, server=False)
+    base = f"http://{settings.intake_host}:{settings.intake_port or 8088}"
+    console.print(f"Bảng điều khiển: {base}/console/ · Phiếu kiểm tra: {base}/form/ · Sổ công khai: {base}/cong-khai · "
+                  f"API: {base}/api/health", soft_wrap=True)
     serve_forever(settings)
 
 

@@ -57,6 +57,23 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
         if after[-1]["overdue"]:
             console.print(f"Thời hạn đã quá mà chưa thực hiện: {after[-1]['overdue']} (xem: kiemtra deadlines list).")
         console.print(f"Hoàn tất sau {time.monotonic() - t0:.1f} giây.")
+        _print_console_logins(settings, tokens)
+
+
+# who logs in to the console after the demo (and one inspector, for /form)
+CONSOLE_LOGINS = (("SNV-LEAD", "người chủ trì (trưởng đoàn)"), ("SNV-GD", "người có thẩm quyền: Giám đốc Sở Nội vụ"),
+                  ("UBND-CT", "người có thẩm quyền: Chủ tịch UBND tỉnh"), ("SNV-QT", "quản trị hệ thống"),
+                  ("SNV-TT01", "thành viên đoàn (Phiếu kết quả kiểm tra, /form)"))
+
+
+def _print_console_logins(settings: Settings, tokens: dict[str, str]) -> None:
+    """Where the console is served (``kiemtra serve``) and the demo's logins: person code and demo token."""
+    base = f"http://{settings.intake_host}:{settings.intake_port or 8088}"
+    console.print(f"\nBảng điều khiển: chạy [bold]kiemtra serve[/] rồi mở {base}/console/ (phiếu kiểm tra: {base}/form/)",
+                  soft_wrap=True)
+    for code, who in CONSOLE_LOGINS:
+        if code in tokens:
+            console.print(f"  {code:<9} mã truy cập {tokens[code]}  — {who}", soft_wrap=True, highlight=False)
 
 
 def _outbox_and_settings() -> tuple[Any, Settings]:

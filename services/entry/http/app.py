@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import Campaign, Establishment, Violation
 from services.db import get_engine
-from services.entry.http import failures
+from services.entry.http import console, failures
 from services.intake import decisions, logic
 from services.entry.http.deps import message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.entry.http.evidence_api import router as evidence_router
@@ -57,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimits)  # caller, size and nesting checked before any body is read (limits.py)
 
     _install_error_handlers(app)
+    console.install(app)  # the console's pages (console_router); under /console, its error pages (after the app's)
     _add_read_routes(app)
 
     # The writes are async endpoints: the caller is identified first (a bad token is a 401 whatever the body, and

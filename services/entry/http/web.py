@@ -29,12 +29,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from models import Campaign, Establishment, Inspection, Person, PersonRole
+from models import Campaign, Establishment, Inspection, InspectionStatus, Person, PersonRole
 from models.base import id_of
 from services.rules.calendar import today_in_vietnam
 from services.errors import Conflict, EvidenceTooLarge, Forbidden, NotFound, Refused
 from services import access
-from services.intake import evidence, logic
+from services.intake import evidence, logic, returns
 from services.intake.schemas import SubmissionReceipt
 from services.entry.http.web_form import (FormRefused, ParsedForm, UploadedFile, build_submission, cross_site, csrf_ok,
                                       csrf_token, item_values, login_nonce_ok, new_login_nonce, parse_body, place_errors)
@@ -223,7 +223,9 @@ def _summary(db: Session, inspection: Inspection) -> dict[str, Any]:
     assert establishment is not None and campaign is not None
     return {"id": inspection.id, "establishment": establishment.name, "address": establishment.address,
             "tax_code": establishment.tax_code, "campaign": campaign.code, "scheduled_on": inspection.scheduled_on,
-            "status": str(inspection.status), "team": logic.team_name(db, inspection.team_id)}
+            "status": str(inspection.status), "team": logic.team_name(db, inspection.team_id),
+            "returned": returns.latest_return(db, id_of(inspection))
+            if inspection.status == InspectionStatus.FINDINGS_RETURNED else None}
 
 
 # --------------------------------------------------------------------------- the checklist
@@ -249,7 +251,9 @@ def checklist_page(inspection_id: InspectionId, request: Request) -> Response:
         payload = list(latest.payload) if latest else []
         db.commit()
     values = {f["item_code"]: {"result": str(f.get("result") or ""), "workers": _text(f.get("workers_affected")),
-                               "devices": _text(f.get("devices_affected")), "note": f.get("note") or ""}
+                               "devices": _text(f.get("devices_affected")), "note": f.get("note") or "",
+                               "act_kind": "" if f.get("ongoing") is None else ("ongoing" if f["ongoing"] else "ended"),
+                               "committed_on": f.get("committed_on") or ""}
               for f in payload}
     return _render_checklist(request, token, person, page, values=values)
 
