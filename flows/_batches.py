@@ -11,10 +11,22 @@ def batches(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 
 
 def merge(stage: str, campaign_code: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The batches' ``StageResult.as_dict()`` summed: their counts added, the other keys from the first that has them."""
+    """The batches' ``StageResult.as_dict()`` summed: their counts (``done``, ``already``, ``waiting``, each outcome's)
+    added, their failed inspections joined, the other keys from the first that has them."""
     out: dict[str, Any] = {"stage": stage, "campaign_code": campaign_code, "done": 0, "already": 0}
+    outcomes: dict[str, int] = {}
+    failed: list[int] = []
     for part in parts:
         out["done"] += part["done"]
         out["already"] += part["already"]
-        out.update({k: v for k, v in part.items() if k not in out})
+        if part.get("waiting"):
+            out["waiting"] = out.get("waiting", 0) + part["waiting"]
+        for outcome, count in part.get("outcomes", {}).items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+        failed += part.get("failed", [])
+        out.update({k: v for k, v in part.items() if k not in out and k not in ("outcomes", "failed")})
+    if outcomes:
+        out["outcomes"] = dict(sorted(outcomes.items()))
+    if failed:
+        out["failed"] = failed
     return out

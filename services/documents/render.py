@@ -260,13 +260,12 @@ def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, 
     return doc.page, pdf
 
 
-def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> RenderedDocument:
-    """Render ``templates/<template>.toml`` with ``context`` to ``out_path``, atomically.
+def render_pdf_bytes(template: str, context: Mapping[str, Any]) -> tuple[bytes, int]:
+    """Render ``templates/<template>.toml`` with ``context`` in memory: the PDF's bytes and its page count.
 
-    The same context gives the same bytes (fixed dates, deterministic font subsets), so a re-run of a
-    stage reproduces the file and its sha256. Raises :class:`TemplateError` before anything is written; never
-    on a character (:mod:`services.documents.fonts`). A ``counts_pages`` template is laid out again until the page count it
-    states (``pages_total``) is the one it has.
+    The same context gives the same bytes (fixed dates, deterministic font subsets). Raises :class:`TemplateError`;
+    never on a character (:mod:`services.documents.fonts`). A ``counts_pages`` template is laid out again until the
+    page count it states (``pages_total``) is the one it has.
     """
     spec = _template(template)
     _fonts()
@@ -282,7 +281,15 @@ def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> Ren
         else:
             raise TemplateError(f"số tờ không ổn định: ghi {found} tờ thì văn bản có {pages} trang",
                                 template=template, key="pages_total")
-    data = pdf()
+    return pdf(), pages
+
+
+def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> RenderedDocument:
+    """Render ``templates/<template>.toml`` with ``context`` to ``out_path``, atomically (:func:`render_pdf_bytes`,
+    then written): a re-run of a stage reproduces the file and its sha256. Raises :class:`TemplateError` before
+    anything is written.
+    """
+    data, pages = render_pdf_bytes(template, context)
     out_path = Path(out_path)
     write_atomic(out_path, data)
     digest = hashlib.sha256(data).hexdigest()

@@ -65,7 +65,15 @@ _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip entry can carry
 
 
 def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels: Mapping[str, str]) -> Path:
-    """Write the selection list workbook to ``path`` (atomically: temp file, then ``os.replace``).
+    """Write the selection list workbook (:func:`selection_xlsx_bytes`) to ``path`` (atomically: temp file, then
+    ``os.replace``)."""
+    path = Path(path)
+    write_atomic(path, selection_xlsx_bytes(context, labels=labels))
+    return path
+
+
+def selection_xlsx_bytes(context: Mapping[str, Any], *, labels: Mapping[str, str]) -> bytes:
+    """The selection list workbook in memory (the same bytes for the same context).
 
     ``context`` is the ``danh_sach_co_so`` context with ``factors`` on every row; ``labels`` maps every
     factor key of the policy to its Vietnamese label and fixes the factor columns and their order. A row
@@ -88,10 +96,7 @@ def write_selection_xlsx(context: Mapping[str, Any], path: Path | str, *, labels
     props.creator = props.lastModifiedBy = "kiemtra"
     props.title = nfc(f"{TITLE} - {context['campaign']['code']}")
     props.created = props.modified = when
-    data = _reproducible(_save(workbook))
-    path = Path(path)
-    write_atomic(path, data)
-    return path
+    return _reproducible(_save(workbook))
 
 
 # --- sheets --------------------------------------------------------------------------------------------

@@ -26,22 +26,31 @@ from services.rules.procedure import procedure_for
 from services.stages.deadline_changes import explanation_received
 
 
-def _explanation_window_errors(session: Session, inspection: Inspection, violations: list[Violation], on: date) -> list[str]:
-    """A decision may not cut the violator's right to explain short (Luật XLVPHC Art.61): where the record gave the
-    right, not before the written explanation's last day has passed, unless the explanation was received."""
+def explanation_window(session: Session, inspection: Inspection, violations: list[Violation]) -> tuple[date, str] | None:
+    """The written explanation's last day and its basis, where the record gave the violator the right to explain
+    (Luật XLVPHC Art.61) and no explanation was received; None otherwise."""
     record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection.id}")
     if record is None or record.issued_on is None or explanation_received(session, id_of(inspection)):
-        return []
+        return None
     establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None
     table = load_fine_table()
     acts = [ExplainAct(v.range_max, suspends(table.get(v.provision_code).additional_penalty)) for v in violations]
     rights = explanation_rights(record.issued_on, acts, establishment.is_organisation, procedure_for(record.issued_on),
                                 decider="người có thẩm quyền")
-    if rights is None or on > rights.written_last_day:
+    return None if rights is None else (rights.written_last_day, rights.basis_vi)
+
+
+def _explanation_window_errors(session: Session, inspection: Inspection, violations: list[Violation], on: date) -> list[str]:
+    """A decision may not cut the violator's right to explain short (Luật XLVPHC Art.61): where the record gave the
+    right, not before the written explanation's last day has passed, unless the explanation was received."""
+    window = explanation_window(session, inspection, violations)
+    if window is None or on > window[0]:
         return []
+    establishment = session.get(Establishment, inspection.establishment_id)
+    assert establishment is not None
     return [f"decided_on: {establishment.name} còn quyền gửi văn bản giải trình đến hết ngày "
-            f"{rights.written_last_day:%d/%m/%Y} ({rights.basis_vi}); chỉ ra quyết định sau ngày đó, hoặc khi đã nhận "
+            f"{window[0]:%d/%m/%Y} ({window[1]}); chỉ ra quyết định sau ngày đó, hoặc khi đã nhận "
             "giải trình (kiemtra deadlines explained)"]
 
 

@@ -130,11 +130,25 @@ class DecisionIn(BaseModel):
                                                                           "competent one decides the file (sent up)")
 
 
+class DecisionIssue(BaseModel):
+    """What issuing the sanction decision at once did, after the amounts were recorded: ``issued`` (the decision's
+    number, date and where to download it and the violation record) or ``waiting`` (why, and from which day the
+    campaign's ``decide-sanctions`` stage can issue it)."""
+    outcome: Literal["issued", "waiting"]
+    number: str | None = None
+    issued_on: date | None = None
+    decision_url: str | None = None
+    record_url: str | None = None
+    waiting_reason: str = ""
+    issuable_from: date | None = None
+
+
 class DecisionReceipt(BaseModel):
     inspection_id: int
     decided_by: str
     decided_on: date
     total_vnd: int
+    issue: DecisionIssue | None = None
 
 
 class ViolationOut(BaseModel):

@@ -38,10 +38,14 @@ class StageResult:
     already: int = 0  # units found already done (idempotent re-run)
     failed: list[int] = field(default_factory=list)  # inspections whose step failed (recorded on each, the rest went on)
     details: dict[str, Any] = field(default_factory=dict)
+    waiting: int = 0  # units not ready yet (Outcome.WAITING: their inputs or their date are still to come)
+    outcomes: dict[str, int] = field(default_factory=dict)  # per-inspection steps: how many ended with each Outcome
 
     def as_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "campaign_code": self.campaign_code, "done": self.done,
-                "already": self.already, **({"failed": self.failed} if self.failed else {}), **self.details}
+                "already": self.already, **({"waiting": self.waiting} if self.waiting else {}),
+                **({"outcomes": dict(sorted(self.outcomes.items()))} if self.outcomes else {}),
+                **({"failed": self.failed} if self.failed else {}), **self.details}
 
 
 def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Campaign:
@@ -54,10 +58,15 @@ def get_campaign(session: Session, code: str, *, for_update: bool = False) -> Ca
     return campaign
 
 
-def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int], step: Callable[[int], bool], *,
-                   settings: Settings) -> StageResult:
-    """Run ``step`` for each inspection (each its own transaction); it returns True when it did the work. One that
-    fails is recorded (:func:`record_failure`) and skipped: the others go on, a later run retries it."""
+DID_WORK = frozenset({Outcome.ISSUED, Outcome.PUBLISHED})
+
+
+def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int], step: Callable[[int], bool | Outcome],
+                   *, settings: Settings) -> StageResult:
+    """Run ``step`` for each inspection (each its own transaction); it returns True (or ``Outcome.ISSUED`` /
+    ``PUBLISHED``) when it did the work. An :class:`Outcome` is also counted in ``outcomes``, and ``WAITING`` goes to
+    ``waiting`` rather than ``already``. One that fails is recorded (:func:`record_failure`) and skipped: the others go
+    on, a later run retries it."""
     result = StageResult(stage, campaign_code)
     for inspection_id in inspection_ids:
         try:
@@ -66,6 +75,12 @@ def per_inspection(stage: str, campaign_code: str, inspection_ids: Sequence[int]
             record_failure(settings, stage, inspection_id, exc)
             result.failed.append(inspection_id)
             continue
+        if isinstance(did, Outcome):
+            result.outcomes[did.value] = result.outcomes.get(did.value, 0) + 1
+            if did is Outcome.WAITING:
+                result.waiting += 1
+                continue
+            did = did in DID_WORK
         if did:
             result.done += 1
         else:

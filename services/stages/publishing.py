@@ -207,7 +207,7 @@ def close_campaign_if_done(settings: Settings, campaign_code: str, *, actor: str
 def publish_outcomes(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     result = per_inspection(STAGE, campaign_code, inspection_ids,
-                            lambda i: publish_for_inspection(settings, i, actor=actor) == Outcome.PUBLISHED, settings=settings)
+                            lambda i: publish_for_inspection(settings, i, actor=actor), settings=settings)
     result.details["register"] = str(write_register(settings))
     result.details["campaign_closed"] = close_campaign_if_done(settings, campaign_code, actor=actor)
     return result  # a closed campaign's report (services.reports.campaign_report) is the flow's next step

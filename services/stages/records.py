@@ -346,4 +346,4 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
 def issue_records(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                   actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: issue_for_inspection(settings, i, actor=actor) == Outcome.ISSUED, settings=settings)
+                          lambda i: issue_for_inspection(settings, i, actor=actor), settings=settings)

@@ -195,4 +195,4 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,
                      actor: str = SYSTEM_ACTOR) -> StageResult:
     return per_inspection(STAGE, campaign_code, inspection_ids,
-                          lambda i: decide_for_inspection(settings, i, actor=actor) == Outcome.ISSUED, settings=settings)
+                          lambda i: decide_for_inspection(settings, i, actor=actor), settings=settings)

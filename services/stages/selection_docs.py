@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
 from models import Campaign, CampaignKind, DocumentType, Establishment, Person, PersonRole, Selection
 from services.db import session_scope
 from services.documents import render_pdf
+from services.documents.render import render_pdf_bytes
 from services.documents.selection_list import KIND_VI, attachment_vi, plan_in_basis, policy_labels, reasons_vi, sector_vi
-from services.documents.xlsx import write_selection_xlsx
+from services.documents.xlsx import selection_xlsx_bytes, write_selection_xlsx
 from services.errors import StageBlocked
 from services.registry.geo import commune_name
 from services.documents.issuing import latest_document
@@ -80,3 +81,13 @@ def export_selection(settings: Settings, campaign_code: str, *, out_dir: Path | 
     pdf = render_pdf("danh_sach_co_so", context, folder / "danh-sach-co-so-du-kien-kiem-tra.pdf").path
     xlsx = write_selection_xlsx(context, folder / "danh-sach-co-so-du-kien-kiem-tra.xlsx", labels=labels)
     return pdf, xlsx
+
+
+def selection_file(settings: Settings, campaign_code: str, kind: Literal["pdf", "xlsx"]) -> bytes:
+    """The list as PDF or XLSX in memory, the bytes :func:`export_selection` writes (a download writes nothing)."""
+    with session_scope(settings) as session:
+        campaign = get_campaign(session, campaign_code)
+        context, labels = selection_context(session, campaign, issued_on=campaign.period_start)
+    if kind == "pdf":
+        return render_pdf_bytes("danh_sach_co_so", context)[0]
+    return selection_xlsx_bytes(context, labels=labels)

@@ -227,7 +227,8 @@ def test_a_body_nested_deeper_than_the_limit_is_refused_naming_body(api: Api) ->
 
 def test_nested_floods_leave_the_event_loop_free(api: Api) -> None:
     """While a 20 MB body of arrays nested 500 deep (what took the loop 2.9 s) and 1 MiB bodies nested past the limit
-    keep coming with a good token, /api/health answers within a second every time (~0.1 s here). The bodies keep
+    keep coming with a good token, /api/health answers within 2 s every time (~0.1 s here on an idle machine; the bound
+    leaves room for a loaded CI machine and still catches a loop blocked for the 2.9 s one such body took). The bodies keep
     coming (at least 3 and 10 + 10 of them) until /api/health has been asked 20 times."""
     path = f"/api/inspections/{api.mine}/findings"
     big = nested_arrays(500, 20 * MIB)
@@ -268,7 +269,7 @@ def test_nested_floods_leave_the_event_loop_free(api: Api) -> None:
     poller.join()
     assert len(answers["big"]) >= 3 and set(answers["big"]) == {413}, answers
     assert len(answers["near limit"]) >= 20 and set(answers["near limit"]) == {422}, answers
-    assert len(health) >= 20 and max(health) < 1.0, f"slowest /api/health: {max(health):.3f} s"
+    assert len(health) >= 20 and max(health) < 2.0, f"slowest /api/health: {max(health):.3f} s"
 
 
 # --------------------------------------------------------------------------- the limits and the largest real bodies

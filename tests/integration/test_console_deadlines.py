@@ -259,8 +259,12 @@ def second_copy(tmp_path: Path, new_database: Callable[[], str | None], migrated
     return other
 
 
-def test_console_posts_leave_the_clis_trail(settings: Settings, world: dict[str, Any], second_copy: Settings) -> None:
+def test_console_posts_leave_the_clis_trail(settings: Settings, world: dict[str, Any], second_copy: Settings,
+                                            tmp_path: Path) -> None:
     from services.entry.cli.app import app
+
+    receipt = tmp_path / "bien-lai.pdf"  # the console's upload and `--receipt`: the same file, the same audit rows
+    receipt.write_bytes(PDF)
 
     ins = world["inspections"]
     comply = deadline_id(settings, ins["decided"], DeadlineKind.COMPLY)
@@ -269,7 +273,8 @@ def test_console_posts_leave_the_clis_trail(settings: Settings, world: dict[str,
     today = today_in_vietnam().isoformat()
     steps = [  # (console action, deadline, form; the same through the CLI)
         ("met", comply, {"on": today, "reason": "Biên lai thu tiền phạt số 77"},
-         ["deadlines", "met", str(comply), "--on", today, "--reason", "Biên lai thu tiền phạt số 77", "--by", LEAD]),
+         ["deadlines", "met", str(comply), "--on", today, "--reason", "Biên lai thu tiền phạt số 77", "--by", LEAD,
+          "--receipt", str(receipt)]),
         ("met", send, {"on": today, "reason": "Có ký nhận", "via": "post"},
          ["deadlines", "met", str(send), "--on", today, "--reason", "Có ký nhận", "--via", "post", "--by", LEAD]),
         ("explained", decision, {"on": today, "reason": "Công ty gửi văn bản giải trình"},
@@ -283,7 +288,8 @@ def test_console_posts_leave_the_clis_trail(settings: Settings, world: dict[str,
     with serving(settings) as url, httpx.Client(timeout=30) as client:
         console_login(client, url, LEAD, world["tokens"][LEAD])
         for action, deadline, form, _ in steps:
-            assert post_action(client, url, deadline, action, form).status_code == 303, action
+            files = {"receipt": ("bien-lai.pdf", PDF, "application/pdf")} if deadline == comply else None
+            assert post_action(client, url, deadline, action, form, files).status_code == 303, action
     runner = CliRunner()
     for _, _, _, argv in steps:
         result = runner.invoke(app, argv)
@@ -292,7 +298,9 @@ def test_console_posts_leave_the_clis_trail(settings: Settings, world: dict[str,
     cli_events, cli_rows = trail(second_copy)
     assert console_rows == cli_rows
     assert console_events == cli_events
-    assert len([e for e in console_events if e[0] == LEAD]) >= 5
+    assert len([e for e in console_events if e[0] == LEAD]) >= 6
+    assert [e[3] for e in cli_events if e[1] == "deadline_receipt"] == [comply]
+    assert hashlib.sha256(PDF).hexdigest() in {p.name for p in second_copy.evidence_path.rglob("*")}
 
 
 # --------------------------------------------------------------------------- Chromium

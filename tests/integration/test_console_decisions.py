@@ -22,7 +22,8 @@ from services.rules.circumstances import Kind, load_circumstances, propose_amoun
 from services.rules.competence import required_signer
 from services.rules.fines import load_fine_table, provision_vi, vnd
 from services.settings import Settings
-from services.stages import records
+from services.stages import records, sanctions
+from services.stages.common import Outcome
 from tests.conftest import Worlds, make_settings
 from tests.console_support import (at_width, axe_violations, browser, browser_login, console_login,  # noqa: F401
                                    csrf_of, follow, no_horizontal_scroll, screenshot, serving)
@@ -192,6 +193,14 @@ def test_an_official_issues_with_a_circumstance_and_a_reason_then_finds_the_docu
     assert f'href="/console/documents/{record_id}">Biên bản vi phạm hành chính số {record_number}' in shown.text
     pdf = client.get(f"{desk.url}/console/documents/{record_id}")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    with session_scope(desk.settings) as session:  # the decision itself was issued at once (the law allows it)
+        decision = session.exec(select(Document).where(Document.inspection_id == inspection_id,
+                                                       Document.doc_type == "sanction_decision")).one()
+        decision_id, decision_number = decision.id, decision.number
+        assert session.get(Inspection, inspection_id).status == InspectionStatus.SANCTIONED  # type: ignore[union-attr]
+    assert f'id="tai-quyet-dinh" href="/console/documents/{decision_id}"' in shown.text and decision_number in shown.text
+    assert client.get(f"{desk.url}/console/documents/{decision_id}").content.startswith(b"%PDF")
+    assert sanctions.decide_for_inspection(desk.settings, inspection_id) == Outcome.ALREADY  # the stage finds it done
 
 
 def test_an_amount_other_than_the_proposal_without_a_reason_is_refused(desk: Desk) -> None:
@@ -283,7 +292,16 @@ def test_the_console_and_the_api_leave_the_same_trail_and_state(settings: Settin
         assert answer.status_code == 201, answer.text
     assert api_baseline == baseline
     assert stored(other) == stored(settings)
-    assert len(stored(settings)["audit"]) == len(baseline["audit"]) + 1
+    added = stored(settings)["audit"][len(baseline["audit"]):]
+    assert [a[1] for a in added][0] == "fine_decided" and [a[5] for a in added][-1] == InspectionStatus.SANCTIONED
+    assert {a[0] for a in added} == {"SNV-GD"}  # the decision issued at once, by the official who decided
+    issue = answer.json()["issue"]
+    assert issue["outcome"] == "issued" and issue["number"] and issue["decision_url"].startswith("/console/documents/")
+    with serving(settings) as url, httpx.Client(timeout=60) as client:  # the console shows what the API answered
+        console_login(client, url, "SNV-GD", tokens["SNV-GD"])
+        shown = client.get(f"{url}/console/inspections/{inspection_id}/decision?issued=1").text
+    assert f'id="tai-quyet-dinh" href="{issue["decision_url"]}"' in shown and issue["number"] in shown
+    assert f'href="{issue["record_url"]}"' in shown
 
 
 def test_the_screen_in_chromium_at_phone_and_desktop_widths(desk: Desk, browser: Any, tmp_path: Path) -> None:  # noqa: F811
@@ -322,3 +340,16 @@ def test_an_unknown_file_is_not_found_and_a_logged_out_visitor_is_sent_to_log_in
     anonymous = httpx.get(desk.page(inspection_id), follow_redirects=False)
     assert anonymous.status_code == 303
     assert anonymous.headers["location"] == f"/console/login?next=/console/inspections/{inspection_id}/decision"
+
+
+def test_a_file_not_yet_decided_waits_and_says_why(desk: Desk) -> None:
+    """The step run for a file whose amounts are not set: nothing written, "waiting" with the reason in Vietnamese."""
+    from services.intake.decision_issue import NOT_DECIDED_VI, issue_now
+
+    inspection_id = desk.files[DIRECTOR][0]
+    before = stored(desk.settings)
+    issue = issue_now(desk.settings, inspection_id, actor="SNV-GD")
+    assert (issue.outcome, issue.waiting_reason, issue.number, issue.issuable_from) == ("waiting", NOT_DECIDED_VI,
+                                                                                        None, None)
+    assert issue.record_url is not None and issue.record_url.startswith("/console/documents/")
+    assert stored(desk.settings) == before

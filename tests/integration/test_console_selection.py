@@ -210,9 +210,13 @@ def test_refusals_inspector_official_logged_out_missing_reason_csrf_and_another_
 
 
 def test_the_exported_list_downloads_as_pdf_and_xlsx_with_a_vietnamese_name(settings: Settings,
-                                                                          world: dict[str, str]) -> None:
+                                                                          world: dict[str, str], tmp_path: Path) -> None:
+    def stored() -> set[Path]:
+        return set(settings.documents_path.rglob("*")) if settings.documents_path.exists() else set()
+
     with serving(settings) as url, httpx.Client(timeout=120) as client:
         console_login(client, url, "SNV-LEAD", world["SNV-LEAD"])
+        before = stored()
         pdf = client.get(f"{url}{PAGE}/danh-sach.pdf")
         xlsx = client.get(f"{url}{PAGE}/danh-sach.xlsx")
         bogus = client.get(f"{url}{PAGE}/danh-sach.exe")
@@ -221,4 +225,8 @@ def test_the_exported_list_downloads_as_pdf_and_xlsx_with_a_vietnamese_name(sett
     disposition = unquote(pdf.headers["content-disposition"])
     assert disposition.startswith("attachment;") and f"Danh sách cơ sở dự kiến kiểm tra - {CODE}.pdf" in disposition
     assert bogus.status_code == 404
-    assert (settings.documents_path / "selection" / CODE / "danh-sach-co-so-du-kien-kiem-tra.pdf").read_bytes() == pdf.content
+    assert stored() == before  # rendered in memory: a GET writes nothing into the document store
+    from services.stages.selection_docs import export_selection
+
+    pdf_path, xlsx_path = export_selection(settings, CODE, out_dir=tmp_path)  # `kiemtra selection export`: the same bytes
+    assert pdf_path.read_bytes() == pdf.content and xlsx_path.read_bytes() == xlsx.content

@@ -375,7 +375,13 @@ def test_only_the_competent_official_decides_the_fines_once(field: Field) -> Non
                                                                                          inspection_id)
     after = stored(field.settings)
     assert after["final_amounts"] == {vid: low}
-    assert after["audit"] == before["audit"] + 1  # the fine_decided event
+    # the fine_decided event, then the decision issued at once (its document and the transition to sanctioned)
+    assert after["audit"] == before["audit"] + 3
+    issue = receipt["issue"]
+    assert (issue["outcome"], issue["issued_on"], issue["waiting_reason"]) == ("issued", decided_on, "")
+    assert issue["number"] and issue["decision_url"].startswith("/console/documents/")
+    assert issue["record_url"].startswith("/console/documents/")
+    assert field.get(f"/api/inspections/{inspection_id}", "SNV-GD").json()["status"] == "sanctioned"
 
     retry = field.post(url, "UBND-CT", decision)
     assert retry.status_code == 200

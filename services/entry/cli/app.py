@@ -17,7 +17,7 @@ from services.entry.cli.deadlines import deadlines_app
 from services.entry.cli.history import history_app
 from services.entry.cli.portal import portal_app
 from services.entry.cli.registry import registry_app
-from services.entry.cli.runs import prepare, print_run, run_flow, state_table
+from services.entry.cli.runs import prepare, print_run, print_state, run_flow
 from services.entry.cli.reports import report_app
 from services.entry.cli.schedule import schedule_app
 from services.entry.cli.selection import selection_app, trigger_app
@@ -96,8 +96,10 @@ def campaign_start(code: Annotated[str, typer.Option(help="mã đợt kiểm tra
 
 
 @campaign_app.command("run")
-def campaign_run(code: str) -> None:
-    """Chạy tiếp đợt kiểm tra qua mọi bước mà trạng thái đã lưu cho phép."""
+def campaign_run(code: Annotated[str, typer.Argument(help="mã đợt kiểm tra (đặt khi `kiemtra campaign start --code`)",
+                                                    show_default=False)]) -> None:
+    """Chạy tiếp đợt kiểm tra qua mọi bước mà trạng thái đã lưu cho phép; in việc từng bước đã làm (ban hành, đã có từ
+    trước, đang chờ, lỗi) và bước tiếp theo."""
     settings = get_settings()
     with user_errors():
         prepare(settings)
@@ -105,8 +107,9 @@ def campaign_run(code: str) -> None:
 
 
 @campaign_app.command("status")
-def campaign_status(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Xem trạng thái đợt kiểm tra (không chạy gì)."""
+def campaign_status(code: Annotated[str, typer.Argument(help="mã đợt kiểm tra", show_default=False)],
+                    as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Xem trạng thái đợt kiểm tra (không chạy gì), điều đang chờ và bước tiếp theo."""
     from services.stages.status import campaign_status as status
 
     settings = get_settings()
@@ -116,9 +119,7 @@ def campaign_status(code: str, as_json: Annotated[bool, typer.Option("--json")] 
         if as_json:
             sys.stdout.write(json.dumps(state, ensure_ascii=False, default=str) + "\n")
             return
-        console.print(state_table(state))
-        for w in state["waiting_for"]:
-            console.print(f"Đang chờ: {w}")
+        print_state(state)
 
 
 @app.command("migrate")

@@ -13,8 +13,11 @@ appeal_app = typer.Typer(help="Khiếu nại, khởi kiện quyết định xử
                          no_args_is_help=True)
 
 
+DECISION_HELP = "số quyết định xử phạt, ví dụ 12/QĐ-XPHC (cột 'Văn bản' của `kiemtra deadlines list --all`)"
+
+
 @appeal_app.command("lodge")
-def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử phạt, ví dụ 12/QĐ-XPHC", callback=one_line)],
+def lodge(decision: Annotated[str, typer.Option(help=DECISION_HELP, callback=one_line)],
           kind: Annotated[str, typer.Option(help="complaint (khiếu nại) hoặc lawsuit (khởi kiện)")],
           reference: Annotated[str, typer.Option(help="số đơn hoặc số thụ lý (không ghi tên người)", callback=one_line)],
           on: Annotated[str, typer.Option(help="ngày thụ lý YYYY-MM-DD")],
@@ -31,7 +34,7 @@ def lodge(decision: Annotated[str, typer.Option(help="số quyết định xử 
 
 
 @appeal_app.command("resolve")
-def resolve(decision: Annotated[str, typer.Option(help="số quyết định xử phạt", callback=one_line)],
+def resolve(decision: Annotated[str, typer.Option(help=DECISION_HELP, callback=one_line)],
             outcome: Annotated[str, typer.Option(help="giu-nguyen hoặc huy")],
             reference: Annotated[str, typer.Option(help="số quyết định giải quyết hoặc bản án", callback=one_line)],
             on: Annotated[str, typer.Option(help="ngày giải quyết YYYY-MM-DD")],

@@ -1,5 +1,6 @@
-"""What every ``kiemtra`` command shares: the console, refusals printed in Vietnamese, dates typed by people, and the
-text policy on every free-text option (:func:`one_line`, :func:`free_text`: ``typer.Option(callback=...)``)."""
+"""What every ``kiemtra`` command shares: the console, tables printed whole (:func:`print_table`), the hint of the next
+step (:func:`next_step`), refusals printed in Vietnamese, dates typed by people, and the text policy on every free-text
+option (:func:`one_line`, :func:`free_text`: ``typer.Option(callback=...)``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,12 +11,34 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from services.errors import KiemtraError, PrefectServerError
 from services.text_policy import check_text
 from services.errors import TextRefused
 
 console = Console()
+WIDEST = 240  # off a terminal, a table is printed at its natural width up to this many columns (then it folds)
+
+
+def print_table(table: Table) -> None:
+    """Print a table whole: every column folds what does not fit (never "…"); off a terminal (a pipe, a file, a
+    test) the table is printed at its natural width up to :data:`WIDEST` columns, so a row stays on one line for grep
+    unless a long text (a list's reasons) folds inside its cell."""
+    for column in table.columns:
+        column.overflow = "fold"
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update_width(WIDEST), table).maximum
+    Console(file=console.file, width=max(console.width, natural), color_system=None, highlight=False).print(table)
+
+
+def next_step(*steps: str) -> None:
+    """The hint of what to do next ("Tiếp theo: …"), one line per step."""
+    for step in steps:
+        console.print(f"[bold]Tiếp theo:[/] {escape(step)}", soft_wrap=True)
 
 
 def fail(exc: KiemtraError) -> typer.Exit:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from services.entry.cli.console import console, user_errors
+from services.entry.cli.console import console, print_table, user_errors
 from services.entry.cli.runs import (prepare, print_documents, progress_bar, run_flow, stage_table, state_table,
                                      sweep_deadlines)
 from services.settings import Settings
@@ -48,8 +48,8 @@ def demo(establishments: Annotated[int, typer.Option(help="số cơ sở trong s
             if not keep_server and server.started_here:
                 stop_server(settings)
         rows += final["stages"] + after
-        console.print(stage_table(rows))
-        console.print(state_table(final["state"]))
+        print_table(stage_table(rows))
+        print_table(state_table(final["state"]))
         print_documents(settings, plan.campaign_code)
         console.print(f"Thông báo đã gửi (hộp thư thử qua giao thức gateway): {len(outbox.messages())} tin tại {outbox.folder}")
         console.print(f"Kết quả xử phạt gửi cổng thông tin (bản thử, có chữ ký HMAC): {len(outbox.outcomes())} tin tại "

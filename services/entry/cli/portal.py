@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.entry.cli.console import console, user_errors
+from services.entry.cli.console import console, print_table, user_errors
 from services.settings import get_settings
 
 portal_app = typer.Typer(help="Cổng thông tin điện tử của tỉnh: tin gửi lỗi, gửi lại.", no_args_is_help=True)
@@ -29,11 +29,12 @@ def dead() -> None:
         table.add_column(column)
     for r in rows:
         table.add_row(str(r["id"]), r["event"], str(r["decision"]), str(r["attempts"]), r["last_error"])
-    console.print(table)
+    print_table(table)
 
 
 @portal_app.command("retry")
-def retry(message_id: int, reason: Annotated[str, typer.Option(help="vì sao gửi lại")],
+def retry(message_id: Annotated[int, typer.Argument(help="số tin: cột 'Mã tin' của `kiemtra portal dead`",
+                                            show_default=False)], reason: Annotated[str, typer.Option(help="vì sao gửi lại")],
           by: Annotated[str, typer.Option(help="mã người thực hiện")] = "SNV-LEAD") -> None:
     """Đưa một tin gửi lỗi về hàng chờ; luồng portal-delivery sẽ gửi lại."""
     from services.delivery import portal

@@ -46,7 +46,9 @@ def unavailable(tax_code: Annotated[str, typer.Option(callback=one_line)], day: 
 
 
 @schedule_app.command("move")
-def move(code: str, tax_code: Annotated[str, typer.Option(callback=one_line)],
+def move(code: Annotated[str, typer.Argument(help="mã đợt kiểm tra", show_default=False)],
+         tax_code: Annotated[str, typer.Option(help="mã số thuế của cơ sở (cột MST của `kiemtra selection show MÃ_ĐỢT --all`)",
+                                               callback=one_line)],
          reason: Annotated[str, typer.Option(help="lý do đổi lịch", callback=free_text)],
          by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
          not_on: Annotated[list[str] | None, typer.Option(help="ngày cơ sở không thể tiếp đoàn (YYYY-MM-DD)")] = None) -> None:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from services.entry.cli.console import console, free_text, one_line, parse_date as _date, user_errors
+from services.entry.cli.console import (console, free_text, next_step, one_line, parse_date as _date, print_table,
+                                       user_errors)
 from services.errors import KiemtraError
 from services.settings import get_settings
 
@@ -32,9 +33,16 @@ def _changes(items: list[str], option: str) -> list[Change]:
     return out
 
 
+TOP = 20  # `selection show` without --all: the first rows of the list
+Code = Annotated[str, typer.Argument(help="mã đợt kiểm tra", show_default=False)]
+
+
 @selection_app.command("show")
-def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Danh sách đề xuất với điểm rủi ro và lý do của từng cơ sở."""
+def show(code: Code, as_json: Annotated[bool, typer.Option("--json")] = False,
+         all_: Annotated[bool, typer.Option("--all", help="in cả danh sách (mặc định: các cơ sở đứng đầu)")] = False,
+         top: Annotated[int, typer.Option(min=1, help="số cơ sở đứng đầu được in khi không có --all")] = TOP) -> None:
+    """Danh sách đề xuất với điểm rủi ro và lý do của từng cơ sở (mặc định các cơ sở đứng đầu; --all: cả danh sách).
+    Cột MST là mã `kiemtra selection change --remove "MST=lý do"` cần."""
     from services.db import migrate, session_scope
     from services.stages.common import get_campaign
     from services.stages.selection_docs import selection_context
@@ -45,23 +53,33 @@ def show(code: str, as_json: Annotated[bool, typer.Option("--json")] = False) ->
         with session_scope(settings) as session:
             campaign = get_campaign(session, code)
             context, _ = selection_context(session, campaign, issued_on=campaign.period_start)
+            status = str(campaign.status)
     if as_json:
         sys.stdout.write(json.dumps(context, ensure_ascii=False, default=str) + "\n")
         return
-    table = Table(title=f"Danh sách đề xuất {code} — chính sách {context['basis']['policy_version']}, "
-                        f"seed {context['basis']['seed']}, {context['basis']['registry_rows']} cơ sở trong phạm vi")
+    rows = context["rows"] if all_ else context["rows"][:top]
+    table = Table(title=f"Danh sách đề xuất {code} — {len(context['rows'])} cơ sở; chính sách "
+                        f"{context['basis']['policy_version']}, seed {context['basis']['seed']}, "
+                        f"{context['basis']['registry_rows']} cơ sở trong phạm vi")
     for col in ("TT", "Tên cơ sở", "MST", "Xã", "Điểm", "Loại", "Lý do"):
-        table.add_column(col, overflow="fold")
-    for r in context["rows"]:
+        table.add_column(col, justify="right" if col in ("TT", "Điểm") else "left")
+    for r in rows:
         table.add_row(str(r["rank"]), r["name"], r["tax_code"], r["commune_vi"], f"{r['score']:.2f}", r["kind_vi"],
                       r["reasons_vi"])
-    console.print(table)
+    print_table(table)
+    if len(rows) < len(context["rows"]):
+        console.print(f"Đã in {len(rows)}/{len(context['rows'])} cơ sở đứng đầu; cả danh sách: kiemtra selection show "
+                      f"{code} --all (hoặc kiemtra selection export {code}).", soft_wrap=True)
     for r in context["removed"]:
-        console.print(f"Đã loại: {r['name']} ({r['tax_code']}) — {r['reason_vi']} [{r['changed_by']}]")
+        console.print(f"Đã loại: {r['name']} ({r['tax_code']}) — {r['reason_vi']} [{r['changed_by']}]", soft_wrap=True)
+    if status == "selected":
+        next_step(f'loại hoặc bổ sung: kiemtra selection change {code} --by SNV-LEAD --remove "MST=<lý do>" '
+                  f'--add "MST=<lý do>"', f"duyệt: kiemtra selection approve {code} --by SNV-LEAD, rồi "
+                  f"kiemtra campaign run {code}")
 
 
 @selection_app.command("verify")
-def verify(code: str) -> None:
+def verify(code: Code) -> None:
     """Tính lại danh sách từ phiên bản chính sách, seed và sổ đăng ký đã lưu; báo có trùng khớp không."""
     from services.db import migrate
     from services.stages.selection import verify_selection
@@ -82,9 +100,13 @@ def verify(code: str) -> None:
 
 
 @selection_app.command("change")
-def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
-           add: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do bổ sung", callback=one_line)] = None,
-           remove: Annotated[list[str] | None, typer.Option(help="MÃ_SỐ_THUẾ=lý do loại", callback=one_line)] = None) -> None:
+def change(code: Code, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+           add: Annotated[list[str] | None, typer.Option(
+               help="MÃ_SỐ_THUẾ=lý do bổ sung (mã số thuế: tìm trong sổ đăng ký trên bảng điều khiển, trang danh sách "
+                    "của đợt)", callback=one_line)] = None,
+           remove: Annotated[list[str] | None, typer.Option(
+               help="MÃ_SỐ_THUẾ=lý do loại (cột MST của `kiemtra selection show MÃ_ĐỢT --all`)",
+               callback=one_line)] = None) -> None:
     """Bổ sung hoặc loại cơ sở (mỗi thay đổi phải có lý do) trước khi duyệt."""
     from services.db import migrate
     from services.stages.approval import change_selection
@@ -95,10 +117,11 @@ def change(code: str, by: Annotated[str, typer.Option(help="mã người chủ t
         done = change_selection(settings, code, by=by, add=_changes(add or [], "--add"),
                                 remove=_changes(remove or [], "--remove"))
     console.print(f"Đã bổ sung {done['added']}, loại {done['removed']} cơ sở.")
+    next_step(f"xem lại: kiemtra selection show {code}; duyệt: kiemtra selection approve {code} --by {by}")
 
 
 @selection_app.command("approve")
-def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
+def approve(code: Code, by: Annotated[str, typer.Option(help="mã người chủ trì", callback=one_line)],
             note: Annotated[str, typer.Option(help="ghi chú khi duyệt", callback=free_text)] = "") -> None:
     """Duyệt danh sách; sau đó `kiemtra campaign run` lập đoàn và lịch."""
     from services.db import migrate
@@ -109,10 +132,11 @@ def approve(code: str, by: Annotated[str, typer.Option(help="mã người chủ 
     with user_errors():
         count = approve_selection(settings, code, by=by, note=note)
     console.print(f"Đã duyệt danh sách {count} cơ sở của đợt {code}.")
+    next_step(f"lập đoàn, lịch và văn bản: kiemtra campaign run {code}")
 
 
 @selection_app.command("export")
-def export(code: str, out: Annotated[Path | None, typer.Option(help="thư mục ghi tệp")] = None) -> None:
+def export(code: Code, out: Annotated[Path | None, typer.Option(help="thư mục ghi tệp")] = None) -> None:
     """Xuất danh sách ra PDF và XLSX."""
     from services.db import migrate
     from services.stages.selection_docs import export_selection

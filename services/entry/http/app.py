@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
@@ -14,6 +15,7 @@ from models import Campaign, Establishment, Violation
 from services.db import get_engine
 from services.entry.http import console, failures
 from services.intake import decisions, logic
+from services.intake.decision_issue import issue_now
 from services.entry.http.deps import message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
 from services.entry.http.evidence_api import router as evidence_router
 from services.entry.http.limits import BodyLimits
@@ -73,7 +75,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/inspections/{inspection_id}/decision", response_model=DecisionReceipt, status_code=201, responses=WRITE_ERRORS)
     async def decide(inspection_id: InspectionId, body: DecisionIn, request: Request, person: PersonDep) -> Any:
-        return await _store(request, lambda db: decisions.record_decision(db, person, inspection_id, body))
+        with mapped_errors():
+            receipt, created = await request.app.state.writer.run(
+                lambda db: decisions.record_decision(db, person, inspection_id, body))
+        # committed: the decision itself is issued at once where the law allows (its own short transaction)
+        receipt.issue = await run_in_threadpool(issue_now, settings, inspection_id, actor=person.code)
+        return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
 
     return app
 

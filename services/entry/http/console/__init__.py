@@ -5,13 +5,14 @@ Each page group is a module with ``router = APIRouter(prefix="/console", include
 """
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from services.entry.http.console import auth, base, campaigns, inbox
 from services.entry.http.console import decisions, documents
 from services.entry.http.console import schedule, selection
 from services.entry.http.console import deadlines, people
 from services.entry.http.console import findings
+from services.entry.http.console.access_rules import check_visible
 
 ROUTERS = [
     auth.router,
@@ -27,8 +28,8 @@ ROUTERS = [
 ]
 
 console_router = APIRouter()
-for _router in ROUTERS:
-    console_router.include_router(_router)
+for _router in ROUTERS:  # every page but login/logout: who may see the campaign, inspection, document, deadline
+    console_router.include_router(_router, dependencies=[] if _router is auth.router else [Depends(check_visible)])
 
 
 def install(app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -140,6 +141,16 @@ def nav_for(user: ConsoleUser | None, path: str) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- pages
 
 
+def gio(moment: datetime | None) -> str:
+    """A moment as the lead reads it: Việt Nam's time (a naive moment is UTC, as the database keeps it)."""
+    if moment is None:
+        return ""
+    from services.rules.calendar import VIETNAM
+
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return f"{aware.astimezone(VIETNAM):%H:%M %d/%m/%Y}"
+
+
 def _vnd(amount: int | None) -> str:
     return "" if amount is None else f"{amount:,}".replace(",", ".") + " đồng"
 
@@ -149,7 +160,7 @@ def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "web"), autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["ngay"] = lambda d: d.strftime("%d/%m/%Y") if d is not None else ""
-    env.filters["gio"] = lambda d: d.strftime("%H:%M %d/%m/%Y") if d is not None else ""
+    env.filters["gio"] = gio
     env.filters["vnd"] = _vnd
     env.filters["so"] = lambda n: f"{n:,}".replace(",", ".")
     return env

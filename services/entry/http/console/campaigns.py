@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models import Agency, Campaign, PersonRole
 from services import audit
+from services.entry.http.console.access_rules import campaign_visible
 from services.entry.http.console.base import ConsoleUser, db, read_post, render, require, see_other, UserDep
 from services.entry.http.console.campaign_forms import NewCampaign, read_new_campaign, values_of
 from services.entry.http.console.dashboard_queries import CAMPAIGN_STATUS_VI, STATUS_VI, campaign_lines, dashboard
@@ -47,8 +48,7 @@ def runs(request: Request) -> CampaignRuns:
 @router.get("/campaigns", response_class=HTMLResponse)
 def campaigns_page(request: Request, user: UserDep) -> HTMLResponse:
     with db(request) as s:
-        lead_agency = user.person.agency_id if user.person.role == PersonRole.LEAD else None
-        lines = campaign_lines(s, lead_agency)
+        lines = [line for line in campaign_lines(s, None) if campaign_visible(s, user.person, line.campaign)]
     can_create = user.person.role in (PersonRole.LEAD, PersonRole.ADMIN)
     return render(request, user, "console/campaigns.html", lines=lines, can_create=can_create)
 

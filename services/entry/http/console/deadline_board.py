@@ -3,11 +3,8 @@
 * :func:`board`: the open deadlines of one campaign or all, grouped as overdue / warned / due later, each with the
   establishment, the inspection, the document it concerns, the rule (``basis_vi``), the due date and the days left
   (working days where the rule counts working days);
-* :func:`store_receipt` / :func:`record_receipt` / :func:`receipts_of`: a receipt file (a payment slip, a signed
-  delivery note) kept in the evidence store by its SHA-256 — the same content-addressed store as the inspectors'
-  photos, so a file sent twice is stored once — and named on the deadline by an audit event
-  (``deadline_receipt``) next to the ``deadline_status`` event that :func:`services.stages.deadline_changes.mark_met`
-  writes.
+* the receipts attached when a deadline is marked met live in :mod:`services.intake.deadline_receipts` (the same
+  functions ``kiemtra deadlines met --receipt FILE`` calls).
 """
 from __future__ import annotations
 
@@ -19,14 +16,10 @@ from sqlmodel import Session, col, select
 
 from models import (AuditEvent, Campaign, Deadline, DeadlineKind, DeadlineStatus, Document, DocumentType, Establishment,
                     Inspection)
-from services import audit
-from services.intake.evidence import EvidenceStore
-from services.intake.logic import safe_name
+from services.intake.deadline_receipts import RECEIPT_ACTION
 from services.rules.calendar import VIETNAM, working_days
 from services.rules.deadline_rules import INFORMATIVE_KINDS, procedure_for_period, warning_day
-from services.settings import Settings
 
-RECEIPT_ACTION = "deadline_receipt"
 WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính",
            DeadlineKind.SANCTION_DECISION: "Ra quyết định xử phạt",
            DeadlineKind.LIMITATION: "Thời hiệu xử phạt",
@@ -68,15 +61,6 @@ class Row:
     complex_case: bool
     explained: bool
     extended_months: int
-
-
-@dataclass(frozen=True)
-class Receipt:
-    sha256: str
-    size: int
-    content_type: str
-    name: str
-    actor: str = ""
 
 
 @dataclass
@@ -205,38 +189,3 @@ def _events(session: Session, deadline_id: int) -> list[AuditEvent]:
     return list(session.exec(select(AuditEvent).where(AuditEvent.entity_type == "deadline",
                                                       AuditEvent.entity_id == deadline_id)
                              .order_by(col(AuditEvent.at), col(AuditEvent.id))).all())
-
-
-# --------------------------------------------------------------------------- receipts
-
-
-def store_receipt(settings: Settings, *, data: bytes, name: str, content_type: str) -> Receipt:
-    """The file in the evidence store (checked: size limit, accepted type, content of that type); a file already
-    there with this SHA-256 is kept, not written twice."""
-    from hashlib import sha256
-
-    from services.intake.evidence import check_type
-
-    check_type(content_type, declared=content_type, allowed=settings.evidence_types)
-    digest = sha256(data).hexdigest()
-    with EvidenceStore.from_settings(settings).writer(sha256=digest, size=len(data), content_type=content_type,
-                                                      max_bytes=settings.evidence_max_bytes) as writer:
-        writer.write(data)
-        writer.commit()
-    return Receipt(sha256=digest, size=len(data), content_type=content_type.split(";")[0].strip().lower(),
-                   name=safe_name(name) or "bien-lai")
-
-
-def record_receipt(session: Session, deadline: Deadline, receipt: Receipt, *, actor: str, reason: str) -> None:
-    """Names the receipt on the deadline (an audit event; the download checks it)."""
-    audit.record(session, actor=actor, action=RECEIPT_ACTION, entity=deadline, reason=reason.strip()[:1000],
-                 data={"sha256": receipt.sha256, "size": receipt.size, "content_type": receipt.content_type,
-                       "name": receipt.name})
-
-
-def receipts_of(session: Session, deadline_id: int) -> list[Receipt]:
-    events = session.exec(select(AuditEvent).where(AuditEvent.entity_type == "deadline",
-                                                   AuditEvent.entity_id == deadline_id,
-                                                   AuditEvent.action == RECEIPT_ACTION).order_by(col(AuditEvent.id))).all()
-    return [Receipt(sha256=e.data["sha256"], size=int(e.data["size"]), content_type=e.data["content_type"],
-                    name=e.data["name"], actor=e.actor) for e in events]

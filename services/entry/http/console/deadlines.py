@@ -3,7 +3,8 @@
 Every action calls the function the CLI's ``kiemtra deadlines …`` commands call
 (:mod:`services.stages.deadline_changes`), with actor = the logged-in person and the reason from the form, so the
 audit trail and the database state are the CLI's: ``met`` → ``mark_met`` (plus the receipt file, kept in the
-evidence store by SHA-256 and named on the deadline: :mod:`services.entry.http.console.deadline_board`),
+evidence store by SHA-256 and named on the deadline: :mod:`services.intake.deadline_receipts`, as
+``kiemtra deadlines met --receipt FILE`` does),
 ``explained`` → ``record_explanation``, ``complex`` → ``declare_complex``, ``extend`` → ``extend_decision`` (the
 rules refuse a second extension; the refusal is shown as the console's error page).
 """
@@ -18,9 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from models import Deadline, DeadlineKind, PersonRole
 from services.entry.http.console import deadline_board
+from services.entry.http.console.access_rules import InspectionFilter, visible_codes
 from services.entry.http.console.base import ConsoleUser, console_user, db, read_post, render, require, see_other
 from services.entry.http.web_form import ParsedForm, UploadedFile
 from services.errors import NotFound, Refused
+from services.intake import deadline_receipts
 from services.intake.evidence import EvidenceStore
 from services.rules.calendar import today_in_vietnam
 from services.rules.deadline_rules import SEND_METHOD_VI, SendMethod
@@ -56,6 +59,9 @@ def board_page(request: Request, user: User, dot: str = "") -> Response:
     require(user, *READERS)
     with db(request) as session:
         found = deadline_board.board(session, today_in_vietnam(), dot.strip())
+        visible = InspectionFilter(session, user.person)  # only what the console's one rule lets the person see
+        found.groups = [(key, title, [r for r in rows if visible(r.inspection_id)]) for key, title, rows in found.groups]
+        found.campaigns = visible_codes(session, user.person)
     return render(request, user, "console/deadlines.html", board=found)
 
 
@@ -67,7 +73,7 @@ def deadline_page(request: Request, deadline_id: int, user: User) -> Response:
         if row is None:
             raise NotFound(f"Không tìm thấy thời hạn số {deadline_id}.")
         events = deadline_board.history(session, deadline_id)
-        receipts = deadline_board.receipts_of(session, deadline_id)
+        receipts = deadline_receipts.receipts_of(session, deadline_id)
     can_act = user.person.role in (*ACTORS, PersonRole.ADMIN) and row.status_vi == "đang chạy"
     return render(request, user, "console/deadline.html", row=row, events=events, receipts=receipts, can_act=can_act,
                   today=today_in_vietnam(), send_methods=SEND_METHODS, met_by_a_person=deadline_board.MET_BY_A_PERSON,
@@ -80,7 +86,7 @@ def receipt_file(request: Request, deadline_id: int, sha256: str, user: User) ->
     """A receipt named on this deadline (only to those who may read the board); any other hash is a 404."""
     require(user, *READERS)
     with db(request) as session:
-        receipt = next((r for r in deadline_board.receipts_of(session, deadline_id) if r.sha256 == sha256), None)
+        receipt = next((r for r in deadline_receipts.receipts_of(session, deadline_id) if r.sha256 == sha256), None)
     path = EvidenceStore.from_settings(_settings(request)).path_for(sha256) if receipt is not None else None
     if receipt is None or path is None or not path.is_file():
         raise NotFound("Không có biên lai này trong hồ sơ thời hạn.")
@@ -113,12 +119,11 @@ def _mark_met(request: Request, user: ConsoleUser, deadline_id: int, form: Parse
     on = _date(form.get("on"), "on") or today_in_vietnam()
     reason, via = form.get("reason"), form.get("via").strip() or None
     upload: UploadedFile | None = next((f for f in form.files if f.field == "receipt" and f.data), None)
+    receipt = (deadline_receipts.ReceiptFile(upload.data, upload.filename, upload.content_type)
+               if upload is not None else None)
     with db(request) as session:
-        deadline = deadline_changes.mark_met(session, deadline_id, on, actor=user.person.code, reason=reason, sent_by=via)
-        if upload is not None:
-            receipt = deadline_board.store_receipt(_settings(request), data=upload.data, name=upload.filename,
-                                                   content_type=upload.content_type)
-            deadline_board.record_receipt(session, deadline, receipt, actor=user.person.code, reason=reason)
+        deadline_receipts.mark_met_with_receipt(session, _settings(request), deadline_id, on, actor=user.person.code,
+                                                reason=reason, sent_by=via, receipt=receipt)
         session.commit()
 
 

@@ -5,7 +5,9 @@ proposal and its working, the circumstances to pick, the amount; who is competen
 is (an official without competence sees why and has no button to issue). POST: "Tính lại" shows the page again with
 the proposal for the circumstances ticked (no write); "Quyết định" calls the very function the API's
 ``POST /api/inspections/{id}/decision`` calls (:func:`services.intake.decisions.record_decision`, through the app's
-batch writer) with the logged-in official as the actor, then shows the file again with its documents one click away.
+batch writer) with the logged-in official as the actor, then, as the API does, issues the decision at once where
+the law allows (:func:`services.intake.decision_issue.issue_now`) and shows the file again: the decision's number,
+date and PDF and the violation record one click away, or why it waits and from which day.
 A refusal of the rules (an amount without its reason, outside the range…) shows the form again with the errors (422).
 """
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from models import PersonRole
@@ -21,6 +24,7 @@ from services.entry.http.console import decision_view as view
 from services.entry.http.console.base import ConsoleUser, db, read_post, render, require, see_other, UserDep
 from services.errors import IntakeError
 from services.intake import decisions
+from services.intake.decision_issue import issue_now, issue_state
 from services.rules.calendar import today_in_vietnam
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -39,7 +43,8 @@ def decision_screen(inspection_id: InspectionId, request: Request, user: UserDep
     require(user, PersonRole.OFFICIAL, PersonRole.LEAD)
     with db(request) as session:
         page = view.decision_page(session, user.person, inspection_id, on=today_in_vietnam())
-    return render(request, user, TEMPLATE, page=page, errors=[], issued=bool(issued), recalculated=False,
+        issue = issue_state(session, inspection_id) if page.decided else None
+    return render(request, user, TEMPLATE, page=page, errors=[], issued=bool(issued), recalculated=False, issue=issue,
                   purpose=purpose(inspection_id), today=today_in_vietnam())
 
 
@@ -58,7 +63,8 @@ async def decide(inspection_id: InspectionId, request: Request, user: UserDep) -
                 lambda s: decisions.record_decision(s, person, inspection_id, body))
         except IntakeError as exc:
             errors = exc.field_errors() or [exc.message]
-        else:
+        else:  # committed: the decision itself is issued at once where the law allows (as the API does)
+            await run_in_threadpool(issue_now, request.app.state.settings, inspection_id, actor=person.code)
             return see_other(f"/console/inspections/{inspection_id}/decision?issued=1")
     return _again(request, user, inspection_id, fields, ids, errors)
 
@@ -80,7 +86,7 @@ def _again(request: Request, user: ConsoleUser, inspection_id: int, fields: dict
     page.decided_on = on
     page.referral_reason = fields.get(view.REFERRAL, "")
     return render(request, user, TEMPLATE, status=422 if errors else 200, page=page, errors=errors, issued=False,
-                  recalculated=not errors, purpose=purpose(inspection_id), today=today_in_vietnam())
+                  recalculated=not errors, issue=None, purpose=purpose(inspection_id), today=today_in_vietnam())
 
 
 def body_date(fields: dict[str, str]) -> date | None:

@@ -25,9 +25,10 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from models import Campaign, Document, DocumentType, Establishment, Inspection, PersonRole
+from services.entry.http.console.access_rules import leads_a_campaign, visible_campaigns
 from services.entry.http.console.base import db, read_post, render, require, see_other, UserDep
 from services.entry.http.console.decision_view import DOC_TYPE_VI
-from services.errors import NotFound, NotStored
+from services.errors import Forbidden, NotFound, NotStored
 from services.reports import exports
 from services.reports.campaign_report import issue_campaign_report, xlsx_path
 from services.reports.periodic_report import ANNUAL, HALF_YEAR, export_periodic_report
@@ -94,7 +95,8 @@ def _file_name(doc: Document) -> str:
 def campaigns_index(request: Request, user: UserDep) -> HTMLResponse:
     require(user, *READERS)
     with db(request) as session:
-        campaigns = session.exec(select(Campaign).order_by(col(Campaign.period_start).desc(), col(Campaign.code))).all()
+        campaigns = visible_campaigns(session, user.person, session.exec(
+            select(Campaign).order_by(col(Campaign.period_start).desc(), col(Campaign.code))).all())
     return render(request, user, "console/documents_index.html", campaigns=campaigns)
 
 
@@ -191,6 +193,10 @@ def periodic_report(kind: Literal["half_year", "annual"], year: Annotated[int, P
                     request: Request, user: UserDep, dang: str = "pdf") -> Response:
     """The periodic report as of today, rendered from the stored data (nothing written to the database)."""
     require(user, *READERS)
+    with db(request) as session:
+        if not leads_a_campaign(session, user.person):
+            raise Forbidden("Báo cáo định kỳ là báo cáo của cơ quan chủ trì các đợt kiểm tra; cơ quan của tài khoản "
+                            f"{user.person.code} không chủ trì đợt kiểm tra nào.", person_code=user.person.code)
     if dang not in ("pdf", "xlsx"):
         raise NotFound("Chỉ có bản PDF hoặc Excel.")
     with tempfile.TemporaryDirectory() as folder:

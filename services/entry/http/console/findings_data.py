@@ -4,8 +4,8 @@
   filtered by status and team.
 * :func:`inspection_findings` — one inspection: each version (who, when, why, the lead's review, the photos) and
   the answers per checklist item of the latest version beside the previous one, changes marked.
-* :func:`may_see` — who may see an inspection's findings and photos in the console: leads (and admins), and an
-  official of one of the campaign's agencies or competent to decide the file; nobody else (an inspector uses /form).
+* :func:`may_see` — who may see an inspection's findings and photos in the console: the console's one rule
+  (:mod:`services.entry.http.console.access_rules`); nobody else (an inspector uses /form).
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import (Agency, Attachment, Campaign, Establishment, FindingReview, Inspection, InspectionStatus,
-                    Notification, Person, PersonRole, Submission, Team)
+from models import (Attachment, Campaign, Establishment, FindingReview, Inspection, InspectionStatus,
+                    Notification, Person, Submission, Team)
 from models.base import id_of
-from services.errors import Forbidden, NotFound
+from services.entry.http.console import access_rules
+from services.errors import NotFound
 from services.intake import logic, returns
-from services.rules.calendar import VIETNAM, today_in_vietnam
-from services.rules.competence import ensure_competent, required_signer
+from services.rules.calendar import VIETNAM
 from services.stages.common import get_campaign
 
 REVIEWED_OR_LATER = (InspectionStatus.FINDINGS_APPROVED, InspectionStatus.RECORDS_ISSUED, InspectionStatus.SANCTIONED,
@@ -235,24 +235,9 @@ def _item_rows(items: list[Any], latest: list[dict[str, Any]], previous: list[di
 
 
 def may_see(session: Session, person: Person, inspection: Inspection) -> bool:
-    """Leads and admins: every inspection. An official: the campaign's lead or member agencies' officials, and the
-    official competent to decide the file. Inspectors (and anyone else): never here."""
-    if person.role in (PersonRole.LEAD, PersonRole.ADMIN):
-        return True
-    if person.role != PersonRole.OFFICIAL:
-        return False
-    campaign = session.get(Campaign, inspection.campaign_id)
-    agency = session.get(Agency, person.agency_id)
-    assert campaign is not None
-    if agency is not None and (agency.id == campaign.lead_agency_id or agency.code in campaign.member_agency_codes):
-        return True
-    if required_signer(session, inspection) is None:  # no violation yet: no file to decide
-        return False
-    try:
-        ensure_competent(session, person, inspection, on=today_in_vietnam())
-    except Forbidden:
-        return False
-    return True
+    """The console's one rule (:func:`access_rules.inspection_visible`): the campaign's lead and member agencies'
+    people and admins, and the official competent to decide the file; nobody else (an inspector uses /form)."""
+    return access_rules.inspection_visible(session, person, inspection)
 
 
 def visible_inspection(session: Session, person: Person, inspection_id: int) -> Inspection:

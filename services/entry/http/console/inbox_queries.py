@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -20,8 +20,9 @@ from models import (AccessToken, Agency, Campaign, CampaignStatus, Contact, Dead
                     DeliveryStatus, Establishment, Inspection, InspectionStatus, Notification, Person, PersonRole,
                     PortalMessage, PortalStatus, Publication, Submission, Team, TeamMember, Violation)
 from models.base import utcnow
-from services.errors import Forbidden
-from services.rules.competence import ensure_competent, required_signer
+from services.entry.http.console.access_rules import may_decide, visible_campaigns
+from services.rules.calendar import VIETNAM
+from services.rules.competence import required_signer
 
 DEADLINE_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính",
                DeadlineKind.SANCTION_DECISION: "Ra quyết định xử phạt", DeadlineKind.LIMITATION: "Thời hiệu xử phạt",
@@ -56,11 +57,9 @@ def campaign_href(code: str, status: str = "") -> str:
 
 
 def _campaigns_of(session: Session, person: Person) -> list[Campaign]:
-    """The campaigns a lead runs (their agency leads them); an admin: every campaign."""
-    query = select(Campaign).order_by(col(Campaign.id))
-    if person.role != PersonRole.ADMIN:
-        query = query.where(Campaign.lead_agency_id == person.agency_id)
-    return list(session.exec(query).all())
+    """The campaigns a lead sees (their agency leads them or is a member: the console's one rule,
+    :func:`access_rules.campaign_visible`); an admin: every campaign."""
+    return visible_campaigns(session, person, session.exec(select(Campaign).order_by(col(Campaign.id))).all())
 
 
 # --------------------------------------------------------------------------- a lead
@@ -91,7 +90,7 @@ def findings_to_review(session: Session, campaigns: list[Campaign]) -> Section:
     for inspection, establishment, team in rows:
         campaign = by_id[inspection.campaign_id]
         sent = latest.get(inspection.id or 0)
-        when = f"; gửi lúc {sent:%H:%M %d/%m/%Y}" if sent is not None else ""
+        when = f"; gửi lúc {sent.astimezone(VIETNAM):%H:%M %d/%m/%Y}" if isinstance(sent, datetime) else ""
         section.items.append(Item(f"{establishment.name}", f"{campaign.code} · {team.name} · kiểm tra ngày "
                                   f"{inspection.scheduled_on:%d/%m/%Y}{when}",
                                   f"/console/inspections/{inspection.id}/findings", "chờ duyệt", "warn"))
@@ -209,11 +208,8 @@ def files_to_decide(session: Session, person: Person, today: date) -> Section:
     due = {d.inspection_id: d.due_on for d in session.exec(select(Deadline).where(
         Deadline.kind == DeadlineKind.SANCTION_DECISION, Deadline.status == DeadlineStatus.OPEN)).all()}
     for inspection, establishment, campaign in session.exec(query).all():
-        if person.role != PersonRole.ADMIN:
-            try:
-                ensure_competent(session, person, inspection, on=today)
-            except Forbidden:
-                continue
+        if person.role != PersonRole.ADMIN and not may_decide(session, person, inspection, campaign, on=today):
+            continue  # the console's one rule (access_rules): only the files the official may decide
         needed = required_signer(session, inspection, on=today) or ""
         last = due.get(inspection.id or 0)
         tone = "bad" if last is not None and last < today else "warn"

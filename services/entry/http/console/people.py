@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from models import (AccessToken, Agency, Campaign, ConflictOfInterest, Contact, Establishment, Person, PersonRole, Team,
                     TeamMember)
 from services import access
+from services.entry.http.console.access_rules import visible_codes
 from services.entry.http.console.base import ConsoleUser, console_user, db, read_post, render, require, see_other
 from services.entry.http.web_form import ParsedForm
 from services.errors import KiemtraError, NotFound
@@ -32,7 +33,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 User = Annotated[ConsoleUser, Depends(console_user)]
 
 READERS = (PersonRole.LEAD,)  # and the admin, who passes every check
-ROLE_VI = {PersonRole.LEAD: "Trưởng đoàn / lãnh đạo", PersonRole.OFFICIAL: "Người có thẩm quyền xử phạt",
+ROLE_VI = {PersonRole.LEAD: "Trưởng đoàn / Thanh tra Sở", PersonRole.OFFICIAL: "Người có thẩm quyền xử phạt",
            PersonRole.INSPECTOR: "Thành viên đoàn kiểm tra", PersonRole.ADMIN: "Quản trị hệ thống"}
 TEAM_ROLE_VI = {"head": "Trưởng đoàn", "deputy": "Phó trưởng đoàn", "member": "Thành viên"}
 
@@ -126,7 +127,7 @@ def people_page(request: Request, user: User, dot: str = "") -> Response:
     with db(request) as session:
         agencies = list(session.exec(select(Agency).order_by(col(Agency.code))).all())
         people = people_rows(session)
-        codes = list(session.exec(select(Campaign.code).order_by(col(Campaign.code))).all())
+        codes = visible_codes(session, user.person)  # a lead: the teams of the campaigns they see
         campaign = dot.strip() if dot.strip() in codes else (codes[-1] if codes else "")
         teams = teams_of(session, campaign) if campaign else []
         declared = conflicts(session)

@@ -7,18 +7,18 @@
   calls (:func:`services.stages.approval.change_selection`, :func:`~services.stages.approval.approve_selection`)
   with actor = the logged-in lead and the reason typed in the form, so the audit trail and the stored state are
   the API's.
-* ``GET …/danh-sach.pdf`` and ``…/danh-sach.xlsx`` — the exported list (:func:`services.stages.selection_docs.
-  export_selection`, written where ``kiemtra selection export`` writes it, from the list as it stands now).
+* ``GET …/danh-sach.pdf`` and ``…/danh-sach.xlsx`` — the exported list, rendered in memory from the list as it
+  stands now (:func:`services.stages.selection_docs.selection_file`: the bytes ``kiemtra selection export`` writes;
+  a download writes nothing).
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models import CampaignStatus, PersonRole
@@ -34,7 +34,7 @@ User = Annotated[ConsoleUser, Depends(console_user)]
 READERS = (PersonRole.LEAD, PersonRole.OFFICIAL)
 DONE_VI = {"loai": "Đã loại cơ sở khỏi danh sách.", "them": "Đã bổ sung cơ sở vào danh sách.",
            "duyet": "Đã phê duyệt danh sách."}
-DOWNLOADS = {"pdf": ("application/pdf", 0), "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", 1)}
+DOWNLOADS = {"pdf": "application/pdf", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def page_url(code: str) -> str:
@@ -110,12 +110,10 @@ async def approve(request: Request, code: Code, user: User) -> Response:
     return see_other(f"{page_url(code)}?xong=duyet")
 
 
-def _export(request: Request, code: str) -> tuple[Path, Path]:
-    from services.stages.selection_docs import export_selection
+def _export(request: Request, code: str, kind: Literal["pdf", "xlsx"]) -> bytes:
+    from services.stages.selection_docs import selection_file
 
-    with db(request) as s:
-        get_campaign(s, code)  # a 404 for an unknown campaign before anything is written
-    return export_selection(request.app.state.settings, code)
+    return selection_file(request.app.state.settings, code, kind)  # an unknown campaign: NotFound, a 404
 
 
 @router.get("/campaigns/{code}/selection/danh-sach.{kind}")
@@ -124,8 +122,9 @@ def download(request: Request, code: Code, kind: str, user: User) -> Response:
     require(user, *READERS)
     if kind not in DOWNLOADS:
         raise NotFound("Không có tệp này.")
-    media_type, index = DOWNLOADS[kind]
-    path = _export(request, code)[index]
-    return FileResponse(path, media_type=media_type,
-                        filename=f"Danh sách cơ sở dự kiến kiểm tra - {code}.{kind}",
-                        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+    media_type = DOWNLOADS[kind]
+    data = _export(request, code, "pdf" if kind == "pdf" else "xlsx")
+    filename = quote(f"Danh sách cơ sở dự kiến kiểm tra - {code}.{kind}")
+    return Response(data, media_type=media_type,
+                    headers={"Content-Disposition": f"attachment; filename*=utf-8''{filename}",
+                             "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
