@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from models import Document, DocumentType, Finding, InspectionStatus, Person
+from models import AuditEvent, Document, DocumentType, Finding, InspectionStatus, Person
 from services.db import session_scope
 from services.entry.http.console.base import COOKIE
 from services.entry.http.console.decision_view import DOC_TYPE_VI
@@ -29,9 +29,10 @@ from services.entry.http.web import COOKIE as FORM_COOKIE
 from services.intake.decisions import record_decision
 from services.intake.schemas import DecisionIn
 from services.rules.calendar import today_in_vietnam
+from services.reports.campaign_report import issue_campaign_report
 from services.settings import Settings
 from services.stages import records, sanctions, schedule_docs
-from tests.conftest import Worlds
+from tests.conftest import Worlds, make_settings
 from tests.console_support import (at_width, axe_violations, browser, browser_login, console_login,  # noqa: F401
                                    csrf_of, no_horizontal_scroll, screenshot, serving)
 from tests.factories import campaign_with_approved_findings
@@ -173,6 +174,37 @@ def test_the_lead_issues_the_campaign_report_and_downloads_it_as_pdf_and_xlsx(li
     page = official.get(f"{library.url}/console/campaigns/{CAMPAIGN}/documents")
     refused = official.post(f"{library.url}/console/campaigns/{CAMPAIGN}/report", data={"csrf": csrf_of(page.text, -1)})
     assert refused.status_code == 403
+
+
+def stored(settings: Settings) -> dict[str, list[Any]]:
+    """What a write leaves: documents and the audit trail (web sessions and logins aside, ids and times aside)."""
+    with session_scope(settings) as session:
+        docs = [(d.doc_type, d.number, d.revision, d.subject_key, d.issuer_code, d.issued_by, d.sha256)
+                for d in session.exec(select(Document).order_by(col(Document.id)))]
+        audit = [(a.actor, a.action, a.entity_type, a.from_state, a.to_state, a.reason, a.data)
+                 for a in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
+                 if not a.action.startswith(("web_session", "login", "token"))]
+    return {"documents": docs, "audit": audit}
+
+
+def test_the_console_report_is_the_clis(settings: Settings, worlds: Worlds, tmp_path: Path,
+                                        new_database: Callable[[], str | None],
+                                        migrated: Callable[[Settings], Settings]) -> None:
+    """Done-when 4 for the report: the lead's POST on one copy of the world, ``kiemtra report campaign``'s function
+    (``issue_campaign_report``, the same day, the same person) on another leave the same documents and trail."""
+    other = migrated(make_settings(tmp_path / "cli", database_url=new_database()))
+    tokens = worlds.copy(settings, library_world)
+    worlds.copy(other, library_world)
+    assert stored(settings) == stored(other)
+    with serving(settings) as url, httpx.Client(timeout=120) as client:
+        console_login(client, url, "SNV-LEAD", tokens["SNV-LEAD"])
+        page = client.get(f"{url}/console/campaigns/{CAMPAIGN}/documents")
+        issued = client.post(f"{url}/console/campaigns/{CAMPAIGN}/report", data={"csrf": csrf_of(page.text, -1)},
+                             follow_redirects=False)
+        assert issued.status_code == 303, issued.text
+    issue_campaign_report(other, CAMPAIGN, issued_on=today_in_vietnam(), actor="SNV-LEAD")
+    assert stored(settings) == stored(other)
+    assert [d[0] for d in stored(settings)["documents"]].count(DocumentType.REPORT) == 1
 
 
 def test_periodic_reports_as_pdf_and_xlsx(library: Library) -> None:

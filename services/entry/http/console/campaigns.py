@@ -2,7 +2,8 @@
 ``services.stages.planning.ensure_campaign`` as ``kiemtra campaign start`` does, with the plan — number and date —
 kept as data), and a campaign's dashboard (``/console/campaigns/{code}``: each inspection's stage, counts per team and
 per commune, what each waits for, what the campaign waits for) with the button that runs its next stages
-(:mod:`services.entry.http.console.runner`: the run-campaign flow in this process, as ``kiemtra campaign run``).
+(:mod:`services.entry.http.console.runner`: the run-campaign deployment on a Prefect worker when one is online, else
+the run-campaign flow in this process, as ``kiemtra campaign run``; the progress read back from the Prefect API).
 
 Creating a campaign does not run it (the CLI's ``start`` does both): the lead looks at the new campaign, then presses
 "Chạy các bước tiếp theo", which proposes the list; every write is audited with the person's code.
@@ -15,12 +16,13 @@ from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from models import Agency, Campaign, PersonRole
+from models.base import id_of
 from services import audit
 from services.entry.http.console.access_rules import campaign_visible
 from services.entry.http.console.base import ConsoleUser, db, read_post, render, require, see_other, UserDep
 from services.entry.http.console.campaign_forms import NewCampaign, read_new_campaign, values_of
 from services.entry.http.console.dashboard_queries import CAMPAIGN_STATUS_VI, STATUS_VI, campaign_lines, dashboard
-from services.entry.http.console.runner import CampaignRuns
+from services.entry.http.console.runner import STATE_VI, CampaignRuns, run_view
 from services.entry.http.web_form import ParsedForm
 from services.errors import Conflict, NotFound
 from services.stages.common import get_campaign
@@ -130,29 +132,33 @@ def campaign_page(request: Request, code: str, user: UserDep, trang_thai: str = 
     with db(request) as s:
         campaign = get_campaign(s, code)
         board = dashboard(s, campaign, failures, status=trang_thai if trang_thai in STATUS_VI else "")
-    last = runs(request).last(code)
+        run = run_view(runs(request), s, id_of(campaign), code)
+    last = run.cached if run is not None else None
     can_run = user.person.role in (PersonRole.LEAD, PersonRole.ADMIN)
-    return render(request, user, "console/campaign.html", board=board, state=state, last=last, can_run=can_run,
+    return render(request, user, "console/campaign.html", board=board, state=state, last=last, run=run,
+                  can_run=can_run, state_vi=STATE_VI,
                   created=bool(moi), status_vi=STATUS_VI, campaign_status_vi=CAMPAIGN_STATUS_VI, stage_vi=STAGE_VI,
                   filter=trang_thai if trang_thai in STATUS_VI else "")
 
 
 @router.post("/campaigns/{code}/run")
 async def run_campaign(request: Request, code: str, user: UserDep) -> Response:
-    """Starts the next stages (in a background thread) and goes back to the dashboard, which shows the progress."""
+    """Starts the next stages (on a worker, or here in a background thread) and goes back to the dashboard."""
     require(user, PersonRole.LEAD)
     await read_post(request, user, f"run:{code}")
-    running = runs(request).last(code)
-    if running is not None and running.state == "running":
-        raise Conflict(f"Đợt kiểm tra {code} đang chạy (do {running.by} bắt đầu); hãy chờ kết quả.", campaign_code=code)
-    await run_in_threadpool(_audit_run, request, user, code)  # NotFound before anything starts
-    runs(request).start(code, user.person.code)
+    await run_in_threadpool(_start_and_audit, request, user, code)  # NotFound before anything starts
     return see_other(f"/console/campaigns/{code}#chay")
 
 
-def _audit_run(request: Request, user: ConsoleUser, code: str) -> None:
+def _start_and_audit(request: Request, user: ConsoleUser, code: str) -> None:
     with db(request) as s:
         campaign: Campaign = get_campaign(s, code)
+        latest = run_view(runs(request), s, id_of(campaign), code)
+        if latest is not None and latest.running:
+            raise Conflict(f"Đợt kiểm tra {code} đang chạy (do {latest.by} bắt đầu); hãy chờ kết quả.", campaign_code=code)
+        record = runs(request).start(code, user.person.code)
         audit.record(s, actor=user.person.code, action="campaign_run_requested", entity=campaign,
-                     reason="Chạy các bước tiếp theo từ bảng điều khiển")
+                     reason="Chạy các bước tiếp theo từ bảng điều khiển",
+                     data={"flow_run_id": record.flow_run_id, "way": record.way, "workers": list(record.workers),
+                           "deployment": "run-campaign/run-campaign" if record.way == "worker" else ""})
         s.commit()
