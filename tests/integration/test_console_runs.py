@@ -110,7 +110,7 @@ def test_in_process_run_survives_a_restart(settings: Settings, tokens: dict[str,
 
     again = start_in_thread(settings)  # a restart: a new app, nothing in memory
     try:
-        for http, page in board(again.url, tokens["SNV-LEAD"]):
+        for _http, page in board(again.url, tokens["SNV-LEAD"]):
             assert "Trạng thái: <strong>Hoàn tất</strong>" in page and data["flow_run_id"] in page
             assert "chạy trong máy chủ này" in page and 'http-equiv="refresh"' not in page
 
@@ -118,7 +118,7 @@ def test_in_process_run_survives_a_restart(settings: Settings, tokens: dict[str,
             raise httpx.ConnectError("connection refused")
 
         again.app.state.campaign_runs = CampaignRuns(settings, prefect=PrefectCalls(read_progress=unreachable))
-        for http, page in board(again.url, tokens["SNV-LEAD"]):
+        for _http, page in board(again.url, tokens["SNV-LEAD"]):
             assert "Không kết nối được máy chủ Prefect" in page
             assert "trưởng đoàn duyệt kết quả kiểm tra của 1 cơ sở" in page  # the stored state, from the database
     finally:

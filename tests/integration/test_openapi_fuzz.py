@@ -111,12 +111,6 @@ def fuzz(operation: Any, token: str, run: Run, *, mode: GenerationMode, path_par
     cases()
 
 
-# Hypothesis warns when the global `random` state changes while a case is drawn. Schemathesis draws through
-# st.randoms(), but the global state also moves outside the strategy: in other threads of this process (the
-# uvicorn server thread, client workers left by earlier tests) or when a module is imported on first use (rich
-# draws from it at import). Hypothesis cannot tell those apart; in CI the warning fired on one draw and not on
-# its replay. Ignored for this test only.
-@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies:hypothesis.errors.HypothesisDeprecationWarning")
 def test_no_request_a_client_can_send_makes_the_api_fail_or_answer_off_its_schema(world: dict[str, Any]) -> None:
     schema = schemathesis.openapi.from_url(f"{world['url']}/openapi.json")
     schema.config.generation.update(allow_x00=True, codec="utf-8")  # NUL and every other code point UTF-8 can carry
