@@ -40,6 +40,7 @@ from services.settings import Settings
 from services.stages import publishing, triggers
 from services.stages.common import Outcome
 from tests.cases import approve_and_draw_up, decide, visit
+from tests.console_support import at_width, browser, no_horizontal_scroll  # noqa: F401 (a fixture)
 from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 
@@ -234,10 +235,6 @@ def test_the_query_is_lenient_and_pages_hold_twenty_rows() -> None:
 
 # --------------------------------------------------------------------------- served by the intake app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DECISIONS = 26  # two pages of 20
 
 
@@ -324,38 +321,6 @@ return Array.from(document.querySelectorAll('#so-cong-khai tbody tr')).map(tr =>
 """
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium for the module's page tests (each sets its own window width)."""
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-    from selenium.webdriver.chrome.service import Service
-
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium')}", "--window-size=1280,900"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def at_width(driver: Any, width: int) -> None:
-    """A phone (390 × 844, touch, mobile viewport) or a desktop window (1,280 × 900)."""
-    phone = width < 760
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": 844 if phone else 900,
-                                                                  "deviceScaleFactor": 1, "mobile": phone})
-
-
-def no_horizontal_scroll(driver: Any) -> None:
-    scroll, inner = driver.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= inner, f"horizontal scroll: {scroll} > {inner}"
-
-
 def every_row_readable(driver: Any, expected: list[dict[str, str]]) -> None:
     seen = driver.execute_script(VISIBILITY, list(ROW_FIELDS))
     assert len(seen) == len(expected)
@@ -410,7 +375,7 @@ def screenshot(driver: Any, name: str, tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [390, 1280])
-def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Settings, served: str, browser: Any,
+def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Settings, served: str, browser: Any,  # noqa: F811
                                                                  width: int, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 

@@ -32,7 +32,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import Person, PersonRole
 from services import access
-from services.entry.http.web_form import FormRefused, ParsedForm, cross_site, csrf_ok, csrf_token, parse_body
+from services.entry.http.web import read_form
+from services.entry.http.web_form import FormRefused, ParsedForm, cross_site, csrf_ok, csrf_token
 from services.errors import Conflict, Forbidden, InvalidTransition, KiemtraError, NotFound, StageBlocked
 from services.settings import TEMPLATES_DIR
 
@@ -194,17 +195,7 @@ def see_other(url: str) -> RedirectResponse:
 # --------------------------------------------------------------------------- checked POSTs
 
 
-async def read_body(request: Request, *, max_bytes: int) -> ParsedForm:
-    """The body as a form, refused (413) past ``max_bytes`` before it is all read."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > max_bytes:
-        raise FormRefused(f"Dữ liệu gửi lên vượt quá {max_bytes:,} byte.", status=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise FormRefused(f"Dữ liệu gửi lên vượt quá {max_bytes:,} byte.", status=413)
-    return parse_body(request.headers.get("content-type"), bytes(body))
+read_body = read_form  # the body as a form, refused (413) past ``max_bytes`` before it is all read (as /form's)
 
 
 def refuse_cross_site(request: Request) -> None:
