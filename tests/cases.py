@@ -3,7 +3,7 @@ lead's approval and the records, the competent official's decision. Shared by th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -12,6 +12,7 @@ from models import Inspection, Person, PersonRole, Violation
 from services.db import session_scope
 from services.intake import decisions, logic
 from services.rules import competence
+from services.rules.calendar import is_working_day
 from services.intake.schemas import DecisionIn, FindingsSubmission, ReviewIn
 from services.settings import Settings
 from services.stages import records, sanctions
@@ -78,3 +79,12 @@ def decide(settings: Settings, inspection_id: int, on: date) -> None:
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
     assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED
+
+
+def working_before(day: date, n: int) -> date:
+    """The n-th working day before ``day`` (the calendar's holidays and swapped days counted)."""
+    while n:
+        day -= timedelta(days=1)
+        if is_working_day(day):
+            n -= 1
+    return day

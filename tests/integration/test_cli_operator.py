@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,16 @@ from typer.testing import CliRunner
 
 from models import AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Establishment, Inspection, Selection
 from services.db import session_scope
-from services.rules.calendar import is_working_day, today_in_vietnam
+from services.rules.calendar import today_in_vietnam
 from services.settings import Settings, get_settings
 from services.stages import deadlines as deadline_stage
-from tests.cases import INSPECTOR, approve_and_draw_up, decide, visit
+from tests.cases import INSPECTOR, approve_and_draw_up, decide, visit, working_before
 from tests.conftest import Worlds
 from tests.factories import create_campaign, create_scheduled_campaign, create_world, team_inspections
 
 CODE = "CLI-01"
 PDF = b"%PDF-1.4\n% bien lai\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 FAILS = {"YT-01": {"workers_affected": 12, "note": "12 người lao động chưa được khám sức khỏe định kỳ."}}
-
-
-def working_before(day: date, n: int) -> date:
-    while n:
-        day -= timedelta(days=1)
-        if is_working_day(day):
-            n -= 1
-    return day
 
 
 def decided_world(settings: Settings) -> dict[str, Any]:

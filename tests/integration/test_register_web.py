@@ -40,7 +40,7 @@ from services.settings import Settings
 from services.stages import publishing, triggers
 from services.stages.common import Outcome
 from tests.cases import approve_and_draw_up, decide, visit
-from tests.console_support import at_width, browser, no_horizontal_scroll  # noqa: F401 (a fixture)
+from tests.console_support import at_width, browser, follow, no_horizontal_scroll  # noqa: F401 (a fixture)
 from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 
@@ -331,32 +331,6 @@ def every_row_readable(driver: Any, expected: list[dict[str, str]]) -> None:
         assert fields["so_quyet_dinh"] == row["so_quyet_dinh"], fields
         assert fields["ngay_quyet_dinh"] == date.fromisoformat(row["ngay_quyet_dinh"]).strftime("%d/%m/%Y"), fields
         assert not fields["hanh_vi"].startswith("hidden"), fields
-
-
-def follow(driver: Any, element_id: str) -> None:
-    """Click a link or button that loads a new page, and wait for it (a click does not wait for the navigation)."""
-    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    old = driver.find_element(By.TAG_NAME, "html")
-
-    def left(_: Any) -> bool:
-        """The old page is gone (selenium's staleness_of, plus the error Chromium gives for a node asked about while
-        its document is being replaced; seen when the machine is busy)."""
-        try:
-            old.is_enabled()
-        except StaleElementReferenceException:
-            return True
-        except WebDriverException as exc:
-            if "does not belong to the document" not in str(exc):
-                raise
-            return True
-        return False
-
-    driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 30).until(left)
-    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
 def screenshot(driver: Any, name: str, tmp_path: Path) -> Path:
