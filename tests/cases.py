@@ -3,8 +3,10 @@ lead's approval and the records, the competent official's decision. Shared by th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+
+import pytest
 
 from sqlmodel import Session, select
 
@@ -81,6 +83,18 @@ def decide(settings: Settings, inspection_id: int, on: date) -> None:
     assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED
 
 
+def complex_case(settings: Settings, inspection_id: int) -> None:
+    """The lead declares the case complex once its record is issued: 1 month from the record to decide (Luật XLVPHC
+    Art.66 cl.1) instead of 07 working days; a decision after it is refused (Art.65 cl.1 c)."""
+    from models import DeadlineKind
+    from services.stages import deadline_changes, deadlines
+
+    deadlines.create_from_state(settings)
+    with session_scope(settings) as session:
+        deadline_changes.declare_complex(session, inspection_id, DeadlineKind.SANCTION_DECISION, actor="SNV-LEAD",
+                                         reason="Vụ việc phức tạp: cần xác minh thêm hồ sơ của cơ sở")
+
+
 def working_before(day: date, n: int) -> date:
     """The n-th working day before ``day`` (the calendar's holidays and swapped days counted)."""
     while n:
@@ -88,3 +102,14 @@ def working_before(day: date, n: int) -> date:
         if is_working_day(day):
             n -= 1
     return day
+
+
+def pin_today(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Every ``today_in_vietnam()`` of this process — the app served in a thread included — answers ``day``: for a
+    world whose decisions must fall within the law's time limits (Luật XLVPHC Art.65 cl.1 c) whatever the real date."""
+    class Pinned(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Pinned:
+            return cls.combine(day, time(12), tzinfo=tz)
+
+    monkeypatch.setattr("services.rules.calendar.datetime", Pinned)

@@ -22,6 +22,7 @@ from services.intake.schemas import DecisionIssue
 from services.rules.calendar import today_in_vietnam
 from services.settings import Settings
 from services.stages import sanctions
+from services.stages.decision_time_bar import time_bar_of_file
 
 NOT_DECIDED_VI = "Chưa có mức phạt cho mọi hành vi của hồ sơ."
 
@@ -57,6 +58,9 @@ def _why_waiting(session: Session, inspection_id: int, reason: str) -> tuple[str
                                    .order_by(col(Violation.id))).all())
     if inspection is None:
         return reason or f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", None
+    barred = time_bar_of_file(session, inspection, today_in_vietnam())  # Art.65 cl.1 c: it will never be issued
+    if barred:
+        return barred, None
     window = explanation_window(session, inspection, violations)
     if window is not None and window[0] >= today_in_vietnam():
         return (f"Cơ sở còn quyền gửi văn bản giải trình đến hết ngày {window[0]:%d/%m/%Y} ({window[1]}); "

@@ -1,7 +1,8 @@
 """The competent official's decision on a file's fines, taken by the intake API (``POST …/decision``).
 
 The checks are the rules' (:mod:`services.rules.competence`: who may decide, which amounts, circumstances and
-reasons); this module adds what needs the stored file: the violator's right to explain not cut short, an amount set
+reasons); this module adds what needs the stored file: the violator's right to explain not cut short, no decision
+after its time limit or the limitation (Luật XLVPHC Art.65 cl.1 c: 422 on ``decided_on``, nothing stored), an amount set
 once (the same decision sent again is answered as before, another one is a conflict), and the audit event.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.rules.deadline_rules import ExplainAct, explanation_rights, suspen
 from services.rules.fines import load_fine_table
 from services.rules.procedure import procedure_for
 from services.stages.deadline_changes import explanation_received
+from services.stages.decision_time_bar import time_bar
 
 
 def explanation_window(session: Session, inspection: Inspection, violations: list[Violation]) -> tuple[date, str] | None:
@@ -75,6 +77,9 @@ def record_decision(session: Session, person: Person, inspection_id: int, body: 
         errors.append(f"decided_on: ngày quyết định {body.decided_on:%d/%m/%Y} chưa đến")
     errors += amount_errors(violations, body.amounts)
     errors += _explanation_window_errors(session, inspection, list(violations.values()), body.decided_on)
+    barred = time_bar(session, inspection, body.decided_on)  # Art.65 cl.1 c: first, it is the one that matters
+    if barred:
+        errors.insert(0, f"decided_on: {barred}")
     picked_errors, chosen = circumstance_errors(violations, circumstances=body.circumstances, reasons=body.reasons,
                                                 amounts=body.amounts, on=body.decided_on)
     errors += picked_errors

@@ -19,6 +19,8 @@ Periods (DOMAIN.md sections 2.6–2.7; the numbers are keys of ``data/procedure_
   days from the decision (03; 02 under the 2012 text);
 * thời hiệu: ``limitation_months`` from the violation (Art.6); chấp hành: ``comply_days`` days from the decision
   (Art.73); each remedial measure ``remedial_days_default`` days;
+* no decision after its time limit or the limitation (Art.65 cl.1 c): :func:`decision_time_bar` (source in
+  ``decision_time_bar_source``);
 * xử phạt không lập biên bản (Art.56; as amended by Luật 88/2025): a warning or a fine up to
   ``no_record_max_fine_individual_vnd`` / ``no_record_max_fine_organisation_vnd``.
 
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from models.deadline import Deadline, DeadlineKind
+from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from services.rules.calendar import is_working_day
 from services.rules.procedure import Procedure, procedure_for
 
@@ -171,6 +173,37 @@ def due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, compl
             f"Thực hiện biện pháp khắc phục hậu quả trong {_n(p.remedial_days_default)} ngày kể từ ngày ra quyết định: "
             f"{remedial_vi}")[:500]
     raise ValueError(f"unknown deadline kind {kind!r}")
+
+
+# --------------------------------------------------------------------------- the decision's time bar (Art.65)
+
+
+TIME_BAR_KINDS = (DeadlineKind.SANCTION_DECISION, DeadlineKind.LIMITATION)
+TIME_BAR_TITLE_VI = "Đã hết thời hạn ra quyết định xử phạt"
+_TIME_BAR_LIMIT_VI = {DeadlineKind.SANCTION_DECISION: "thời hạn ra quyết định xử phạt",
+                      DeadlineKind.LIMITATION: "thời hiệu xử phạt vi phạm hành chính"}
+
+
+def decision_time_bar(decided_on: date, deadlines: Iterable[Deadline]) -> str | None:
+    """Why no sanction decision may be issued on ``decided_on`` (Vietnamese), or None when it still may.
+
+    Luật XLVPHC Art.65 cl.1 point c (as amended 2020): no sanction decision is issued when the limitation period of
+    Art.6 has expired, or the time limit for issuing it (Art.63 cl.3, Art.66 cl.1: 7 working days from the record;
+    1 month where the violator explains or the case is complex; one extension of at most 1 month) has passed;
+    Art.65 cl.2: confiscation and remedial measures may still be decided. ``deadlines``: the file's
+    ``sanction_decision`` and ``limitation`` rows (others are ignored; a cancelled one no longer applies), their
+    ``due_on`` as extended. The decision may be issued on the last day itself (data: ``decision_time_bar_source``
+    of ``data/procedure_*.json``).
+    """
+    passed = sorted((d for d in deadlines if DeadlineKind(d.kind) in TIME_BAR_KINDS and d.status != DeadlineStatus.CANCELLED
+                     and decided_on > d.due_on), key=lambda d: (d.due_on, str(d.kind)))
+    if not passed:
+        return None
+    limits = "; ".join(f"{_TIME_BAR_LIMIT_VI[DeadlineKind(d.kind)]} đã hết ngày {d.due_on:%d/%m/%Y} ({d.basis_vi})"
+                       for d in passed)
+    return (f"{TIME_BAR_TITLE_VI}: không ra quyết định xử phạt vi phạm hành chính ngày {decided_on:%d/%m/%Y} vì "
+            f"{limits} — điểm c khoản 1 Điều 65 {LAW_VI}. Người có thẩm quyền vẫn có thể quyết định tịch thu tang vật, "
+            f"phương tiện vi phạm hành chính (nếu có) và áp dụng biện pháp khắc phục hậu quả (khoản 2 Điều 65 {LAW_VI}).")
 
 
 # --------------------------------------------------------------------------- the right to explain (Art.61)

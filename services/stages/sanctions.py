@@ -1,4 +1,8 @@
-"""Stage 4: the sanction decision (quyết định xử phạt, MQĐ02) once the competent official set the amounts."""
+"""Stage 4: the sanction decision (quyết định xử phạt, MQĐ02) once the competent official set the amounts.
+
+No decision is issued after its time limit or the limitation (Luật XLVPHC Art.65 cl.1 c,
+:mod:`services.stages.decision_time_bar`): the step refuses, the stage records the reason (``stage_failed``) and
+nothing else is written (no number is taken)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -24,6 +28,7 @@ from services.publishing.register import write_register
 from services.settings import Settings
 from models.base import id_of, stored_id
 from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, per_inspection
+from services.stages.decision_time_bar import time_bar
 from services.stages.publishing import amend_for_correction
 from services.stages.records import campaign_context, establishment_context, team_context, violations_context
 
@@ -54,6 +59,9 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
         official = session.get(Person, violations[0].decided_by_id)
         assert official is not None
         decided_on: date = violations[0].decided_on or inspection.scheduled_on
+        barred = time_bar(session, inspection, decided_on)  # Luật XLVPHC Art.65 cl.1 c: never a void decision
+        if barred:
+            raise Conflict(barred, inspection_id=inspection_id)
         doc = _issue_decision(session, settings, inspection, violations, official, decided_on)
         audit.transition(session, inspection, InspectionStatus.SANCTIONED, actor=actor,
                          reason=f"Quyết định xử phạt {doc.number} do {official.title} ký")

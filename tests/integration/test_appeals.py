@@ -21,7 +21,7 @@ from tests.integration.test_portal import Portal, deliver_until_done, sanctioned
 
 
 def decided_unpublished(settings: Settings) -> tuple[int, str]:
-    """One inspection with a sanction decision of 18/05/2026, not yet published."""
+    """One inspection with a sanction decision of 12/05/2026, not yet published."""
     [inspection_id] = sanctioned(settings, 1, publish=False)
     return inspection_id, decision_number(settings, inspection_id)
 
@@ -44,7 +44,7 @@ def status(settings: Settings, inspection_id: int) -> str:
 
 def test_a_decision_is_published_only_when_final(settings: Settings) -> None:
     inspection_id, number = decided_unpublished(settings)
-    assert publishing.publish_for_inspection(settings, inspection_id, today=d(17, 5)) == Outcome.WAITING  # before its date
+    assert publishing.publish_for_inspection(settings, inspection_id, today=d(11, 5)) == Outcome.WAITING  # before its date
     appeals.lodge_appeal(settings, number, kind="complaint", reference="KN-15/2026", lodged_on=d(20, 5), actor="SNV-LEAD")
     assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.WAITING
     assert status(settings, inspection_id) == InspectionStatus.SANCTIONED and register_numbers(settings) == []

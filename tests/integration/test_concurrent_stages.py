@@ -203,7 +203,8 @@ def approved(settings: Settings) -> list[int]:
 
 
 def amounts_set(settings: Settings) -> list[int]:
-    """Records issued, and the competent official set the fines (decided 18/05/2026) where there are violations."""
+    """Records issued, and the competent official set the fines (decided 12/05/2026, the 7th working day after
+    the record of 29/04: the last day the law allows) where there are violations."""
     ids = approved(settings)
     assert records.issue_records(settings, CODE, ids).done == CASES
     with_violations = [i for i in ids if rows(settings, Violation, Violation.inspection_id == i)]
@@ -212,7 +213,7 @@ def amounts_set(settings: Settings) -> list[int]:
             official = competent_official(session, inspection_id)
             found = session.exec(select(Violation).where(Violation.inspection_id == inspection_id)).all()
             amounts = {v.id: v.proposed_amount for v in found}
-            decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=d(18, 5)))
+            decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=d(12, 5)))
     return with_violations
 
 

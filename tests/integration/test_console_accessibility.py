@@ -27,8 +27,9 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import col, select
 
-from models import Deadline, DeadlineStatus, Establishment, Inspection, InspectionStatus, Person
+from models import Deadline, DeadlineStatus, DocumentType, Establishment, Inspection, InspectionStatus, Person
 from services.db import session_scope
+from services.documents.issuing import latest_document
 from services.demo.intake_client import IntakeClient
 from services.demo.users import simulate_inspectors
 from services.entry.http import console
@@ -36,6 +37,7 @@ from services.intake.decisions import record_decision
 from services.intake.schemas import DecisionIn
 from services.rules.calendar import today_in_vietnam
 from services.rules.competence import required_signer
+from services.rules.deadline_rules import nth_working_day_after
 from services.settings import Settings
 from services.stages import deadlines as deadline_stage
 from services.stages import records, sanctions, schedule_docs, selection
@@ -67,7 +69,12 @@ def _decide_one(settings: Settings) -> tuple[int, int]:
         mine = [i.id for i in rows if i.id is not None and required_signer(session, i) == "Giám đốc Sở Nội vụ"]
         for inspection_id in mine:
             violations = violations_of(session, inspection_id)
-            body = DecisionIn(decided_on=today_in_vietnam(), amounts={k: v.proposed_amount for k, v in violations.items()})
+            # the 7th working day after the record (March 2026): the last day the law allows, after the violator's 5
+            # working days to explain (a decision "today", months later, is refused: Luật XLVPHC Art.65 cl.1 c)
+            record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
+            assert record is not None and record.issued_on is not None
+            body = DecisionIn(decided_on=nth_working_day_after(record.issued_on, 7),
+                              amounts={k: v.proposed_amount for k, v in violations.items()})
             try:
                 with session.begin_nested():
                     record_decision(session, official, inspection_id, body)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,16 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
-from models import AuditEvent, Document, Inspection, InspectionStatus, Person, Violation
+from models import AuditEvent, Deadline, DeadlineKind, Document, Inspection, InspectionStatus, Person, Violation
 from services.db import session_scope
 from services.rules.calendar import today_in_vietnam
 from services.rules.circumstances import Kind, load_circumstances, propose_amount
 from services.rules.competence import required_signer
 from services.rules.fines import load_fine_table, provision_vi, vnd
 from services.settings import Settings
-from services.stages import records, sanctions
+from services.stages import deadline_changes, deadlines, records, sanctions
 from services.stages.common import Outcome
+from tests.cases import pin_today
 from tests.conftest import Worlds, make_settings
 from tests.console_support import (at_width, axe_violations, browser, browser_login, console_login,  # noqa: F401
                                    csrf_of, follow, no_horizontal_scroll, screenshot, serving)
@@ -34,10 +36,27 @@ DIRECTOR, CHAIR = "Giám đốc Sở Nội vụ", "Chủ tịch Ủy ban nhân d
 REASON = "Cơ sở đã khắc phục ngay trong buổi kiểm tra và tự nguyện báo cáo."
 
 
+# The records are drawn up on 05–10/03/2026 and every violator explained (decision_world): the decisions of 20/03/2026
+# fall within the 1-month period (Luật XLVPHC Art.66 cl.1) and after the explanations, as the law requires (a decision
+# after the period is refused: Art.65 cl.1 c). "Today" is pinned to that day for the whole module.
+TODAY = date(2026, 3, 20)
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    pin_today(monkeypatch, TODAY)
+
+
 def decision_world(settings: Settings) -> dict[str, str]:
     tokens = campaign_with_approved_findings(settings, code=CAMPAIGN)
     records.issue_records(settings, CAMPAIGN, records.pending_inspection_ids(settings, CAMPAIGN,
                                                                              InspectionStatus.FINDINGS_APPROVED))
+    deadlines.create_from_state(settings)
+    with session_scope(settings) as session:  # each violator explained the day after the record: 1 month to decide
+        for deadline in session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.SANCTION_DECISION)).all():
+            deadline_changes.record_explanation(session, deadline.inspection_id, actor="SNV-LEAD",
+                                                on=deadline.starts_on + timedelta(days=1),
+                                                reason="Cơ sở gửi văn bản giải trình")
     return tokens
 
 

@@ -22,6 +22,7 @@ from sqlmodel import col, select
 
 from models import AuditEvent, Document, DocumentType, Finding, InspectionStatus, Person
 from services.db import session_scope
+from services.documents.issuing import latest_document
 from services.entry.http.console.base import COOKIE
 from services.entry.http.console.decision_view import DOC_TYPE_VI
 from services.entry.http.console.documents import content_disposition
@@ -29,6 +30,7 @@ from services.entry.http.web import COOKIE as FORM_COOKIE
 from services.intake.decisions import record_decision
 from services.intake.schemas import DecisionIn
 from services.rules.calendar import today_in_vietnam
+from services.rules.deadline_rules import nth_working_day_after
 from services.reports.campaign_report import issue_campaign_report
 from services.settings import Settings
 from services.stages import records, sanctions, schedule_docs
@@ -54,7 +56,12 @@ def library_world(settings: Settings) -> dict[str, str]:
         official = session.exec(select(Person).where(Person.code == "SNV-GD")).one()
         for inspection_id in files:
             violations = violations_of(session, inspection_id)
-            body = DecisionIn(decided_on=today_in_vietnam(), amounts={k: v.proposed_amount for k, v in violations.items()})
+            # the 7th working day after the record (March 2026): the last day the law allows, after the violator's 5
+            # working days to explain (a decision "today", months later, is refused: Luật XLVPHC Art.65 cl.1 c)
+            record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
+            assert record is not None and record.issued_on is not None
+            body = DecisionIn(decided_on=nth_working_day_after(record.issued_on, 7),
+                              amounts={k: v.proposed_amount for k, v in violations.items()})
             try:
                 with session.begin_nested():
                     record_decision(session, official, inspection_id, body)

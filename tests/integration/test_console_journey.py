@@ -29,11 +29,13 @@ from models import (Deadline, DeadlineKind, DeadlineStatus, Document, DocumentTy
                     Violation)
 from services.db import session_scope
 from services.demo.intake_client import IntakeClient
+from services.documents.issuing import latest_document
 from services.entry.http.server import start_in_thread
 from services.rules.calendar import today_in_vietnam
+from services.rules.deadline_rules import nth_working_day_after
 from services.settings import Settings
 from services.stages import deadlines as deadline_stage
-from tests.cases import competent_official
+from tests.cases import competent_official, pin_today
 from tests.conftest import Worlds
 from tests.console_support import (at_width, browser, browser_login, follow, no_horizontal_scroll,  # noqa: F401
                                    screenshot, wait_loaded)
@@ -272,6 +274,15 @@ def review_return_correct_approve(j: Journey, inspection_id: int, photo: Path) -
                 lead.review(other, "approve")
 
 
+def decision_day(j: Journey, inspection_id: int) -> date:
+    """The 6th working day after the file's violation record: after the violator's 05 working days to explain, within
+    the 07 the law gives to decide (Luật XLVPHC Art.66 cl.1) — a decision months later is refused (Art.65 cl.1 c)."""
+    with session_scope(j.settings) as session:
+        record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
+        assert record is not None and record.issued_on is not None
+        return nth_working_day_after(record.issued_on, 6)
+
+
 def official_decides(j: Journey, inspection_id: int) -> None:
     with session_scope(j.settings) as session:
         official = competent_official(session, inspection_id).code
@@ -342,7 +353,9 @@ def test_the_leads_whole_journey_in_pages(journey: Journey, tmp_path: Path) -> N
     review_return_correct_approve(j, by_form, photo)
     browser_login(j.driver, j.url, LEAD, j.tokens[LEAD])
     j.run("da-lap-bien-ban")
-    official_decides(j, by_form)
+    with pytest.MonkeyPatch.context() as clock:  # the campaign lies in the past: the official decides in time
+        pin_today(clock, decision_day(j, by_form))
+        official_decides(j, by_form)
     payment_met(j, by_form)
     campaign_report(j)
     assert len(j.taken) >= 40

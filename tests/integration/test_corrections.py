@@ -37,7 +37,7 @@ def violations(settings: Settings, inspection_id: int) -> list[Violation]:
 @pytest.fixture
 def decided(settings: Settings, case: int) -> int:  # noqa: F811
     approve_and_draw_up(settings, case, d(29, 4))
-    decide(settings, case, d(18, 5))
+    decide(settings, case, d(12, 5))  # the record of 29/04: the 7th working day, the last one (Art.66 cl.1)
     return case
 
 
@@ -58,7 +58,7 @@ def test_a_correction_is_a_new_decision_that_names_the_one_it_replaces(settings:
     assert (new.id, new.revision, new.supersedes_id, new.issued_on) == (doc.id, 2, old.id, d(20, 5))
     assert new.number != old.number and new.seq == old.seq + 1
     text = " ".join(raw_text_of(settings.documents_path / new.path).split())
-    assert (f"Quyết định này thay thế Quyết định xử phạt vi phạm hành chính số {old.number} ngày 18/05/2026 "
+    assert (f"Quyết định này thay thế Quyết định xử phạt vi phạm hành chính số {old.number} ngày 12/05/2026 "
             "(lý do: Áp dụng tình tiết giảm nhẹ bị bỏ sót)") in text
     assert [v.final_amount for v in violations(settings, decided)] == list(corrected.values())
     assert all(v.proposed_amount == p.proposed_amount for v, p in zip(violations(settings, decided), acts, strict=True))
@@ -74,12 +74,12 @@ def test_a_correction_out_of_range_without_a_reason_or_by_someone_else_changes_n
     official = competent_official(settings, decided)
     with pytest.raises(Refused) as bad:
         sanctions.correct_decision(settings, decided, official_code=official.code,
-                                   amounts={acts[0].id: acts[0].range_max + 1}, corrected_on=d(17, 5), reason=" ")
+                                   amounts={acts[0].id: acts[0].range_max + 1}, corrected_on=d(11, 5), reason=" ")
     errors = bad.value.ids["errors"]
     assert f"amounts.{acts[0].id}: mức phạt {acts[0].range_max + 1:,} đồng nằm ngoài khung " \
            f"{acts[0].range_min:,}–{acts[0].range_max:,} đồng" in errors
     assert "reason: phải ghi lý do đính chính" in errors
-    assert "corrected_on: ngày 17/05/2026 trước ngày của quyết định bị thay thế 18/05/2026" in errors
+    assert "corrected_on: ngày 11/05/2026 trước ngày của quyết định bị thay thế 12/05/2026" in errors
     with session_scope(settings) as session:
         inspector = session.exec(select(Person).where(Person.role == PersonRole.INSPECTOR)).first()
     with pytest.raises(Forbidden):

@@ -110,6 +110,11 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
                                    Notification.subject.startswith("Quá hạn từ ngày 19/05/2026"))).all()  # type: ignore[union-attr]
     assert (PersonRole.OFFICIAL, title) in told and any(role == PersonRole.LEAD for role, _ in told)
 
+    # the written explanation sent on the last day, 14/05, is recorded on 19/05: the decision's period becomes 1 month
+    # (to Mon 08/06), so the decision of 20/05 is within it (after 18/05 it would be refused: Art.65 cl.1 c)
+    with session_scope(settings) as session:
+        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(14, 5),
+                                            reason="Văn bản giải trình của công ty nhận ngày 14/05/2026")
     decide(settings, case, d(20, 5))
     sweep_days(settings, d(20, 5), d(26, 5))
     assert deadline(settings, DeadlineKind.SANCTION_DECISION, case).met_on == d(20, 5)

@@ -452,7 +452,10 @@ def test_a_decision_dated_before_the_record_or_in_the_future_is_refused(field: F
     future = date.today() + timedelta(days=3)
     late = field.post(url, "UBND-CT", {"decided_on": future.isoformat(), "amounts": amounts})
     assert late.status_code == 422
-    assert late.json()["errors"] == [f"decided_on: ngày quyết định {future:%d/%m/%Y} chưa đến"]
+    errors = late.json()["errors"]
+    assert f"decided_on: ngày quyết định {future:%d/%m/%Y} chưa đến" in errors
+    # and past the 07 working days from the record of 05/03/2026 (Luật XLVPHC Art.65 cl.1 c): said first
+    assert errors[0].startswith("decided_on: Đã hết thời hạn ra quyết định xử phạt") and "16/03/2026" in errors[0]
     assert stored(field.settings) == before
 
 

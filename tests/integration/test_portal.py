@@ -92,13 +92,14 @@ def the_portal() -> Iterator[tuple[Portal, PortalClient]]:
 
 
 def sanctioned(settings: Settings, count: int, *, publish: bool = True) -> list[int]:
-    """``count`` inspections visited on 29/04/2026, each with one failed item, decided on 18/05 (and published)."""
+    """``count`` inspections visited on 29/04/2026, each with one failed item, decided on 12/05 — the 7th working day
+    after the record, the last day the law allows (Luật XLVPHC Art.66 cl.1, Art.65 cl.1 c) — (and published)."""
     create_scheduled_campaign(settings, code="PORTAL-01")
     ids = team_inspections(settings)["SNV-TT01"][:count]
     for n, inspection_id in enumerate(ids):
         visit(settings, inspection_id, on=VISIT, client_id=f"portal-{n:04d}")
         approve_and_draw_up(settings, inspection_id, VISIT)
-        decide(settings, inspection_id, d(18, 5))
+        decide(settings, inspection_id, d(12, 5))
         if publish:
             assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.PUBLISHED
     return ids

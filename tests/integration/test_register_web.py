@@ -39,7 +39,7 @@ from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from services.stages import publishing, triggers
 from services.stages.common import Outcome
-from tests.cases import approve_and_draw_up, decide, visit
+from tests.cases import approve_and_draw_up, complex_case, decide, visit
 from tests.console_support import at_width, browser, follow, no_horizontal_scroll  # noqa: F401 (a fixture)
 from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
@@ -53,9 +53,11 @@ CODES = ("UBND-04", "SNV-TTr", "SNV")  # internal codes the public must never re
 
 
 def sanction_and_publish(settings: Settings, inspection_id: int, person_code: str, decided_on: date, n: int) -> None:
-    """Visit on 29/04/2026, one failed item, record the same day, the decision on ``decided_on``, published."""
+    """Visit on 29/04/2026, one failed item, record the same day, the case declared complex (1 month to decide, to
+    Fri 29/05: the decisions of 18–22/05 are within it), the decision on ``decided_on``, published."""
     visit(settings, inspection_id, on=VISIT, client_id=f"register-{n:04d}", inspector=person_code)
     approve_and_draw_up(settings, inspection_id, VISIT)
+    complex_case(settings, inspection_id)
     decide(settings, inspection_id, decided_on)
     assert publishing.publish_for_inspection(settings, inspection_id) == Outcome.PUBLISHED
 

@@ -2,7 +2,8 @@
 
 * :func:`board`: the open deadlines of one campaign or all, grouped as overdue / warned / due later, each with the
   establishment, the inspection, the document it concerns, the rule (``basis_vi``), the due date and the days left
-  (working days where the rule counts working days);
+  (working days where the rule counts working days); a decision period or limitation that has passed with no decision
+  shows as "Đã hết thời hạn ra quyết định xử phạt" (Luật XLVPHC Art.65 cl.1 c), with why;
 * the receipts attached when a deadline is marked met live in :mod:`services.intake.deadline_receipts` (the same
   functions ``kiemtra deadlines met --receipt FILE`` calls).
 """
@@ -18,7 +19,9 @@ from models import (AuditEvent, Campaign, Deadline, DeadlineKind, DeadlineStatus
                     Inspection)
 from services.intake.deadline_receipts import RECEIPT_ACTION
 from services.rules.calendar import VIETNAM, working_days
-from services.rules.deadline_rules import INFORMATIVE_KINDS, procedure_for_period, warning_day
+from services.rules.deadline_rules import (INFORMATIVE_KINDS, TIME_BAR_KINDS, TIME_BAR_TITLE_VI, procedure_for_period,
+                                           warning_day)
+from services.stages.decision_time_bar import time_bar_of_file
 
 WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính",
            DeadlineKind.SANCTION_DECISION: "Ra quyết định xử phạt",
@@ -61,6 +64,7 @@ class Row:
     complex_case: bool
     explained: bool
     extended_months: int
+    barred_vi: str = ""  # the decision can no longer be issued (Luật XLVPHC Art.65 cl.1 c): why
 
 
 @dataclass
@@ -133,15 +137,25 @@ def _rows(session: Session, query: Any, today: date) -> list[Row]:
     rows = []
     for d, code, inspection, establishment in found:
         kind = DeadlineKind(d.kind)
+        barred = barred_vi(session, d, inspection, today)
         rows.append(Row(
-            id=d.id, kind=kind, what_vi=WHAT_VI[kind], status_vi=STATUS_VI[DeadlineStatus(d.status)], campaign_code=code,
+            id=d.id, kind=kind, what_vi=TIME_BAR_TITLE_VI if barred else WHAT_VI[kind],
+            status_vi=STATUS_VI[DeadlineStatus(d.status)], campaign_code=code,
             inspection_id=d.inspection_id, visited_on=inspection.scheduled_on, establishment=establishment.name,
             tax_code=establishment.tax_code, document=documents.get(d.inspection_id, "Chưa có biên bản vi phạm"),
             basis_vi=d.basis_vi, starts_on=d.starts_on, due_on=d.due_on,
             left_vi=days_left_vi(d, today) if d.status == DeadlineStatus.OPEN else "", group=group_of(d, today),
             informative=kind in INFORMATIVE_KINDS, complex_case=d.complex_case, explained=d.explained,
-            extended_months=d.extended_months))
+            extended_months=d.extended_months, barred_vi=barred))
     return rows
+
+
+def barred_vi(session: Session, d: Deadline, inspection: Inspection, today: date) -> str:
+    """For an open decision period or limitation that has passed: why the file's decision can no longer be issued
+    (Luật XLVPHC Art.65 cl.1 c), or "" (it still can: e.g. its amounts were decided in time)."""
+    if DeadlineKind(d.kind) not in TIME_BAR_KINDS or d.status != DeadlineStatus.OPEN or d.due_on >= today:
+        return ""
+    return time_bar_of_file(session, inspection, today) or ""
 
 
 def _joined() -> Any:

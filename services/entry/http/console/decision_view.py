@@ -2,8 +2,9 @@
 
 The page (:mod:`services.entry.http.console.decisions`) shows, per act of one file: the act, the provision applied
 (its citation and the decree's own wording), the range, the engine's proposal and its working, the circumstances
-the catalogue in force allows, the amount; and for the file: who is competent (``services.rules.competence``) and
-whether the logged-in person is. Nothing here writes: the decision itself is
+the catalogue in force allows, the amount; and for the file: who is competent (``services.rules.competence``),
+whether the logged-in person is, and whether the time to issue the decision has run out (``time_bar``: Luật XLVPHC
+Art.65 cl.1 c — the page then shows why and no form). Nothing here writes: the decision itself is
 :func:`services.intake.decisions.record_decision`, the function the API calls.
 """
 from __future__ import annotations
@@ -24,6 +25,7 @@ from services.intake.schemas import DecisionIn
 from services.rules.circumstances import CircumstanceCatalog, Kind, load_circumstances
 from services.rules.competence import circumstance_errors, ensure_competent, required_signer
 from services.rules.fines import load_fine_table
+from services.stages.decision_time_bar import time_bar
 from services.stages.records import violations_context
 
 MITIGATING, AGGRAVATING = "giam_nhe", "tang_nang"  # checkbox name prefixes: "<prefix>.<violation id>.<code>"
@@ -85,6 +87,7 @@ class DecisionPage:
     decided: bool
     decided_on: date
     referral_reason: str = ""
+    time_bar: str = ""  # why no decision may be issued on ``decided_on`` any more (Art.65 cl.1 c), "" while it may
     documents: list[tuple[str, Document]] = field(default_factory=list)  # (type in Vietnamese, document)
 
 
@@ -159,6 +162,7 @@ def decision_page(session: Session, person: Person, inspection_id: int, *, on: d
         needed_title=required_signer(session, inspection, on=on), held_title=held, refusal=refusal,
         referral_needed=referral, decided=decided,
         decided_on=first.decided_on if decided and first and first.decided_on else on,
+        time_bar="" if decided else time_bar(session, inspection, on) or "",
         documents=file_documents(session, inspection_id))
 
 

@@ -5,7 +5,8 @@
   messages given up (dead letters), and people or establishments a notification cannot reach (no contact);
 * an official: files with a violation record and no decision yet, that the official's title is competent for
   (``services.rules.competence.ensure_competent``: a higher title may take a file, a lower one never), in the
-  official's province, with the decision's deadline;
+  official's province, with the decision's deadline — one whose time to decide ran out (Luật XLVPHC Art.65 cl.1 c)
+  is shown as "Đã hết thời hạn ra quyết định xử phạt", with why;
 * an admin: people without a working token (never issued, expired or revoked), and the delivery failures.
 """
 from __future__ import annotations
@@ -23,6 +24,9 @@ from models.base import utcnow
 from services.entry.http.console.access_rules import may_decide, visible_campaigns
 from services.rules.calendar import VIETNAM
 from services.rules.competence import required_signer
+from services.rules.deadline_rules import TIME_BAR_TITLE_VI
+from services.entry.http.console.deadline_board import barred_vi
+from services.stages.decision_time_bar import time_bar
 
 DEADLINE_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành chính",
                DeadlineKind.SANCTION_DECISION: "Ra quyết định xử phạt", DeadlineKind.LIMITATION: "Thời hiệu xử phạt",
@@ -124,7 +128,11 @@ def deadlines_due(session: Session, campaign_ids: list[int | None], today: date,
     for deadline, establishment, campaign in rows:
         late = (today - deadline.due_on).days
         badge = f"quá hạn {late} ngày" if late > 0 else ("hết hạn hôm nay" if late == 0 else f"còn {-late} ngày")
-        section.items.append(Item(f"{DEADLINE_VI.get(DeadlineKind(deadline.kind), str(deadline.kind))} — {establishment.name}",
+        inspection = session.get(Inspection, deadline.inspection_id)
+        assert inspection is not None
+        barred = late > 0 and barred_vi(session, deadline, inspection, today)
+        what = TIME_BAR_TITLE_VI if barred else DEADLINE_VI.get(DeadlineKind(deadline.kind), str(deadline.kind))
+        section.items.append(Item(f"{what} — {establishment.name}",
                                   f"{campaign.code} · hạn cuối {deadline.due_on:%d/%m/%Y} · {deadline.basis_vi}",
                                   f"/console/deadlines/{deadline.id}", badge, "bad" if late > 0 else "warn"))
     return section
@@ -213,9 +221,12 @@ def files_to_decide(session: Session, person: Person, today: date) -> Section:
         needed = required_signer(session, inspection, on=today) or ""
         last = due.get(inspection.id or 0)
         tone = "bad" if last is not None and last < today else "warn"
-        section.items.append(Item(establishment.name, f"{campaign.code} · biên bản ngày {inspection.scheduled_on:%d/%m/%Y}"
-                                  f" · thẩm quyền: {needed}" + (f" · hạn quyết định {last:%d/%m/%Y}" if last else ""),
-                                  f"/console/inspections/{inspection.id}/decision", "chờ quyết định", tone))
+        detail = (f"{campaign.code} · biên bản ngày {inspection.scheduled_on:%d/%m/%Y} · thẩm quyền: {needed}"
+                  + (f" · hạn quyết định {last:%d/%m/%Y}" if last else ""))
+        barred = time_bar(session, inspection, today)  # Art.65 cl.1 c: no longer a file to decide
+        badge = TIME_BAR_TITLE_VI if barred else "chờ quyết định"
+        section.items.append(Item(establishment.name, f"{detail} · {barred}" if barred else detail,
+                                  f"/console/inspections/{inspection.id}/decision", badge, "bad" if barred else tone))
     return section
 
 
