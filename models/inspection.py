@@ -83,6 +83,12 @@ class Attachment(SQLModel, table=True):
     content_type: str = Field(max_length=64)
     received: bool = False
     received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # a photo of one checklist item (the field app), when and where it was taken (migration 0015); None for the rest
+    item_code: str | None = Field(default=None, max_length=16)
+    captured_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
 
 
 class FindingReview(SQLModel, table=True):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,10 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = Field(10 * 1024 * 1024, ge=1, description="largest attachment accepted (bytes)")
     evidence_types: tuple[str, ...] = Field(("image/jpeg", "image/png", "application/pdf"),
                                             description="attachment content types accepted")
+    # the inspectors' offline field app (docs/field-offline.md)
+    field_days_ahead: int = Field(7, ge=0, le=366, description="days after today whose visits the field app keeps")
+    field_photo_max_edge: int = Field(1600, ge=320, le=10000, description="the phone resizes photos to this longest edge (px)")
+    field_photo_jpeg_quality: float = Field(0.8, gt=0, le=1, description="JPEG quality of the resized photos")
     legal_dir: Path = Field(RULES_DIR / "legal", description="gazette text and fine table (NĐ 12/2022)")
 
     # Prefect: a long-lived local server managed by the CLI (never ephemeral mode).
@@ -69,6 +74,26 @@ class Settings(BaseSettings):
     portal_timeout_s: float = 10.0
     portal_max_attempts: int = Field(6, ge=1, description="delivery attempts before a portal message is DEAD")
     portal_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
+
+    # E-mail delivery of issued records and decisions to the violator (services.delivery.channels, docs/operations.md).
+    smtp_host: str | None = Field(None, description="SMTP server; unset: deliveries wait (pending) until it is set")
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = Field("starttls", description="STARTTLS, SMTPS (ssl) or plain")
+    smtp_user: str | None = Field(None, description="login, when the server asks for one")
+    smtp_password: SecretStr | None = Field(None, description="never logged nor shown")
+    smtp_from: str = Field("kiemtra@localhost", description="the From address of delivered documents")
+    smtp_timeout_s: float = Field(30.0, gt=0)
+    delivery_max_attempts: int = Field(6, ge=1, description="attempts before a delivery with temporary failures is dead")
+    delivery_backoff_s: float = Field(300.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
+
+    # The national database on handling administrative violations (services.clients.national_feed, docs/national-feed.md).
+    national_feed_url: str | None = Field(None, description="base URL of the national feed's receiver (POST /decisions); "
+                                                            "unset: the feed is off and its messages wait (pending)")
+    national_feed_secret: SecretStr | None = Field(None, description="secret of national_feed_key_id: signs each attempt (v2)")
+    national_feed_key_id: str = Field("k1", description="sent as X-Kiemtra-Key-Id to the national feed's receiver")
+    national_feed_timeout_s: float = Field(10.0, gt=0)
+    national_feed_max_attempts: int = Field(8, ge=1, description="attempts before a national feed message is DEAD")
+    national_feed_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
 
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 

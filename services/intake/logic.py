@@ -23,7 +23,7 @@ from services.intake import returns
 from services.intake.schemas import (FindingsSubmission, ReviewIn, ReviewReceipt,
                                      SubmissionReceipt)
 from services.rules.checklist import load_checklist
-from services.rules.evidence import EvidenceRules, attachment_errors
+from services.rules.evidence import EvidenceRules, attachment_errors, capture_errors
 from services.errors import RulesError
 from services.rules.sanctions import decree_for_act
 from models.base import id_of, table_of, utcnow
@@ -92,7 +92,9 @@ def canonical_findings(body: FindingsSubmission) -> list[dict[str, Any]]:
 
 def content_sha256(inspection_id: int, body: FindingsSubmission, canonical: list[dict[str, Any]]) -> str:
     """What makes two sends "the same submission": findings (any order), declared files and the edit reason."""
-    files = sorted((a.model_dump(mode="json") for a in body.attachments), key=lambda a: a["sha256"])
+    # a file's item, capture time and place only when given (they are optional, and all else is never None), so a
+    # submission without them hashes as it always did
+    files = sorted((a.model_dump(mode="json", exclude_none=True) for a in body.attachments), key=lambda a: a["sha256"])
     content = [inspection_id, canonical, files, body.reason.strip()] if files or body.reason.strip() else [inspection_id, canonical]
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
@@ -138,6 +140,7 @@ def _validate_findings(items: list[Any], body: FindingsSubmission, rules: Eviden
     if missing:
         errors.append(f"findings: thiếu kết quả cho các mục {', '.join(missing)}")
     errors += attachment_errors(body.attachments, rules)
+    errors += capture_errors(body.attachments, seen, utcnow())
     if errors:
         raise IntakeError("Kết quả kiểm tra không hợp lệ.", errors=errors)
 
@@ -196,9 +199,7 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
         "submitted_by_id": person.id, "content_sha256": digest, "payload": canonical, "edit_reason": reason,
         "complete": complete, "received_at": utcnow()}))
     if body.attachments:
-        conn.execute(q.insert_attachment, [
-            {"submission_id": submission_id, "name": safe_name(a.name), "sha256": a.sha256, "size": a.size,
-             "content_type": a.content_type, "received": False} for a in body.attachments])
+        conn.execute(q.insert_attachment, [_attachment_row(submission_id, a) for a in body.attachments])
     # the findings in force are the latest version's (no violation exists before the lead's approval)
     conn.execute(q.delete_findings, {"inspection_id": inspection_id})
     conn.execute(q.insert_finding, [{"inspection_id": inspection_id, "submission_id": submission_id, "evidence": [],
@@ -209,6 +210,13 @@ def submit_findings(session: Session, person: Person, inspection_id: int, body: 
         events += _mark_submitted(conn, inspection_id, status, row.campaign_id, version, actor=person.code)
     audit.insert_events(conn, events)
     return _new_receipt(submission_id, inspection_id, body, version, complete, digest, canonical), True
+
+
+def _attachment_row(submission_id: int, a: Any) -> dict[str, Any]:
+    """A declared file's row (its checklist item, capture time and place: None when not given)."""
+    return {"submission_id": submission_id, "name": safe_name(a.name), "sha256": a.sha256, "size": a.size,
+            "content_type": a.content_type, "received": False, "item_code": a.item_code, "captured_at": a.captured_at,
+            "latitude": a.latitude, "longitude": a.longitude, "accuracy_m": a.accuracy_m}
 
 
 def _inserted_id(result: sa.CursorResult[Any]) -> Any:

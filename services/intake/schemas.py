@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.text_policy import check_plain, check_text
 
@@ -66,6 +66,15 @@ class AttachmentDecl(BaseModel):
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     size: int = Field(gt=0, le=100 * 1024 * 1024)
     content_type: str = Field(min_length=3, max_length=64, pattern=MEDIA_TYPE_PATTERN)
+    # a photo taken for one checklist item (the field app): which item, when and where. Left out of the content hash
+    # when absent (logic.content_sha256), so an older client's re-send is still recognised.
+    item_code: str | None = Field(default=None, min_length=1, max_length=16, pattern=CODE_PATTERN,
+                                  description="the checklist item the photo shows (one of the findings' item codes)")
+    captured_at: AwareDatetime | None = Field(default=None, description="when it was taken (ISO 8601 with offset)")
+    latitude: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    longitude: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False,
+                                     description="the location's accuracy (metres)")
 
 
 class FindingsSubmission(BaseModel):

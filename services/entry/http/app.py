@@ -16,8 +16,11 @@ from services.db import get_engine
 from services.entry.http import console, failures
 from services.intake import decisions, logic
 from services.intake.decision_issue import issue_now
-from services.entry.http.deps import message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, mapped_errors, where
+from services.entry.http.deps import (message_vi, HTTPError, PersonDep, SessionDep, TokenLookup, answered, mapped_errors,
+                                      submit_findings, where)
 from services.entry.http.evidence_api import router as evidence_router
+from services.entry.http.field_api import router as field_api_router
+from services.entry.http.field_app import router as field_app_router
 from services.entry.http.limits import BodyLimits
 from services.entry.http.register_web import router as register_router
 from services.entry.http.selection_api import router as selection_router
@@ -50,10 +53,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.writer = BatchWriter(app.state.engine)
     app.state.tokens = TokenLookup(app.state.engine)
-    rules = logic.EvidenceRules.from_settings(settings)
     app.include_router(selection_router)
     app.include_router(evidence_router)
+    app.include_router(field_api_router)
     app.include_router(web_router)
+    app.include_router(field_app_router)
     app.include_router(register_router)
     failures.install(app)
     app.add_middleware(BodyLimits)  # caller, size and nesting checked before any body is read (limits.py)
@@ -67,7 +71,7 @@ def create_app(settings: Settings) -> FastAPI:
     # batch writer (services/intake/writer.py), which commits it with whatever else has queued up.
     @app.post("/api/inspections/{inspection_id}/findings", response_model=SubmissionReceipt, status_code=201, responses=WRITE_ERRORS)
     async def submit(inspection_id: InspectionId, body: FindingsSubmission, request: Request, person: PersonDep) -> Any:
-        return await _store(request, lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
+        return answered(*await submit_findings(request, person, inspection_id, body))
 
     @app.post("/api/inspections/{inspection_id}/review", response_model=ReviewReceipt, status_code=201, responses=WRITE_ERRORS)
     async def review(inspection_id: InspectionId, body: ReviewIn, request: Request, person: PersonDep) -> Any:
@@ -129,7 +133,7 @@ async def _store(request: Request, write: Callable[[Session], tuple[Any, bool]])
     same answer when it was already there (an idempotent retry)."""
     with mapped_errors():
         receipt, created = await request.app.state.writer.run(write)
-    return receipt if created else JSONResponse(status_code=200, content=receipt.model_dump(mode="json"))
+    return answered(receipt, created)
 
 
 def _inspection_out(db: Session, inspection: Any) -> InspectionOut:

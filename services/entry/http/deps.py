@@ -3,17 +3,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlmodel import Session
 
-from models import AccessToken, Person
+from models import AccessToken, Person, WebSession
 from models.base import table_of, utcnow
 from services.errors import Conflict, Forbidden, InvalidTransition, KiemtraError, NotFound, NotStored, Refused
 from services.db import READ_ONLY
 from services.intake import logic
+from services.intake.schemas import FindingsSubmission, SubmissionReceipt
 
 PYDANTIC_VI = {
     "missing": "thiếu trường bắt buộc", "int_type": "phải là số nguyên", "int_parsing": "phải là số nguyên",
@@ -98,25 +102,44 @@ class TokenLookup:
     def person(self, token: str) -> Person | None:
         """The person of an API token in force (``accesstoken``: not revoked, not expired); a web session's id is
         not a token and finds nothing here."""
-        if self._conn is None:
-            self._conn = self.engine.connect().execution_options(**{READ_ONLY: True})
         people, tokens = table_of(Person), table_of(AccessToken)
-        try:
-            row = self._conn.execute(
-                sa.select(people, tokens.c.expires_at.label("token_expires_at"),
-                          tokens.c.revoked_at.label("token_revoked_at"))
-                .join(tokens, tokens.c.person_id == people.c.id)
-                .where(tokens.c.token_hash == logic.hash_token(token))).mappings().first()
-            self._conn.rollback()
-        except Exception:
-            self._conn.invalidate()  # a dropped database connection: open a new one next time
-            self._conn = None
-            raise
+        row = self._first(sa.select(people, tokens.c.expires_at.label("token_expires_at"),
+                                    tokens.c.revoked_at.label("token_revoked_at"))
+                          .join(tokens, tokens.c.person_id == people.c.id)
+                          .where(tokens.c.token_hash == logic.hash_token(token)))
         if row is None or row["token_revoked_at"] is not None:
             return None
         if row["token_expires_at"] is not None and row["token_expires_at"] <= utcnow():
             return None
         return Person(**{c.name: row[c.name] for c in people.columns})
+
+    def web_session(self, session_id: str) -> tuple[Person, datetime] | None:
+        """The person of the web session whose cookie holds ``session_id`` and when the session ends, if it works now
+        (``access.person_for_session``'s rules: not logged out, not expired, its token in force); None otherwise."""
+        people, tokens, webs = table_of(Person), table_of(AccessToken), table_of(WebSession)
+        row = self._first(sa.select(people, webs.c.expires_at.label("session_expires_at"),
+                                    tokens.c.expires_at.label("token_expires_at"))
+                          .join(webs, webs.c.person_id == people.c.id).join(tokens, tokens.c.id == webs.c.token_id)
+                          .where(webs.c.session_hash == logic.hash_token(session_id), webs.c.revoked_at.is_(None),
+                                 tokens.c.revoked_at.is_(None)))
+        now = utcnow()
+        if row is None or row["session_expires_at"] <= now:
+            return None
+        if row["token_expires_at"] is not None and row["token_expires_at"] <= now:
+            return None
+        return Person(**{c.name: row[c.name] for c in people.columns}), row["session_expires_at"]
+
+    def _first(self, query: sa.Select[Any]) -> Any:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(**{READ_ONLY: True})
+        try:
+            row = self._conn.execute(query).mappings().first()
+            self._conn.rollback()
+        except Exception:
+            self._conn.invalidate()  # a dropped database connection: open a new one next time
+            self._conn = None
+            raise
+        return row
 
     def close(self) -> None:
         if self._conn is not None:
@@ -163,3 +186,20 @@ class mapped_errors:
             raise HTTPError(status, exc.message, exc.field_errors())
 
 
+async def submit_findings(request: Request, person: Person, inspection_id: int,
+                          body: FindingsSubmission) -> tuple[SubmissionReceipt, bool]:
+    """A findings version through the logic, committed by the batch writer (``POST /api/inspections/{id}/findings``
+    and the field app's ``/form/api/`` twin): (receipt, created)."""
+    rules = logic.EvidenceRules.from_settings(request.app.state.settings)
+    with mapped_errors():
+        receipt, created = await request.app.state.writer.run(
+            lambda db: logic.submit_findings(db, person, inspection_id, body, rules))
+    return receipt, created
+
+
+def answered(out: BaseModel, created: bool, headers: dict[str, str] | None = None) -> Any:
+    """201 (the route's status) with ``out`` when something was created, 200 with the same answer for an idempotent
+    retry; with ``headers``, always a response of its own carrying them."""
+    if created and headers is None:
+        return out
+    return JSONResponse(status_code=201 if created else 200, content=out.model_dump(mode="json"), headers=headers)

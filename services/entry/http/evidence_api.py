@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +22,7 @@ from starlette.requests import ClientDisconnect
 from models import Attachment, Person
 from services.intake import evidence
 from services.errors import EvidenceMismatch, EvidenceRefused, EvidenceTooLarge, EvidenceTypeRefused
-from services.entry.http.deps import PersonDep, SessionDep, http_error, mapped_errors
+from services.entry.http.deps import PersonDep, SessionDep, answered, http_error, mapped_errors
 from services.intake.schemas import CLIENT_ID_PATTERN, error_responses
 
 router = APIRouter(prefix="/api/submissions", tags=["evidence"],
@@ -60,6 +60,21 @@ def _out(a: Attachment) -> AttachmentOut:
 
 @router.get("/{client_submission_id}", response_model=SubmissionStatusOut)
 def submission_status(client_submission_id: ClientSubmissionId, db: SessionDep, person: PersonDep) -> SubmissionStatusOut:
+    return status_of(db, person, client_submission_id)
+
+
+@router.put("/{client_submission_id}/attachments/{sha256}", response_model=AttachmentOut, status_code=201,
+            responses=error_responses(413, 415))
+async def upload_attachment(client_submission_id: ClientSubmissionId, sha256: Annotated[str, SHA256_PATH], request: Request,
+                            db: SessionDep, person: PersonDep) -> Any:
+    received = await receive_upload(request, db, person, client_submission_id, sha256)
+    if received is None:
+        return Response(status_code=400)  # nobody is listening; the temp file is gone, nothing recorded
+    return answered(*received)
+
+
+def status_of(db: Session, person: Person, client_submission_id: str) -> SubmissionStatusOut:
+    """What a submission declared and what has arrived (this route's and the field app's answer)."""
     with mapped_errors():
         submission = evidence.get_submission(db, person, client_submission_id)
     attachments = evidence.attachments_of(db, submission)
@@ -70,10 +85,11 @@ def submission_status(client_submission_id: ClientSubmissionId, db: SessionDep, 
                                missing=[a.sha256 for a in attachments if not a.received])
 
 
-@router.put("/{client_submission_id}/attachments/{sha256}", response_model=AttachmentOut, status_code=201,
-            responses=error_responses(413, 415))
-async def upload_attachment(client_submission_id: ClientSubmissionId, sha256: Annotated[str, SHA256_PATH], request: Request,
-                            db: SessionDep, person: PersonDep) -> Any:
+async def receive_upload(request: Request, db: Session, person: Person, client_submission_id: str,
+                         sha256: str) -> tuple[AttachmentOut, bool] | None:
+    """A declared file's bytes (the request's body) into the store, then marked received: (the file, whether newly
+    received); None when the client went away mid-body (nothing recorded). Refusals are ``HTTPError`` (404, 409, 413,
+    415, 422)."""
     settings = request.app.state.settings
     with mapped_errors():
         declared = await run_in_threadpool(_unit, db, evidence.find_declared, person, client_submission_id, sha256.lower())
@@ -86,11 +102,10 @@ async def upload_attachment(client_submission_id: ClientSubmissionId, sha256: An
             await evidence.receive(evidence.EvidenceStore.from_settings(settings), declared, request.stream(),
                                    max_bytes=settings.evidence_max_bytes)
         except ClientDisconnect:
-            return Response(status_code=400)  # nobody is listening; the temp file is gone, nothing recorded
+            return None
     with mapped_errors():
         attachment, created = await run_in_threadpool(_unit, db, evidence.mark_received, person, declared)
-    out = _out(attachment)
-    return out if created else JSONResponse(status_code=200, content=out.model_dump(mode="json"))
+    return _out(attachment), created
 
 
 def _unit(db: Session, step: Callable[..., T], person: Person, *args: Any) -> T:

@@ -12,8 +12,11 @@ held the event loop for seconds. :class:`BodyLimits` is a pure ASGI middleware i
 3. JSON routes: buffers the (limited) body and refuses one nested deeper than :data:`MAX_DEPTH` with a 422 naming
    ``body`` before any parser sees it. Evidence uploads are streamed to the app as they arrive, only counted.
 
-``/form`` (the web form, cookie sessions) and ``/cong-khai`` (the public register) are not under ``/api`` and keep
-their own handling (``web.read_form`` caps its bodies).
+``/form/api/`` (the inspectors' offline field app, docs/field-offline.md) is handled the same way, its caller being
+the ``/form`` web session's cookie and its CSRF header instead of a token (:mod:`.field_identity`: 403 for another
+site's request or a bad CSRF header, 401 without a working session); its routes are the API's under ``/form``, with
+the same limits. The rest of ``/form`` (the web form) and ``/cong-khai`` (the public register) keep their own
+handling (``web.read_form`` caps its bodies).
 """
 from __future__ import annotations
 
@@ -24,8 +27,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.entry.http import field_identity
 from services.entry.http.deps import BAD_TOKEN, MISSING_TOKEN
 from services.settings import Settings
 
@@ -54,16 +59,16 @@ def _fixed(n: int) -> Callable[[Settings], int]:
 LIMITS: tuple[BodyLimit, ...] = (
     # 30 checklist items (more are refused as unknown or repeated) with 2,000-character notes, 50 attachments with
     # 255-character names, a 1,000-character reason: 450 KB
-    BodyLimit(re.compile(r"/api/inspections/[^/]+/findings"), _fixed(1 * MIB)),
-    BodyLimit(re.compile(r"/api/inspections/[^/]+/review"), _fixed(64 * KIB)),  # a 2,000-character comment: 12 KB
+    BodyLimit(re.compile(r"(?:/form)?/api/inspections/[^/]+/findings"), _fixed(1 * MIB)),
+    BodyLimit(re.compile(r"(?:/form)?/api/inspections/[^/]+/review"), _fixed(64 * KIB)),  # a 2,000-character comment: 12 KB
     # 30 acts, each with 40 circumstances and a 2,000-character reason (the schema sets no maximum there): 390 KB
-    BodyLimit(re.compile(r"/api/inspections/[^/]+/decision"), _fixed(1 * MIB)),
+    BodyLimit(re.compile(r"(?:/form)?/api/inspections/[^/]+/decision"), _fixed(1 * MIB)),
     # 500 additions and 500 removals with 100-character reasons: 650 KB. The schema would take 1,000-character
     # reasons (6 MB): a lead who writes that much splits the change; 8 MB buffered per request is not worth it.
-    BodyLimit(re.compile(r"/api/campaigns/[^/]+/selection/changes"), _fixed(2 * MIB)),
-    BodyLimit(re.compile(r"/api/campaigns/[^/]+/selection/approve"), _fixed(64 * KIB)),  # a 1,000-character note: 5 KB
+    BodyLimit(re.compile(r"(?:/form)?/api/campaigns/[^/]+/selection/changes"), _fixed(2 * MIB)),
+    BodyLimit(re.compile(r"(?:/form)?/api/campaigns/[^/]+/selection/approve"), _fixed(64 * KIB)),  # a 1,000-character note: 5 KB
     # an evidence file: the store's own limit (the handler checks it again against the declared size)
-    BodyLimit(re.compile(r"/api/submissions/[^/]+/attachments/[^/]+"), lambda s: s.evidence_max_bytes, streamed=True,
+    BodyLimit(re.compile(r"(?:/form)?/api/submissions/[^/]+/attachments/[^/]+"), lambda s: s.evidence_max_bytes, streamed=True,
               message="Tệp vượt quá dung lượng tối đa {max_bytes:,} byte."),
 )
 
@@ -117,13 +122,19 @@ class BodyLimits:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not scope["path"].startswith("/api/"):
+        path = scope["path"] if scope["type"] == "http" and scope["method"] in BODY_METHODS else ""
+        if not path.startswith(("/api/", field_identity.PREFIX)):
             return await self.app(scope, receive, send)
         state = scope["app"].state
         headers = _headers(scope)
-        refusal = _identity_refusal(state.tokens, headers.get("authorization"), scope)
-        if refusal is not None:
-            return await _answer(send, 401, refusal, close=True)
+        if path.startswith("/api/"):
+            refusal = _identity_refusal(state.tokens, headers.get("authorization"), scope)
+            if refusal is not None:
+                return await _answer(send, 401, refusal, close=True)
+        else:
+            caller = _web_identity(state.tokens, headers, scope)
+            if isinstance(caller, field_identity.Refusal):
+                return await _answer(send, caller.status, caller.detail, close=True)
         rule = limit_for(scope["path"])
         max_bytes = rule.max_bytes(state.settings) if rule else DEFAULT_MAX_BYTES
         too_large = (rule.message if rule else TOO_LARGE).format(max_bytes=max_bytes)
@@ -187,6 +198,19 @@ def _identity_refusal(tokens: Any, authorization: str | None, scope: Scope) -> s
         return BAD_TOKEN
     scope.setdefault("state", {})["person"] = person
     return None
+
+
+def _web_identity(tokens: Any, headers: dict[str, str], scope: Scope) -> field_identity.WebCaller | field_identity.Refusal | None:
+    """The web session's caller of a ``/form/api/`` write, kept in the request's state for the route; None when the
+    database is unreachable (the route's own check meets the same error, as for a token)."""
+    try:
+        caller = field_identity.identify(tokens, headers, method=scope["method"], path=scope["path"],
+                                         own_url=str(Request(scope).url))
+    except sa.exc.SQLAlchemyError:
+        return None
+    if isinstance(caller, field_identity.WebCaller):
+        scope.setdefault("state", {})["web_caller"] = caller
+    return caller
 
 
 async def _read(receive: Receive, max_bytes: int) -> bytes | None:

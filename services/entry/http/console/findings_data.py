@@ -122,6 +122,17 @@ class Photo:
     content_type: str
     size: int
     image: bool
+    item_code: str | None = None  # the checklist item it was taken for (the field app)
+    captured_at: datetime | None = None  # when, on the clock of Việt Nam
+
+
+@dataclass(frozen=True)
+class PhotoGroup:
+    """A version's files taken for one checklist item (``code`` None: the rest), in the checklist's order."""
+
+    code: str | None
+    text_vi: str
+    photos: list[Photo]
 
 
 @dataclass(frozen=True)
@@ -152,6 +163,14 @@ class Version:
     review: Review | None
     photos: list[Photo]
     missing: int  # declared files not received
+
+    def photo_groups(self, items: list[ItemRow]) -> list[PhotoGroup]:
+        """The photos under their checklist item (``items``' order), then those taken for none."""
+        texts = {row.code: row.text_vi for row in items}
+        codes = [*texts, *sorted({p.item_code for p in self.photos if p.item_code and p.item_code not in texts})]
+        groups = [PhotoGroup(c, texts.get(c, ""), [p for p in self.photos if p.item_code == c]) for c in codes]
+        rest = PhotoGroup(None, "", [p for p in self.photos if not p.item_code])
+        return [g for g in [*groups, rest] if g.photos]
 
 
 @dataclass(frozen=True)
@@ -208,7 +227,8 @@ def _version(session: Session, s: Submission) -> Version:
                     at=vn(row[0].reviewed_at), notices=_notices(session, s)) if row else None
     attachments = session.exec(select(Attachment).where(Attachment.submission_id == s.id).order_by(col(Attachment.id))).all()
     photos = [Photo(sha256=a.sha256, name=a.name, content_type=a.content_type, size=a.size,
-                    image=a.content_type in IMAGE_TYPES) for a in attachments if a.received]
+                    image=a.content_type in IMAGE_TYPES, item_code=a.item_code,
+                    captured_at=vn(a.captured_at) if a.captured_at else None) for a in attachments if a.received]
     return Version(version=s.version, by=f"{by.full_name} ({by.code})" if by else "", at=vn(s.received_at),
                    edit_reason=s.edit_reason, complete=s.complete, review=review, photos=photos,
                    missing=sum(1 for a in attachments if not a.received))
