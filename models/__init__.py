@@ -6,8 +6,10 @@ from models.audit import AuditEvent
 from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, SelectionKind, Team, TeamMember,
                              TeamRole)
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
+from models.delivery import AttemptOutcome, DeliveryAttempt, DocumentDelivery, DocumentDeliveryStatus
 from models.document import Document, DocumentCounter, DocumentType, Publication
 from models.portal import PortalEvent, PortalMessage, PortalStatus
+from models.national_feed import FeedEvent, FeedStatus, NationalFeedAttempt, NationalFeedMessage
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment, Ownership
 from models.scheduling import ConflictOfInterest, Contact, DeliveryStatus, Notification, Unavailability
 from models.registry import InspectionTrigger, RegistryImport, TriggerKind
@@ -23,5 +25,7 @@ __all__ = [
     "InspectionStatus", "Person", "PersonRole", "Publication", "Selection", "Submission", "Team",
     "TeamMember", "TeamRole", "Violation", "PriorSanction", "Deadline", "DeadlineKind", "DeadlineStatus",
     "PortalEvent", "PortalMessage", "PortalStatus", "Appeal", "AppealKind", "AppealOutcome", "Ownership",
-    "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession",
+    "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession", "AttemptOutcome", "DeliveryAttempt",
+    "DocumentDelivery", "DocumentDeliveryStatus",
+    "FeedEvent", "FeedStatus", "NationalFeedAttempt", "NationalFeedMessage",
 ]

@@ -23,7 +23,8 @@ class DeadlineKind(StrEnum):
     REMEDIAL = "remedial"  # one remedial measure (biện pháp khắc phục hậu quả) of one act
     EXPLAIN_HEARING = "explain_hearing"  # the violator's last day to ask for a hearing (informative, never escalated)
     EXPLAIN_WRITTEN = "explain_written"  # the violator's last day for a written explanation (informative)
-    SEND_DECISION = "send_decision"  # the decision is sent to the violator (Luật XLVPHC Art.70), confirmed by a person
+    SEND_DECISION = "send_decision"  # sent to the violator (Art.70): met by an e-mail delivery, else confirmed by a person
+    NATIONAL_REPORT = "national_report"  # the decision reported to the national database (NĐ 20/2016), acknowledged
 
 
 class DeadlineStatus(StrEnum):

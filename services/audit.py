@@ -9,8 +9,13 @@ from sqlmodel import Session
 from models import AuditEvent, Campaign, Inspection
 from models.base import table_of, utcnow
 from models.campaign import CAMPAIGN_TRANSITIONS
+from models.delivery import DELIVERY_TRANSITIONS, DocumentDelivery
 from models.inspection import INSPECTION_TRANSITIONS
 from services.errors import InvalidTransition
+
+Stateful = Campaign | Inspection | DocumentDelivery  # the entities whose status moves only through transition()
+_TRANSITIONS: dict[type[Any], Any] = {Campaign: CAMPAIGN_TRANSITIONS, Inspection: INSPECTION_TRANSITIONS,
+                                      DocumentDelivery: DELIVERY_TRANSITIONS}
 
 
 def record(session: Session, *, actor: str, action: str, entity: Any, reason: str = "",
@@ -20,9 +25,9 @@ def record(session: Session, *, actor: str, action: str, entity: Any, reason: st
                            data=data or {}))
 
 
-def check_transition(kind: type[Campaign] | type[Inspection], entity_id: int | None, current: Any, to: Any) -> None:
+def check_transition(kind: type[Stateful], entity_id: int | None, current: Any, to: Any) -> None:
     """Refuse a move the entity's state machine does not allow."""
-    table = CAMPAIGN_TRANSITIONS if kind is Campaign else INSPECTION_TRANSITIONS
+    table = _TRANSITIONS[kind]
     current = type(to)(current)
     if to not in table[current]:
         raise InvalidTransition(
@@ -42,10 +47,11 @@ def insert_events(connection: sa.Connection, rows: list[dict[str, Any]]) -> None
         connection.execute(sa.insert(table_of(AuditEvent)), rows)
 
 
-def transition(session: Session, entity: Campaign | Inspection, to: Any, *, actor: str, reason: str) -> None:
+def transition(session: Session, entity: Stateful, to: Any, *, actor: str, reason: str,
+               data: dict[str, Any] | None = None) -> None:
     check_transition(type(entity), entity.id, entity.status, to)
     current = type(to)(entity.status)
     entity.status = to
     session.add(entity)
     record(session, actor=actor, action="status_change", entity=entity, reason=reason,
-           from_state=str(current), to_state=str(to))
+           from_state=str(current), to_state=str(to), data=data)

@@ -33,6 +33,10 @@ the real classes.
     │   ├── GatewayError             [defined in services.clients.gateway] the notification gateway
     │   │   ├── GatewayRejected      it will never take this message
     │   │   └── GatewayUnavailable   try again later
+    │   ├── ChannelError             [defined in services.delivery.channels] a channel delivering an issued document
+    │   │   ├── ChannelRejected      refused for good (an SMTP 5xx reply)
+    │   │   └── ChannelUnavailable   try again later (an SMTP 4xx reply, no connection, a timeout)
+    │   ├── IssuedFileMismatch       [defined in services.delivery.document_delivery] the stored file is not the issued one
     │   └── RulesError               rule data that cannot be used, or a rule refusing a case (services.rules)
     │       ├── CalendarYearNotCovered             a year calendar_vn.json does not cover
     │       ├── FineTableError                     a malformed fine-table row (source, row, column)
@@ -68,8 +72,10 @@ the real classes.
     LookupError
     └── UnknownUnit                  [defined in services.registry.geo] no province or commune has that code
     RuntimeError
-    └── PrefectServerError           the local Prefect server could not be started, reached or stopped
-        └── PortTaken                our server could not bind its port: another program took it first
+    ├── PrefectServerError           the local Prefect server could not be started, reached or stopped
+    │   └── PortTaken                our server could not bind its port: another program took it first
+    ├── SigningError                 [defined in services.documents.signing] a signature not made: the document stays unsigned
+    └── SigningKeyError              [defined in services.documents.signing_keys] a key or token that cannot be opened
 """
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ small class around an injected ``httpx.Client``, :mod:`services.clients`) for as
 
 - ``gateway()``: the notification gateway (:class:`~services.clients.gateway.GatewayClient`), for the notify stage;
 - ``portal()``: the province portal (:class:`~services.clients.portal.PortalClient`, signed with the portal secret);
+- ``national_feed()``: the national violations database (:class:`~services.clients.national_feed.NationalFeedClient`);
 - ``registry_api()``: the business registry's API (:class:`~services.clients.registry_api.RegistryApiClient`);
 - ``intake_http(url)``: the ``httpx.Client`` the demo's simulated users give to
   :class:`~services.demo.intake_client.IntakeClient` (the simulated devices, one per person's token).
@@ -24,12 +25,13 @@ from dataclasses import dataclass, field
 import httpx
 
 from services.clients.gateway import GatewayClient, make_gateway_http_client
+from services.clients.national_feed import NationalFeedClient, make_national_feed_http_client
 from services.clients.portal import PortalClient, make_portal_http_client
 from services.clients.registry_api import RegistryApiClient, make_http_client as make_registry_http_client
 from services.errors import KiemtraError
 from services.settings import Settings, get_settings
 
-SYSTEMS = ("gateway", "registry_api")  # the outside systems whose transport a test may replace
+SYSTEMS = ("gateway", "registry_api", "national_feed")  # the outside systems whose transport a test may replace
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,15 @@ class Wiring:
         with make_portal_http_client(self.settings) as http:
             yield PortalClient(http, self.settings.portal_secret.get_secret_value().encode(),
                                key_id=self.settings.portal_key_id)
+
+    @contextmanager
+    def national_feed(self) -> Iterator[NationalFeedClient]:
+        """The national database feed's HTTP transport (services/clients/national_feed.py), signed with its secret."""
+        if self.settings.national_feed_secret is None:
+            raise KiemtraError("Chưa cấu hình KIEMTRA_NATIONAL_FEED_SECRET.")
+        with make_national_feed_http_client(self.settings, transport=self.transports.get("national_feed")) as http:
+            yield NationalFeedClient(http, self.settings.national_feed_secret.get_secret_value().encode(),
+                                     key_id=self.settings.national_feed_key_id)
 
     @contextmanager
     def registry_api(self) -> Iterator[RegistryApiClient]:

@@ -10,6 +10,12 @@ signatures seen are kept in ``folder/portal/seen-signatures.sqlite3``, so a rest
 pruned once past the window); a message whose Idempotency-Key it already keeps is answered 409 with the receipt
 of the first. It refuses to start without a key or with an empty one.
 
+``/decisions`` is the stand-in of the national violations database (docs/national-feed.md): the same v2 signature
+check against ``feed_keys`` (401 on a bad one), each message stored once per Idempotency-Key in ``folder/national``
+(a repeat answered 409 with the first one's receipt). For tests and the demo it obeys a script
+(:attr:`Outbox.faults`): ``"500"`` answers 500 without storing, ``"timeout:<s>"`` stores, then waits ``s`` seconds
+before answering (past the client's timeout), ``"400"`` refuses.
+
 It speaks exactly what :class:`services.clients.gateway.GatewayClient` and
 :class:`services.clients.portal.PortalClient` send, so the demo's notifications and publications travel the
 real delivery paths; production points ``KIEMTRA_GATEWAY_URL`` and ``KIEMTRA_PORTAL_URL`` at the province's.
@@ -24,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -43,6 +49,8 @@ class Outbox:
     server: ThreadingHTTPServer
     thread: threading.Thread
 
+    faults: list[str] = field(default_factory=list)  # /decisions: what to do with the next requests (see above)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -53,6 +61,10 @@ class Outbox:
 
     def outcomes(self) -> list[dict[str, object]]:
         return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((self.folder / "portal").glob("*.json"))]
+
+    def decisions(self) -> list[dict[str, object]]:
+        """What the national database stand-in stored, one per Idempotency-Key."""
+        return [json.loads(p.read_text(encoding="utf-8")) for p in sorted((self.folder / "national").glob("*.json"))]
 
 
 def _name(key: str) -> str:
@@ -88,6 +100,8 @@ class _OutboxSide:
     lock: threading.Lock
     clock: Callable[[], float]
     window_s: float
+    feed_keys: dict[str, bytes] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)  # shared with the Outbox (the same list)
 
 
 def _handler_for(side: _OutboxSide) -> type[_OutboxHandler]:
@@ -109,14 +123,15 @@ class _OutboxHandler(BaseHTTPRequestHandler):
             self._answer(413, {"error": "too_large", "message": f"Nội dung quá {MAX_BODY // 1024} KiB."})
             return
         raw = self.rfile.read(length)
-        if route not in ("/messages", "/outcomes") or not key:
-            self._answer(400, {"error": "POST /messages or /outcomes with an Idempotency-Key header"})
+        if route not in ("/messages", "/outcomes", "/decisions") or not key:
+            self._answer(400, {"error": "POST /messages, /outcomes or /decisions with an Idempotency-Key header"})
             return
         folder_ = self.side.folder
-        if route == "/outcomes":  # who sent it, and when, before anything of the body is read as JSON
-            folder_ = self.side.folder / "portal"
+        signed = route != "/messages"
+        if signed:  # who sent it, and when, before anything of the body is read as JSON
+            folder_ = self.side.folder / ("portal" if route == "/outcomes" else "national")
             try:
-                self._check_signature(key, raw)
+                self._check_signature(key, raw, self.side.keys if route == "/outcomes" else self.side.feed_keys)
             except SignatureRefused as exc:
                 stored = (folder_ / f"{_name(key)}.json").exists() and exc.code == "replay"
                 self._answer(409 if exc.code == "replay" else 401,
@@ -129,12 +144,21 @@ class _OutboxHandler(BaseHTTPRequestHandler):
         if not isinstance(message, dict):
             self._answer(400, {"error": "invalid JSON", "message": "Nội dung không phải một đối tượng JSON."})
             return
-        self._store(folder_ / f"{_name(key)}.json", key, message, conflict=route == "/outcomes")
+        fault = self._fault() if route == "/decisions" else ""
+        if fault in ("500", "400"):
+            self._answer(int(fault), {"error": "scripted", "message": f"Lỗi giả lập (HTTP {fault})."})
+            return
+        self._store(folder_ / f"{_name(key)}.json", key, message, conflict=signed,
+                    delay_s=float(fault.partition(":")[2] or 0) if fault.startswith("timeout") else 0.0)
 
-    def _check_signature(self, key: str, raw: bytes) -> None:
+    def _fault(self) -> str:
+        with self.side.lock:
+            return self.side.faults.pop(0) if self.side.faults else ""
+
+    def _check_signature(self, key: str, raw: bytes, keys: Mapping[str, bytes]) -> None:
         side = self.side
         now = side.clock()
-        verified = verify(side.keys, method=self.command, path=self.path, idempotency_key=key,
+        verified = verify(keys, method=self.command, path=self.path, idempotency_key=key,
                           key_id=self.headers.get(HEADER_KEY_ID, ""), timestamp=self.headers.get(HEADER_TIMESTAMP, ""),
                           signature=self.headers.get(HEADER_SIGNATURE, ""), body=raw, now=now, window_s=side.window_s)
         with side.lock:
@@ -142,7 +166,7 @@ class _OutboxHandler(BaseHTTPRequestHandler):
         if not first:
             raise SignatureRefused("replay", "Chữ ký này đã được nhận (gửi lại y nguyên một yêu cầu cũ).")
 
-    def _store(self, path: Path, key: str, message: dict[str, object], *, conflict: bool) -> None:
+    def _store(self, path: Path, key: str, message: dict[str, object], *, conflict: bool, delay_s: float = 0.0) -> None:
         """Keep the first message per key; the portal answers a repeat with 409 and the first one's receipt."""
         with self.side.lock:
             new = not path.exists()
@@ -151,6 +175,8 @@ class _OutboxHandler(BaseHTTPRequestHandler):
                 tmp.write_text(json.dumps({"idempotency_key": key, **message}, ensure_ascii=False, indent=1),
                                encoding="utf-8")
                 os.replace(tmp, path)
+        if delay_s:  # stored, but the answer comes after the client gave up
+            time.sleep(delay_s)
         if new or not conflict:
             self._answer(202, {"id": path.stem, "status": "accepted"})
         else:
@@ -158,31 +184,38 @@ class _OutboxHandler(BaseHTTPRequestHandler):
 
     def _answer(self, status: int, body: dict[str, str]) -> None:
         data = json.dumps(body, ensure_ascii=False).encode()  # the refusal's reason reaches the lead's dead letters
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout): it will send again
+            pass
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (http.server's signature)
         return
 
 
 def start_outbox(folder: Path, host: str = "127.0.0.1", *, portal_keys: Mapping[str, bytes],
-                 portal_window_s: float = DEFAULT_WINDOW_S, clock: Callable[[], float] = time.time) -> Outbox:
-    """Serve the outbox on ``host`` (a free port); ``portal_keys`` are the {key id: secret} ``/outcomes`` accepts."""
+                 portal_window_s: float = DEFAULT_WINDOW_S, clock: Callable[[], float] = time.time,
+                 feed_keys: Mapping[str, bytes] | None = None) -> Outbox:
+    """Serve the outbox on ``host`` (a free port); ``portal_keys`` are the {key id: secret} ``/outcomes`` accepts,
+    ``feed_keys`` those ``/decisions`` accepts (none: every national feed message is refused 401)."""
     if not portal_keys or not all(secret.strip() for secret in portal_keys.values()):
         raise KiemtraError("Cổng thông tin giả lập cần ít nhất một khóa ký và không khóa nào rỗng "
                            "(KIEMTRA_PORTAL_SECRET / KIEMTRA_PORTAL_ACCEPTED_KEYS).")
     keys = dict(portal_keys)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "portal").mkdir(exist_ok=True)
+    (folder / "national").mkdir(exist_ok=True)
+    faults: list[str] = []
     seen = SeenSignatures(folder / "portal" / "seen-signatures.sqlite3")
     lock = threading.Lock()
 
-    Handler = _handler_for(_OutboxSide(folder, keys, seen, lock, clock, portal_window_s))
+    Handler = _handler_for(_OutboxSide(folder, keys, seen, lock, clock, portal_window_s, dict(feed_keys or {}), faults))
 
     server = ThreadingHTTPServer((host, 0), Handler)
     thread = threading.Thread(target=server.serve_forever, name="outbox-gateway", daemon=True)
     thread.start()
-    return Outbox(f"http://{host}:{server.server_address[1]}", folder, server, thread)
+    return Outbox(f"http://{host}:{server.server_address[1]}", folder, server, thread, faults)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -24,7 +24,7 @@ from services.errors import KiemtraError
 from services.portal_signature import signature_headers
 from services.settings import Settings
 
-__all__ = ["PortalClient", "PortalRejected", "PortalUnavailable", "make_portal_http_client"]
+__all__ = ["PortalClient", "PortalRejected", "PortalUnavailable", "ReceiptSender", "make_portal_http_client"]
 
 
 class PortalError(KiemtraError):
@@ -45,13 +45,25 @@ class PortalReceipt:
     duplicate: bool
 
 
+class ReceiptSender(Protocol):
+    """What the stored outboxes send through: one attempt, a receipt or PortalRejected / PortalUnavailable."""
+
+    def send(self, idempotency_key: str, event: str, outcome: dict[str, Any]) -> PortalReceipt: ...
+
+
 class PortalClient:
+    """The portal's webhook; a subclass speaks the same protocol to another receiver (``path``, ``system_vi``,
+    :meth:`body`: the national database feed, services/clients/national_feed.py)."""
+
+    path = "/outcomes"
+    system_vi = "Cổng thông tin"
+
     def __init__(self, http: httpx.Client, secret: bytes, *, key_id: str = "k1", clock: Any = time.time) -> None:
         self.http, self.secret, self.key_id, self.clock = http, secret, key_id, clock
 
     def send(self, idempotency_key: str, event: str, outcome: dict[str, Any]) -> PortalReceipt:
-        body = json.dumps({"event": event, "outcome": outcome}, ensure_ascii=False, sort_keys=True).encode()
-        request = self.http.build_request("POST", "/outcomes", content=body, headers={
+        body = self.body(event, outcome)
+        request = self.http.build_request("POST", self.path, content=body, headers={
             "Idempotency-Key": idempotency_key, "Content-Type": "application/json; charset=utf-8"})
         # the path as the portal sees it on the request line (with KIEMTRA_PORTAL_URL's own path and any query)
         request.headers.update(signature_headers(self.key_id, self.secret, method=request.method,
@@ -60,7 +72,7 @@ class PortalClient:
         try:
             response = self.http.send(request)
         except httpx.TransportError as exc:  # timeouts and dropped connections included
-            raise PortalUnavailable(f"Cổng thông tin không phản hồi: {type(exc).__name__}",
+            raise PortalUnavailable(f"{self.system_vi} không phản hồi: {type(exc).__name__}",
                                     idempotency_key=idempotency_key) from exc
         status = response.status_code
         if status == 409 or 200 <= status < 300:
@@ -70,14 +82,17 @@ class PortalClient:
                 answer = None
             ref = str(answer.get("id") or "") if isinstance(answer, dict) else ""
             if not ref:
-                raise PortalUnavailable(f"Cổng thông tin trả lời {status} nhưng không có mã tiếp nhận.",
+                raise PortalUnavailable(f"{self.system_vi} trả lời {status} nhưng không có mã tiếp nhận.",
                                         idempotency_key=idempotency_key, status=status)
             return PortalReceipt(ref, duplicate=status == 409 or bool(answer.get("duplicate")))
         if is_temporary_status(status):
-            raise PortalUnavailable(f"Cổng thông tin tạm thời lỗi (HTTP {status}).", idempotency_key=idempotency_key,
+            raise PortalUnavailable(f"{self.system_vi} tạm thời lỗi (HTTP {status}).", idempotency_key=idempotency_key,
                                     status=status)
-        raise PortalRejected(f"Cổng thông tin từ chối (HTTP {status}): {response.text[:300]}",
+        raise PortalRejected(f"{self.system_vi} từ chối (HTTP {status}): {response.text[:300]}",
                              idempotency_key=idempotency_key, status=status)
+
+    def body(self, event: str, payload: dict[str, Any]) -> bytes:
+        return json.dumps({"event": event, "outcome": payload}, ensure_ascii=False, sort_keys=True).encode()
 
 
 def make_portal_http_client(settings: Settings) -> httpx.Client:

@@ -10,8 +10,9 @@ window. Step 1 also claims the message (its next attempt moves past the send), s
 overlapping schedule, a manual run) never both send it. Per publication, a message waits until the one before it
 was delivered (a withdrawal never overtakes its publication). A temporary failure is retried after
 ``portal_backoff_s`` × 2^(attempts − 1), at most a day (:func:`backoff`: the clients' schedule, services/clients/
-retry.py); after ``portal_max_attempts``, or on a permanent refusal, the message is DEAD: the lead sees it
-(:func:`dead_messages`) and sends it again (:func:`retry_dead`).
+retry.py; the three steps, the claim and the backoff are shared with the national database feed:
+services/delivery/outbox_steps.py); after ``portal_max_attempts``, or on a permanent refusal, the message is DEAD:
+the lead sees it (:func:`dead_messages`) and sends it again (:func:`retry_dead`).
 
     PENDING ──delivered────────────────────────────▶ DELIVERED
        │  └─PortalUnavailable (attempts < max)──▶ PENDING (next_attempt_at later)
@@ -20,7 +21,7 @@ retry.py); after ``portal_max_attempts``, or on a permanent refusal, the message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,15 +29,13 @@ from sqlmodel import Session, col, select
 from models import Document, Publication
 from models.base import id_of, utcnow
 from models.portal import PortalEvent, PortalMessage, PortalStatus
-from services import audit
-from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable
+from services.delivery import outbox_steps
+from services.clients.portal import PortalClient, PortalRejected, PortalUnavailable, ReceiptSender
 from services.clients.retry import RetryPolicy
 from services.db import session_scope
-from services.errors import Conflict, NotFound
 from services.settings import Settings
 
 PORTAL_ACTOR = "portal"
-MAX_BACKOFF = timedelta(days=1)
 
 
 def enqueue(session: Session, publication: Publication, event: PortalEvent, payload: dict[str, Any]) -> PortalMessage:
@@ -83,67 +82,40 @@ def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
         return due, waiting
 
 
+def _lane(settings: Settings) -> outbox_steps.Lane:
+    def mark_done(m: PortalMessage, sent: outbox_steps.Sent) -> None:
+        m.portal_ref, m.delivered_at = sent.ref, utcnow()
+
+    return outbox_steps.Lane(model=PortalMessage, done=PortalStatus.DELIVERED, actor=PORTAL_ACTOR, prefix="portal",
+                             max_attempts=settings.portal_max_attempts, backoff_s=settings.portal_backoff_s,
+                             timeout_s=settings.portal_timeout_s, mark_done=mark_done,
+                             duplicate_vi=" (cổng đã có, không tạo lại)", name_vi="tin gửi cổng thông tin")
+
+
 def backoff(settings: Settings) -> RetryPolicy:
     """The wait after a temporary failure: the clients' schedule on the portal's scale, without jitter (one sender,
     runs minutes apart: nothing to spread)."""
-    return RetryPolicy(attempts=settings.portal_max_attempts, initial_s=settings.portal_backoff_s,
-                       max_s=MAX_BACKOFF.total_seconds(), jitter_s=0.0)
+    return _lane(settings).policy
 
 
-def _claim(settings: Settings) -> timedelta:
-    """How long a message counted in step 1 stays claimed by its run (longer than one send; a crashed run's
-    message is sent again after it)."""
-    return timedelta(seconds=max(60.0, 3 * settings.portal_timeout_s))
+def attempt_with(client: ReceiptSender) -> outbox_steps.Attempt:
+    """One call of ``client`` as the shared steps read it: a receipt, or a failure that is permanent or not."""
+    def attempt(key: str, event: str, payload: dict[str, Any]) -> outbox_steps.Sent | outbox_steps.Failed:
+        try:
+            receipt = client.send(key, event, payload)
+        except PortalRejected as exc:
+            return outbox_steps.Failed(exc.message, permanent=True)
+        except PortalUnavailable as exc:
+            return outbox_steps.Failed(exc.message, permanent=False)
+        return outbox_steps.Sent(receipt.ref, receipt.duplicate)
+    return attempt
 
 
 def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime | None = None) -> PortalReport:
     now = now or utcnow()
     due, waiting = _due(settings, now)
-    delivered = retrying = dead = 0
-    for message_id in due:
-        moment = max(now, utcnow())  # a long run: claims and backoffs count from the send, not the run's start
-        with session_scope(settings) as session:  # 1. count the attempt before sending
-            m = session.get(PortalMessage, message_id, with_for_update=True)
-            if m is None or m.status != PortalStatus.PENDING or m.next_attempt_at > now:
-                continue  # another delivery run took it (or it is no longer due)
-            if m.attempts >= settings.portal_max_attempts:  # every attempt so far ended without an outcome (a crash)
-                m.status, m.last_error = PortalStatus.DEAD, f"{m.attempts} lần gửi không ghi được kết quả"
-                audit.record(session, actor=PORTAL_ACTOR, action="portal_dead", entity=m, reason=m.last_error)
-                dead += 1
-                continue
-            m.attempts += 1
-            m.next_attempt_at = moment + _claim(settings)  # claimed: a run at the same time skips it until the outcome
-            session.add(m)
-            key, event, payload, attempts = m.idempotency_key, str(m.event), dict(m.payload), m.attempts
-        try:  # 2. outside any transaction
-            receipt = client.send(key, event, payload)
-            error, permanent = None, False
-        except PortalRejected as exc:
-            receipt, error, permanent = None, exc.message, True
-        except PortalUnavailable as exc:
-            receipt, error, permanent = None, exc.message, False
-        with session_scope(settings) as session:  # 3. the outcome
-            m = session.get(PortalMessage, message_id, with_for_update=True)
-            assert m is not None
-            if m.status != PortalStatus.PENDING:  # another run recorded it meanwhile (its claim had run out)
-                continue
-            if receipt is not None:
-                m.status, m.portal_ref, m.delivered_at, m.last_error = PortalStatus.DELIVERED, receipt.ref, utcnow(), ""
-                audit.record(session, actor=PORTAL_ACTOR, action="portal_delivered", entity=m,
-                             reason=f"{event} → {receipt.ref}" + (" (cổng đã có, không tạo lại)" if receipt.duplicate else ""),
-                             data={"attempts": attempts, "key": key})
-                delivered += 1
-            elif permanent or attempts >= settings.portal_max_attempts:
-                m.status, m.last_error = PortalStatus.DEAD, (error or "")[:1000]
-                audit.record(session, actor=PORTAL_ACTOR, action="portal_dead", entity=m, reason=error or "",
-                             data={"attempts": attempts, "key": key})
-                dead += 1
-            else:
-                delay = timedelta(seconds=backoff(settings).delay(attempts))
-                m.next_attempt_at, m.last_error = moment + delay, (error or "")[:1000]
-                retrying += 1
-            session.add(m)
-    return PortalReport(delivered, retrying, dead, waiting)
+    tally = outbox_steps.send_due(settings, _lane(settings), due, now, attempt_with(client))
+    return PortalReport(tally.delivered, tally.retrying, tally.dead, waiting)
 
 
 def dead_messages(settings: Settings) -> list[dict[str, Any]]:
@@ -157,13 +129,4 @@ def dead_messages(settings: Settings) -> list[dict[str, Any]]:
 
 
 def retry_dead(settings: Settings, message_id: int, *, actor: str, reason: str, now: datetime | None = None) -> None:
-    with session_scope(settings) as session:
-        m = session.get(PortalMessage, message_id)
-        if m is None:
-            raise NotFound(f"Không có tin gửi cổng thông tin số {message_id}.", message_id=message_id)
-        if m.status != PortalStatus.DEAD:
-            raise Conflict(f"Tin số {message_id} không ở trạng thái gửi lỗi (hiện: {m.status}).", message_id=message_id)
-        audit.record(session, actor=actor, action="portal_retry", entity=m, reason=reason or "Gửi lại",
-                     from_state=str(m.status), to_state=str(PortalStatus.PENDING), data={"after_attempts": m.attempts})
-        m.status, m.attempts, m.next_attempt_at = PortalStatus.PENDING, 0, now or utcnow()
-        session.add(m)
+    outbox_steps.retry_dead(settings, _lane(settings), message_id, actor=actor, reason=reason, now=now)

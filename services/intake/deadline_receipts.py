@@ -25,7 +25,7 @@ from services import audit
 from services.intake.evidence import EvidenceStore, check_type
 from services.intake.logic import safe_name
 from services.settings import Settings
-from services.stages import deadline_changes
+from services.stages import deadline_changes, national_report
 
 RECEIPT_ACTION = "deadline_receipt"
 
@@ -84,4 +84,6 @@ def mark_met_with_receipt(session: Session, settings: Settings, deadline_id: int
         return deadline, None
     stored = store_receipt(settings, data=receipt.data, name=receipt.name, content_type=receipt.content_type)
     record_receipt(session, deadline, stored, actor=actor, reason=reason)
+    national_report.payment_received(session, deadline, paid_on=on, actor=actor, reason=reason, sha256=stored.sha256,
+                                     name=stored.name, content_type=stored.content_type)  # paid: "executed" (NĐ 20/2016)
     return deadline, stored

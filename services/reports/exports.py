@@ -30,7 +30,8 @@ STATUS_VI = {"scheduled": "Đã lên lịch", "findings_submitted": "Đã gửi 
 DEADLINE_VI = {"violation_record": "Lập biên bản vi phạm hành chính", "sanction_decision": "Ra quyết định xử phạt",
                "limitation": "Thời hiệu xử phạt", "comply": "Chấp hành quyết định xử phạt",
                "remedial": "Biện pháp khắc phục hậu quả", "explain_hearing": "Yêu cầu giải trình trực tiếp",
-               "explain_written": "Gửi văn bản giải trình", "send_decision": "Gửi quyết định cho người vi phạm"}
+               "explain_written": "Gửi văn bản giải trình", "send_decision": "Gửi quyết định cho người vi phạm",
+               "national_report": "Cập nhật Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính"}
 DEADLINE_STATUS_VI = {"open": "Đang theo dõi", "met": "Đã hoàn thành", "cancelled": "Đã hủy"}
 DATE = "DD/MM/YYYY"
 MONEY = "#,##0"

@@ -19,6 +19,8 @@ Periods (DOMAIN.md sections 2.6–2.7; the numbers are keys of ``data/procedure_
   days from the decision (03; 02 under the 2012 text);
 * thời hiệu: ``limitation_months`` from the violation (Art.6); chấp hành: ``comply_days`` days from the decision
   (Art.73); each remedial measure ``remedial_days_default`` days;
+* báo cáo Cơ sở dữ liệu quốc gia (NĐ 20/2016/NĐ-CP): ``national_report_working_days`` working days from the
+  decision, per province (``by_province``, else ``default``);
 * no decision after its time limit or the limitation (Art.65 cl.1 c): :func:`decision_time_bar` (source in
   ``decision_time_bar_source``);
 * xử phạt không lập biên bản (Art.56; as amended by Luật 88/2025): a warning or a fine up to
@@ -115,12 +117,32 @@ INFORMATIVE_KINDS = frozenset({DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAI
 an explanation is recorded."""
 
 
+def national_report_working_days(procedure: Procedure, province_code: str = "") -> int:
+    """Working days to report a decision to the national database: the province's own number where the procedure
+    version names one (``national_report_working_days.by_province``), else its ``default``."""
+    setting = procedure.national_report_working_days
+    return int(setting.get("by_province", {}).get(province_code, setting["default"]))
+
+
 def due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, complex_case: bool = False,
-             explained: bool = False, extended_months: int = 0, remedial_vi: str = "") -> tuple[date, str]:
+             explained: bool = False, extended_months: int = 0, remedial_vi: str = "",
+             province_code: str = "") -> tuple[date, str]:
     """The last day of a period and its basis in Vietnamese, for the people who must meet it.
 
-    ``procedure`` should be :func:`procedure_for_period` of ``starts_on``.
+    ``procedure`` should be :func:`procedure_for_period` of ``starts_on``; ``province_code`` (the deciding agency's)
+    chooses a per-province period (the national report).
     """
+    if kind is DeadlineKind.NATIONAL_REPORT:
+        n = national_report_working_days(procedure, province_code)
+        return nth_working_day_after(starts_on, n), (
+            f"Cập nhật quyết định xử phạt vào Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính trong {_n(n)} ngày làm "
+            f"việc kể từ ngày ra quyết định — Nghị định 20/2016/NĐ-CP (thời hạn theo quy định của tỉnh)")
+    return _due_date(kind, starts_on, procedure, complex_case=complex_case, explained=explained,
+                     extended_months=extended_months, remedial_vi=remedial_vi)
+
+
+def _due_date(kind: DeadlineKind, starts_on: date, procedure: Procedure, *, complex_case: bool,
+              explained: bool, extended_months: int, remedial_vi: str) -> tuple[date, str]:
     p = procedure
     if kind is DeadlineKind.VIOLATION_RECORD:
         n = p.violation_record_working_days_complex if complex_case else p.violation_record_working_days

@@ -19,6 +19,8 @@ from services.publishing.register import write_register
 from services.settings import Settings
 from models.base import id_of
 from services.stages.publishing import current_publication, decision_in_force, restore, withdraw
+from services.stages import national_report
+from services.documents.issuing import latest_document
 
 KINDS_VI = {kind: kind.label_vi for kind in AppealKind}  # the stored kind as people read it
 WITHDRAWN_VI = "Quyết định đang bị {kind}; chưa công khai cho đến khi giải quyết xong"  # public: no file number
@@ -109,6 +111,10 @@ def resolve_appeal(settings: Settings, decision_number: str, *, upheld: bool, re
                      from_state=str(appeal.outcome), to_state=str(outcome))
         appeal.outcome, appeal.resolved_on, appeal.resolution_ref = outcome, resolved_on, resolution_ref.strip()
         session.add(appeal)
+        annulled = None if upheld else latest_document(session, doc_type=DocumentType.SANCTION_DECISION,
+                                                       subject_key=f"inspection:{appeal.inspection_id}")
+        if annulled is not None:  # the national database hears of it (services/stages/national_report.py)
+            national_report.decision_annulled(session, annulled, reason=resolution_ref.strip())
         published = current_publication(session, appeal.inspection_id)
         withdrawn_by_it = WITHDRAWN_VI.format(kind=KINDS_VI[appeal.kind])
         if upheld and published is not None and published.withdrawal_reason == withdrawn_by_it:

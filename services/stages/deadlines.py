@@ -10,8 +10,11 @@ compliance and remedial measures), never the inspection's date as such.
 Kinds and how they close:
 
 * ``violation_record``, ``sanction_decision``, ``limitation``: met when the document they wait for is issued;
+* ``national_report`` (created with the decision while the national feed is on, services/stages/national_report.py):
+  met when the receiver acknowledged the decision's "issued" message;
 * ``comply``, ``remedial``, ``send_decision``: met when a person confirms it
-  (:func:`services.stages.deadline_changes.mark_met`; for sending, with the way it was sent, Art.70 cl.2);
+  (:func:`services.stages.deadline_changes.mark_met`; for sending, with the way it was sent, Art.70 cl.2); a decision
+  the mail server accepted meets ``send_decision`` by itself (:mod:`services.stages.document_delivery`);
 * ``explain_hearing``, ``explain_written`` (only where an act of the file gives the right to explain, Art.61):
   the violator's rights, not the authority's duty — never warned nor escalated; closed as met when the official
   records an explanation (:func:`services.stages.deadline_changes.record_explanation`) or, otherwise, by the
@@ -29,13 +32,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import (Campaign, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, Finding, FindingResult,
-                    Inspection, Person, PersonRole, Violation)
+from models import (Campaign, Deadline, DeadlineKind, DeadlineStatus, DocumentType, Establishment, FeedEvent, FeedStatus,
+                    Finding, FindingResult, Inspection, NationalFeedMessage, Person, PersonRole, Violation)
 from models.base import utcnow
 from services import audit
 from services.delivery import notifications
 from services.delivery.notifications import contact_of, reach
-from services.rules.calendar import today_in_vietnam
+from services.rules.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
 from services.rules.competence import required_signer
 from services.documents.issuing import latest_document
@@ -47,7 +50,7 @@ from models.base import id_of
 
 SWEEPER = "deadline-sweeper"
 
-__all__ = ["SWEEPER", "SweepReport", "create_from_state", "set_status", "sweep"]
+__all__ = ["SWEEPER", "SweepReport", "close_reported", "create_from_state", "ensure_deadline", "set_status", "sweep"]
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -109,10 +112,11 @@ def create_from_state(settings: Settings) -> int:
 
 
 def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subject_key: str, inspection: Inspection,
-            starts_on: date, violation: Violation | None = None, remedial_vi: str = "") -> None:
+            starts_on: date, violation: Violation | None = None, remedial_vi: str = "", province_code: str = "") -> None:
     if session.exec(select(Deadline.id).where(Deadline.kind == kind, Deadline.subject_key == subject_key)).first():
         return
-    due, basis = due_date(kind, starts_on, procedure_for_period(starts_on), remedial_vi=remedial_vi)
+    due, basis = due_date(kind, starts_on, procedure_for_period(starts_on), remedial_vi=remedial_vi,
+                          province_code=province_code)
     deadline = Deadline(kind=kind, subject_key=subject_key, campaign_id=inspection.campaign_id, inspection_id=id_of(inspection),
                         violation_id=violation.id if violation else None, starts_on=starts_on, due_on=due, basis_vi=basis)
     session.add(deadline)
@@ -120,6 +124,15 @@ def _ensure(session: Session, report: SweepReport, *, kind: DeadlineKind, subjec
     audit.record(session, actor=SWEEPER, action="deadline_set", entity=deadline, reason=basis,
                  data={"kind": str(kind), "starts_on": starts_on.isoformat(), "due_on": due.isoformat()})
     report.created += 1
+
+
+def ensure_deadline(session: Session, *, kind: DeadlineKind, inspection: Inspection, starts_on: date,
+                    province_code: str = "") -> Deadline:
+    """The inspection's deadline of ``kind``, created now (as the sweep would) when the sweep has not made it yet."""
+    key = f"inspection:{inspection.id}"
+    _ensure(session, SweepReport(starts_on), kind=kind, subject_key=key, inspection=inspection, starts_on=starts_on,
+            province_code=province_code)  # a per-province period (the national report)
+    return session.exec(select(Deadline).where(Deadline.kind == kind, Deadline.subject_key == key)).one()
 
 
 def _create_from_state(session: Session, report: SweepReport) -> None:
@@ -180,8 +193,34 @@ _WAITS_FOR = {DeadlineKind.VIOLATION_RECORD: DocumentType.VIOLATION_RECORD,
               DeadlineKind.LIMITATION: DocumentType.SANCTION_DECISION}
 
 
+def _reported(session: Session, deadline: Deadline, report: SweepReport, actor: str) -> bool:
+    """The national report: met when the receiver acknowledged the decision's "issued" message."""
+    sent = session.exec(select(NationalFeedMessage).where(NationalFeedMessage.inspection_id == deadline.inspection_id,
+                                                          NationalFeedMessage.event == FeedEvent.ISSUED,
+                                                          NationalFeedMessage.status == FeedStatus.SENT)
+                        .order_by(col(NationalFeedMessage.id))).first()
+    if sent is None or sent.sent_at is None:
+        return False
+    set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=sent.sent_at.astimezone(VIETNAM).date(),
+               reason=f"Cơ sở dữ liệu quốc gia đã nhận quyết định (mã tiếp nhận {sent.receiver_ref})")
+    report.met += 1
+    return True
+
+
+def close_reported(settings: Settings, *, actor: str = SWEEPER) -> int:
+    """Close the national reports whose decision the receiver acknowledged (after a delivery run): how many."""
+    report = SweepReport(today_in_vietnam())
+    with session_scope(settings) as session:
+        for deadline in session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.NATIONAL_REPORT,
+                                                            Deadline.status == DeadlineStatus.OPEN)).all():
+            _reported(session, deadline, report, actor)
+    return report.met
+
+
 def _close_if_done(session: Session, deadline: Deadline, inspection: Inspection, report: SweepReport, actor: str) -> bool:
     kind = DeadlineKind(deadline.kind)
+    if kind is DeadlineKind.NATIONAL_REPORT:
+        return _reported(session, deadline, report, actor)
     waits_for = _WAITS_FOR.get(kind)
     if waits_for is None:  # compliance and remedial measures are confirmed by a person (mark_met)
         return False
@@ -214,7 +253,8 @@ _WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành ch
             "Chấp hành quyết định xử phạt", DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả",
             DeadlineKind.EXPLAIN_HEARING: "Hạn yêu cầu giải trình trực tiếp (quyền của người vi phạm)",
             DeadlineKind.EXPLAIN_WRITTEN: "Hạn gửi văn bản giải trình (quyền của người vi phạm)",
-            DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt để thi hành"}
+            DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt để thi hành",
+            DeadlineKind.NATIONAL_REPORT: "Cập nhật quyết định xử phạt vào Cơ sở dữ liệu quốc gia"}
 
 
 def _describe(session: Session, deadline: Deadline) -> tuple[str, str]:

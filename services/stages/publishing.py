@@ -29,6 +29,7 @@ from services.rules.procedure import procedure_for
 from services.settings import Settings
 from models.base import id_of
 from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, get_campaign, per_inspection
+from services.stages import national_report
 
 STAGE = "publish-outcomes"
 
@@ -168,7 +169,9 @@ def amend_for_correction(session: Session, settings: Settings, replaced: Documen
     """A correcting decision replaces a published one: the register shows the new one, the portal gets an update
     (or nothing yet, while the publication is withdrawn pending a complaint: it is restored in its corrected form).
 
-    Nothing to do when the replaced decision was never published (it will be, in its corrected form)."""
+    Nothing to do when the replaced decision was never published (it will be, in its corrected form). The national
+    database hears of every correction (services/stages/national_report.py)."""
+    national_report.decision_replaced(session, decision, reason=reason)
     old = session.exec(select(Publication).where(Publication.document_id == replaced.id)).first()
     if old is None:
         return

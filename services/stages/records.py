@@ -15,6 +15,7 @@ from models import (Agency, Campaign, DocumentType, Establishment, Finding, Find
                     Person, Team, TeamMember, TeamRole, Violation)
 from services import audit
 from services.db import session_scope
+from services.delivery import document_delivery
 from services.documents.issuing import issue_document, latest_document
 from services.rules.checklist import Checklist, load_checklist
 from services.errors import StageBlocked
@@ -285,10 +286,9 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                          drawn_up_on: date | None = None) -> Outcome:
     """Issue the records of one inspection in one transaction. Returns what happened.
 
-    The minutes are dated the day of the visit (drawn up on site). The violation record is dated
-    ``drawn_up_on`` when it was drawn up later (the law allows 2 working days, 5 if complex; the deadline
-    sweeper escalates a late one); by default it too was drawn up on site, the day of discovery.
-    """
+    The minutes are dated the day of the visit (drawn up on site). The violation record is dated ``drawn_up_on`` when
+    it was drawn up later (the law allows 2 working days, 5 if complex; the deadline sweeper escalates a late one); by
+    default it too was drawn up on site, the day of discovery. The record's e-mail delivery is queued with it."""
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.FINDINGS_APPROVED:
@@ -326,6 +326,7 @@ def issue_for_inspection(settings: Settings, inspection_id: int, *, actor: str =
                                     subject_key=f"inspection:{inspection.id}", symbol=procedure.symbol("violation_record"),
                                     template="bien_ban_vi_pham", build_context=lambda number: {**record_ctx, "number": number},
                                     **common)
+            document_delivery.enqueue_document(session, settings, record)  # e-mailed to the violator, this transaction
             proposal_ctx = {**record_ctx, "violation_record_ref": f"Biên bản vi phạm hành chính số {record.number} lập "
                                                                   f"ngày {record_on:%d/%m/%Y}",
                             "violations": [{**line, "working": list(v.reasoning)}

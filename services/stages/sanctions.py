@@ -15,6 +15,7 @@ from models import (Agency, Campaign, Document, DocumentType, Establishment, Ins
                     Violation)
 from services import audit
 from services.db import session_scope
+from services.delivery import document_delivery
 from services.errors import Conflict, Forbidden, Refused, NotFound
 from services.rules.competence import amount_errors, ensure_competent
 from services.documents.issuing import issue_document, latest_document
@@ -29,6 +30,7 @@ from services.settings import Settings
 from models.base import id_of, stored_id
 from services.stages.common import SYSTEM_ACTOR, Outcome, StageResult, per_inspection
 from services.stages.decision_time_bar import time_bar
+from services.stages import national_report
 from services.stages.publishing import amend_for_correction
 from services.stages.records import campaign_context, establishment_context, team_context, violations_context
 
@@ -63,6 +65,8 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
         if barred:
             raise Conflict(barred, inspection_id=inspection_id)
         doc = _issue_decision(session, settings, inspection, violations, official, decided_on)
+        document_delivery.enqueue_document(session, settings, doc)  # e-mailed to the violator (Art.70 cl.2 c)
+        national_report.decision_issued(session, settings, doc)  # NĐ 20/2016: queued for the national database
         audit.transition(session, inspection, InspectionStatus.SANCTIONED, actor=actor,
                          reason=f"Quyết định xử phạt {doc.number} do {official.title} ký")
         return Outcome.ISSUED
@@ -192,6 +196,7 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
             session.add(v)
         doc = _issue_decision(session, settings, inspection, violations, official, corrected_on, replaces=current,
                               reason=reason.strip())
+        document_delivery.enqueue_document(session, settings, doc)  # the correction is e-mailed too
         audit.record(session, actor=official.code, action="decision_corrected", entity=inspection, reason=reason.strip(),
                      data={"replaces": current.number, "by": doc.number, "before": before,
                            "after": {str(k): a for k, a in amounts.items()}})

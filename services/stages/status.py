@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from models import (Appeal, AppealOutcome, AuditEvent, CampaignStatus, DeliveryStatus, Document, DocumentType, Establishment,
                     Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation)
 from services.db import session_scope
+from services.delivery import national_feed
 from services.settings import Settings
 from models.base import id_of
 from services.stages.common import get_campaign
@@ -41,6 +42,7 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
                                     .join(Inspection, col(Inspection.id) == Appeal.inspection_id)
                                     .where(Inspection.campaign_id == c.id, Appeal.outcome == AppealOutcome.OPEN)).one()
         failures = stage_failures(session, id_of(c))
+        feed = national_feed.counts(session, id_of(c))
     notices = docs.get(DocumentType.INSPECTION_NOTICE, 0)
     waiting = []
     if c.status == CampaignStatus.SELECTED:
@@ -65,7 +67,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
             "ready_for_decision": states[InspectionStatus.RECORDS_ISSUED] - undecided,
             "notices_missing": (max(sum(states.values()) - notices, 0)
                                 if c.status in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK) else 0),
-            "failures": failures, "waiting_for": waiting}
+            "failures": failures, "waiting_for": waiting,
+            "national_feed": {**feed, "off": national_feed.feed_off_reason(settings) or ""}}
 
 
 def stage_failures(session: Any, campaign_id: int) -> list[dict[str, Any]]:

@@ -14,8 +14,10 @@ from services.entry.cli.console import console, one_line, user_errors
 from services.entry.cli.appeals import appeal_app
 from services.entry.cli.demo import demo
 from services.entry.cli.deadlines import deadlines_app
+from services.entry.cli.deliveries import deliveries_app
 from services.entry.cli.history import history_app
 from services.entry.cli.portal import portal_app
+from services.entry.cli.national_feed import national_feed_app
 from services.entry.cli.registry import registry_app
 from services.entry.cli.runs import prepare, print_run, print_state, run_flow
 from services.entry.cli.reports import report_app
@@ -35,8 +37,10 @@ app.add_typer(trigger_app, name="trigger")
 app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(deliveries_app, name="deliveries")
 app.add_typer(history_app, name="history")
 app.add_typer(portal_app, name="portal")
+app.add_typer(national_feed_app, name="national-feed")
 app.add_typer(appeal_app, name="appeal")
 app.add_typer(report_app, name="report")
 app.add_typer(token_app, name="token")

@@ -26,7 +26,7 @@ KIND_VI = {"violation_record": "Lập biên bản vi phạm", "sanction_decision
            "limitation": "Thời hiệu xử phạt", "comply": "Chấp hành quyết định", "remedial": "Khắc phục hậu quả",
            "explain_hearing": "Hạn yêu cầu giải trình trực tiếp (quyền của người vi phạm)",
            "explain_written": "Hạn gửi văn bản giải trình (quyền của người vi phạm)",
-           "send_decision": "Gửi quyết định xử phạt"}
+           "send_decision": "Gửi quyết định xử phạt", "national_report": "Cập nhật CSDL quốc gia về XLVPHC"}
 STATUS_VI = {"open": "đang chạy", "met": "đã thực hiện", "cancelled": "không còn áp dụng"}
 
 

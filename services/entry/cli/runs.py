@@ -137,6 +137,10 @@ def print_state(state: dict[str, Any]) -> None:
     print_table(state_table(state))
     for waiting in state["waiting_for"]:
         console.print(f"Đang chờ: {waiting}", soft_wrap=True)
+    feed = state.get("national_feed")
+    if feed:  # the national violations database (docs/national-feed.md)
+        counts = f"{feed['pending']} chờ gửi, {feed['sent']} đã nhận, {feed['dead']} gửi lỗi"
+        console.print(f"Gửi CSDL quốc gia: {'TẮT — ' + feed['off'] if feed['off'] else 'BẬT'} ({counts}).", soft_wrap=True)
     next_step(*next_steps(state))
 
 

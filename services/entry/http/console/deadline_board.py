@@ -30,7 +30,8 @@ WHAT_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành ch�
            DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả",
            DeadlineKind.EXPLAIN_HEARING: "Yêu cầu giải trình trực tiếp (quyền của người vi phạm)",
            DeadlineKind.EXPLAIN_WRITTEN: "Gửi văn bản giải trình (quyền của người vi phạm)",
-           DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt"}
+           DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt",
+           DeadlineKind.NATIONAL_REPORT: "Cập nhật Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính"}
 STATUS_VI = {DeadlineStatus.OPEN: "đang chạy", DeadlineStatus.MET: "đã thực hiện",
              DeadlineStatus.CANCELLED: "không còn áp dụng"}
 GROUPS = (("overdue", "Quá hạn"), ("warned", "Sắp đến hạn (đã cảnh báo)"), ("later", "Còn thời gian"))

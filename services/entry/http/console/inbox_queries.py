@@ -34,7 +34,8 @@ DEADLINE_VI = {DeadlineKind.VIOLATION_RECORD: "Lập biên bản vi phạm hành
                DeadlineKind.REMEDIAL: "Thực hiện biện pháp khắc phục hậu quả",
                DeadlineKind.EXPLAIN_HEARING: "Hạn yêu cầu giải trình trực tiếp",
                DeadlineKind.EXPLAIN_WRITTEN: "Hạn gửi văn bản giải trình",
-               DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt để thi hành"}
+               DeadlineKind.SEND_DECISION: "Gửi quyết định xử phạt để thi hành",
+               DeadlineKind.NATIONAL_REPORT: "Cập nhật Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính"}
 DUE_DAYS = 7  # a deadline within this many days is shown as about to run out
 
 
