@@ -240,7 +240,9 @@ def test_refusals_outside_the_console_are_answered_as_before(settings: Settings)
     url = "http://127.0.0.1:%d" % sock.getsockname()[1]
     try:
         with client() as http:
-            api = http.get(f"{url}/api/thu-loi")
+            # uvicorn closes the connection after an unhandled exception: a pooled connection reused for the next
+            # request could meet that close (a reset under load), so this one is not kept
+            api = http.get(f"{url}/api/thu-loi", headers={"Connection": "close"})
             assert api.status_code == 500 and api.headers["content-type"].startswith("application/json")
             page = http.get(f"{url}/console/thu-loi")
             assert page.status_code == 409 and "xung đột thử" in page.text and 'lang="vi"' in page.text

@@ -33,6 +33,7 @@ class Site:
     url: str
     http: httpx.Client
     sid: str  # SNV-TT01's /form web session
+    token: str  # SNV-TT01's API token (for logging in through the form)
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def site(settings: Settings, worlds: Worlds) -> Iterator[Site]:
     server = start_in_thread(settings)
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
-            yield Site(server.url, http, sid)
+            yield Site(server.url, http, sid, tokens["SNV-TT01"])
     finally:
         server.stop()
 
@@ -134,3 +135,24 @@ def test_the_web_form_links_to_the_app(site: Site) -> None:
     page = site.http.get("/form/", headers=cookie(site.sid))
     assert page.status_code == 200
     assert '<a class="btn secondary" id="mo-ung-dung" href="/form/app/">Mở ứng dụng làm việc ngoại tuyến</a>' in page.text
+
+
+def _log_in(site: Site, next_path: str | None) -> httpx.Response:
+    page = site.http.get("/form/login", params={"next": next_path} if next_path is not None else None)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    shown = re.search(r'name="next" value="([^"]*)"', page.text)
+    assert csrf and shown
+    return site.http.post("/form/login", data={"csrf": csrf.group(1), "next": shown.group(1), "person_code": "SNV-TT01",
+                                               "token": site.token}, headers={"Origin": site.url})
+
+
+def test_a_phone_sent_to_log_in_by_the_app_comes_back_to_the_app_and_nowhere_else(site: Site) -> None:
+    """The shell sends a logged-out phone to /form/login?next=/form/app/: after the login it is back in the app; any
+    other target (another site, another path) leads to the day list."""
+    shell = site.http.get("/form/app/")
+    assert shell.status_code == 303 and shell.headers["location"] == "/form/login?next=/form/app/"
+    assert _log_in(site, "/form/app/").headers["location"] == "/form/app/"
+    for target in ("https://ke-xau.example/", "//ke-xau.example/form/app/", "/form/app/../login", "/console/", None):
+        site.http.cookies.clear()
+        answer = _log_in(site, target)
+        assert answer.status_code == 303 and answer.headers["location"] == "/form/", target

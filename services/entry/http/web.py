@@ -116,19 +116,29 @@ def refused_cross_site(request: Request) -> HTMLResponse | None:
                            "và thử lại.")
 
 
-def login_form(request: Request, *, error: str = "", person_code: str = "", status: int = 200) -> HTMLResponse:
+# where a login may lead besides the day list: the offline field app (its shell sends a logged-out phone to log in)
+NEXT_PAGES = frozenset({"/form/app/"})
+
+
+def next_page(target: str | None) -> str:
+    """``target`` when it is one of :data:`NEXT_PAGES` (never another site or any other path), else the day list."""
+    return target if target in NEXT_PAGES else "/form/"
+
+
+def login_form(request: Request, *, error: str = "", person_code: str = "", status: int = 200,
+               next_path: str | None = None) -> HTMLResponse:
     """The login page with a fresh pre-login cookie and its CSRF token in a hidden field."""
     nonce = new_login_nonce(time.time())
     response = render("login.html", status=status, error=error, person_code=person_code,
-                      login_csrf=csrf_token(nonce, "login"))
+                      login_csrf=csrf_token(nonce, "login"), next_path=next_page(next_path))
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_FORM_SECONDS, path="/form/login", httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")
     return response
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request) -> HTMLResponse:
-    return login_form(request)
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    return login_form(request, next_path=next)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -146,9 +156,9 @@ async def login(request: Request) -> Response:
     code, token = form.get("person_code").strip().upper(), form.get("token").strip()
     session_id = await run_in_threadpool(_log_in, request, code, token)
     if session_id is None:
-        return login_form(request, person_code=code,
+        return login_form(request, person_code=code, next_path=form.get("next"),
                           error="Mã cán bộ hoặc mã truy cập không đúng, hoặc mã truy cập đã hết hạn hay bị thu hồi.")
-    response = RedirectResponse("/form/", status_code=303)
+    response = RedirectResponse(next_page(form.get("next")), status_code=303)
     response.set_cookie(COOKIE, session_id, max_age=access.SESSION_HOURS * 3600, path="/form", httponly=True,
                         samesite="strict", secure=request.url.scheme == "https")
     response.delete_cookie(LOGIN_COOKIE, path="/form/login", httponly=True, samesite="strict")

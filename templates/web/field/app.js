@@ -433,6 +433,7 @@ function outboxMessage(draft) {
   switch (draft.state) {
     case "queued":
       if (!navigator.onLine) return "Đang chờ mạng";  // the "online" event sends it
+      if (draft.last_status === 0 && draft.attempts && error.detail) return `${error.detail} (thử lại lúc ${clock(draft.next_try_at)})`;
       if (draft.last_status === 0 && draft.attempts) return `Đang chờ mạng — thử lại lúc ${clock(draft.next_try_at)}`;
       if (draft.last_status >= 500) return `Máy chủ chưa nhận (lỗi ${draft.last_status}) — thử lại lúc ${clock(draft.next_try_at)}`;
       return "Đang chờ gửi";

@@ -16,6 +16,11 @@ export function configure(options) {
   config = { ...config, ...options };
 }
 
+// The server holds the submission but not yet every photo after three rounds: sent again later, said as such.
+const INCOMPLETE = "Máy chủ chưa nhận đủ ảnh của lần gửi này; ứng dụng sẽ gửi tiếp các ảnh còn thiếu.";
+
+class Incomplete extends Error {}
+
 class HttpFailure extends Error {
   constructor(status, body) {
     super((body && body.detail) || `HTTP ${status}`);
@@ -102,7 +107,7 @@ async function sendOne(draft) {
     }
     missing = (status.body && status.body.missing) || [];
   }
-  throw new Error("incomplete");  // still missing files: try again later
+  throw new Incomplete(INCOMPLETE);  // still missing files: try again later
 }
 
 function backoff(attempts) {
@@ -119,12 +124,21 @@ async function failed(draft, error) {
                                              last_error: { detail: lastError.detail || LOGIN_MESSAGE, errors: [] } });
   } else if (status >= 400 && status < 500 && ![408, 425, 429].includes(status)) {
     await setState(draft, "needs_fix", { last_status: status, last_error: lastError, progress: null, next_try_at: null });
-  } else {  // no network, a 5xx or 503, a timeout: the same submission again later
+  } else {  // no network, a 5xx or 503, a timeout, missing photos, the phone's storage: the same submission later
     const attempts = (draft.attempts || 0) + 1;
     await setState(draft, "queued", { attempts, last_status: status, progress: null,
-                                      last_error: status ? lastError : null,
+                                      last_error: status ? lastError : localError(error),
                                       next_try_at: new Date(Date.now() + backoff(attempts)).toISOString() });
   }
+}
+
+// What went wrong on the phone itself (not the network): fetch reports a lost network as a TypeError; anything else
+// (missing photos after three rounds, an IndexedDB error such as a full disk) is shown in its own words.
+function localError(error) {
+  if (error instanceof Incomplete) return { detail: INCOMPLETE, errors: [] };
+  if (error instanceof TypeError) return null;
+  return { detail: nfc(`Lỗi lưu trữ trên máy (${error && error.name ? error.name : "lỗi"}); ứng dụng sẽ thử lại. `
+                       + "Nếu lỗi còn lặp lại, hãy giải phóng bộ nhớ điện thoại."), errors: [] };
 }
 
 async function runOnce(force) {
@@ -138,7 +152,7 @@ async function runOnce(force) {
       await sendOne(draft);
     } catch (error) {
       await failed(draft, error);
-      if (!(error instanceof HttpFailure)) break;  // the network is gone: the others wait too
+      if (error instanceof TypeError) break;  // the network is gone: the others wait too
     }
   }
 }
