@@ -6,6 +6,10 @@ and as plain function calls, each on its own fresh database. Field users (inspec
 simulated through the real intake HTTP API in both. The last line is one JSON object.
 
     python benchmarks/campaign.py [--establishments 60000] [--inspections 400] [--teams 8]
+
+With ``--workers N`` it measures instead how fast N Prefect process workers issue a campaign's records and decisions
+against one worker, on PostgreSQL (``.ci/postgres run python benchmarks/campaign.py --workers 2``; see
+benchmarks/campaign_workers.py).
 """
 from __future__ import annotations
 
@@ -36,8 +40,10 @@ from models import InspectionStatus  # noqa: E402
 CODE = "BENCH-2026-01"
 
 
-def _setup(data_dir: Path, args: argparse.Namespace) -> tuple[Settings, dict[str, str], float]:
-    settings = Settings(environment="development", data_dir=data_dir, prefect_port=args.prefect_port)
+def _setup(data_dir: Path, args: argparse.Namespace, database_url: str | None = None
+           ) -> tuple[Settings, dict[str, str], float]:
+    settings = Settings(environment="development", data_dir=data_dir, prefect_port=args.prefect_port,
+                        database_url=database_url)
     migrate(settings)
     start = time.perf_counter()
     with session_scope(settings) as session:
@@ -119,9 +125,18 @@ def main() -> None:
     parser.add_argument("--inspections", type=int, default=400)
     parser.add_argument("--teams", type=int, default=8)
     parser.add_argument("--prefect-port", type=int, default=4399)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="PostgreSQL + prefect server: documents/s with 1 and with this many process workers")
+    parser.add_argument("--database-url", default="", help="with --workers: a PostgreSQL admin URL "
+                                                           "(default KIEMTRA_TEST_DATABASE_URL, as .ci/postgres run sets)")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     logging.getLogger("prefect").setLevel(logging.WARNING)
+    if args.workers:
+        from benchmarks import campaign_workers
+
+        print(json.dumps(campaign_workers.main(args, CODE)))
+        return
     from services.runtime.server import ensure_server, stop_server
 
     with tempfile.TemporaryDirectory(prefix="kiemtra-bench-") as tmp:

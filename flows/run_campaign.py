@@ -16,6 +16,7 @@ from flows.issue_records import issue_records
 from flows.publish_outcomes import publish_outcomes
 from flows.schedule_inspections import deliver_notifications, schedule_inspections
 from flows.select_establishments import select_establishments
+from flows.stage_parts import run_in_parts
 from services.stages import publishing, status
 from services import wiring
 
@@ -37,9 +38,16 @@ def _timed(stage_flow: Callable[[str], dict[str, Any]], campaign_code: str) -> d
     return result
 
 
+def _in_parts(stage: str, parts: int, whole: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
+    """The stage as one subflow, or with ``parts`` > 0 as that many flow runs of the ``stage-part`` deployment, which
+    the process workers share (flows/stage_parts.py)."""
+    return whole if parts <= 0 else (lambda code: run_in_parts(stage, code, parts))
+
+
 @flow(name="run-campaign")
-def run_campaign(campaign_code: str) -> dict[str, Any]:
-    """Runs, as subflows, only the stages the stored state allows; returns them and the campaign's state."""
+def run_campaign(campaign_code: str, parts: int = 0) -> dict[str, Any]:
+    """Runs, as subflows, only the stages the stored state allows; returns them and the campaign's state. With
+    ``parts``, records and decisions are issued by the workers in that many parts each."""
     stages: list[dict[str, Any]] = []
     state = read_state(campaign_code)
     if state["status"] == "draft":
@@ -49,10 +57,10 @@ def run_campaign(campaign_code: str) -> dict[str, Any]:
         stages.append(_timed(schedule_inspections, campaign_code))
         state = read_state(campaign_code)
     if state["inspections"]["findings_approved"]:
-        stages.append(_timed(issue_records, campaign_code))
+        stages.append(_timed(_in_parts("issue-records", parts, issue_records), campaign_code))
         state = read_state(campaign_code)
     if state["ready_for_decision"]:
-        stages.append(_timed(decide_sanctions, campaign_code))
+        stages.append(_timed(_in_parts("decide-sanctions", parts, decide_sanctions), campaign_code))
         state = read_state(campaign_code)
     if state["inspections"]["sanctioned"]:
         stages.append(_timed(publish_outcomes, campaign_code))

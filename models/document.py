@@ -49,12 +49,42 @@ class Document(SQLModel, table=True):
 
 
 class DocumentCounter(SQLModel, table=True):
-    """Last number used per issuer, type and year: numbers are sequential with no gap."""
+    """Last number taken per issuer, type and year (each reserved for one document): sequential with no gap."""
 
     issuer_code: str = Field(max_length=32, primary_key=True)
     doc_type: str = Field(max_length=24, primary_key=True)
     year: int = Field(primary_key=True)
     last_seq: int = 0
+
+
+class ReservationState(StrEnum):
+    RESERVED = "reserved"  # the number is taken for the subject; its document is not committed yet
+    USED = "used"  # the document carrying the number is issued
+
+
+class NumberReservation(SQLModel, table=True):
+    """A number taken for one document (type, subject, revision) before the document is rendered.
+
+    On PostgreSQL it is committed in its own short transaction (the series lock is held only for the counter increment
+    and this insert); the document is then rendered and inserted by the caller's transaction, which marks it used. A
+    re-run after a crash or a rollback finds it and reuses the number: no gap, no duplicate. One still ``reserved``
+    long after it was taken is a number whose document was never issued: ``python -m services.documents.numbering``
+    lists them (docs/operations.md section 13)."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("issuer_code", "doc_type", "year", "seq"),
+        sa.UniqueConstraint("doc_type", "subject_key", "revision"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    issuer_code: str = Field(max_length=32)
+    doc_type: str = Field(max_length=24)
+    year: int
+    seq: int
+    subject_key: str = Field(max_length=64)
+    revision: int = Field(default=1, ge=1)
+    state: ReservationState = Field(default=ReservationState.RESERVED, sa_type=sa.String(16), index=True)
+    reserved_by: str = Field(default="", max_length=64)
+    reserved_at: datetime = created_at_field()
 
 
 class Publication(SQLModel, table=True):

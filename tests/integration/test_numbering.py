@@ -1,5 +1,7 @@
-"""Document numbers (services/documents/issuing.py): unique, sequential, gap-free per issuer, type and year; documents
-immutable once issued. Over the real migrated SQLite database, including two processes at once."""
+"""Document numbers (services/documents/issuing.py, numbering.py): unique, sequential, gap-free per issuer, type and
+year; documents immutable once issued. Over the real migrated database (SQLite, or PostgreSQL in the PostgreSQL pass),
+including several threads and processes at once; on PostgreSQL the number is reserved in a short transaction of its
+own, so a crash after reserving reissues the same number and rendering holds no lock on the series."""
 from __future__ import annotations
 
 import hashlib
@@ -13,15 +15,17 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from models import Campaign, Document, DocumentCounter, DocumentType, Establishment, Inspection
+from models import (Campaign, Document, DocumentCounter, DocumentType, Establishment, Inspection, NumberReservation,
+                    ReservationState)
 from services.db import session_scope
 from services.documents import load_template
 from services.documents.issuing import allocate_number, issue_document
+from services.documents.numbering import reservation_line, unused_reservations
 from services.errors import ImmutableDocument
 from services.settings import Settings
 from services.stages import records
 from tests import process_support
-from tests.conftest import make_settings, Worlds
+from tests.conftest import ON_POSTGRES, make_settings, Worlds
 from tests.factories import count, create_scheduled_campaign
 
 CAMPAIGN = "NUM-01"
@@ -121,14 +125,24 @@ def minutes_context(session: Session, inspection_id: int) -> Callable[[str], Map
 
 
 def issue_minutes(settings: Settings, inspection_id: int, *, year: int = 2026,
-                  doc_type: DocumentType = DocumentType.MINUTES, crash: bool = False) -> Document:
+                  doc_type: DocumentType = DocumentType.MINUTES, crash: bool = False,
+                  before_render: Callable[[str], None] | None = None, subject_key: str | None = None) -> Document:
+    """``before_render(number)`` runs in ``build_context``, i.e. once the number is taken and before the PDF is made."""
     symbol = "BB-KT" if doc_type == DocumentType.MINUTES else "BB-VPHC"
     with session_scope(settings) as session:
         campaign_id = session.get(Inspection, inspection_id).campaign_id  # type: ignore[union-attr]
-        doc = issue_document(session, settings, doc_type=doc_type, subject_key=f"inspection:{inspection_id}",
+        build = minutes_context(session, inspection_id)
+
+        def build_context(number: str) -> Mapping[str, Any]:
+            if before_render is not None:
+                before_render(number)
+            return build(number)
+
+        doc = issue_document(session, settings, doc_type=doc_type,
+                             subject_key=subject_key or f"inspection:{inspection_id}",
                              issuer_code="SNV", symbol=symbol, year=year, campaign_id=campaign_id,
                              inspection_id=inspection_id, template="bien_ban_kiem_tra",
-                             build_context=minutes_context(session, inspection_id), actor="test")
+                             build_context=build_context, actor="test")
         if crash:
             raise Boom
         return doc
@@ -280,3 +294,108 @@ def test_two_threads_issuing_at_once_number_1_to_2n_without_duplicate_or_gap(set
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = dict(pool.map(run, ("a", "b")))
     assert_issued_without_duplicate_or_gap(settings, runs, AT_ONCE)
+
+
+# --------------------------------------------------------------------------- reservations (issue 17)
+
+
+def test_a_crash_after_reserving_reissues_the_same_number_and_leaves_no_gap(settings: Settings,
+                                                                            scheduled: list[int]) -> None:
+    assert issue_minutes(settings, scheduled[0]).number == "01/BB-KT"
+    taken: list[str] = []
+    with pytest.raises(Boom):
+        issue_minutes(settings, scheduled[1], crash=True, before_render=taken.append)
+    assert taken == ["02/BB-KT"]
+    with session_scope(settings) as session:
+        assert count(session, Document) == 1
+        unused = unused_reservations(session)
+        if ON_POSTGRES:  # the reservation committed on its own: it waits, listed, for the re-run
+            assert [(r.subject_key, r.seq) for r in unused] == [(f"inspection:{scheduled[1]}", 2)]
+            assert reservation_line(unused[0]).startswith("SNV minutes 2026 số 02: giữ cho inspection:")
+        else:  # rolled back with the caller's transaction: the number is free again
+            assert unused == []
+    other = issue_minutes(settings, scheduled[2])
+    rerun = issue_minutes(settings, scheduled[1])
+    if ON_POSTGRES:
+        assert (rerun.number, other.number) == ("02/BB-KT", "03/BB-KT")
+    assert sorted(d.seq for d in (rerun, other)) == [2, 3]
+    with session_scope(settings) as session:
+        assert unused_reservations(session) == []
+        states = session.exec(select(NumberReservation.state)).all()
+        assert sorted(states) == [ReservationState.USED] * 3
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 3  # type: ignore[union-attr]
+
+
+def test_two_runs_issuing_the_same_document_at_once_make_one_document(settings: Settings,
+                                                                      scheduled: list[int]) -> None:
+    inside = threading.Barrier(2, timeout=2)
+
+    def both_inside(_number: str) -> None:
+        try:  # on PostgreSQL the second waits for the first's document instead of rendering: the barrier breaks
+            inside.wait()
+        except threading.BrokenBarrierError:
+            pass
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        docs = list(pool.map(lambda _: issue_minutes(settings, scheduled[0], before_render=both_inside), range(2)))
+    assert docs[0].id == docs[1].id and docs[0].number == "01/BB-KT"
+    with session_scope(settings) as session:
+        assert count(session, Document) == 1
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == 1  # type: ignore[union-attr]
+        assert unused_reservations(session) == []
+    assert issue_minutes(settings, scheduled[1]).number == "02/BB-KT"
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has one writer at a time: the caller's transaction holds the "
+                                            "write lock from its first statement, rendering included")
+def test_rendering_holds_no_lock_on_the_number_series(settings: Settings, scheduled: list[int]) -> None:
+    rendering, release = threading.Event(), threading.Event()
+
+    def slow(_number: str) -> None:
+        rendering.set()
+        assert release.wait(timeout=60)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        slow_doc = pool.submit(issue_minutes, settings, scheduled[0], before_render=slow)
+        try:
+            assert rendering.wait(timeout=60)
+            # while that transaction renders, the same issuer's series gives numbers and documents to others
+            with ThreadPoolExecutor(max_workers=1) as other:
+                assert other.submit(allocate, settings).result(timeout=10) == 2
+                assert other.submit(issue_minutes, settings, scheduled[1]).result(timeout=20).number == "03/BB-KT"
+            assert not slow_doc.done()
+        finally:
+            release.set()
+        assert slow_doc.result(timeout=60).number == "01/BB-KT"
+
+
+THREADS, PER_THREAD = 4, 6
+
+
+def test_several_threads_issuing_at_once_number_1_to_n_even_with_crashes(settings: Settings,
+                                                                         scheduled: list[int]) -> None:
+    start = threading.Barrier(THREADS)
+
+    def run(t: int) -> list[int]:
+        start.wait(timeout=60)
+        seqs = []
+        for i in range(PER_THREAD):
+            key, inspection_id = f"threads:{t}:{i}", scheduled[(t * PER_THREAD + i) % len(scheduled)]
+            if i % 3 == 1:  # crash after the number is taken, then run again
+                with pytest.raises(Boom):
+                    issue_minutes(settings, inspection_id, crash=True, subject_key=key)
+            seqs.append(issue_minutes(settings, inspection_id, subject_key=key).seq)
+        return seqs
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        got = list(pool.map(run, range(THREADS)))
+    n = THREADS * PER_THREAD
+    assert sorted(seq for seqs in got for seq in seqs) == list(range(1, n + 1))
+    with session_scope(settings) as session:
+        docs = session.exec(select(Document)).all()
+        assert sorted(d.seq for d in docs) == list(range(1, n + 1))
+        assert all(d.number == f"{d.seq:02d}/BB-KT" for d in docs)
+        assert session.get(DocumentCounter, ("SNV", "minutes", 2026)).last_seq == n  # type: ignore[union-attr]
+        assert unused_reservations(session) == []
+    for d in docs:
+        assert hashlib.sha256((settings.documents_path / d.path).read_bytes()).hexdigest() == d.sha256, d.number
