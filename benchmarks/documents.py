@@ -23,9 +23,14 @@ the two swapped each round, so the machine's drift falls on both alike), after a
 
 ``ratio_vs_bare_reportlab`` is the project's documents per second over the bare script's (1.0: no overhead).
 ``--profile`` prints the 25 most expensive functions (cumulative) of the project renderer over the contexts.
-The last line is one JSON object.
 
-    python benchmarks/documents.py [--docs 500] [--rounds 5] [--profile]
+Then the signing phase (``benchmarks/signing.py``, issue 17): the first ``--sign-docs`` minutes signed by the competent
+person and sealed by the organisation at PAdES B-LT (timestamp, revocation data embedded; the tests' certomancer PKI on
+loopback), through the project's path and by a bare pyHanko script, interleaved in ``--rounds`` batches;
+``signing_ratio_vs_bare_pyhanko`` is the project's signed documents per second over the script's. ``--profile-signing``
+prints the project signing path's cProfile. ``--sign-docs 0`` skips the phase. The last line is one JSON object.
+
+    python benchmarks/documents.py [--docs 500] [--rounds 5] [--profile] [--sign-docs 100] [--profile-signing]
 """
 from __future__ import annotations
 
@@ -309,11 +314,26 @@ def profile(contexts: list[dict[str, Any]], folder: Path) -> str:
     return out.getvalue()
 
 
+def signing_figures(contexts: list[dict[str, Any]], folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The signing phase over the minutes the project rendered into ``folder`` (see ``benchmarks/signing.py``)."""
+    from benchmarks.pki import benchmark_pki
+    from benchmarks.signing import load_unsigned, profile_signing, signing_phase
+
+    with benchmark_pki() as pki:
+        docs = load_unsigned(contexts, folder, min(args.sign_docs, len(contexts)))
+        figures = signing_phase(pki, docs, args.rounds)
+        if args.profile_signing:
+            print(profile_signing(pki, docs[:20]), flush=True)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved batches per renderer")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the project renderer")
+    parser.add_argument("--sign-docs", type=int, default=100, help="minutes signed in the signing phase (0: none)")
+    parser.add_argument("--profile-signing", action="store_true", help="print a cProfile of the project's signing")
     args = parser.parse_args()
     built = time.perf_counter()
     contexts = make_contexts(args.docs)
@@ -351,6 +371,7 @@ def main() -> None:
                   f"{min(pages[name])}-{max(pages[name])} (mean {statistics.mean(pages[name]):.2f})", flush=True)
         if args.profile:
             print(profile(contexts[:100], root), flush=True)
+        signing = signing_figures(contexts, folders["project"], args) if args.sign_docs > 0 else {}
         print(json.dumps({
             "docs": docs, "docs_per_s": round(rate["project"], 1), "bare_docs_per_s": round(rate["bare"], 1),
             "ratio_vs_bare_reportlab": round(rate["project"] / rate["bare"], 3),
@@ -358,7 +379,7 @@ def main() -> None:
             "bare_ms_p50": round(1000 * statistics.median(latencies["bare"]), 2),
             "pages_mean": round(statistics.mean(pages["project"]), 2), "kb_mean": round(statistics.mean(sizes) / 1024, 1),
             "findings_mean": round(statistics.mean(findings), 1), "violations_mean": round(statistics.mean(violations), 2),
-            "rounds": args.rounds,
+            "rounds": args.rounds, **signing,
         }))
 
 

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     national_feed_max_attempts: int = Field(8, ge=1, description="attempts before a national feed message is DEAD")
     national_feed_backoff_s: float = Field(60.0, gt=0, description="first retry delay; doubles each attempt (capped at a day)")
 
+    # Digitally signed documents (issue 17): the CA certificates a signature must chain to (services.documents.signing).
+    signing_trust_roots: tuple[Path, ...] = Field(
+        (), description='trust-root certificate files (PEM/DER), a JSON list: ["/etc/kiemtra/root-ca.pem"]; relative to '
+                        "data_dir unless absolute; none: no signature is trusted")
+
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 
     @model_validator(mode="after")
@@ -135,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def prefect_home_path(self) -> Path:
         return (self.prefect_home or self.data_dir / "prefect").resolve()
+
+    @property
+    def signing_trust_root_paths(self) -> tuple[Path, ...]:
+        return tuple((root if root.is_absolute() else self.data_dir / root).resolve() for root in self.signing_trust_roots)
 
 
 @lru_cache(maxsize=1)

@@ -2,15 +2,16 @@
 
 ``tests/pki/certomancer.yml`` describes it: a root CA, an intermediate CA, an OCSP responder, CRLs, a TSA, the
 competent person's certificate ("giam-doc": Bế Thanh Tịnh, Giám đốc Sở), the organisation's ("so-noi-vu": Sở Nội vụ,
-the seal) and a revoked signer ("thu-hoi"). The ``pki`` fixture makes fresh RSA keys, serves the PKI with werkzeug in a
-thread, writes each signer's PKCS#12 file into the temp dir, and gives the URLs. Also here: the signature and seal
-images a signer would upload (transparent PNGs, drawn with Pillow).
+the seal) and a revoked signer ("thu-hoi"). The ``pki`` fixture (through :func:`serve_pki`, which ``benchmarks/pki.py``
+reuses) makes fresh RSA keys, serves the PKI with werkzeug in a thread, writes each signer's PKCS#12 file into the temp
+dir, and gives the URLs. Also here: the signature and seal images a signer would upload (transparent PNGs, Pillow).
 """
 from __future__ import annotations
 
 import io
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +98,10 @@ class _Late:
         return self.app(environ, start_response)
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
-    folder = tmp_path_factory.mktemp("pki")
+@contextmanager
+def serve_pki(folder: Path) -> Iterator[TestPki]:
+    """The PKI with fresh keys in ``folder``, served on a loopback port for the time of the block (the tests' fixture
+    and ``benchmarks/pki.py``)."""
     _make_keys(folder / "keys")
     late = _Late()
     server = make_server("127.0.0.1", 0, late, threaded=True, request_handler=_Quiet)
@@ -116,6 +118,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
+    with serve_pki(tmp_path_factory.mktemp("pki")) as served:
+        yield served
 
 
 def signature_png(width: int = 600, height: int = 260) -> bytes:

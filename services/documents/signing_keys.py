@@ -2,7 +2,8 @@
 
 A :class:`SignerKey` holds only where the key is and how to unlock it; :meth:`SignerKey.open` opens it for one signing
 (the PKCS#11 session is closed again when the block ends). Passphrases and PINs are :class:`pydantic.SecretStr`: never
-printed by ``repr``, never logged.
+printed by ``repr``, never logged. A PKCS#12 file is decrypted once per process (cached by its path, modification time,
+size and passphrase): each signing no longer pays the passphrase's key derivation.
 
 Settings (environment, prefix ``KIEMTRA_SIGNING_<ROLE>_`` where the role is ``SIGNER`` for the competent person's key
 and ``SEAL`` for the organisation's, see :func:`key_from_env`):
@@ -17,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -80,14 +82,26 @@ class SignerKey:
 
 def _open_pkcs12(key: Pkcs12Key) -> signers.Signer:
     try:
-        data = key.path.read_bytes()
+        found = key.path.stat()
     except OSError as exc:
         raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {key.path}: {exc.strerror}") from None
-    passphrase = key.passphrase.get_secret_value().encode() or None
+    # the file decrypted once (PBKDF and the key's parsing cost ~40 ms a signing); a changed file is read again
+    return _load_pkcs12(key.path.resolve(), found.st_mtime_ns, found.st_size, key.passphrase)
+
+
+@lru_cache(maxsize=16)
+def _load_pkcs12(path: Path, _mtime_ns: int, _size: int, passphrase: SecretStr) -> signers.Signer:
+    """The signer of a PKCS#12 file, cached by its path, modification time, size and passphrase (a failure is not
+    cached: a corrected passphrase or file is tried again)."""
     try:
-        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=passphrase)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {path}: {exc.strerror}") from None
+    secret = passphrase.get_secret_value().encode() or None
+    try:
+        return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=secret)
     except Exception:  # a wrong passphrase or a damaged file: pyHanko's message could quote neither, but be sure
-        raise SigningKeyError(f"không mở được tệp khóa PKCS#12 {key.path}: sai mật khẩu hoặc tệp hỏng") from None
+        raise SigningKeyError(f"không mở được tệp khóa PKCS#12 {path}: sai mật khẩu hoặc tệp hỏng") from None
 
 
 @contextmanager

@@ -21,6 +21,7 @@ import io
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 
 import pypdfium2 as pdfium
@@ -164,12 +165,13 @@ def attachment_box(pdf: bytes, page: int = 0) -> Box:
     return Box(right - 80 * mm, top - 15 * mm, right, top)
 
 
-def draw(look: Appearance, width: float, height: float, when: datetime) -> bytes:
-    """One page of ``width`` × ``height`` points showing ``look`` at signing time ``when``."""
+def draw(look: Appearance, width: float, height: float, when: datetime, *, image: bool = True) -> bytes:
+    """One page of ``width`` × ``height`` points showing ``look`` at signing time ``when`` (``image=False``: the text
+    only, laid out as over the image, for a page drawn over the image's own page)."""
     _fonts()  # Liberation Serif registered with reportlab
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=(width, height), invariant=True, pageCompression=1)
-    if look.image_png:
+    if look.image_png and image:
         canvas.drawImage(ImageReader(io.BytesIO(look.image_png)), 0, 0, width, height, mask="auto",
                          preserveAspectRatio=True, anchor="c")
     lines = [unicodedata.normalize("NFC", line.replace("{time}", iso_time(when))) for line in look.lines]
@@ -192,8 +194,26 @@ def draw(look: Appearance, width: float, height: float, when: datetime) -> bytes
     return buffer.getvalue()
 
 
+@lru_cache(maxsize=32)
+def _draw_timeless(look: Appearance, width: float, height: float) -> bytes:
+    """:func:`draw` of a look without the signing time (the person's signature image): the same bytes every time
+    (``invariant``), so drawn once per look and size."""
+    return draw(look, width, height, datetime.now(VIETNAM))
+
+
+def drawn(look: Appearance, width: float, height: float, when: datetime) -> list[bytes]:
+    """The pages that, one over the other, show what :func:`draw` shows: the image (and any text without the time)
+    from the cache, drawn once; the text with the signing time over it, drawn for each signature."""
+    if not any("{time}" in line for line in look.lines):
+        return [_draw_timeless(look, width, height)]
+    if not look.image_png:
+        return [draw(look, width, height, when)]
+    return [_draw_timeless(Appearance(image_png=look.image_png), width, height),
+            draw(look, width, height, when, image=False)]
+
+
 class _DrawnStamp(BaseStamp):
-    """pyHanko's stamp whose content is the page :func:`draw` makes, imported as a form XObject."""
+    """pyHanko's stamp whose content is the pages :func:`drawn` gives, each imported as a form XObject."""
 
     def __init__(self, writer: BasePdfFileWriter, style: LookStyle, box: layout.BoxConstraints, when: datetime):
         super().__init__(writer=writer, style=style, box=box)
@@ -201,11 +221,14 @@ class _DrawnStamp(BaseStamp):
 
     def _render_inner_content(self) -> list[bytes]:
         look: Appearance = self.style.look
-        drawn = draw(look, self.box.width, self.box.height, self.when)
         assert self.writer is not None  # pyHanko sets it before rendering a widget's appearance
-        xobject = self.writer.import_page_as_xobject(PdfFileReader(io.BytesIO(drawn)), page_ix=0)
-        self.set_resource(category=ResourceType.XOBJECT, name=generic.pdf_name("/Look"), value=xobject)
-        return [b"q /Look Do Q"]
+        content = []
+        for number, page in enumerate(drawn(look, self.box.width, self.box.height, self.when)):
+            xobject = self.writer.import_page_as_xobject(PdfFileReader(io.BytesIO(page)), page_ix=0)
+            name = f"/Look{number}" if number else "/Look"
+            self.set_resource(category=ResourceType.XOBJECT, name=generic.pdf_name(name), value=xobject)
+            content.append(f"q {name} Do Q".encode())
+        return content
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from services.entry.cli.appeals import appeal_app
 from services.entry.cli.demo import demo
 from services.entry.cli.deadlines import deadlines_app
 from services.entry.cli.deliveries import deliveries_app
+from services.entry.cli.documents import documents_app
 from services.entry.cli.history import history_app
 from services.entry.cli.portal import portal_app
 from services.entry.cli.national_feed import national_feed_app
@@ -38,6 +39,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(deadlines_app, name="deadlines")
 app.add_typer(deliveries_app, name="deliveries")
+app.add_typer(documents_app, name="documents")
 app.add_typer(history_app, name="history")
 app.add_typer(portal_app, name="portal")
 app.add_typer(national_feed_app, name="national-feed")
