@@ -14,7 +14,6 @@ configured (:func:`feed_off_reason`), messages stay pending.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -102,12 +101,7 @@ def queue_decision(session: Session, decision: Document, event: FeedEvent, *, re
     return message
 
 
-@dataclass(frozen=True)
-class FeedReport:
-    delivered: int = 0
-    retrying: int = 0
-    dead: int = 0
-    waiting: int = 0  # not yet due, or behind an unsent message of the same inspection
+FeedReport = outbox_steps.Report  # waiting: not yet due, or behind an unsent message of the same inspection
 
 
 def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
@@ -148,7 +142,7 @@ def deliver_pending(settings: Settings, transport: FeedTransport, *, now: dateti
     now = now or utcnow()
     due, waiting = _due(settings, now)
     tally = outbox_steps.send_due(settings, lane(settings), due, now, attempt_with(transport))
-    return FeedReport(tally.delivered, tally.retrying, tally.dead, waiting)
+    return FeedReport.of(tally, waiting)
 
 
 def retry_dead(settings: Settings, message_id: int, *, actor: str, reason: str, now: datetime | None = None) -> None:

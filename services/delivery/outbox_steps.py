@@ -84,6 +84,20 @@ class Tally:
 
 
 @dataclass(frozen=True)
+class Report:
+    """What one delivery run of a lane did (the portal's and the national feed's alike)."""
+
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+    waiting: int = 0  # not yet due, or behind an undelivered message of the same stream
+
+    @classmethod
+    def of(cls, tally: Tally, waiting: int) -> Report:
+        return cls(tally.delivered, tally.retrying, tally.dead, waiting)
+
+
+@dataclass(frozen=True)
 class _Claimed:
     key: str
     event: str

@@ -20,7 +20,6 @@ the lead sees it (:func:`dead_messages`) and sends it again (:func:`retry_dead`)
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -52,12 +51,7 @@ def enqueue(session: Session, publication: Publication, event: PortalEvent, payl
     return message
 
 
-@dataclass(frozen=True)
-class PortalReport:
-    delivered: int = 0
-    retrying: int = 0
-    dead: int = 0
-    waiting: int = 0  # not yet due, or behind an undelivered message of the same publication
+PortalReport = outbox_steps.Report  # waiting: not yet due, or behind an undelivered message of the same publication
 
 
 def _due(settings: Settings, now: datetime) -> tuple[list[int], int]:
@@ -115,7 +109,7 @@ def deliver_pending(settings: Settings, client: PortalClient, *, now: datetime |
     now = now or utcnow()
     due, waiting = _due(settings, now)
     tally = outbox_steps.send_due(settings, _lane(settings), due, now, attempt_with(client))
-    return PortalReport(tally.delivered, tally.retrying, tally.dead, waiting)
+    return PortalReport.of(tally, waiting)
 
 
 def dead_messages(settings: Settings) -> list[dict[str, Any]]:
