@@ -47,12 +47,17 @@ def world(settings: Settings, worlds: Worlds) -> dict[str, Any]:
     return worlds.copy(settings, people_world)
 
 
-def issue(client: httpx.Client, url: str, person: str, **fields: str) -> httpx.Response:
+def issue_form(client: httpx.Client, url: str, person: str) -> dict[str, str]:
+    """The hidden fields of the issue form for ``person`` as the people page shows it."""
     page = client.get(f"{url}/console/people").text
-    token = re.search(rf'action="/console/people/{person}/tokens">\s*<input type="hidden" name="csrf" value="([^"]+)"',
-                      page)
-    assert token is not None
-    return client.post(f"{url}/console/people/{person}/tokens", data={"csrf": token.group(1), **fields})
+    form = re.search(rf'action="/console/people/{person}/tokens">\s*<input type="hidden" name="csrf" value="([^"]+)">'
+                     rf'\s*<input type="hidden" name="sau" value="(\d+)">', page)
+    assert form is not None
+    return {"csrf": form.group(1), "sau": form.group(2)}
+
+
+def issue(client: httpx.Client, url: str, person: str, **fields: str) -> httpx.Response:
+    return client.post(f"{url}/console/people/{person}/tokens", data={**issue_form(client, url, person), **fields})
 
 
 def revoke(client: httpx.Client, url: str, token_id: int, reason: str) -> httpx.Response:
@@ -199,3 +204,25 @@ def test_console_tokens_leave_the_clis_trail(settings: Settings, world: dict[str
         result = runner.invoke(app, argv)
         assert result.exit_code == 0, result.output
     assert trail(settings) == trail(second_copy)
+
+
+def test_reloading_the_issued_page_does_not_issue_a_second_token(settings: Settings, world: dict[str, Any]) -> None:
+    """A reload of the answer page sends the same form again: refused (409, in Vietnamese), the first token the only
+    one; a form shown after it issues the next."""
+    official = world["official"]
+
+    def count() -> int:
+        with session_scope(settings) as session:
+            person = session.exec(select(Person).where(Person.code == official)).one()
+            return len(session.exec(select(AccessToken).where(AccessToken.person_id == person.id)).all())
+
+    with serving(settings) as url, httpx.Client(timeout=30) as admin:
+        console_login(admin, url, ADMIN, world["tokens"][ADMIN])
+        before = count()
+        form = {**issue_form(admin, url, official), "label": "điện thoại"}
+        first = admin.post(f"{url}/console/people/{official}/tokens", data=form)
+        assert first.status_code == 200 and _TOKEN.search(first.text)
+        reload = admin.post(f"{url}/console/people/{official}/tokens", data=form)
+        assert reload.status_code == 409 and "đã cấp mã truy cập số" in reload.text
+        assert _TOKEN.search(reload.text) is None and count() == before + 1
+        assert issue(admin, url, official, label="máy dự phòng").status_code == 200 and count() == before + 2

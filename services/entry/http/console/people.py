@@ -26,7 +26,7 @@ from services import access
 from services.entry.http.console.access_rules import visible_codes
 from services.entry.http.console.base import ConsoleUser, console_user, db, read_post, render, require, see_other
 from services.entry.http.web_form import ParsedForm
-from services.errors import KiemtraError, NotFound
+from services.errors import Conflict, KiemtraError, NotFound
 from services.rules.calendar import VIETNAM
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -59,6 +59,11 @@ class PersonRow:
     agency: str
     phone: str
     tokens: list[TokenRow] = field(default_factory=list)
+
+    @property
+    def last_token_id(self) -> int:
+        """The newest token's id (0: none): the issue form carries it, so its reload cannot issue a second token."""
+        return max((t.id for t in self.tokens), default=0)
 
 
 @dataclass
@@ -145,9 +150,20 @@ def _days(form: ParsedForm) -> int | None:
     return int(text)
 
 
+def _issued_since(session: Session, person: Person, form: ParsedForm) -> None:
+    """Conflict when a token was issued to ``person`` after the form was shown (a reload of the answer page sends the
+    same form again): the first token stays the only one."""
+    seen = form.get("sau").strip()
+    newest = max((t.id or 0 for t in access.tokens_of(session, person)), default=0)
+    if seen.isdigit() and newest > int(seen):
+        raise Conflict(f"Biểu mẫu này đã cấp mã truy cập số {newest} cho {person.code}; mã chỉ hiện một lần. Nếu cần "
+                       "thêm một mã nữa, hãy mở lại trang Người dùng và cấp từ đó.", token_id=newest)
+
+
 def _issue(request: Request, user: ConsoleUser, code: str, form: ParsedForm) -> tuple[str, int, str, str]:
     with db(request) as session:
         person = access.find_person(session, code)
+        _issued_since(session, person, form)
         token, row = access.issue_token(session, person=person, by=user.person.code, label=form.get("label"),
                                         days=_days(form))
         session.commit()
