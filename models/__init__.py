@@ -7,8 +7,8 @@ from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, 
                              TeamRole)
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from models.delivery import AttemptOutcome, DeliveryAttempt, DocumentDelivery, DocumentDeliveryStatus
-from models.document import (Document, DocumentCounter, DocumentType, NumberReservation, Publication,
-                             ReservationState)
+from models.document import (Document, DocumentCounter, DocumentType, DocumentVerification, NumberReservation,
+                             Publication, ReservationState)
 from models.portal import PortalEvent, PortalMessage, PortalStatus
 from models.national_feed import FeedEvent, FeedStatus, NationalFeedAttempt, NationalFeedMessage
 from models.establishment import ESTABLISHMENT_COLUMNS, Establishment, Ownership
@@ -29,4 +29,5 @@ __all__ = [
     "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession", "AttemptOutcome", "DeliveryAttempt",
     "DocumentDelivery", "DocumentDeliveryStatus",
     "FeedEvent", "FeedStatus", "NationalFeedAttempt", "NationalFeedMessage", "NumberReservation", "ReservationState",
+    "DocumentVerification",
 ]

@@ -68,7 +68,7 @@ class NumberReservation(SQLModel, table=True):
     On PostgreSQL it is committed in its own short transaction (the series lock is held only for the counter increment
     and this insert); the document is then rendered and inserted by the caller's transaction, which marks it used. A
     re-run after a crash or a rollback finds it and reuses the number: no gap, no duplicate. One still ``reserved``
-    long after it was taken is a number whose document was never issued: ``python -m services.documents.numbering``
+    long after it was taken is a number whose document was never issued: ``kiemtra documents unused-numbers``
     lists them (docs/operations.md section 13)."""
 
     __table_args__ = (
@@ -85,6 +85,20 @@ class NumberReservation(SQLModel, table=True):
     state: ReservationState = Field(default=ReservationState.RESERVED, sa_type=sa.String(16), index=True)
     reserved_by: str = Field(default="", max_length=64)
     reserved_at: datetime = created_at_field()
+
+
+class DocumentVerification(SQLModel, table=True):
+    """One check of an issued document's stored file (issue 17): before publication and on demand
+    (``kiemtra documents verify``). The latest row per document is what the console and the register show."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    checked_at: datetime = created_at_field()
+    hash_ok: bool  # the stored file's SHA-256 is the one recorded when it was issued
+    signatures: int = 0  # digital signatures the file carries
+    level: str | None = Field(default=None, max_length=8, description="lowest PAdES level reached (B-B, B-T, B-LT)")
+    ok: bool
+    summary: str = Field(max_length=1000, description="the result for people, in Vietnamese")
 
 
 class Publication(SQLModel, table=True):

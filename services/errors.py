@@ -37,6 +37,7 @@ the real classes.
     │   │   ├── ChannelRejected      refused for good (an SMTP 5xx reply)
     │   │   └── ChannelUnavailable   try again later (an SMTP 4xx reply, no connection, a timeout)
     │   ├── IssuedFileMismatch       [defined in services.delivery.document_delivery] the stored file is not the issued one
+    │   ├── FileNotVerified          [defined in services.documents.verification] a decision's file failed its check: not published
     │   └── RulesError               rule data that cannot be used, or a rule refusing a case (services.rules)
     │       ├── CalendarYearNotCovered             a year calendar_vn.json does not cover
     │       ├── FineTableError                     a malformed fine-table row (source, row, column)

@@ -4,6 +4,11 @@ configured trust roots (``KIEMTRA_SIGNING_TRUST_ROOTS``): integrity, chain, revo
 
 A missing or changed file fails, naming the document; an unsigned file whose hash matches passes ("chưa ký số"); a signed
 one passes only when every signature is valid (:class:`services.documents.signing_check.Verification`).
+
+Each check is stored (:class:`models.DocumentVerification`, :func:`record_checks`): the console's documents library
+and the public register show the latest one. Before a decision is published (services/stages/publishing.py),
+:func:`check_for_publication` asks more: a signed file must have every signature valid at PAdES B-LT against
+configured trust roots (a signed file with no trust root configured is not published).
 """
 from __future__ import annotations
 
@@ -13,13 +18,15 @@ from dataclasses import dataclass
 from asn1crypto import x509
 from sqlmodel import Session, col, select
 
-from models import Campaign, Document
+from models import Campaign, Document, DocumentVerification
 from services.documents.signing_certs import load_certificates
 from services.documents.signing_check import Verification, verify_pdf
 from services.errors import KiemtraError
 from services.settings import Settings
 
 NO_SIGNATURE = "văn bản không có chữ ký số"  # what verify_pdf says of a file without any
+UNSIGNED_OK_VI = "Khớp tệp, chưa ký số"
+REQUIRED_LEVEL = "B-LT"  # what a signed decision must reach before it is published
 
 
 @dataclass(frozen=True)
@@ -107,3 +114,62 @@ def verify_documents(settings: Settings, *, campaign: str | None = None, number:
         documents = select_documents(session, campaign=campaign, number=number)
         session.expunge_all()
     return [check_document(settings, d, roots, allow_fetching=allow_fetching) for d in documents]
+
+
+class FileNotVerified(KiemtraError):
+    """A document's stored file failed the check before publication; ``row`` is the result to store."""
+
+    def __init__(self, message: str, row: DocumentVerification, **ids: object) -> None:
+        super().__init__(message, **ids)
+        self.row = row
+
+
+def summary_of(check: DocumentCheck, problems: list[str]) -> str:
+    """"Khớp tệp, chưa ký số", "Chữ ký hợp lệ (PAdES B-LT)" or "KHÔNG hợp lệ: …" (the console and the CLI's rows)."""
+    if problems:
+        return ("KHÔNG hợp lệ: " + "; ".join(problems))[:1000]
+    if check.signatures is None:
+        return UNSIGNED_OK_VI
+    return f"Chữ ký hợp lệ (PAdES {check.signatures.level})"
+
+
+def verification_row(check: DocumentCheck, problems: list[str] | None = None) -> DocumentVerification:
+    """The row storing ``check`` (``problems``: those that decide its result, by default the check's own)."""
+    found = check.problems if problems is None else problems
+    signatures = check.signatures
+    return DocumentVerification(document_id=check.document_id, hash_ok=check.hash_ok,
+                                signatures=len(signatures.signatures) if signatures is not None else 0,
+                                level=signatures.level if signatures is not None else None,
+                                ok=not found, summary=summary_of(check, found))
+
+
+def record_checks(settings: Settings, checks: list[DocumentCheck]) -> None:
+    """One stored row per check, in one transaction of its own."""
+    from services.db import session_scope
+
+    with session_scope(settings) as session:
+        for check in checks:
+            session.add(verification_row(check))
+
+
+def publication_problems(settings: Settings, check: DocumentCheck) -> list[str]:
+    """What stops publication: the check's problems and, for a signed file, trust roots configured and B-LT reached."""
+    found = list(check.problems)
+    signatures = check.signatures
+    if signatures is not None and not settings.signing_trust_roots:
+        found.insert(0, "văn bản có chữ ký số nhưng chưa cấu hình chứng thư gốc tin cậy (KIEMTRA_SIGNING_TRUST_ROOTS)")
+    elif signatures is not None and signatures.ok and signatures.level != REQUIRED_LEVEL:
+        found.append(f"chữ ký chỉ đạt PAdES {signatures.level or 'không xác định'}, chưa đạt {REQUIRED_LEVEL}")
+    return found
+
+
+def check_for_publication(settings: Settings, document: Document) -> DocumentVerification:
+    """The decision's stored file checked before it is published: the row to store when it passes; raises
+    :class:`FileNotVerified` (carrying the row) when it does not."""
+    check = check_document(settings, document, trust_roots(settings))
+    problems = publication_problems(settings, check)
+    row = verification_row(check, problems)
+    if problems:
+        raise FileNotVerified(f"Không công khai quyết định số {document.number}: tệp lưu trữ không đạt kiểm tra: "
+                              f"{'; '.join(problems)}.", row, decision=document.number)
+    return row

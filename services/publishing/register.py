@@ -22,6 +22,9 @@ sorted by the same parameters, never paged). ``write_register(settings)`` also w
   same order. JSON is UTF-8; CSV is UTF-8 **with a BOM** (so Excel opens Vietnamese correctly), comma-separated,
   one header row. Default order: newest decision first; names and communes sort in Vietnamese order
   (:func:`services.publishing.query.collation_key`).
+* **Verified files**: each decision's stored file was checked before it was published (its SHA-256, and its digital
+  signatures when it carries any: services/stages/publishing.py); the row gives the file's SHA-256 and the date of its
+  latest check that passed (``DocumentVerification``), so anyone holding the decision's PDF can compare.
 * **De-identification guard** (:mod:`services.publishing.deidentify`): before anything is written or served, every
   output is checked for the names of people; a match writes (or serves) nothing and raises
   :class:`~services.errors.DeidentificationError`.
@@ -45,7 +48,8 @@ from typing import Any
 import jinja2
 from sqlmodel import Session, col, select
 
-from models import Agency, Campaign, Document, Establishment, Inspection, Publication
+from models import Agency, Campaign, Document, DocumentVerification, Establishment, Inspection, Publication
+from services.documents.verification_store import latest_verifications
 from services.rules.calendar import VIETNAM, today_in_vietnam
 from services.db import session_scope
 from services.errors import KiemtraError
@@ -81,6 +85,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("tong_tien_phat_vnd", "Tổng tiền phạt (đồng)"),
     ("ngay_cong_khai", "Ngày công khai"),
     ("thay_the_quyet_dinh", "Thay thế quyết định"),
+    ("ma_bam_sha256", "Mã băm SHA-256 của tệp quyết định"),
+    ("ngay_kiem_tra_tep", "Ngày kiểm tra tệp quyết định"),
 )
 KEYS = tuple(k for k, _ in COLUMNS)
 
@@ -178,6 +184,7 @@ def _published(session: Session, today: date) -> list[_Published]:
                         .where(col(Publication.withdrawn_at).is_(None), col(Publication.superseded_by_id).is_(None))
                         .order_by(col(Publication.id))).all()
     agencies = {a.code: a for a in session.exec(select(Agency)).all()}
+    checked = latest_verifications(session, [document.id or 0 for _, document, _ in pubs], passed=True)
     by_id = {a.id: a for a in agencies.values()}
     leads: dict[int, Agency | None] = {}
     out = []
@@ -199,12 +206,17 @@ def _published(session: Session, today: date) -> list[_Published]:
             "hanh_vi": "; ".join(f"{a['can_cu']}: {_money(a['so_tien_vnd'] or 0)} đồng" for a in p["hanh_vi"]),
             "tong_tien_phat_vnd": int(p["tong_tien_phat_vnd"]),
             "ngay_cong_khai": pub.published_at.astimezone(VIETNAM).date().isoformat(),
-            "thay_the_quyet_dinh": p.get("thay_the_quyet_dinh", ""),
+            "thay_the_quyet_dinh": p.get("thay_the_quyet_dinh", ""), "ma_bam_sha256": document.sha256,
+            "ngay_kiem_tra_tep": _checked_on(checked.get(document.id or 0)),
         }
         if establishment is not None and not establishment.is_organisation:  # an individual: never named
             row["ten_co_so"], row["ma_so_thue"] = WITHHELD_VI, ""
         out.append(_Published({k: _nfc(row[k]) for k in KEYS}, establishment, pub.id or 0))
     return out
+
+
+def _checked_on(check: DocumentVerification | None) -> str:
+    return check.checked_at.astimezone(VIETNAM).date().isoformat() if check is not None else ""
 
 
 # --------------------------------------------------------------------------- outputs
@@ -230,8 +242,10 @@ def open_data(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(KEYS)
     for r in rows:
-        writer.writerow([spreadsheet_safe(r[k]) if isinstance(r[k], str) else r[k] for k in KEYS])
-    outputs = {"register.json": json.dumps([{k: r[k] for k in KEYS} for r in rows], ensure_ascii=False, indent=1) + "\n",
+        values = [r.get(k, "") for k in KEYS]  # a row of an older shape lacks the newest columns
+        writer.writerow([spreadsheet_safe(v) if isinstance(v, str) else v for v in values])
+    outputs = {"register.json": json.dumps([{k: r.get(k, "") for k in KEYS} for r in rows], ensure_ascii=False,
+                                           indent=1) + "\n",
                "register.csv": CSV_BOM + buf.getvalue()}
     return {name: unicodedata.normalize("NFC", text) for name, text in outputs.items()}
 

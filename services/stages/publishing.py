@@ -57,8 +57,25 @@ def _public_line(line: dict[str, Any]) -> dict[str, Any]:
 def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
                            today: date | None = None) -> Outcome:
     """Publish the decision in force once it is final: its publication delay (config) has passed and no complaint
-    or lawsuit against the inspection's decision is open. An annulled decision closes the file unpublished."""
-    today = today or today_in_vietnam()
+    or lawsuit against the inspection's decision is open. An annulled decision closes the file unpublished.
+
+    Before it is published the decision's stored file is checked (services.documents.verification): its SHA-256 and,
+    when it is signed, every signature valid at PAdES B-LT against the configured trust roots. The check is stored
+    either way; a file that fails publishes and queues nothing and raises :class:`FileNotVerified` (the stage records
+    it on the inspection; a re-run after the fix publishes)."""
+    from services.documents.verification import FileNotVerified  # pyHanko loads when a stage publishes, not before
+
+    try:
+        return _publish(settings, inspection_id, actor=actor, today=today or today_in_vietnam())
+    except FileNotVerified as exc:  # the transaction rolled back: the failed check is stored in one of its own
+        with session_scope(settings) as session:
+            session.add(exc.row)
+        raise
+
+
+def _publish(settings: Settings, inspection_id: int, *, actor: str, today: date) -> Outcome:
+    from services.documents.verification import check_for_publication
+
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.SANCTIONED:
@@ -82,6 +99,7 @@ def publish_for_inspection(settings: Settings, inspection_id: int, *, actor: str
         exists = session.exec(select(Publication.id).where(Publication.channel == channel,
                                                            Publication.subject_key == subject)).first()
         if exists is None:
+            session.add(check_for_publication(settings, decision))  # raises FileNotVerified: nothing published
             payload = _checked_payload(session, decision, establishment)
             publication = Publication(channel=channel, subject_key=subject, document_id=id_of(decision),
                                       campaign_id=inspection.campaign_id, published_at=utcnow(), payload=payload)

@@ -1,6 +1,9 @@
 """``kiemtra documents verify``: the issued documents checked on demand (issue 17): each stored file against its recorded
-SHA-256 and, when signed, its digital signatures against the configured trust roots (services.documents.verification).
-Exit status 1 when any document fails."""
+SHA-256 and, when signed, its digital signatures against the configured trust roots (services.documents.verification),
+each check stored (``DocumentVerification``). Exit status 1 when any document fails.
+
+``kiemtra documents unused-numbers``: the numbers reserved but never issued (services.documents.numbering), exit
+status 1 when there is one."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
@@ -47,7 +50,7 @@ def verify(campaign: Annotated[str | None, typer.Option(help="các văn bản c�
     số (toàn vẹn, chuỗi chứng thư tới chứng thư gốc tin cậy KIEMTRA_SIGNING_TRUST_ROOTS, thu hồi, dấu thời gian). Mã
     thoát 1 khi có văn bản không đạt."""
     from services.db import migrate
-    from services.documents.verification import verify_documents
+    from services.documents.verification import record_checks, verify_documents
     from services.entry.http.console.decision_view import DOC_TYPE_VI
     from models import DocumentType
 
@@ -57,6 +60,7 @@ def verify(campaign: Annotated[str | None, typer.Option(help="các văn bản c�
     migrate(settings)
     with user_errors():
         checks = verify_documents(settings, campaign=campaign, number=number, allow_fetching=not offline)
+    record_checks(settings, checks)
     if not checks:
         console.print("Không có văn bản nào đã ban hành phù hợp.")
         raise typer.Exit(1 if number is not None else 0)
@@ -79,3 +83,26 @@ def verify(campaign: Annotated[str | None, typer.Option(help="các văn bản c�
     console.print(f"Đã kiểm tra {len(checks)} văn bản: {len(checks) - len(failed)} đạt, {len(failed)} không đạt.")
     if failed:
         raise typer.Exit(1)
+
+
+@documents_app.command("unused-numbers")
+def unused_numbers(hours: Annotated[float, typer.Option(min=0, help="chỉ các số đã giữ từ ít nhất chừng này giờ")] = 1.0,
+                   ) -> None:
+    """Số văn bản đã giữ nhưng chưa ban hành (một lần chạy bị gián đoạn mà chưa chạy lại): mỗi số một dòng. Mã thoát 1
+    khi có số như vậy."""
+    from datetime import timedelta
+
+    from services.db import migrate, session_scope
+    from services.documents.numbering import reservation_line, unused_reservations
+
+    settings = get_settings()
+    migrate(settings)
+    with session_scope(settings) as session:
+        lines = [reservation_line(r) for r in unused_reservations(session, older_than=timedelta(hours=hours))]
+    if not lines:
+        console.print("Không có số nào đã giữ mà chưa ban hành.")
+        return
+    for line in lines:
+        console.print(escape(line), soft_wrap=True)
+    console.print(f"Có {len(lines)} số đã giữ mà chưa ban hành.")
+    raise typer.Exit(1)

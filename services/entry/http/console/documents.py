@@ -2,7 +2,8 @@
 
 * ``/console/documents`` — the campaigns, each linking to its library.
 * ``/console/campaigns/{code}/documents`` — every document issued for the campaign (number, date, type in
-  Vietnamese, revision and what replaced it), the campaign report (issued here by a lead through the function the
+  Vietnamese, revision and what replaced it, the latest check of its stored file: "Chưa kiểm tra", "Khớp tệp, chưa ký
+  số", "Chữ ký hợp lệ (PAdES B-LT)" or "KHÔNG hợp lệ: …"), the campaign report (issued here by a lead through the function the
   CLI's ``report campaign`` calls), the periodic reports and the Excel exports of findings, schedule, deadlines and
   decisions.
 * ``/console/documents/{id}`` (PDF) and ``/console/documents/{id}/xlsx`` (a report's figures) — downloads for leads
@@ -15,6 +16,7 @@ import hashlib
 import tempfile
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -24,7 +26,8 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from models import Campaign, Document, DocumentType, Establishment, Inspection, PersonRole
+from models import Campaign, Document, DocumentType, DocumentVerification, Establishment, Inspection, PersonRole
+from services.documents.verification_store import UNCHECKED_VI, latest_verifications
 from services.entry.http.console.access_rules import leads_a_campaign, visible_campaigns
 from services.entry.http.console.base import db, read_post, render, require, see_other, UserDep
 from services.entry.http.console.decision_view import DOC_TYPE_VI
@@ -32,7 +35,7 @@ from services.errors import Forbidden, NotFound, NotStored
 from services.reports import exports
 from services.reports.campaign_report import issue_campaign_report, xlsx_path
 from services.reports.periodic_report import ANNUAL, HALF_YEAR, export_periodic_report
-from services.rules.calendar import today_in_vietnam
+from services.rules.calendar import VIETNAM, today_in_vietnam
 from services.settings import Settings
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -107,6 +110,15 @@ class LibraryRow:
     about: str  # the establishment, for a document of one inspection
     replaced_by: Document | None
     xlsx: bool  # a report, with its figures beside it
+    verification: DocumentVerification | None  # the latest check of its stored file (None: never checked)
+
+    @property
+    def verification_vi(self) -> str:
+        return self.verification.summary if self.verification is not None else UNCHECKED_VI
+
+    @property
+    def checked_on(self) -> date | None:
+        return self.verification.checked_at.astimezone(VIETNAM).date() if self.verification is not None else None
 
 
 def library_rows(session: Session, campaign: Campaign) -> list[LibraryRow]:
@@ -114,12 +126,13 @@ def library_rows(session: Session, campaign: Campaign) -> list[LibraryRow]:
     docs = session.exec(select(Document).where(Document.campaign_id == campaign.id)
                         .order_by(col(Document.issued_at), col(Document.id))).all()
     replaced_by = {d.supersedes_id: d for d in docs if d.supersedes_id is not None}
+    checks = latest_verifications(session, [d.id for d in docs if d.id is not None])
     about = dict(session.exec(select(Inspection.id, Establishment.name)
                               .join(Establishment, col(Establishment.id) == Inspection.establishment_id)
                               .where(Inspection.campaign_id == campaign.id)).all())
     return [LibraryRow(doc=d, type_vi=DOC_TYPE_VI.get(DocumentType(d.doc_type), str(d.doc_type)),
                        about=about.get(d.inspection_id or 0, ""), replaced_by=replaced_by.get(d.id or 0),
-                       xlsx=d.doc_type == DocumentType.REPORT) for d in docs]
+                       xlsx=d.doc_type == DocumentType.REPORT, verification=checks.get(d.id or 0)) for d in docs]
 
 
 @router.get("/campaigns/{code}/documents", response_class=HTMLResponse)
