@@ -14,7 +14,8 @@ Periods (DOMAIN.md sections 2.6–2.7; the numbers are keys of ``data/procedure_
 * giải trình (Art.61 as amended 2020) — only where an act of the file gives the right (its fine range's maximum
   is at least ``explain_min_range_max_individual_vnd`` / ``explain_min_range_max_organisation_vnd``, or a
   licence/activity suspension applies): ``explain_hearing_working_days`` working days from the record to ask for a
-  hearing, ``explain_written_working_days`` for a written explanation;
+  hearing, ``explain_written_working_days`` for a written explanation; an explanation moves the decision's period
+  only when received within its window (:func:`explanation_effect`);
 * gửi quyết định (Art.70; as amended by Luật 88/2025 from 01/07/2025): ``send_decision_working_days`` working
   days from the decision (03; 02 under the 2012 text);
 * thời hiệu: ``limitation_months`` from the violation (Art.6); chấp hành: ``comply_days`` days from the decision
@@ -41,6 +42,7 @@ from enum import StrEnum
 
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from services.rules.calendar import is_working_day
+from services.rules.decision_sending import SEND_METHOD_VI as SEND_METHOD_VI, SendMethod as SendMethod, send_method as send_method
 from services.rules.procedure import Procedure, procedure_for
 
 # Luật 88/2025/QH15 (amending Luật XLVPHC: Art.56, Art.70 among others) takes effect on 01/07/2025 (its Điều 2 k1).
@@ -344,38 +346,55 @@ def no_record_refusal(amounts_vnd: int | Iterable[int], organisation: bool, proc
     return no_record_refusal_vi(total, organisation, procedure)
 
 
-# --------------------------------------------------------------------------- sending the decision (Art.70 cl.2)
+# --------------------------------------------------------------------------- an explanation received (Art.61, Art.66)
+
+class ExplanationKind(StrEnum):  # what the violator sent (form MBB01 item 10, note 14)
+    HEARING = "hearing"  # văn bản yêu cầu được giải trình trực tiếp: 02 working days
+    WRITTEN = "written"  # văn bản giải trình: 05 working days
 
 
-class SendMethod(StrEnum):
-    """How a sanction decision was sent (Luật XLVPHC Art.70 cl.2 as amended by Luật 88/2025)."""
-    DIRECT = "direct"  # a) giao trực tiếp
-    POST = "post"  # b) bưu chính bằng hình thức bảo đảm
-    ELECTRONIC = "electronic"  # c) phương thức điện tử
-    POSTING = "posting"  # d) niêm yết công khai (or through the commune's People's Committee)
+EXPLANATION_KIND_VI = {ExplanationKind.HEARING: "văn bản yêu cầu được giải trình trực tiếp", "written": "văn bản giải trình"}
+EXPLANATION_WINDOW = {ExplanationKind.HEARING: DeadlineKind.EXPLAIN_HEARING, ExplanationKind.WRITTEN: DeadlineKind.EXPLAIN_WRITTEN}
+NOT_EXTENDED_VI = "được lưu vào hồ sơ nhưng không kéo dài thời hạn ra quyết định xử phạt"
 
 
-SEND_METHOD_VI = {
-    SendMethod.DIRECT: "giao trực tiếp cho cá nhân, tổ chức bị xử phạt",
-    SendMethod.POST: "gửi qua dịch vụ bưu chính bằng hình thức bảo đảm",
-    SendMethod.ELECTRONIC: "gửi bằng phương thức điện tử",
-    SendMethod.POSTING: "niêm yết công khai",
-}
-
-_SEND_WORDS = ((SendMethod.DIRECT, ("giao trực tiếp", "trực tiếp")), (SendMethod.POST, ("bưu chính", "bưu điện")),
-               (SendMethod.ELECTRONIC, ("điện tử", "email", "thư điện tử")), (SendMethod.POSTING, ("niêm yết",)))
+@dataclass(frozen=True)
+class ExplanationEffect:
+    """``errors`` ("on: why"): refused, nothing stored; else kept in the file, ``extends`` the decision's period or not."""
+    errors: tuple[str, ...]
+    extends: bool
+    window_last_day: date | None
+    note_vi: str
 
 
-def send_method(value: str | None) -> SendMethod | None:
-    """The way of sending named by ``value``: an enum value (``direct``, ``post``, ``electronic``, ``posting``) or
-    Vietnamese words in a free text ("giao trực tiếp", "bưu chính", "điện tử", "niêm yết"); None when it names none
-    or more than one."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text in {m.value for m in SendMethod}:
-        return SendMethod(text)
-    found = {m for m, words in _SEND_WORDS if any(w in text for w in words)}
-    if SendMethod.DIRECT in found and "giao trực tiếp" not in text and len(found) > 1:
-        found.discard(SendMethod.DIRECT)  # "trực tiếp" alone, next to another way, is not a delivery by hand
-    return next(iter(found)) if len(found) == 1 else None
+def explanation_effect(kind: ExplanationKind, received_on: date, record_date: date, today: date,
+                       windows: Iterable[Deadline]) -> ExplanationEffect:
+    """Whether an explanation received on ``received_on`` moves the decision's time limit to 1 month.
+
+    Sources: form MBB01 item 10, notes 12 and 14 (NĐ 118/2021/NĐ-CP, ../shared/legal): "Trong thời hạn <02 ngày làm
+    việc/05 ngày làm việc> kể từ ngày lập biên bản này … có quyền gửi <văn bản yêu cầu được giải trình trực tiếp/văn
+    bản giải trình>", no right where the case is not one of Luật XLVPHC Art.61 cl.1 (note 12; Art.61's own text is
+    not in the shared texts); DOMAIN.md 2.7 (Art.66 cl.1 as amended 2020): 7 working days from the record, 1 month
+    where the violator explains. Only what is received by the last day of its own window (``windows``: the file's
+    ``explain_hearing``/``explain_written`` rows, ``due_on`` on the working-day calendar; none: no right) extends
+    the period; a late one is kept in the file but extends nothing (a late letter must not reopen a file the time
+    bar closed, Art.65 cl.1 c). A receipt date before the record or after ``today`` is refused."""
+    errors = [f"on: ngày nhận giải trình {received_on:%d/%m/%Y} {why}" for why, wrong in (
+        (f"trước ngày lập biên bản vi phạm hành chính {record_date:%d/%m/%Y}", received_on < record_date),
+        (f"sau ngày hôm nay {today:%d/%m/%Y}", received_on > today)) if wrong]
+    if errors:
+        return ExplanationEffect(tuple(errors), False, None, "")  # refused
+    window = next((w for w in windows if w.kind == EXPLANATION_WINDOW[kind] and w.status != DeadlineStatus.CANCELLED), None)
+    if window is None:
+        return ExplanationEffect((), False, None, f"Giải trình nhận ngày {received_on:%d/%m/%Y}: vụ việc không thuộc trường "
+                                                  f"hợp được giải trình (khoản 1 Điều 61 {LAW_2020_VI}): {NOT_EXTENDED_VI}")
+    p = procedure_for_period(window.starts_on)
+    n = p.explain_hearing_working_days if kind is ExplanationKind.HEARING else p.explain_written_working_days
+    period = (f"gửi {EXPLANATION_KIND_VI[kind]} trong {_n(n)} ngày làm việc kể từ ngày lập biên bản, đến hết ngày "
+              f"{window.due_on:%d/%m/%Y} — Điều 61 {LAW_2020_VI}")
+    if received_on > window.due_on:
+        return ExplanationEffect((), False, window.due_on, f"Giải trình nhận ngày {received_on:%d/%m/%Y} sau thời hạn "
+                                                         f"giải trình ({period}): {NOT_EXTENDED_VI}")
+    return ExplanationEffect((), True, window.due_on, (
+        f"Giải trình nhận ngày {received_on:%d/%m/%Y} trong thời hạn giải trình ({period}): thời hạn ra quyết định "
+        f"xử phạt là 01 tháng kể từ ngày lập biên bản (Điều 66 {LAW_2020_VI})"))

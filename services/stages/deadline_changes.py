@@ -1,8 +1,10 @@
 """What people change on the legal deadlines (the sweep that creates and moves them: :mod:`services.stages.deadlines`).
 
 - :func:`declare_complex`: a complex case (5 working days for the record, 1 month for the decision);
-- :func:`record_explanation` (and :func:`explanation_received`): the violator explained, the decision's period
-  becomes 1 month and the violator's explanation periods close as met;
+- :func:`receive_explanation` / :func:`record_explanation` (and :func:`explanation_received`): the violator's request
+  for a hearing or written explanation, kept in the file; the decision's period becomes 1 month and the explanation
+  periods close as met only when it was received within its window (the rule:
+  :func:`services.rules.deadline_rules.explanation_effect`);
 - :func:`extend_decision`: the one extension of the decision's 1-month period;
 - :func:`mark_met`: compliance, a remedial measure or the sending of the decision, confirmed by a person.
 
@@ -10,6 +12,8 @@ Each change is audited; a refused one writes nothing.
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,11 +24,15 @@ from models.base import utcnow
 from services import audit
 from services.errors import Conflict, Refused, NotFound
 from services.rules.calendar import today_in_vietnam
-from services.rules.deadline_rules import (INFORMATIVE_KINDS, SEND_METHOD_VI, SendMethod, due_date, procedure_for_period,
-                                           send_method)
-from services.stages.deadlines import set_status
+from services.rules.fines import load_fine_table
+from services.rules.deadline_rules import (EXPLANATION_KIND_VI, INFORMATIVE_KINDS, SEND_METHOD_VI, ExplanationKind,
+                                           SendMethod, due_date, explanation_effect, procedure_for_period, send_method)
+from services.stages.deadlines import gives_right_to_explain, set_status
 
-__all__ = ["declare_complex", "explanation_received", "extend_decision", "mark_met", "record_explanation"]
+__all__ = ["ExplanationReceived", "declare_complex", "explanation_received", "extend_decision", "mark_met",
+           "receive_explanation", "record_explanation"]
+
+log = logging.getLogger(__name__)
 
 
 def _n(value: int) -> str:
@@ -77,20 +85,89 @@ def explanation_received(session: Session, inspection_id: int) -> bool:
                                                   col(Deadline.explained).is_(True))).first() is not None
 
 
-def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
-                       on: date | None = None) -> Deadline:
-    """The violator asked to explain (a hearing or in writing): the decision's period becomes 1 month, and the
-    violator's explanation periods still open are closed as met (the right was exercised) on ``on`` — the day the
-    request or the explanation was received, default today. Returns the decision's deadline."""
-    decision = _recompute(session, _one(session, DeadlineKind.SANCTION_DECISION, inspection_id), actor=actor,
-                          reason=reason, explained=True)
-    on = on or today_in_vietnam()
+@dataclass(frozen=True)
+class ExplanationReceived:
+    """An explanation kept in the file: the decision's deadline, whether it was extended, and the Vietnamese answer."""
+    decision: Deadline
+    extended: bool
+    note_vi: str
+
+
+def _windows(session: Session, inspection_id: int, record_date: date) -> list[Deadline]:
+    """The file's explanation windows: the stored rows, or (where the sweep has not made them yet and an act gives the
+    right) the rows the sweep would make — never added to the session."""
+    key = f"inspection:{inspection_id}"
+    stored = list(session.exec(select(Deadline).where(
+        col(Deadline.kind).in_([str(k) for k in sorted(INFORMATIVE_KINDS)]), Deadline.subject_key == key)).all())
+    inspection = session.get(Inspection, inspection_id)
+    assert inspection is not None
+    if stored or not gives_right_to_explain(session, inspection, load_fine_table(), record_date):
+        return stored
+    computed = []
+    for kind in sorted(INFORMATIVE_KINDS):
+        due, basis = due_date(kind, record_date, procedure_for_period(record_date))
+        computed.append(Deadline(kind=kind, subject_key=key, campaign_id=inspection.campaign_id, inspection_id=inspection_id,
+                                 starts_on=record_date, due_on=due, basis_vi=basis))
+    return computed
+
+
+def receive_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
+                        kind: ExplanationKind | str, on: date | None = None) -> ExplanationReceived:
+    """The violator's request for a hearing or written explanation (``kind``), received on ``on`` (default today):
+    kept in the file (an ``explanation_recorded`` audit event on the decision's deadline: who, when, why, what it
+    did); received within its window it makes the decision's period 1 month and closes the open explanation periods
+    as met; late, or where the file gives no right to explain, it extends nothing. A receipt date before the record
+    or in the future is refused and nothing is written."""
+    decision = _one(session, DeadlineKind.SANCTION_DECISION, inspection_id)
+    received_on, today = on or today_in_vietnam(), today_in_vietnam()
+    try:
+        how = ExplanationKind(kind)
+    except ValueError:
+        how = None
+    errors = [] if reason.strip() else ["reason: phải ghi lý do thay đổi thời hạn"]
+    if how is None:
+        errors.append("kind: ghi loại văn bản đã nhận: hearing (văn bản yêu cầu được giải trình trực tiếp) hoặc written "
+                      "(văn bản giải trình)")
+    effect = explanation_effect(how or ExplanationKind.WRITTEN, received_on, decision.starts_on, today,
+                                _windows(session, inspection_id, decision.starts_on))
+    errors.extend(effect.errors)
+    if errors:
+        log.warning("explanation refused: inspection %s, by %s, received %s: %s", inspection_id, actor, received_on, errors)
+        titles = {"reason": "Thiếu lý do.", "kind": "Thiếu loại văn bản giải trình.", "on": "Ngày nhận giải trình không hợp lệ."}
+        raise Refused(titles[errors[0].split(":")[0]], errors=errors)
+    assert how is not None
+    if effect.extends and not decision.explained:
+        _recompute(session, decision, actor=actor, reason=reason, explained=True)
+    audit.record(session, actor=actor, action="explanation_recorded", entity=decision, reason=reason.strip(),
+                 data={"kind": str(how), "received_on": received_on.isoformat(), "recorded_on": today.isoformat(),
+                       "outcome": "extended" if effect.extends else "not_extended", "note_vi": effect.note_vi,
+                       "window_last_day": effect.window_last_day.isoformat() if effect.window_last_day else None,
+                       "due_on": decision.due_on.isoformat()})
+    _close_windows(session, inspection_id, actor=actor, received_on=received_on, extends=effect.extends,
+                   text=f"{EXPLANATION_KIND_VI[how]}: {reason.strip()}")
+    return ExplanationReceived(decision, effect.extends, effect.note_vi)
+
+
+def _close_windows(session: Session, inspection_id: int, *, actor: str, received_on: date, extends: bool,
+                   text: str) -> None:
+    """In time, the right was exercised: every open explanation period closes as met on the day of receipt. Late, only
+    the periods already passed close (on their last day), so that the other one still runs."""
     for deadline in session.exec(select(Deadline).where(
             col(Deadline.kind).in_([str(k) for k in sorted(INFORMATIVE_KINDS)]),
             Deadline.subject_key == f"inspection:{inspection_id}", Deadline.status == DeadlineStatus.OPEN)).all():
-        set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=max(on, deadline.starts_on),
-                    reason=f"Đã ghi nhận giải trình của cá nhân, tổ chức vi phạm: {reason.strip()}")
-    return decision
+        if extends:
+            set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=max(received_on, deadline.starts_on),
+                       reason=f"Đã ghi nhận giải trình của cá nhân, tổ chức vi phạm: {text}"[:500])
+        elif received_on > deadline.due_on:
+            set_status(session, deadline, DeadlineStatus.MET, actor=actor, met_on=deadline.due_on,
+                       reason=(f"Đã hết thời hạn thực hiện quyền giải trình ngày {deadline.due_on:%d/%m/%Y}; giải trình "
+                               f"nhận ngày {received_on:%d/%m/%Y} sau thời hạn: {text}")[:500])
+
+
+def record_explanation(session: Session, inspection_id: int, *, actor: str, reason: str,
+                       kind: ExplanationKind | str, on: date | None = None) -> Deadline:
+    """:func:`receive_explanation`, returning the decision's deadline."""
+    return receive_explanation(session, inspection_id, actor=actor, reason=reason, kind=kind, on=on).decision
 
 
 def extend_decision(session: Session, inspection_id: int, months: int, *, actor: str, reason: str,

@@ -50,7 +50,8 @@ from models.base import id_of
 
 SWEEPER = "deadline-sweeper"
 
-__all__ = ["SWEEPER", "SweepReport", "close_reported", "create_from_state", "ensure_deadline", "set_status", "sweep"]
+__all__ = ["SWEEPER", "SweepReport", "close_reported", "create_from_state", "ensure_deadline", "gives_right_to_explain",
+           "set_status", "sweep"]
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -156,7 +157,7 @@ def _create_from_state(session: Session, report: SweepReport) -> None:
             _ensure(session, report, kind=DeadlineKind.SANCTION_DECISION, subject_key=key, inspection=inspection,
                     starts_on=record.issued_on)
             table = table or load_fine_table()
-            if _gives_right_to_explain(session, inspection, table, record.issued_on):
+            if gives_right_to_explain(session, inspection, table, record.issued_on):
                 for kind in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN):
                     _ensure(session, report, kind=kind, subject_key=key, inspection=inspection, starts_on=record.issued_on)
         decision = latest_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=key)
@@ -178,7 +179,7 @@ def _suspension(table: FineTable, provision_code: str) -> bool:
     return provision_code in table and suspends(table.get(provision_code).additional_penalty)
 
 
-def _gives_right_to_explain(session: Session, inspection: Inspection, table: FineTable, record_date: date) -> bool:
+def gives_right_to_explain(session: Session, inspection: Inspection, table: FineTable, record_date: date) -> bool:
     """Any act of the file, judged on its own fine range for this violator, gives the right to explain."""
     establishment = session.get(Establishment, inspection.establishment_id)
     assert establishment is not None

@@ -55,7 +55,7 @@ def decision_world(settings: Settings) -> dict[str, str]:
     with session_scope(settings) as session:  # each violator explained the day after the record: 1 month to decide
         for deadline in session.exec(select(Deadline).where(Deadline.kind == DeadlineKind.SANCTION_DECISION)).all():
             deadline_changes.record_explanation(session, deadline.inspection_id, actor="SNV-LEAD",
-                                                on=deadline.starts_on + timedelta(days=1),
+                                                on=deadline.starts_on + timedelta(days=1), kind="written",
                                                 reason="Cơ sở gửi văn bản giải trình")
     return tokens
 

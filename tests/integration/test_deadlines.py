@@ -113,7 +113,7 @@ def test_a_case_walked_day_by_day_is_warned_and_escalated_on_the_right_days(sett
     # the written explanation sent on the last day, 14/05, is recorded on 19/05: the decision's period becomes 1 month
     # (to Mon 08/06), so the decision of 20/05 is within it (after 18/05 it would be refused: Art.65 cl.1 c)
     with session_scope(settings) as session:
-        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(14, 5),
+        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(14, 5), kind="written",
                                             reason="Văn bản giải trình của công ty nhận ngày 14/05/2026")
     decide(settings, case, d(20, 5))
     sweep_days(settings, d(20, 5), d(26, 5))
@@ -203,7 +203,7 @@ def test_explanation_complexity_and_the_one_extension_move_the_decision_deadline
     deadlines.sweep(settings, d(7, 5))
     assert deadline(settings, DeadlineKind.EXPLAIN_WRITTEN, case).status == DeadlineStatus.OPEN
     with session_scope(settings) as session:
-        explained = deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(8, 5),
+        explained = deadline_changes.record_explanation(session, case, actor="SNV-LEAD", on=d(8, 5), kind="hearing",
                                                  reason="Công ty gửi văn bản đề nghị giải trình ngày 08/05/2026")
         assert explained.due_on == d(8, 6)  # 1 month from 07/05 is Sun 07/06 → the next working day, Mon 08/06
     for kind in (DeadlineKind.EXPLAIN_HEARING, DeadlineKind.EXPLAIN_WRITTEN):  # the right was exercised on 08/05
@@ -229,9 +229,10 @@ def test_a_moved_deadline_is_warned_and_escalated_again_for_its_new_date(setting
     sweep_days(settings, VISIT, d(13, 5))
     decision = [e for e in events(settings, "deadline_escalated") if e[0] == "sanction_decision"]
     assert decision == [("sanction_decision", "2026-05-13")]
-    with session_scope(settings) as session:  # the company asked to explain: 1 month from 29/04, Fri 29/05
-        assert deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026").due_on \
-            == d(29, 5)
+    with session_scope(settings) as session:  # the company explained on 05/05, within its 05 working days (to Fri 08/05),
+        # recorded on 14/05: 1 month from 29/04, Fri 29/05
+        assert deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="Đơn giải trình ngày 05/05/2026",
+                                                   kind="written", on=d(5, 5)).due_on == d(29, 5)
     sweep_days(settings, d(14, 5), d(1, 6))
     assert [e for e in events(settings, "deadline_warning") if e[0] == "sanction_decision"] == [
         ("sanction_decision", "2026-05-08"), ("sanction_decision", "2026-05-27")]  # 2 working days before each date
@@ -247,7 +248,7 @@ def test_people_cannot_move_a_deadline_without_a_reason_or_beyond_the_law(settin
     approve_and_draw_up(settings, case, VISIT)
     deadlines.sweep(settings, VISIT)
     with session_scope(settings) as session, pytest.raises(Refused) as no_reason:
-        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="  ")
+        deadline_changes.record_explanation(session, case, actor="SNV-LEAD", reason="  ", kind="written")
     assert no_reason.value.ids["errors"] == ["reason: phải ghi lý do thay đổi thời hạn"]
     with session_scope(settings) as session, pytest.raises(Refused) as too_long:
         deadline_changes.extend_decision(session, case, 2, actor="SNV-LEAD", reason="Phức tạp", on=d(13, 5))
@@ -307,7 +308,7 @@ def test_the_lead_moves_and_closes_deadlines_from_the_command_line(settings: Set
     assert deadline(settings, DeadlineKind.COMPLY, case).met_on == d(20, 5)
     refused = [runner.invoke(app, ["deadlines", "met", str(comply.id), "--on", "20/05/2026", "--reason", "x"]),
                runner.invoke(app, ["deadlines", "complex", str(case), "--kind", "comply", "--reason", "x"]),
-               runner.invoke(app, ["deadlines", "explained", str(case), "--reason", " "])]
+               runner.invoke(app, ["deadlines", "explained", str(case), "--kind", "written", "--reason", " "])]
     assert all(r.exit_code == 1 for r in refused)
     assert "Ngày không hợp lệ (cần dạng YYYY-MM-DD): on: 20/05/2026" in refused[0].output
     assert "Loại thời hạn không hợp lệ: kind comply" in refused[1].output

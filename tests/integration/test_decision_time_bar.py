@@ -89,11 +89,12 @@ def refused(settings: Settings, inspection_id: int, on: date) -> str:
     return first
 
 
-def explained(settings: Settings, inspection_id: int) -> None:
+def explained(settings: Settings, inspection_id: int, on: date = d(12, 5)) -> None:
+    """A written explanation received ``on`` (within the 05 working days of the record of 07/05: to 14/05)."""
     deadlines.create_from_state(settings)
     with session_scope(settings) as session:
-        deadline_changes.record_explanation(session, inspection_id, actor="SNV-LEAD", on=d(12, 5),
-                                            reason="Công ty gửi văn bản giải trình ngày 12/05/2026")
+        deadline_changes.record_explanation(session, inspection_id, actor="SNV-LEAD", on=on, kind="written",
+                                            reason=f"Công ty gửi văn bản giải trình ngày {on:%d/%m/%Y}")
 
 
 def test_the_api_refuses_after_the_seven_working_days_and_allows_the_last_day(
@@ -140,7 +141,7 @@ def test_the_limitation_period_bars_the_decision_whatever_the_decision_period(se
     inspection_id = team_inspections(settings)["SNV-TT01"][0]
     visit(settings, inspection_id, on=d(2, 12, 2025), client_id="thb01-0002")
     approve_and_draw_up(settings, inspection_id, d(1, 12))  # drawn up a year late: its own period runs to 2027
-    explained(settings, inspection_id)
+    explained(settings, inspection_id, d(2, 12))  # within the 05 working days of the record of Tue 01/12
     reason = refused(settings, inspection_id, d(3, 12))
     assert "thời hiệu xử phạt vi phạm hành chính đã hết ngày 02/12/2026" in reason
     assert "thời hạn ra quyết định xử phạt đã hết" not in reason

@@ -44,7 +44,7 @@ def empty_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
       "88/QĐ-XPHC", "--decided-on", "2025-11-03", "--source", "sổ \ue000", "--by", "SNV-LEAD"], "--source", "U+E000"),
     (["trigger", "add", "--tax-code", "0401234567", "--kind", "complaint", "--reference", "PA-12\x00/2026",
       "--received-on", "2026-02-20", "--by", "SNV-LEAD"], "--reference", "U+0000"),
-    (["deadlines", "explained", "7", "--reason", "giải trình\x7f"], "--reason", "U+007F"),
+    (["deadlines", "explained", "7", "--kind", "written", "--reason", "giải trình\x7f"], "--reason", "U+007F"),
     (["appeal", "lodge", "--decision", "12/QĐ-XPHC", "--kind", "complaint", "--reference", "Đơn \x1b",
       "--on", "2026-04-01"], "--reference", "U+001B"),
 ])

@@ -196,12 +196,22 @@ def complex_case(inspection_id: InspectionId, kind: Annotated[str, typer.Option(
 
 
 @deadlines_app.command("explained")
-def explained(inspection_id: InspectionId, reason: Reason, by: By = "SNV-LEAD",
+def explained(inspection_id: InspectionId, reason: Reason,
+              kind: Annotated[str, typer.Option(help="hearing: văn bản yêu cầu được giải trình trực tiếp (02 ngày làm việc); "
+                                                     "written: văn bản giải trình (05 ngày làm việc)")],
+              by: By = "SNV-LEAD",
               on: Annotated[str | None, typer.Option(help="ngày nhận yêu cầu/văn bản giải trình YYYY-MM-DD "
                                                           "(mặc định: hôm nay)")] = None) -> None:
-    """Cá nhân, tổ chức vi phạm đề nghị giải trình: thời hạn ra quyết định 01 tháng; các thời hạn giải trình đóng."""
-    _change("Đã ghi nhận giải trình", lambda s: deadline_changes.record_explanation(
-        s, inspection_id, actor=by, reason=reason, on=parse_date(on, "on") if on else None))
+    """Cá nhân, tổ chức vi phạm gửi yêu cầu/văn bản giải trình: được lưu vào hồ sơ; nhận trong thời hạn giải trình thì
+    thời hạn ra quyết định là 01 tháng, nhận sau thời hạn thì không kéo dài thời hạn."""
+    notes: list[str] = []
+
+    def change(s: Session) -> Deadline:
+        received = deadline_changes.receive_explanation(s, inspection_id, actor=by, reason=reason, kind=kind,
+                                                        on=parse_date(on, "on") if on else None)
+        notes.append(received.note_vi)
+        return received.decision
+    _change("Đã ghi nhận giải trình", change, notes)
 
 
 @deadlines_app.command("extend")

@@ -38,7 +38,7 @@ GROUPS = (("overdue", "Quá hạn"), ("warned", "Sắp đến hạn (đã cảnh
 MET_BY_A_PERSON = (DeadlineKind.COMPLY, DeadlineKind.REMEDIAL, DeadlineKind.SEND_DECISION)
 ACTION_VI = {"deadline_set": "Đặt thời hạn", "deadline_changed": "Thay đổi thời hạn", "deadline_status": "Đóng thời hạn",
              "deadline_warning": "Cảnh báo sắp đến hạn", "deadline_escalated": "Báo quá hạn",
-             RECEIPT_ACTION: "Đính kèm biên lai, chứng từ"}
+             RECEIPT_ACTION: "Đính kèm biên lai, chứng từ", "explanation_recorded": "Ghi nhận giải trình"}
 _DOC_VI = {DocumentType.SANCTION_DECISION: "Quyết định xử phạt", DocumentType.VIOLATION_RECORD: "Biên bản vi phạm"}
 
 
@@ -196,8 +196,15 @@ def history(session: Session, deadline_id: int) -> list[Event]:
     """What happened to the deadline (its audit events), in Vietnamese, times in Việt Nam time."""
     return [Event(at=f"{e.at.astimezone(VIETNAM):%H:%M %d/%m/%Y}", actor=e.actor,
                   what=ACTION_VI.get(e.action, e.action) + (f" ({STATUS_VI[DeadlineStatus(e.to_state)]})"
-                                                             if e.to_state in STATUS_VI else ""), reason=e.reason)
+                                                             if e.to_state in STATUS_VI else ""),
+                  reason=e.reason + (f" — {e.data['note_vi']}" if e.action == "explanation_recorded" else ""))
             for e in _events(session, deadline_id)]
+
+
+def explanation_note(session: Session, deadline_id: int) -> str | None:
+    """The answer to the latest explanation recorded on the deadline (the CLI prints the same words)."""
+    notes = [str(e.data.get("note_vi", "")) for e in _events(session, deadline_id) if e.action == "explanation_recorded"]
+    return notes[-1] if notes else None
 
 
 def _events(session: Session, deadline_id: int) -> list[AuditEvent]:

@@ -5,8 +5,9 @@ Every action calls the function the CLI's ``kiemtra deadlines …`` commands cal
 audit trail and the database state are the CLI's: ``met`` → ``mark_met`` (plus the receipt file, kept in the
 evidence store by SHA-256 and named on the deadline: :mod:`services.intake.deadline_receipts`, as
 ``kiemtra deadlines met --receipt FILE`` does),
-``explained`` → ``record_explanation``, ``complex`` → ``declare_complex``, ``extend`` → ``extend_decision`` (the
-rules refuse a second extension; the refusal is shown as the console's error page).
+``explained`` → ``receive_explanation`` (the page then shows its answer in the CLI's words), ``complex`` →
+``declare_complex``, ``extend`` → ``extend_decision`` (the rules refuse a second extension; the refusal is shown as the
+console's error page).
 """
 from __future__ import annotations
 
@@ -73,11 +74,13 @@ def deadline_page(request: Request, deadline_id: int, user: User) -> Response:
         if row is None:
             raise NotFound(f"Không tìm thấy thời hạn số {deadline_id}.")
         events = deadline_board.history(session, deadline_id)
+        done = request.query_params.get("da", "")
+        note = deadline_board.explanation_note(session, deadline_id) if done == "explained" else None
         receipts = deadline_receipts.receipts_of(session, deadline_id)
     can_act = user.person.role in (*ACTORS, PersonRole.ADMIN) and row.status_vi == "đang chạy"
     return render(request, user, "console/deadline.html", row=row, events=events, receipts=receipts, can_act=can_act,
                   today=today_in_vietnam(), send_methods=SEND_METHODS, met_by_a_person=deadline_board.MET_BY_A_PERSON,
-                  DeadlineKind=DeadlineKind, purpose=_purpose(deadline_id), done=DONE_VI.get(request.query_params.get("da", "")),
+                  DeadlineKind=DeadlineKind, purpose=_purpose(deadline_id), done=note or DONE_VI.get(done),
                   max_mb=_settings(request).evidence_max_bytes // (1024 * 1024))
 
 
@@ -136,8 +139,8 @@ def _change(request: Request, user: ConsoleUser, deadline_id: int, action: str, 
         if action == "complex":
             deadline_changes.declare_complex(session, inspection_id, kind, actor=actor, reason=reason)
         elif action == "explained":
-            deadline_changes.record_explanation(session, inspection_id, actor=actor, reason=reason,
-                                                on=_date(form.get("on"), "on"))
+            deadline_changes.receive_explanation(session, inspection_id, actor=actor, reason=reason,
+                                                 kind=form.get("kind"), on=_date(form.get("on"), "on"))
         else:
             months = form.get("months").strip()
             if not months.isdigit():
