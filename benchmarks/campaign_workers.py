@@ -174,7 +174,7 @@ def one_round(base: Settings, tokens: dict[str, str], server: Any, root: Path, d
                     name = str(stage.get("stage", ""))
                     seconds[name] = seconds.get(name, 0.0) + stage["seconds"]
                     part_timings(stage)
-                cpu = [b - a for a, b in zip(cpu_before, cpu_times())]
+                cpu = [b - a for a, b in zip(cpu_before, cpu_times(), strict=True)]
                 time.sleep(2)  # the flow-run processes have reported their end: let their worker reap them
                 workers_cpu += sum(process_cpu_s(w.pid) for w in workers) - workers_before
                 busy[0], busy[1] = busy[0] + cpu[0], busy[1] + cpu[1]

@@ -1,5 +1,6 @@
 """Flow ``portal-delivery``: send the publications that are due to the province portal and the decisions' events due
-to the national violations database (docs/national-feed.md), retrying with backoff, and rebuild the public register (entries past their retention period leave it even when nothing else happens).
+to the national violations database (docs/national-feed.md), retrying with backoff, and rebuild the public register
+(entries past their retention period leave it even when nothing else happens).
 
 Short and idempotent over the stored state (services/delivery/portal.py, services/publishing/register.py); scheduled every 15 minutes
 in prefect.yaml.

@@ -89,7 +89,10 @@ def refused(settings: Settings, inspection_id: int, on: date) -> str:
     return first
 
 
-def explained(settings: Settings, inspection_id: int, on: date = d(12, 5)) -> None:
+WRITTEN_ON = d(12, 5)  # within the 05 working days of the record of 07/05
+
+
+def explained(settings: Settings, inspection_id: int, on: date = WRITTEN_ON) -> None:
     """A written explanation received ``on`` (within the 05 working days of the record of 07/05: to 14/05)."""
     deadlines.create_from_state(settings)
     with session_scope(settings) as session:

@@ -266,8 +266,8 @@ def test_a_decision_waits_for_the_explanation_window_unless_the_explanation_came
         assert "còn quyền gửi văn bản giải trình đến hết ngày 12/03/2026" in message
     deadlines.create_from_state(settings)
     with session_scope(settings) as session:  # the written explanation arrived on 09/03: the official may decide
-        deadline_changes.record_explanation(session, inspection_id, actor="SNV-LEAD", reason="Văn bản giải trình ngày 09/03/2026", kind="written",
-                                     on=date(2026, 3, 9))
+        deadline_changes.record_explanation(session, inspection_id, actor="SNV-LEAD", kind="written",
+                                            reason="Văn bản giải trình ngày 09/03/2026", on=date(2026, 3, 9))
     with session_scope(settings) as session:
         decisions.record_decision(session, person_by_code(session, "UBND-CT"), inspection_id,
                               DecisionIn(decided_on=date(2026, 3, 10), amounts=amounts))

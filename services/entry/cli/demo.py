@@ -69,8 +69,8 @@ CONSOLE_LOGINS = (("SNV-LEAD", "người chủ trì (trưởng đoàn)"), ("SNV-
 def _print_console_logins(settings: Settings, tokens: dict[str, str]) -> None:
     """Where the console is served (``kiemtra serve``) and the demo's logins: person code and demo token."""
     base = f"http://{settings.intake_host}:{settings.intake_port or 8088}"
-    console.print(f"\nBảng điều khiển: chạy [bold]kiemtra serve[/] rồi mở {base}/console/ (phiếu kiểm tra: {base}/form/)",
-                  soft_wrap=True)
+    console.print(f"\nBảng điều khiển: chạy [bold]kiemtra serve[/] rồi mở {base}/console/ (phiếu kiểm tra: {base}/form/, "
+                  f"ứng dụng làm việc ngoại tuyến trên điện thoại: {base}/form/app/)", soft_wrap=True)
     for code, who in CONSOLE_LOGINS:
         if code in tokens:
             console.print(f"  {code:<9} mã truy cập {tokens[code]}  — {who}", soft_wrap=True, highlight=False)
