@@ -166,7 +166,10 @@ def test_an_unsigned_decision_with_its_hash_publishes_and_the_register_shows_the
     checked_on = check.checked_at.astimezone(VIETNAM).date().isoformat()
     assert row["ma_bam_sha256"] == decision.sha256 and row["ngay_kiem_tra_tep"] == checked_on
     page = (world.settings.documents_path / "public" / "index.html").read_text(encoding="utf-8")
-    assert "Tệp quyết định đã được kiểm tra ngày" in page and decision.sha256 in page
+    # the date is printed for a citizen; the SHA-256 travels in the open data (the page row carries it as data only)
+    assert "Bản lưu của quyết định được đối chiếu ngày <time" in page
+    assert f'data-key="ma_bam_sha256" data-value="{decision.sha256}"></span>' in page
+    assert f">{decision.sha256}<" not in page
     assert f'data-key="ngay_kiem_tra_tep" data-value="{checked_on}"' in page
     assert publish(world) == [] and len(checks(world, decision)) == 1  # published already: not checked again
 

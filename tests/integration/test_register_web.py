@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import stat
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ from services.settings import Settings
 from services.stages import publishing, triggers
 from services.stages.common import Outcome
 from tests.cases import approve_and_draw_up, complex_case, decide, visit
-from tests.console_support import at_width, browser, follow, no_horizontal_scroll  # noqa: F401 (a fixture)
+from tests.console_support import at_width, browser, follow, no_horizontal_scroll, screenshot  # noqa: F401 (a fixture)
 from tests.conftest import Worlds
 from tests.factories import create_scheduled_campaign, team_inspections
 
@@ -335,20 +334,6 @@ def every_row_readable(driver: Any, expected: list[dict[str, str]]) -> None:
         assert not fields["hanh_vi"].startswith("hidden"), fields
 
 
-def screenshot(driver: Any, name: str, tmp_path: Path) -> Path:
-    """The whole page (the viewport stretched to its height), to look at."""
-    folder = Path(os.environ.get("KIEMTRA_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    width, height, mobile = driver.execute_script(
-        "return [window.innerWidth, document.documentElement.scrollHeight, window.innerWidth < 760]")
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": width, "height": min(height, 16000),
-                                                                  "deviceScaleFactor": 1, "mobile": mobile})
-    path = folder / name
-    driver.save_screenshot(str(path))
-    at_width(driver, width)
-    return path
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [390, 1280])
 def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Settings, served: str, browser: Any,  # noqa: F811
@@ -372,7 +357,7 @@ def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Setti
     for field in ("q", "xa", "can_cu", "tu", "den", "sap_xep"):  # every input has its label
         assert browser.find_element(By.CSS_SELECTOR, f"label[for='{field}']").text.strip()
     assert [h.tag_name for h in browser.find_elements(By.CSS_SELECTOR, "h1")] == ["h1"]
-    shot = screenshot(browser, f"register-{width}.png", tmp_path)
+    shot = screenshot(browser, tmp_path / f"register-{width}.png")
     assert shot.stat().st_size > 10_000
 
     # paging: "Trang sau" shows the other rows
@@ -383,7 +368,7 @@ def test_the_served_page_fits_shows_every_row_searches_and_pages(settings: Setti
     no_horizontal_scroll(browser)
     every_row_readable(browser, second)
     assert browser.find_element(By.CSS_SELECTOR, "nav.trang a[aria-current='page']").text == "2"
-    screenshot(browser, f"register-{width}-trang-2.png", tmp_path)
+    screenshot(browser, tmp_path / f"register-{width}-trang-2.png")
     follow(browser, "trang-truoc")
     assert browser.execute_script(ROWS) == first
 
