@@ -177,6 +177,16 @@ def start_web_session(session: Session, *, token: AccessToken) -> str:
     return session_id
 
 
+def log_in(session: Session, *, code: str, token: str) -> tuple[str, Person] | None:
+    """A login (the /form and /console forms alike): a new web session when ``token`` is in force and is the token of
+    the person ``code``; its cookie id and the person, or None (nothing written)."""
+    row = token_row(session, token) if token else None
+    person = session.get(Person, row.person_id) if row is not None else None
+    if row is None or person is None or person.code != code:
+        return None
+    return start_web_session(session, token=row), person
+
+
 def person_for_session(session: Session, session_id: str) -> Person | None:
     """The person of a web session that works now: not logged out, not expired, its token still in force."""
     if not session_id:

@@ -168,14 +168,12 @@ async def login(request: Request) -> Response:
 def _log_in(request: Request, code: str, token: str) -> str | None:
     """A new web session when ``token`` is in force and is ``code``'s; None otherwise (nothing stored)."""
     with _session(request) as db:
-        row = access.token_row(db, token) if token else None
-        person = db.get(Person, row.person_id) if row is not None else None
-        if row is None or person is None or person.code != code:
+        opened = access.log_in(db, code=code, token=token)
+        if opened is None:
             db.rollback()
             return None
-        session_id = access.start_web_session(db, token=row)
         db.commit()
-    return session_id
+    return opened[0]
 
 
 @router.post("/logout")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from models import Person, PersonRole
+from models import PersonRole
 from services import access
 from services.entry.http import web
 from services.entry.http.console.base import (COOKIE, COOKIE_PATH, PREFIX, db, person_of_session,
@@ -94,13 +94,12 @@ async def login(request: Request) -> Response:
 def _log_in(request: Request, code: str, token: str) -> tuple[str, PersonRole] | None:
     """A new web session when ``token`` is in force and is ``code``'s (its id and the person's role); else None."""
     with db(request) as s:
-        row = access.token_row(s, token) if token else None
-        person = s.get(Person, row.person_id) if row is not None else None
-        if row is None or person is None or person.code != code:
+        opened = access.log_in(s, code=code, token=token)
+        if opened is None:
             s.rollback()
             return None
+        session_id, person = opened
         role = PersonRole(person.role)
-        session_id = access.start_web_session(s, token=row)
         s.commit()
     return session_id, role
 

@@ -78,24 +78,24 @@ def _change(form_tax_code: str, reason: str, what: str) -> approval.Change:
     return approval.Change(form_tax_code.strip(), reason.strip())
 
 
-@router.post("/campaigns/{code}/selection/remove")
-async def remove(request: Request, code: Code, user: User) -> Response:
+async def _one_change(request: Request, code: str, user: ConsoleUser, *, adding: bool) -> Response:
+    """One establishment removed from or added to the list, with its reason (the selection API's change)."""
     require(user, PersonRole.LEAD)
     form = await read_post(request, user, purpose(code))
-    change = _change(form.get("tax_code"), form.get("reason"), "loại cơ sở khỏi danh sách")
+    change = _change(form.get("tax_code"), form.get("reason"), "bổ sung cơ sở" if adding else "loại cơ sở khỏi danh sách")
     await run_in_threadpool(approval.change_selection, request.app.state.settings, code, by=user.person.code,
-                            remove=[change])
-    return see_other(f"{page_url(code)}?xong=loai")
+                            **{"add" if adding else "remove": [change]})
+    return see_other(f"{page_url(code)}?xong={'them' if adding else 'loai'}")
+
+
+@router.post("/campaigns/{code}/selection/remove")
+async def remove(request: Request, code: Code, user: User) -> Response:
+    return await _one_change(request, code, user, adding=False)
 
 
 @router.post("/campaigns/{code}/selection/add")
 async def add(request: Request, code: Code, user: User) -> Response:
-    require(user, PersonRole.LEAD)
-    form = await read_post(request, user, purpose(code))
-    change = _change(form.get("tax_code"), form.get("reason"), "bổ sung cơ sở")
-    await run_in_threadpool(approval.change_selection, request.app.state.settings, code, by=user.person.code,
-                            add=[change])
-    return see_other(f"{page_url(code)}?xong=them")
+    return await _one_change(request, code, user, adding=True)
 
 
 @router.post("/campaigns/{code}/selection/approve")
