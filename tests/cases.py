@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import Inspection, Person, PersonRole, Violation
+from models.base import id_of
 from services.db import session_scope
 from services.intake import decisions, logic
 from services.rules import competence
@@ -81,6 +82,27 @@ def decide(settings: Settings, inspection_id: int, on: date) -> None:
         amounts = {v.id: v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
         decisions.record_decision(session, official, inspection_id, DecisionIn(amounts=amounts, decided_on=on))
     assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ISSUED
+
+
+def decide_on_last_day(settings: Settings, files: list[int], official_code: str) -> tuple[int, list[int]]:
+    """The first of ``files`` within ``official_code``'s competence decided (amounts recorded) on the 7th working day
+    after its violation record — the last day the law allows (a decision "today", months after a March record, is
+    refused: Luật XLVPHC Art.65 cl.1 c); returns its id and the other files within that competence."""
+    from models import DocumentType
+    from services.documents.issuing import latest_document
+    from services.rules.deadline_rules import nth_working_day_after
+
+    with session_scope(settings) as session:
+        official = person_by_code(session, official_code)
+        mine = [i for i in files if competent_official(session, i).code == official_code]
+        assert mine, f"no file within the competence of {official_code}"
+        first = mine[0]
+        record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{first}")
+        assert record is not None and record.issued_on is not None
+        amounts = {id_of(v): v.proposed_amount for v in session.exec(select(Violation).where(Violation.inspection_id == first))}
+        decisions.record_decision(session, official, first,
+                                  DecisionIn(decided_on=nth_working_day_after(record.issued_on, 7), amounts=amounts))
+    return first, mine[1:]
 
 
 def complex_case(settings: Settings, inspection_id: int) -> None:

@@ -27,17 +27,12 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import col, select
 
-from models import Deadline, DeadlineStatus, DocumentType, Establishment, Inspection, InspectionStatus, Person
+from models import Deadline, DeadlineStatus, Establishment, InspectionStatus
 from services.db import session_scope
-from services.documents.issuing import latest_document
 from services.demo.intake_client import IntakeClient
 from services.demo.users import simulate_inspectors
 from services.entry.http import console
-from services.intake.decisions import record_decision
-from services.intake.schemas import DecisionIn
 from services.rules.calendar import today_in_vietnam
-from services.rules.competence import required_signer
-from services.rules.deadline_rules import nth_working_day_after
 from services.settings import Settings
 from services.stages import deadlines as deadline_stage
 from services.stages import records, sanctions, schedule_docs, selection
@@ -45,6 +40,7 @@ from services.stages.declarations import declare_conflict
 from tests.conftest import Worlds
 from tests.console_support import (at_width, axe_violations, browser, browser_login, follow,  # noqa: F401
                                    no_horizontal_scroll, screenshot, serving, wait_loaded)
+from tests.cases import decide_on_last_day
 from tests.factories import create_campaign, create_scheduled_campaign, intake_http, team_inspections
 from tests.integration.test_console_findings import _answers, _submit, photo
 
@@ -59,32 +55,9 @@ LEAD, OFFICIAL, ADMIN = "SNV-LEAD", "SNV-GD", "SNV-QT"
 
 def _decide_one(settings: Settings) -> tuple[int, int]:
     """The Giám đốc Sở Nội vụ decides the first file within his competence; returns (decided, one still waiting)."""
-    from services.entry.http.console.decision_view import violations_of
-
     files = records.pending_inspection_ids(settings, CODE, InspectionStatus.RECORDS_ISSUED)
-    decided = None
-    with session_scope(settings) as session:
-        official = session.exec(select(Person).where(Person.code == OFFICIAL)).one()
-        rows = session.exec(select(Inspection).where(col(Inspection.id).in_(files)).order_by(col(Inspection.id))).all()
-        mine = [i.id for i in rows if i.id is not None and required_signer(session, i) == "Giám đốc Sở Nội vụ"]
-        for inspection_id in mine:
-            violations = violations_of(session, inspection_id)
-            # the 7th working day after the record (March 2026): the last day the law allows, after the violator's 5
-            # working days to explain (a decision "today", months later, is refused: Luật XLVPHC Art.65 cl.1 c)
-            record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
-            assert record is not None and record.issued_on is not None
-            body = DecisionIn(decided_on=nth_working_day_after(record.issued_on, 7),
-                              amounts={k: v.proposed_amount for k, v in violations.items()})
-            try:
-                with session.begin_nested():
-                    record_decision(session, official, inspection_id, body)
-            except Exception:  # noqa: BLE001 — beyond the director's competence: the next file
-                continue
-            decided = inspection_id
-            break
-    assert decided is not None
-    waiting = next(i for i in mine if i != decided)
-    return decided, waiting
+    decided, others = decide_on_last_day(settings, files, OFFICIAL)
+    return decided, others[0]
 
 
 def accessibility_world(settings: Settings) -> dict[str, Any]:

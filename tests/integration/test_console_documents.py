@@ -20,23 +20,20 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from models import AuditEvent, Document, DocumentType, Finding, InspectionStatus, Person
+from models import AuditEvent, Document, DocumentType, Finding, InspectionStatus
 from services.db import session_scope
-from services.documents.issuing import latest_document
 from services.entry.http.console.base import COOKIE
 from services.entry.http.console.decision_view import DOC_TYPE_VI
 from services.entry.http.console.documents import content_disposition
 from services.entry.http.web import COOKIE as FORM_COOKIE
-from services.intake.decisions import record_decision
-from services.intake.schemas import DecisionIn
 from services.rules.calendar import today_in_vietnam
-from services.rules.deadline_rules import nth_working_day_after
 from services.reports.campaign_report import issue_campaign_report
 from services.settings import Settings
 from services.stages import records, sanctions, schedule_docs
 from tests.conftest import Worlds, make_settings
 from tests.console_support import (at_width, axe_violations, browser, browser_login, console_login,  # noqa: F401
                                    csrf_of, no_horizontal_scroll, screenshot, serving)
+from tests.cases import decide_on_last_day
 from tests.factories import campaign_with_approved_findings
 
 CAMPAIGN = "DEC-01"
@@ -48,28 +45,8 @@ def library_world(settings: Settings) -> dict[str, str]:
     schedule_docs.issue_schedule_documents(settings, CAMPAIGN)
     records.issue_records(settings, CAMPAIGN, records.pending_inspection_ids(settings, CAMPAIGN,
                                                                              InspectionStatus.FINDINGS_APPROVED))
-    from services.entry.http.console.decision_view import violations_of
-
-    decided = None
     files = records.pending_inspection_ids(settings, CAMPAIGN, InspectionStatus.RECORDS_ISSUED)
-    with session_scope(settings) as session:
-        official = session.exec(select(Person).where(Person.code == "SNV-GD")).one()
-        for inspection_id in files:
-            violations = violations_of(session, inspection_id)
-            # the 7th working day after the record (March 2026): the last day the law allows, after the violator's 5
-            # working days to explain (a decision "today", months later, is refused: Luật XLVPHC Art.65 cl.1 c)
-            record = latest_document(session, doc_type=DocumentType.VIOLATION_RECORD, subject_key=f"inspection:{inspection_id}")
-            assert record is not None and record.issued_on is not None
-            body = DecisionIn(decided_on=nth_working_day_after(record.issued_on, 7),
-                              amounts={k: v.proposed_amount for k, v in violations.items()})
-            try:
-                with session.begin_nested():
-                    record_decision(session, official, inspection_id, body)
-            except Exception:  # beyond the director's competence: the next file
-                continue
-            decided = inspection_id
-            break
-    assert decided is not None
+    decided, _ = decide_on_last_day(settings, files, "SNV-GD")
     sanctions.decide_sanctions(settings, CAMPAIGN, [decided])
     return tokens
 
