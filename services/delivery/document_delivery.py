@@ -34,6 +34,7 @@ from models import (AttemptOutcome, DeliveryAttempt, Document, DocumentDelivery,
                     Establishment, Inspection)
 from models.base import table_of, utcnow
 from services import audit
+from services.delivery import outbox_steps
 from services.clients.retry import RetryPolicy
 from services.db import session_scope, upsert_insert
 from services.delivery.channels import (ChannelError, ChannelRejected, OutgoingDocument, Receipt, message_id_for)
@@ -252,6 +253,7 @@ def reap_stale(settings: Settings, *, now: datetime) -> int:
 
 def retry(settings: Settings, delivery_id: int, *, actor: str, reason: str, now: datetime | None = None) -> None:
     """A person sends a FAILED or DEAD delivery again: PENDING now, with a fresh budget of attempts."""
+    outbox_steps.require_reason(reason)
     with session_scope(settings) as session:
         d = _locked(session, delivery_id)
         if d is None:
@@ -259,7 +261,7 @@ def retry(settings: Settings, delivery_id: int, *, actor: str, reason: str, now:
         if d.status not in (S.FAILED, S.DEAD):
             raise Conflict(f"Lượt gửi số {delivery_id} không ở trạng thái lỗi (hiện: {d.status}).", delivery_id=delivery_id)
         d.attempts, d.next_attempt_at = 0, now or utcnow()
-        audit.transition(session, d, S.PENDING, actor=actor, reason=reason.strip() or "Gửi lại",
+        audit.transition(session, d, S.PENDING, actor=actor, reason=reason.strip(),
                          data={"last_error": d.last_error})
 
 

@@ -22,7 +22,7 @@ from models.base import utcnow
 from services import audit
 from services.clients.retry import RetryPolicy
 from services.db import session_scope
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, NotFound, Refused
 from services.settings import Settings
 
 PENDING, DEAD = "pending", "dead"
@@ -164,16 +164,23 @@ def send_due(settings: Settings, lane: Lane, due: list[int], now: datetime, atte
     return tally
 
 
+def require_reason(reason: str) -> None:
+    """Sending again is a person's decision: it says why (nothing changes without a reason)."""
+    if not reason.strip():
+        raise Refused("Phải ghi lý do gửi lại.", errors=["reason: phải ghi lý do gửi lại (ví dụ: đã sửa cấu hình)"])
+
+
 def retry_dead(settings: Settings, lane: Lane, message_id: int, *, actor: str, reason: str,
                now: datetime | None = None) -> None:
-    """A person sends a dead message again: back to pending with a fresh attempt budget (audited)."""
+    """A person sends a dead message again: back to pending with a fresh attempt budget (audited, with their reason)."""
+    require_reason(reason)
     with session_scope(settings) as session:
         m = session.get(lane.model, message_id)
         if m is None:
             raise NotFound(f"Không có {lane.name_vi} số {message_id}.", message_id=message_id)
         if m.status != DEAD:
             raise Conflict(f"Tin số {message_id} không ở trạng thái gửi lỗi (hiện: {m.status}).", message_id=message_id)
-        audit.record(session, actor=actor, action=f"{lane.prefix}_retry", entity=m, reason=reason or "Gửi lại",
+        audit.record(session, actor=actor, action=f"{lane.prefix}_retry", entity=m, reason=reason.strip(),
                      from_state=str(m.status), to_state=PENDING, data={"after_attempts": m.attempts})
         m.status, m.attempts, m.next_attempt_at = PENDING, 0, now or utcnow()
         session.add(m)

@@ -25,6 +25,7 @@ from models import (AuditEvent, Deadline, DeadlineKind, DeadlineStatus, Document
 from models.base import utcnow
 from services.clients.national_feed import CONTRACT, NationalFeedClient
 from services.clients.outbox import Outbox, start_outbox
+from services.errors import Refused
 from services.db import session_scope
 from services.delivery import national_feed
 from services.intake.deadline_receipts import ReceiptFile, mark_met_with_receipt
@@ -127,6 +128,10 @@ def test_the_report_deadline_is_warned_and_escalated_while_the_receiver_is_down(
                                                        ("deadline_escalated", "2026-05-16")]
     [message] = feed_messages(feed_on)
     assert message.status == FeedStatus.DEAD and message.attempts == 4 and "500" in message.last_error  # for the lead
+    # sending again is a person's decision with its reason: a blank one is refused and nothing changes
+    with pytest.raises(Refused, match="Phải ghi lý do gửi lại"):
+        national_feed.retry_dead(feed_on, message.id or 0, actor="SNV-LEAD", reason="  ")
+    assert feed_messages(feed_on)[0].status == FeedStatus.DEAD
     # the receiver is back, the lead sends it again: taken once, the deadline closes (late: the escalation stays)
     national_feed.retry_dead(feed_on, message.id or 0, actor="SNV-LEAD", reason="Cơ sở dữ liệu quốc gia hoạt động lại")
     deliver_until_done(feed_on, client)

@@ -45,6 +45,9 @@ def empty_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (["trigger", "add", "--tax-code", "0401234567", "--kind", "complaint", "--reference", "PA-12\x00/2026",
       "--received-on", "2026-02-20", "--by", "SNV-LEAD"], "--reference", "U+0000"),
     (["deadlines", "explained", "7", "--kind", "written", "--reason", "giải trình\x7f"], "--reason", "U+007F"),
+    (["deliveries", "retry", "3", "--reason", "đã kiểm tra hộp thư\x00"], "--reason", "U+0000"),
+    (["national-feed", "retry", "3", "--reason", "Đã sửa cấu hình", "--by", "SNV\x1b"], "--by", "U+001B"),
+    (["portal", "retry", "3", "--reason", "cổng \x07 hoạt động lại"], "--reason", "U+0007"),
     (["appeal", "lodge", "--decision", "12/QĐ-XPHC", "--kind", "complaint", "--reference", "Đơn \x1b",
       "--on", "2026-04-01"], "--reference", "U+001B"),
 ])

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.entry.cli.console import console, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
 from services.settings import get_settings
 
 deliveries_app = typer.Typer(help="Gửi biên bản, quyết định cho người vi phạm bằng thư điện tử: danh sách, gửi, gửi lại.",
@@ -51,8 +51,9 @@ def send() -> None:
 
 @deliveries_app.command("retry")
 def retry(delivery_id: Annotated[int, typer.Argument(help="cột 'Mã' của `kiemtra deliveries list`", show_default=False)],
-          reason: Annotated[str, typer.Option(help="vì sao gửi lại (với lượt không rõ kết quả: đã kiểm tra hộp thư)")],
-          by: Annotated[str, typer.Option(help="mã người thực hiện")] = "SNV-LEAD") -> None:
+          reason: Annotated[str, typer.Option(help="vì sao gửi lại (với lượt không rõ kết quả: đã kiểm tra hộp thư)",
+                                                      callback=free_text)],
+          by: Annotated[str, typer.Option(help="mã người thực hiện", callback=one_line)] = "SNV-LEAD") -> None:
     """Đưa một lượt gửi lỗi (failed) hoặc dừng (dead) về hàng chờ; lần gửi sau dùng lại cùng Message-ID."""
     from services.db import migrate
     from services.delivery.document_delivery import retry as retry_delivery

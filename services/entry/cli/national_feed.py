@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.entry.cli.console import console, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
 from services.settings import get_settings
 
 national_feed_app = typer.Typer(help="Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính: hàng chờ, tin gửi lỗi, gửi lại.",
@@ -53,8 +53,8 @@ def list_messages(status: Annotated[str | None, typer.Option(help="chỉ tin ở
 @national_feed_app.command("retry")
 def retry(message_id: Annotated[int, typer.Argument(help="số tin: cột 'Mã tin' của `kiemtra national-feed list`",
                                                     show_default=False)],
-          reason: Annotated[str, typer.Option(help="vì sao gửi lại")],
-          by: Annotated[str, typer.Option(help="mã người thực hiện")] = "SNV-LEAD") -> None:
+          reason: Annotated[str, typer.Option(help="vì sao gửi lại", callback=free_text)],
+          by: Annotated[str, typer.Option(help="mã người thực hiện", callback=one_line)] = "SNV-LEAD") -> None:
     """Đưa một tin gửi lỗi về hàng chờ; luồng portal-delivery sẽ gửi lại."""
     from services.db import migrate
     from services.delivery import national_feed

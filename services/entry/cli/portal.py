@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.entry.cli.console import console, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
 from services.settings import get_settings
 
 portal_app = typer.Typer(help="Cổng thông tin điện tử của tỉnh: tin gửi lỗi, gửi lại.", no_args_is_help=True)
@@ -34,8 +34,9 @@ def dead() -> None:
 
 @portal_app.command("retry")
 def retry(message_id: Annotated[int, typer.Argument(help="số tin: cột 'Mã tin' của `kiemtra portal dead`",
-                                            show_default=False)], reason: Annotated[str, typer.Option(help="vì sao gửi lại")],
-          by: Annotated[str, typer.Option(help="mã người thực hiện")] = "SNV-LEAD") -> None:
+                                            show_default=False)],
+          reason: Annotated[str, typer.Option(help="vì sao gửi lại", callback=free_text)],
+          by: Annotated[str, typer.Option(help="mã người thực hiện", callback=one_line)] = "SNV-LEAD") -> None:
     """Đưa một tin gửi lỗi về hàng chờ; luồng portal-delivery sẽ gửi lại."""
     from services.delivery import portal
     from services.db import migrate
