@@ -99,8 +99,14 @@ def all_pass(device: FieldBrowser) -> None:
 
 
 def press_send(device: FieldBrowser) -> None:
-    """"Gửi kết quả": the draft goes to the outbox (queued, or further when online)."""
+    """"Gửi kết quả": the draft goes to the outbox (queued, or further when online). Waits for one more draft out of
+    "editing" than before the press (an earlier, sent draft of the same visit is already in the outbox list)."""
+    def out_of_editing() -> int:
+        return sum(1 for d in device.state()["drafts"] if d["state"] != "editing")
+
+    before = out_of_editing()
     click(device, wait_css(device, "#send")[0])
+    wait_until(lambda: out_of_editing() > before, what="the draft in the outbox")
     wait_css(device, "li.outbox-item[data-draft-id]")
 
 
