@@ -8,6 +8,7 @@ from models.campaign import (Campaign, CampaignKind, CampaignStatus, Selection, 
 from models.deadline import Deadline, DeadlineKind, DeadlineStatus
 from models.delivery import AttemptOutcome, DeliveryAttempt, DocumentDelivery, DocumentDeliveryStatus
 from models.document import (Document, DocumentCounter, DocumentType, DocumentVerification, NumberReservation,
+                             SigningRequest, SigningState,
                              Publication, ReservationState)
 from models.portal import PortalEvent, PortalMessage, PortalStatus
 from models.national_feed import FeedEvent, FeedStatus, NationalFeedAttempt, NationalFeedMessage
@@ -29,5 +30,6 @@ __all__ = [
     "AnnualStatistic", "StatIndicator", "AccessToken", "WebSession", "AttemptOutcome", "DeliveryAttempt",
     "DocumentDelivery", "DocumentDeliveryStatus",
     "FeedEvent", "FeedStatus", "NationalFeedAttempt", "NationalFeedMessage", "NumberReservation", "ReservationState",
+    "SigningRequest", "SigningState",
     "DocumentVerification",
 ]

@@ -114,3 +114,55 @@ class Publication(SQLModel, table=True):
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     withdrawal_reason: str = Field(default="", max_length=1000)
     superseded_by_id: int | None = Field(default=None, foreign_key="publication.id")
+
+
+class SigningState(StrEnum):
+    AWAITING_SIGNATURE = "awaiting_signature"  # the approved draft waits for the competent person's signature
+    SIGNED = "signed"  # the person signed; the number, the date and the organisation's signature are still to come
+    ISSUED = "issued"  # numbered, dated, sealed: the Document row holds the issued file
+    REFUSED = "refused"  # the person refused to sign (reason given): nothing issued, a new draft is needed
+
+
+class SigningRequest(SQLModel, table=True):
+    """One draft put to its competent person for a digital signature (NĐ 30/2020 Art.13–18, 32; issue 17).
+
+    The draft is rendered once, with the number and the date as empty form fields; the person signs it with a
+    certification that allows only filling those fields; then the number and the issuing day are filled in and the
+    organisation's signature added (services.documents.signed_issuing), and the Document is issued from that file.
+    A refused draft stays on record; a new draft of the same document is the next ``attempt``."""
+
+    __table_args__ = (sa.UniqueConstraint("doc_type", "subject_key", "revision", "attempt"),)
+    id: int | None = Field(default=None, primary_key=True)
+    doc_type: DocumentType = Field(sa_type=sa.String(24))
+    subject_key: str = Field(max_length=64)
+    revision: int = Field(default=1, ge=1)
+    attempt: int = Field(default=1, ge=1)
+    supersedes_id: int | None = Field(default=None, foreign_key="document.id")
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    inspection_id: int | None = Field(default=None, foreign_key="inspection.id", index=True)
+    issuer_code: str = Field(max_length=32)
+    issuer_name: str = Field(max_length=255, description="the issuing body, as the seal names it")
+    place: str = Field(max_length=100, description="the place written before the date (\"Cao Bằng\")")
+    symbol: str = Field(max_length=32, description="ký hiệu, e.g. QĐ-XPHC: the number is <seq>/<symbol>")
+    template: str = Field(max_length=64)
+    template_version: str = Field(max_length=32)
+    title: str = Field(max_length=500, description="what the document is, for the list of drafts")
+    reason: str = Field(default="", max_length=1000, description="why this revision replaces the last (a correction)")
+    drafted_on: date = Field(description="the day the content was drawn up for; the document is dated when issued")
+    signer_code: str = Field(max_length=64, index=True, description="the competent person who must sign")
+    signer_name: str = Field(max_length=255)
+    signer_title: str = Field(max_length=255, description="the title line above the signature, as printed")
+    state: SigningState = Field(default=SigningState.AWAITING_SIGNATURE, sa_type=sa.String(24), index=True)
+    draft_path: str = Field(max_length=500)
+    draft_sha256: str = Field(max_length=64)
+    signed_path: str | None = Field(default=None, max_length=500)
+    signed_sha256: str | None = Field(default=None, max_length=64)
+    signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    certificate: str = Field(default="", max_length=500, description="the signer's certificate: subject and serial")
+    remote: dict[str, Any] = json_field(dict)  # hash-only signing under way: its state (services.documents.remote_signing)
+    last_error: str = Field(default="", max_length=1000, description="the last failed attempt, in Vietnamese")
+    refusal_reason: str = Field(default="", max_length=1000)
+    document_id: int | None = Field(default=None, foreign_key="document.id")
+    requested_by: str = Field(max_length=64)
+    requested_at: datetime = created_at_field()
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -20,6 +20,10 @@ RULES_DIR = PROJECT_ROOT / "services" / "rules" / "data"
 
 
 DEMO_TOKEN_SECRET = "demo-only-not-a-secret"  # public on purpose: derives the demo's tokens, refused in production
+# the document types the digital issuing sequence handles (services.documents.signed_issuing): the decisions a competent
+# official signs (to inspect; to sanction, published and reported); the others are printed and signed by hand until
+# their stages handle a pending signature (records and minutes carry the violator's and witnesses' signatures too)
+SIGNABLE_DOCUMENTS = frozenset({"sanction_decision", "inspection_decision"})
 
 
 class Settings(BaseSettings):
@@ -99,6 +103,16 @@ class Settings(BaseSettings):
     signing_trust_roots: tuple[Path, ...] = Field(
         (), description='trust-root certificate files (PEM/DER), a JSON list: ["/etc/kiemtra/root-ca.pem"]; relative to '
                         "data_dir unless absolute; none: no signature is trusted")
+    # The issuing sequence of NĐ 30/2020 with digital signatures (services.documents.signed_issuing): the document types
+    # put to their competent person for a digital signature before they are numbered and issued. Empty: documents are
+    # issued unsigned (printed, signed by hand) as before.
+    signing_documents: tuple[str, ...] = Field((), description='document types signed digitally, a JSON list: '
+                                                                '["sanction_decision"]')
+    signing_tsa_url: str | None = Field(None, description="the RFC 3161 timestamp service every signature is stamped by")
+    signing_keys_dir: Path | None = Field(None, description="<person code>.p12 and <person code>.png (the signature image) "
+                                                            "of each person who signs in the console; seal.png, the "
+                                                            "organisation's seal image; relative to data_dir")
+    signing_seal_email: str = Field("", max_length=200, description="the organisation's e-mail shown with its seal")
 
     batch_size: int = Field(50, description="inspections handled per task (keep tasks coarse)")
 
@@ -110,6 +124,12 @@ class Settings(BaseSettings):
             raise ValueError("KIEMTRA_PORTAL_SECRET rỗng: chữ ký HMAC với khóa rỗng không bảo vệ gì; hãy đặt một khóa bí mật")
         if not KEY_ID.fullmatch(self.portal_key_id):
             raise ValueError("KIEMTRA_PORTAL_KEY_ID: mã khóa 1–64 ký tự A–Z a–z 0–9 . _ -")
+        unknown = sorted(set(self.signing_documents) - SIGNABLE_DOCUMENTS)
+        if unknown:
+            raise ValueError(f"KIEMTRA_SIGNING_DOCUMENTS: chưa hỗ trợ ký số cho loại văn bản {', '.join(unknown)}; "
+                             f"hỗ trợ: {', '.join(sorted(SIGNABLE_DOCUMENTS))}")
+        if self.signing_documents and not self.signing_tsa_url:
+            raise ValueError("KIEMTRA_SIGNING_TSA_URL: ký số văn bản cần dịch vụ cấp dấu thời gian (RFC 3161)")
         if self.portal_accepted_keys is not None:
             parse_keys(self.portal_accepted_keys.get_secret_value())  # refused at start, not at the first message
         if self.environment == "production" and self.demo_token_secret.get_secret_value() == DEMO_TOKEN_SECRET:
@@ -140,6 +160,12 @@ class Settings(BaseSettings):
     @property
     def prefect_home_path(self) -> Path:
         return (self.prefect_home or self.data_dir / "prefect").resolve()
+
+    @property
+    def signing_keys_path(self) -> Path | None:
+        if self.signing_keys_dir is None:
+            return None
+        return (self.signing_keys_dir if self.signing_keys_dir.is_absolute() else self.data_dir / self.signing_keys_dir).resolve()
 
     @property
     def signing_trust_root_paths(self) -> tuple[Path, ...]:

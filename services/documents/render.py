@@ -84,6 +84,7 @@ from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplat
 from services.documents.blocks import _blocks
 from services.documents.format import expand
 from services.documents.layout import _Layout
+from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD, HeaderField
 from services.documents.storage import write_atomic
 from services.documents.styles import ALL, FONT, FRAME_WIDTH, MARGINS, _fonts, _paragraph_of, _style, _table_style
 from services.documents.template_spec import _PAGE_SIZES, _validate
@@ -133,6 +134,7 @@ def template_version(name: str) -> str:
 # the administrative unit a body's name ends with: "… TỈNH CAO BẰNG" never breaks inside "TỈNH CAO BẰNG"
 _PLACE = re.compile(r"^(.*\S)\s+((?:THÀNH PHỐ|THỊ TRẤN|THỊ XÃ|TỈNH|HUYỆN|QUẬN|PHƯỜNG|XÃ)\s.+)$", re.IGNORECASE | re.DOTALL)
 _MIN_HEADER_SIZE = 11.0
+_EMPTY_NUMBER = re.compile(r"\s+số\s*(?=\s-\s|$)", re.IGNORECASE)
 
 
 def _header_name(lay: _Layout, source: str, size: float, *, bold: bool) -> Paragraph:
@@ -152,8 +154,9 @@ def _header_name(lay: _Layout, source: str, size: float, *, bold: bool) -> Parag
     return _paragraph_of(markup, _style(size, "center", bold=bold, after=0))
 
 
-def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
-    """NĐ 30/2020 header: issuing body | national motto, then number | place and date."""
+def _header(lay: _Layout, header: Mapping[str, Any], *, fillable: bool = False) -> Table:
+    """NĐ 30/2020 header: issuing body | national motto, then number | place and date (``fillable``: two empty form
+    fields there, one line high, filled after the competent person signs: :mod:`services.documents.signing_fields`)."""
     left: list[Flowable] = []
     if header.get("parent"):
         left.append(_header_name(lay, header["parent"], 12.5, bold=False))
@@ -164,16 +167,30 @@ def _header(lay: _Layout, header: Mapping[str, Any]) -> Table:
     left += [body, HRFlowable(width=body_width / 3, thickness=0.6, color="black", spaceBefore=4)]
     right = [lay.para(header["motto"], _style(12, "center", bold=True, after=0)), sub,
              HRFlowable(width=sub_width, thickness=0.6, color="black", spaceBefore=4)]
-    number = lay.para(header["number"], _style(13, "center", after=0))
-    place = lay.para(header["place_date"], _style(13, "center", italic=True, after=0))
+    number: Flowable
+    place: Flowable
+    if fillable:
+        number, place = HeaderField(NUMBER_FIELD, _style(13).leading), HeaderField(DATE_FIELD, _style(13).leading)
+    else:
+        number = lay.para(header["number"], _style(13, "center", after=0))
+        place = lay.para(header["place_date"], _style(13, "center", italic=True, after=0))
     table = Table([[left, right], [number, place]], colWidths=[HEADER_LEFT, lay.width - HEADER_LEFT])
     table.setStyle(_table_style(("ALIGN", *ALL, "CENTER"), ("LEFTPADDING", *ALL, 0),
                                 ("RIGHTPADDING", *ALL, 0), ("TOPPADDING", (0, 1), (-1, 1), 6),
                                 ("BOTTOMPADDING", *ALL, 0)))
     return table
 
-def _story(lay: _Layout, spec: Mapping[str, Any]) -> list[Flowable]:
-    return [_header(lay, spec["header"]), Spacer(1, 14), *_blocks(lay, spec["body"])]
+
+def header_values(template: str, context: Mapping[str, Any]) -> dict[str, str]:
+    """What the header of ``template`` prints as its number and its place and date for ``context``: the values
+    :func:`services.documents.signing_fields.fill_fields` writes into a ``fillable`` rendering of it."""
+    header, scopes = _template(template)["header"], [context]
+    return {NUMBER_FIELD: expand(header["number"], scopes, template=template)[1],
+            DATE_FIELD: expand(header["place_date"], scopes, template=template)[1]}
+
+
+def _story(lay: _Layout, spec: Mapping[str, Any], *, fillable: bool = False) -> list[Flowable]:
+    return [_header(lay, spec["header"], fillable=fillable), Spacer(1, 14), *_blocks(lay, spec["body"])]
 
 
 def _page_number(canvas: Any, doc: Any, *, width: float = FRAME_WIDTH, height: float = A4[1]) -> None:
@@ -233,7 +250,7 @@ def _sheet_row(canvas: Any, doc: Any, *, labels: Sequence[tuple[str, float]], wi
     canvas.restoreState()
 
 
-def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, Any]]
+def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, Any]], *, fillable: bool = False
               ) -> tuple[int, Callable[[], bytes]]:
     """One layout: the story, the pages drawn (each character in the first font of the chain that has it, or as its
     placeholder: a character never stops a document). Returns the page count and
@@ -242,8 +259,10 @@ def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, 
     pagesize = _PAGE_SIZES[spec.get("orientation", "portrait")]
     width = pagesize[0] - MARGINS["left"] - MARGINS["right"]
     lay = _Layout(template, scopes, width=width)
-    story = _story(lay, spec)
+    story = _story(lay, spec, fillable=fillable)
     title = expand(spec["title"], lay.scopes, template=template)[1]
+    if fillable:  # a draft has no number yet: "… số  - X" reads "… - X"
+        title = _EMPTY_NUMBER.sub("", title)
     labels = _sheet_labels(lay, spec.get("sign_each_page", []), width)
     buffer = BytesIO()
     doc = _Document(buffer, pagesize=pagesize, leftMargin=MARGINS["left"], rightMargin=MARGINS["right"],
@@ -260,21 +279,23 @@ def _laid_out(template: str, spec: Mapping[str, Any], scopes: list[Mapping[str, 
     return doc.page, pdf
 
 
-def render_pdf_bytes(template: str, context: Mapping[str, Any]) -> tuple[bytes, int]:
+def render_pdf_bytes(template: str, context: Mapping[str, Any], *, fillable: bool = False) -> tuple[bytes, int]:
     """Render ``templates/<template>.toml`` with ``context`` in memory: the PDF's bytes and its page count.
 
     The same context gives the same bytes (fixed dates, deterministic font subsets). Raises :class:`TemplateError`;
     never on a character (:mod:`services.documents.fonts`). A ``counts_pages`` template is laid out again until the
-    page count it states (``pages_total``) is the one it has.
+    page count it states (``pages_total``) is the one it has. ``fillable``: the header's number and place and date are
+    empty form fields (:mod:`services.documents.signing_fields`), the title drops its empty "số".
     """
     spec = _template(template)
     _fonts()
+    lay_out = partial(_laid_out, fillable=True) if fillable else _laid_out
     if not spec.get("counts_pages"):
-        pages, pdf = _laid_out(template, spec, [context])
+        pages, pdf = lay_out(template, spec, [context])
     else:
         stated = 1
         for _ in range(_PASSES):
-            pages, pdf = _laid_out(template, spec, [{"pages_total": stated}, context])
+            pages, pdf = lay_out(template, spec, [{"pages_total": stated}, context])
             if pages == stated:
                 break
             stated, found = pages, stated
@@ -284,12 +305,12 @@ def render_pdf_bytes(template: str, context: Mapping[str, Any]) -> tuple[bytes, 
     return pdf(), pages
 
 
-def render_pdf(template: str, context: Mapping[str, Any], out_path: Path) -> RenderedDocument:
+def render_pdf(template: str, context: Mapping[str, Any], out_path: Path, *, fillable: bool = False) -> RenderedDocument:
     """Render ``templates/<template>.toml`` with ``context`` to ``out_path``, atomically (:func:`render_pdf_bytes`,
     then written): a re-run of a stage reproduces the file and its sha256. Raises :class:`TemplateError` before
     anything is written.
     """
-    data, pages = render_pdf_bytes(template, context)
+    data, pages = render_pdf_bytes(template, context, fillable=fillable)
     out_path = Path(out_path)
     write_atomic(out_path, data)
     digest = hashlib.sha256(data).hexdigest()

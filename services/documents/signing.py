@@ -14,7 +14,8 @@ bytes. pyHanko runs its own event loop (``asyncio.run``): call from synchronous 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 from asn1crypto import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -53,20 +54,28 @@ def validation_context(trust_roots: Iterable[x509.Certificate], *, allow_fetchin
 
 def sign_pdf(pdf: bytes, signer: SignerKey, *, field: str, box: Box | None, page: int = 0,
              appearance: Appearance | None = None, timestamper_url: str, validation_context: ValidationContext,
-             seal: bool = False) -> bytes:
+             seal: bool = False, certify: bool = False, reserve: Mapping[str, Box] = MappingProxyType({})) -> bytes:
     """``pdf`` with one more signature, in the field ``field`` (created on ``page``, 0-based, at ``box``; no box: an
     invisible signature), at PAdES B-LT. ``validation_context`` must reach the signer's OCSP/CRL services (it checks the
-    signer's certificate before signing and collects what is embedded). Raises :class:`SigningError`."""
+    signer's certificate before signing and collects what is embedded). ``certify``: a certification signature (the
+    document's first) allowing later form filling and signatures only (DocMDP level 2), for the person who signs before
+    the number and date are filled in (:mod:`services.documents.signing_fields`). ``reserve``: empty signature fields
+    (name: box, on ``page``) created in the same revision, for the signatures to come after a certification: a
+    visible signature field added after it is not form filling (ISO 32000 DocMDP P=2, as pyHanko checks), signing a
+    field that was already there is. Raises :class:`SigningError`."""
     meta = signers.PdfSignatureMetadata(
         field_name=field, subfilter=fields.SigSeedSubFilter.PADES, embed_validation_info=True, use_pades_lta=False,
         md_algorithm="sha256", validation_context=validation_context, name=signer.name or None,
-        reason=SEAL_REASON if seal else PERSON_REASON)
+        reason=SEAL_REASON if seal else PERSON_REASON, certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS)
     spec = fields.SigFieldSpec(field, on_page=page, box=box.as_tuple() if box is not None else None)
     style = LookStyle(look=appearance) if appearance is not None and box is not None else None
     timestamper = HTTPTimeStamper(timestamper_url, timeout=TSA_TIMEOUT_S)
     try:
         with signer.open() as key:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+            for name, where in reserve.items():
+                fields.append_signature_field(writer, fields.SigFieldSpec(name, on_page=page, box=where.as_tuple()))
             pdf_signer = signers.PdfSigner(meta, key, timestamper=timestamper, stamp_style=style, new_field_spec=spec)
             signed = pdf_signer.sign_pdf(writer)
     except SigningKeyError as exc:

@@ -84,7 +84,7 @@ def _open_pkcs12(key: Pkcs12Key) -> signers.Signer:
     try:
         found = key.path.stat()
     except OSError as exc:
-        raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {key.path}: {exc.strerror}") from None
+        raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {key.path.name}: {exc.strerror}") from None
     # the file decrypted once (PBKDF and the key's parsing cost ~40 ms a signing); a changed file is read again
     return _load_pkcs12(key.path.resolve(), found.st_mtime_ns, found.st_size, key.passphrase)
 
@@ -96,12 +96,12 @@ def _load_pkcs12(path: Path, _mtime_ns: int, _size: int, passphrase: SecretStr) 
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {path}: {exc.strerror}") from None
+        raise SigningKeyError(f"không đọc được tệp khóa PKCS#12 {path.name}: {exc.strerror}") from None
     secret = passphrase.get_secret_value().encode() or None
     try:
         return signers.SimpleSigner.load_pkcs12_data(data, other_certs=(), passphrase=secret)
     except Exception:  # a wrong passphrase or a damaged file: pyHanko's message could quote neither, but be sure
-        raise SigningKeyError(f"không mở được tệp khóa PKCS#12 {path}: sai mật khẩu hoặc tệp hỏng") from None
+        raise SigningKeyError(f"không mở được tệp khóa PKCS#12 {path.name}: sai mật khẩu hoặc tệp hỏng") from None
 
 
 @contextmanager

@@ -13,9 +13,11 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import DocumentType, Inspection, Violation
+from models import DocumentType, Inspection, SigningRequest, SigningState, Violation
 from services.db import session_scope
 from services.documents.issuing import latest_document
+from services.documents.signed_issuing import current_request
+from services.documents.signing_look import VIETNAM
 from services.errors import KiemtraError
 from services.intake.decisions import explanation_window
 from services.intake.schemas import DecisionIssue
@@ -51,6 +53,24 @@ def issue_state(session: Session, inspection_id: int, reason: str = "") -> Decis
     return DecisionIssue(outcome="waiting", record_url=record_url, waiting_reason=why, issuable_from=issuable_from)
 
 
+def issue_by(request: SigningRequest) -> date:
+    """NĐ 30/2020 Art.18: a signed document is issued the day it is signed or the next working day."""
+    from services.rules.deadline_rules import nth_working_day_after
+    signed_on = (request.signed_at or request.requested_at).astimezone(VIETNAM).date()
+    return nth_working_day_after(signed_on, 1)
+
+
+def signing_vi(request: SigningRequest) -> str:
+    """Where the decision's digital signature stands, for the official and the lead."""
+    if request.state == SigningState.REFUSED:
+        return f"{request.signer_name} đã từ chối ký dự thảo quyết định: {request.refusal_reason}. Cần soạn lại dự thảo."
+    text = (f"Dự thảo quyết định chờ {request.signer_title.lower()} {request.signer_name} ký số (Văn bản chờ ký số)."
+            if request.state == SigningState.AWAITING_SIGNATURE else
+            f"{request.signer_name} đã ký số; quyết định chờ cấp số, ngày và chữ ký số của cơ quan, chậm nhất ngày "
+            f"{issue_by(request):%d/%m/%Y} (Điều 18 Nghị định 30/2020/NĐ-CP: trong ngày ký hoặc ngày làm việc tiếp theo).")
+    return f"{text} Lần thử gần nhất không thành: {request.last_error}" if request.last_error else text
+
+
 def _why_waiting(session: Session, inspection_id: int, reason: str) -> tuple[str, date | None]:
     """The reason in Vietnamese, and the day from which the stage can issue the decision when it is a period."""
     inspection = session.get(Inspection, inspection_id)
@@ -58,6 +78,9 @@ def _why_waiting(session: Session, inspection_id: int, reason: str) -> tuple[str
                                    .order_by(col(Violation.id))).all())
     if inspection is None:
         return reason or f"Không tìm thấy cuộc kiểm tra số {inspection_id}.", None
+    signing = current_request(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection_id}")
+    if signing is not None and signing.state != SigningState.ISSUED:
+        return signing_vi(signing), None
     barred = time_bar_of_file(session, inspection, today_in_vietnam())  # Art.65 cl.1 c: it will never be issued
     if barred:
         return barred, None

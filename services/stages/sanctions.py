@@ -12,13 +12,14 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from models import (Agency, Campaign, Document, DocumentType, Establishment, Inspection, InspectionStatus, Person, PersonRole,
-                    Violation)
+                    SigningRequest, Violation)
 from services import audit
 from services.db import session_scope
 from services.delivery import document_delivery
 from services.errors import Conflict, Forbidden, Refused, NotFound
 from services.rules.competence import amount_errors, ensure_competent
-from services.documents.issuing import issue_document, latest_document
+from services.documents.issuing import find_document, issue_document, latest_document
+from services.documents.signed_issuing import Draft, request_signature, signing_enabled
 from services.registry.geo import province_area
 from services.rules.decrees import decree_of
 from services.rules.deadline_rules import no_record_refusal
@@ -49,7 +50,10 @@ def ready_inspection_ids(settings: Settings, campaign_id: int) -> list[int]:
     return sorted({stored_id(i) for i, _ in rows} - waiting)
 
 
-def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR) -> Outcome:
+def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str = SYSTEM_ACTOR,
+                          redraft: bool = False) -> Outcome:
+    """Issue the file's decision; where decisions are signed digitally, draft it for its official's signature (and
+    wait: ``Outcome.WAITING``) until the signed decision is issued. ``redraft``: draw a refused draft again."""
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)  # concurrent runs: one at a time
         if inspection is None or inspection.status != InspectionStatus.RECORDS_ISSUED:
@@ -64,7 +68,9 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
         barred = time_bar(session, inspection, decided_on)  # Luật XLVPHC Art.65 cl.1 c: never a void decision
         if barred:
             raise Conflict(barred, inspection_id=inspection_id)
-        doc = _issue_decision(session, settings, inspection, violations, official, decided_on)
+        doc = _issue_decision(session, settings, inspection, violations, official, decided_on, redraft=redraft)
+        if isinstance(doc, SigningRequest):  # NĐ 30 with digital signatures: issued once signed (signed_documents)
+            return Outcome.WAITING
         document_delivery.enqueue_document(session, settings, doc)  # e-mailed to the violator (Art.70 cl.2 c)
         national_report.decision_issued(session, settings, doc)  # NĐ 20/2016: queued for the national database
         audit.transition(session, inspection, InspectionStatus.SANCTIONED, actor=actor,
@@ -73,7 +79,8 @@ def decide_for_inspection(settings: Settings, inspection_id: int, *, actor: str 
 
 
 def _issue_decision(session: Session, settings: Settings, inspection: Inspection, violations: Sequence[Violation],
-                    official: Person, decided_on: date, *, replaces: Document | None = None, reason: str = "") -> Document:
+                    official: Person, decided_on: date, *, replaces: Document | None = None, reason: str = "",
+                    redraft: bool = False) -> Document | SigningRequest:
     """Issue the decision (revision 1), or the correction that replaces ``replaces`` (the next revision).
 
     The competence, the issuing body, its number series and the signature are those of the official who decides,
@@ -118,6 +125,8 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
                           **({"for_title": authority.signer.signature_vi} if authority.competence.deputy else {})}}
     if replaces is not None:
         context["replaces"] = {"number": replaces.number, "issued_on": replaces.issued_on, "reason": reason}
+    if signing_enabled(settings, DocumentType.SANCTION_DECISION):
+        return _draft_decision(session, settings, inspection, official, context, replaces, redraft=redraft)
     return issue_document(session, settings, doc_type=DocumentType.SANCTION_DECISION,
                           subject_key=f"inspection:{inspection.id}", issuer_code=issuer["code"],
                           symbol=procedure.symbol("sanction_decision"), year=decided_on.year, campaign_id=id_of(campaign),
@@ -125,6 +134,26 @@ def _issue_decision(session: Session, settings: Settings, inspection: Inspection
                           revision=replaces.revision + 1 if replaces else 1,
                           supersedes_id=replaces.id if replaces else None,
                           build_context=lambda number: {**context, "number": number}, actor=official.code)
+
+
+def _draft_decision(session: Session, settings: Settings, inspection: Inspection, official: Person,
+                    context: Mapping[str, Any], replaces: Document | None, *, redraft: bool) -> Document | SigningRequest:
+    """The decision issued through the signing sequence, or its draft put to the official (NĐ 30/2020 Art.13–18)."""
+    revision = replaces.revision + 1 if replaces else 1
+    subject = f"inspection:{inspection.id}"
+    issued = find_document(session, doc_type=DocumentType.SANCTION_DECISION, subject_key=subject, revision=revision)
+    if issued is not None:
+        return issued
+    issuer, signer = context["issuer"], context["signer"]
+    draft = Draft(doc_type=DocumentType.SANCTION_DECISION, subject_key=subject, revision=revision,
+                  supersedes_id=replaces.id if replaces else None, campaign_id=inspection.campaign_id,
+                  inspection_id=inspection.id, issuer_code=issuer["code"], issuer_name=issuer["name"],
+                  place=issuer["place"], symbol=procedure_for(context["issued_on"]).symbol("sanction_decision"),
+                  template="quyet_dinh_xu_phat", drafted_on=context["issued_on"],
+                  title=f"Quyết định xử phạt{' (thay thế)' if replaces else ''} — {context['establishment']['name']}",
+                  signer_code=official.code, signer_name=official.full_name, signer_title=str(signer["title"]).upper(),
+                  context=context, reason=str(context.get("replaces", {}).get("reason", "")))
+    return request_signature(session, settings, draft, actor=official.code, redraft=redraft)
 
 
 LAW_ARTICLES_VI = "Căn cứ Điều 57, Điều 68, Điều 70, Điều 78, Điều 85 Luật Xử lý vi phạm hành chính"
@@ -160,8 +189,9 @@ def _circumstances_by_act(acts: Sequence[dict[str, Any]], key: str) -> str:
 
 
 def correct_decision(settings: Settings, inspection_id: int, *, official_code: str, amounts: Mapping[int, int],
-                     corrected_on: date, reason: str) -> Document:
-    """A correction of an issued sanction decision: a new decision that replaces it (the old one stays as issued).
+                     corrected_on: date, reason: str) -> Document | SigningRequest:
+    """A correction of an issued sanction decision: a new decision that replaces it (the old one stays as issued);
+    where decisions are signed digitally, its draft put to the official (issued, and followed up, once signed).
 
     The competent official sets the corrected amounts (each within its act's range, every act named); the
     proposed amounts and the replaced decision's amounts stay on record (audit). Nothing is written when
@@ -196,13 +226,22 @@ def correct_decision(settings: Settings, inspection_id: int, *, official_code: s
             session.add(v)
         doc = _issue_decision(session, settings, inspection, violations, official, corrected_on, replaces=current,
                               reason=reason.strip())
-        document_delivery.enqueue_document(session, settings, doc)  # the correction is e-mailed too
+        changes = {"replaces": current.number, "before": before, "after": {str(k): a for k, a in amounts.items()}}
+        if isinstance(doc, SigningRequest):  # signed digitally: issued, and its follow-up done, once signed
+            audit.record(session, actor=official.code, action="decision_correction_drafted", entity=inspection,
+                         reason=reason.strip(), data={**changes, "signing_request": doc.id})
+            return doc
         audit.record(session, actor=official.code, action="decision_corrected", entity=inspection, reason=reason.strip(),
-                     data={"replaces": current.number, "by": doc.number, "before": before,
-                           "after": {str(k): a for k, a in amounts.items()}})
-        amend_for_correction(session, settings, current, doc, reason=reason.strip())
+                     data={**changes, "by": doc.number})
+        after_correction(session, settings, current, doc, reason.strip())
     write_register(settings)  # the public register shows the corrected decision at once
     return doc
+
+
+def after_correction(session: Session, settings: Settings, replaced: Document, doc: Document, reason: str) -> None:
+    """What follows a correction's issue: e-mailed to the violator, the publication and the national feed amended."""
+    document_delivery.enqueue_document(session, settings, doc)
+    amend_for_correction(session, settings, replaced, doc, reason=reason)
 
 
 def decide_sanctions(settings: Settings, campaign_code: str, inspection_ids: Sequence[int], *,

@@ -18,6 +18,8 @@ from models import (Agency, Campaign, Document, DocumentType, Establishment, Ins
 from services.rules.calendar import working_days
 from services.db import session_scope
 from services.documents.issuing import find_document, issue_document
+from services.documents.signed_issuing import Draft, request_signature, signing_enabled
+from services.errors import Conflict
 from services.documents.format import agency_vi, weekday_vi
 from services.delivery.notifications import contact_of, enqueue, reach
 from services.registry.geo import commune_name, province_area
@@ -95,7 +97,9 @@ def _team_issuer(session: Session, campaign: Campaign, team_id: int) -> dict[str
 TEAM_DRAFTING_UNIT = "ĐKT"  # "Lưu: VT, ĐKT." on a team's documents
 
 
-def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR) -> StageResult:
+def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: str = SYSTEM_ACTOR,
+                             redraft: bool = False) -> StageResult:
+    """The stage (see the module); ``redraft``: draw a decision to inspect whose draft was refused again."""
     result = StageResult(STAGE, campaign_code)
     missing_contacts: list[str] = []
     with session_scope(settings) as session:
@@ -107,7 +111,11 @@ def issue_schedule_documents(settings: Settings, campaign_code: str, *, actor: s
     if not teams:
         return result
 
-    decision_number = _issue_decision(settings, campaign_code, actor, result)
+    decision_number = _issue_decision(settings, campaign_code, actor, result, redraft=redraft)
+    if decision_number is None:  # signed digitally: the plans and notices cite it once it is issued (signed_documents)
+        result.waiting += 1
+        result.details = {"decision": None, "decision_waiting_vi": "Quyết định kiểm tra chờ người có thẩm quyền ký số."}
+        return result
     for team_id in team_ids:
         issue_plan(settings, campaign_code, team_id, decision_number, actor, result, missing_contacts)
     for inspection_id in inspection_ids:
@@ -131,7 +139,10 @@ def _tally(result: StageResult, created: bool) -> None:
         result.already += 1
 
 
-def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: StageResult) -> str:
+def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: StageResult, *,
+                    redraft: bool = False) -> str | None:
+    """The decision to inspect issued (its reference for the plans and notices), or, where it is signed digitally,
+    its draft put to the signer and ``None`` until it is issued."""
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         procedure = procedure_for(campaign.period_start)
@@ -151,12 +162,31 @@ def _issue_decision(settings: Settings, campaign_code: str, actor: str, result: 
             "drafting_unit": lead.code,
             **({"proposed_by": f"Giám đốc {lead_name}"} if lead_name.startswith("Sở ") else {})}
         created = find_document(session, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}") is None
+        if created and signing_enabled(settings, DocumentType.INSPECTION_DECISION):
+            _draft_decision(session, settings, campaign, context, signer, actor, redraft=redraft)
+            return None
         issue_document(session, settings, doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}",
                              issuer_code=context["issuer"]["code"], symbol=procedure.symbol("inspection_decision"),
                              year=issued_on.year, campaign_id=id_of(campaign), inspection_id=None, template="quyet_dinh_kiem_tra",
                              build_context=lambda number: {**context, "number": number}, actor=actor)
         _tally(result, created)
         return decision_ref(session, campaign)
+
+
+def _draft_decision(session: Session, settings: Settings, campaign: Campaign, context: dict[str, Any],
+                    signer: Person | None, actor: str, *, redraft: bool) -> None:
+    """The decision to inspect put to its signer (NĐ 30/2020 Art.13–18): issued once signed, numbered and sealed."""
+    if signer is None:
+        raise Conflict("Chưa có người có thẩm quyền ký quyết định kiểm tra trong danh sách cán bộ: không trình ký được.",
+                       campaign_code=campaign.code)
+    issuer, procedure = context["issuer"], procedure_for(campaign.period_start)
+    request_signature(session, settings, Draft(
+        doc_type=DocumentType.INSPECTION_DECISION, subject_key=f"campaign:{campaign.id}", revision=1, supersedes_id=None,
+        campaign_id=id_of(campaign), inspection_id=None, issuer_code=issuer["code"], issuer_name=issuer["name"],
+        place=issuer["place"], symbol=procedure.symbol("inspection_decision"), template="quyet_dinh_kiem_tra",
+        title=f"Quyết định kiểm tra liên ngành — {campaign.code}", drafted_on=context["issued_on"],
+        signer_code=signer.code, signer_name=signer.full_name, signer_title=str(context["signer"]["title"]).upper(),
+        context=context), actor=actor, redraft=redraft)
 
 
 def issue_plan(settings: Settings, campaign_code: str, team_id: int, decision_ref: str, actor: str, result: StageResult,

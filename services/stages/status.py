@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from models import (Appeal, AppealOutcome, AuditEvent, CampaignStatus, DeliveryStatus, Document, DocumentType, Establishment,
-                    Inspection, InspectionStatus, Notification, Publication, Selection, Team, Violation)
+                    Inspection, InspectionStatus, Notification, Publication, Selection, SigningRequest, SigningState, Team,
+                    Violation)
 from services.db import session_scope
 from services.delivery import national_feed
 from services.settings import Settings
@@ -42,6 +43,8 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
                                     .join(Inspection, col(Inspection.id) == Appeal.inspection_id)
                                     .where(Inspection.campaign_id == c.id, Appeal.outcome == AppealOutcome.OPEN)).one()
         failures = stage_failures(session, id_of(c))
+        signing = Counter(dict(session.exec(select(SigningRequest.state, sa.func.count())  # only a latest draft waits
+                                            .where(SigningRequest.campaign_id == c.id).group_by(SigningRequest.state)).all()))
         feed = national_feed.counts(session, id_of(c))
     notices = docs.get(DocumentType.INSPECTION_NOTICE, 0)
     waiting = []
@@ -55,6 +58,7 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
         waiting.append(f"kết quả kiểm tra của {states[InspectionStatus.SCHEDULED]} cơ sở")
     if undecided:
         waiting.append(f"quyết định mức phạt của người có thẩm quyền cho {undecided} hồ sơ")
+    waiting += _signing_waits(signing)
     for f in failures:
         waiting.append(f"xử lý lỗi ở cuộc kiểm tra {f['inspection_id']} ({f['establishment']}): {f['reason']}")
     if open_appeals:
@@ -69,6 +73,17 @@ def campaign_status(settings: Settings, campaign_code: str) -> dict[str, Any]:
                                 if c.status in (CampaignStatus.SCHEDULED, CampaignStatus.FIELDWORK) else 0),
             "failures": failures, "waiting_for": waiting,
             "national_feed": {**feed, "off": national_feed.feed_off_reason(settings) or ""}}
+
+
+def _signing_waits(states: Counter[str]) -> list[str]:
+    waits = []
+    if states[SigningState.AWAITING_SIGNATURE.value]:
+        waits.append(f"người có thẩm quyền ký số {states[SigningState.AWAITING_SIGNATURE.value]} dự thảo "
+                     "(bảng điều khiển: Văn bản chờ ký số)")
+    if states[SigningState.SIGNED.value]:
+        waits.append(f"cấp số, ngày và chữ ký số của cơ quan cho {states[SigningState.SIGNED.value]} văn bản đã ký "
+                     "(kiemtra documents issue-signed)")
+    return waits
 
 
 def stage_failures(session: Any, campaign_id: int) -> list[dict[str, Any]]:

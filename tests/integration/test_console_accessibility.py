@@ -117,6 +117,7 @@ def page_visits(w: dict[str, Any]) -> dict[str, list[tuple[str | None, str]]]:
         "/console/documents": [(LEAD, "/console/documents")],
         "/console/campaigns/{code}/documents": [(LEAD, f"/console/campaigns/{CODE}/documents")],
         "/console/people": [(ADMIN, "/console/people")],
+        "/console/signing": [(OFFICIAL, "/console/signing"), (LEAD, "/console/signing")],
     }
 
 
@@ -125,7 +126,8 @@ DOWNLOADS = {"/console/deadlines/{deadline_id}/receipts/{sha256}", "/console/doc
              "/console/documents/{document_id}/xlsx", "/console/campaigns/{code}/exports/{name}.xlsx",
              "/console/reports/periodic/{kind}/{year}", "/console/campaigns/{code}/selection/danh-sach.{kind}",
              "/console/evidence/{inspection_id}/{sha256}", "/console/evidence/{inspection_id}/{sha256}/nho",
-             "/console/campaigns/{code}/schedule/van-ban/{document_id}"}
+             "/console/campaigns/{code}/schedule/van-ban/{document_id}",
+             "/console/signing/{request_id}/draft"}
 
 
 def console_get_routes() -> set[str]:

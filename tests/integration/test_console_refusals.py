@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from sqlmodel import col, select
 
 from models import (AccessToken, Agency, AgencyKind, AuditEvent, Campaign, Deadline, DeadlineKind, Document,
-                    Inspection, Person, PersonRole, Violation)
+                    DocumentType, Inspection, Person, PersonRole, SigningRequest, Violation)
 from models.base import id_of
 from services.db import session_scope
 from services.entry.http import web
@@ -72,6 +72,11 @@ KINDS: dict[tuple[str, str], str] = {
     ("GET", "/console/deadlines/{deadline_id}/receipts/{sha256}"): SCOPED,
     ("POST", "/console/deadlines/{deadline_id}/met"): SCOPED,
     ("POST", "/console/deadlines/{deadline_id}/{action}"): SCOPED,
+    ("GET", "/console/signing"): LIST,
+    ("GET", "/console/signing/{request_id}/draft"): SCOPED,
+    ("POST", "/console/signing/{request_id}/sign"): SCOPED,
+    ("POST", "/console/signing/{request_id}/refuse"): SCOPED,
+    ("POST", "/console/signing/{request_id}/redraft"): SCOPED,
     ("GET", "/console/people"): ADMIN_ONLY,  # leads read it too; officials never
     ("POST", "/console/people/{code}/tokens"): ADMIN_ONLY,
     ("POST", "/console/tokens/{token_id}/revoke"): ADMIN_ONLY,
@@ -130,12 +135,26 @@ def refusals_world(settings: Settings) -> dict[str, Any]:
         s.flush()
         document = s.exec(select(Document).where(Document.campaign_id == campaign.id).order_by(col(Document.id))).first()
         assert document is not None
-        ids = {"inspection_id": inspection.id, "deadline_id": deadline.id, "document_id": document.id}
+        draft = _draft_to_sign(campaign, inspection)
+        s.add(draft)
+        s.flush()
+        ids = {"inspection_id": inspection.id, "deadline_id": deadline.id, "document_id": document.id,
+               "request_id": draft.id}
     for code in (OTHER_OFFICIAL, OTHER_LEAD):
         tokens[code] = create_token(settings, code)[0]
     with session_scope(settings) as s:
         ids["token_id"] = s.exec(select(AccessToken.id).order_by(col(AccessToken.id))).first()
     return {"tokens": tokens, "ids": ids}
+
+
+def _draft_to_sign(campaign: Campaign, inspection: Inspection) -> SigningRequest:
+    """A sanction decision's draft waiting for Sở Nội vụ's Giám đốc (the signing pages' subject)."""
+    return SigningRequest(doc_type=DocumentType.SANCTION_DECISION, subject_key=f"inspection:{inspection.id}",
+                          campaign_id=id_of(campaign), inspection_id=inspection.id, issuer_code="SNV",
+                          issuer_name="Sở Nội vụ", place="Cao Bằng", symbol="QĐ-XPHC", template="quyet_dinh_xu_phat",
+                          template_version="mqd02-2026.4", title="Quyết định xử phạt — thử", drafted_on=date(2026, 4, 2),
+                          signer_code="SNV-GD", signer_name="Bế Thanh Tịnh", signer_title="GIÁM ĐỐC",
+                          draft_path="drafts/thu.pdf", draft_sha256="0" * 64, requested_by=LEAD)
 
 
 @dataclass
@@ -149,6 +168,7 @@ class World:
         """The route's path with the world's real ids and codes."""
         values = {"code": CODE, "inspection_id": self.ids["inspection_id"], "document_id": self.ids["document_id"],
                   "deadline_id": self.ids["deadline_id"], "token_id": self.ids["token_id"], "sha256": FAKE_SHA,
+                  "request_id": self.ids["request_id"],
                   "name": "lich-kiem-tra", "kind": "pdf", "year": 2026, "action": "complex"}
         if path.startswith("/console/people/"):
             values["code"] = INSPECTOR
@@ -298,7 +318,8 @@ def test_a_lead_of_a_member_agency_sees_the_campaign_but_does_not_steer_it(world
     with logged_in(world, "SYT-LEAD") as http:
         assert http.get(world.fill("/console/campaigns/{code}")).status_code == 200
         posts = [path for (method, path), kind in KINDS.items() if method == "POST" and kind == SCOPED
-                 and not path.endswith("/decision")]  # the decision is the officials' (a lead gets the role's 403)
+                 and not path.endswith("/decision")  # the decision is the officials' (a lead gets the role's 403)
+                 and not path.startswith("/console/signing/")]  # signing is the signer's (tests/…/test_console_signing.py)
         assert len(posts) >= 8
         for path in posts:
             answer = refused_post(http, world, path, (403,))

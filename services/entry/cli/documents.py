@@ -3,22 +3,33 @@ SHA-256 and, when signed, its digital signatures against the configured trust ro
 each check stored (``DocumentVerification``). Exit status 1 when any document fails.
 
 ``kiemtra documents unused-numbers``: the numbers reserved but never issued (services.documents.numbering), exit
-status 1 when there is one."""
+status 1 when there is one.
+
+Digital signatures (NĐ 30/2020 Art.13–18, 32; services.stages.signed_documents): ``kiemtra documents
+awaiting-signature`` lists the drafts not issued yet; ``sign`` is the competent person's signature (a PKCS#12 file, its
+passphrase from ``KIEMTRA_SIGNING_PASSPHRASE`` or asked without echo, or the token of ``KIEMTRA_SIGNING_SIGNER_*``),
+after which the document is numbered, sealed and issued when the organisation's key is configured; ``refuse-signing``
+ends a draft with a reason; ``issue-signed`` retries the number and seal step. Exit status 1 on a refusal or failure, 2
+when the signed draft still waits for its number and seal."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from services.entry.cli.console import console, one_line, print_table, user_errors
-from services.settings import get_settings
+from services.entry.cli.console import console, free_text, next_step, one_line, print_table, user_errors
+from services.errors import KiemtraError
+from services.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # the verification's modules (pyHanko) load when the command runs, not when the CLI starts
+    from models import Document, SigningRequest
+    from services.documents.signing_keys import SignerKey
     from services.documents.verification import DocumentCheck
 
-documents_app = typer.Typer(help="Văn bản đã ban hành: kiểm tra tệp lưu trữ và chữ ký số.", no_args_is_help=True)
+documents_app = typer.Typer(help="Văn bản: ký số dự thảo, ban hành; kiểm tra tệp lưu trữ và chữ ký số.", no_args_is_help=True)
 UNSIGNED = "chưa ký số"
 
 
@@ -106,3 +117,135 @@ def unused_numbers(hours: Annotated[float, typer.Option(min=0, help="chỉ các 
         console.print(escape(line), soft_wrap=True)
     console.print(f"Có {len(lines)} số đã giữ mà chưa ban hành.")
     raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- digital signatures (NĐ 30/2020, issue 17)
+
+SigningId = Annotated[int, typer.Argument(help="số dự thảo: cột 'Số' của `kiemtra documents awaiting-signature`",
+                                          show_default=False)]
+SignerCode = Annotated[str, typer.Option(help="mã người có thẩm quyền ký", callback=one_line)]
+PASSPHRASE_ENV = "KIEMTRA_SIGNING_PASSPHRASE"
+
+
+@documents_app.command("awaiting-signature")
+def awaiting_signature(by: Annotated[str | None, typer.Option(help="chỉ các dự thảo người có mã này phải ký",
+                                                              callback=one_line)] = None) -> None:
+    """Dự thảo văn bản chưa ban hành: chờ người có thẩm quyền ký số, hoặc đã ký và chờ cấp số, ký số cơ quan (lỗi gần
+    nhất, nếu có, ở cột cuối)."""
+    from services.db import migrate
+    from services.documents.signed_issuing import STATE_VI
+    from services.stages.signed_documents import waiting
+
+    settings = get_settings()
+    migrate(settings)
+    rows = waiting(settings, signer_code=by)
+    if not rows:
+        console.print("Không có dự thảo nào chờ ký số hoặc chờ ban hành.")
+        return
+    table = Table(title="Dự thảo chờ ký số, chờ ban hành")
+    for column in ("Số", "Văn bản", "Người ký", "Ngày soạn", "Trạng thái", "Lỗi gần nhất"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(str(row.id), escape(row.title), escape(f"{row.signer_name} ({row.signer_code})"),
+                      f"{row.drafted_on:%d/%m/%Y}", STATE_VI[row.state], escape(row.last_error))
+    print_table(table)
+    next_step("ký: kiemtra documents sign SỐ --by MÃ [--pkcs12 TỆP]",
+              "từ chối ký: kiemtra documents refuse-signing SỐ --by MÃ --reason \"<lý do>\"")
+
+
+def _signer_key(pkcs12: Path | None) -> SignerKey:
+    """The key to sign with: the PKCS#12 file (its passphrase from the environment, else asked without echo), or the
+    token or file configured by ``KIEMTRA_SIGNING_SIGNER_*``."""
+    import os
+
+    from services.documents.signing_keys import SignerKey, key_from_env
+
+    if pkcs12 is None:
+        return key_from_env("signer")
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if passphrase is None:
+        passphrase = typer.prompt(f"Mật khẩu tệp khóa {pkcs12.name}", hide_input=True, default="", show_default=False)
+    return SignerKey.pkcs12(pkcs12, passphrase)
+
+
+def _signature_image(settings: Settings, code: str, given: Path | None) -> bytes:
+    folder = settings.signing_keys_path
+    path = given or (folder / f"{code}.png" if folder is not None else None)
+    if path is None or not path.is_file():
+        raise KiemtraError(f"Không có ảnh chữ ký: dùng --signature-image hoặc đặt {code}.png trong KIEMTRA_SIGNING_KEYS_DIR.")
+    return path.read_bytes()
+
+
+def _issued_or_waiting(result: SigningRequest | Document) -> None:
+    """What the signing led to: the document issued, or signed and waiting for the number and seal (exit status 2)."""
+    from models import Document
+
+    if isinstance(result, Document):
+        console.print(f"Đã ban hành văn bản số {escape(result.number)}, ngày {result.issued_on:%d/%m/%Y} "
+                      f"(tệp {escape(result.path)}).", soft_wrap=True)
+        return
+    console.print(f"Đã ký, chưa ban hành (chưa cấp số, chưa ký số cơ quan): {escape(result.last_error)}", soft_wrap=True)
+    next_step(f"khi đã khắc phục: kiemtra documents issue-signed {result.id} --by MÃ")
+    raise typer.Exit(2)
+
+
+@documents_app.command("sign")
+def sign(request_id: SigningId, by: SignerCode,
+         pkcs12: Annotated[Path | None, typer.Option(help="tệp khóa PKCS#12 (.p12/.pfx) của người ký; mật khẩu lấy từ biến "
+                                                          f"{PASSPHRASE_ENV} hoặc được hỏi (không hiện khi gõ). Không có: "
+                                                          "thiết bị ký cấu hình bởi KIEMTRA_SIGNING_SIGNER_*",
+                                                     exists=True, dir_okay=False, readable=True)] = None,
+         signature_image: Annotated[Path | None, typer.Option(help="ảnh chữ ký (PNG); mặc định <MÃ>.png trong "
+                                                                   "KIEMTRA_SIGNING_KEYS_DIR",
+                                                              exists=True, dir_okay=False, readable=True)] = None,
+         ) -> None:
+    """Người có thẩm quyền ký số dự thảo; văn bản được cấp số, ký số cơ quan và ban hành ngay khi đã cấu hình khóa của
+    cơ quan. Mã thoát 1 khi không ký được, 2 khi đã ký nhưng chưa ban hành."""
+    from services.db import migrate, session_scope
+    from services.documents.signed_issuing import waiting_request
+    from services.documents.signing_keys import SigningKeyError
+    from services.stages.signed_documents import sign as sign_request
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        with session_scope(settings) as session:  # the draft waits, and ``by`` is its signer: asked before any key
+            waiting_request(session, request_id, by)
+        try:
+            key = _signer_key(pkcs12)
+        except SigningKeyError as exc:
+            raise KiemtraError(f"Không mở được khóa ký: {exc}.") from None
+        png = _signature_image(settings, by, signature_image)
+        result = sign_request(settings, request_id, person_code=by, key=key, signature_png=png, via="dòng lệnh")
+    _issued_or_waiting(result)
+
+
+@documents_app.command("refuse-signing")
+def refuse_signing(request_id: SigningId, by: SignerCode,
+                   reason: Annotated[str, typer.Option(help="lý do từ chối ký (bắt buộc)", callback=free_text)]) -> None:
+    """Người có thẩm quyền từ chối ký dự thảo (ghi lý do): không ban hành; thời hạn pháp lý vẫn chạy, phải soạn lại."""
+    from services.db import migrate, session_scope
+    from services.documents.signed_issuing import refuse
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors(), session_scope(settings) as session:
+        row = refuse(session, request_id, person_code=by, reason=reason)
+        title = row.title
+    console.print(f"Đã từ chối ký dự thảo số {request_id}: {escape(title)}.", soft_wrap=True)
+
+
+@documents_app.command("issue-signed")
+def issue_signed(request_id: SigningId, by: Annotated[str, typer.Option(help="mã người thực hiện (văn thư)",
+                                                                        callback=one_line)]) -> None:
+    """Cấp số, ghi ngày, ký số cơ quan và ban hành dự thảo đã được ký (chạy lại khi lần trước chưa làm được: chưa cấu hình
+    khóa của cơ quan KIEMTRA_SIGNING_SEAL_*, dịch vụ dấu thời gian không trả lời…). Mã thoát 1 khi không ban hành được, 2
+    khi vẫn phải chờ."""
+    from services.db import migrate
+    from services.stages.signed_documents import issue
+
+    settings = get_settings()
+    migrate(settings)
+    with user_errors():
+        result = issue(settings, request_id, actor=by)
+    _issued_or_waiting(result)

@@ -24,6 +24,7 @@ from services.entry.http.field_app import router as field_app_router
 from services.entry.http.limits import BodyLimits
 from services.entry.http.register_web import router as register_router
 from services.entry.http.selection_api import router as selection_router
+from services.entry.http.signing_api import router as signing_router
 from services.entry.http.web import router as web_router
 from services.intake.writer import BatchWriter
 from services.intake.schemas import (
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.tokens = TokenLookup(app.state.engine)
     app.include_router(selection_router)
     app.include_router(evidence_router)
+    app.include_router(signing_router)
     app.include_router(field_api_router)
     app.include_router(web_router)
     app.include_router(field_app_router)

@@ -12,6 +12,7 @@ from services.entry.http.console import decisions, documents
 from services.entry.http.console import schedule, selection
 from services.entry.http.console import deadlines, people
 from services.entry.http.console import findings
+from services.entry.http.console import signing
 from services.entry.http.console.access_rules import check_visible
 
 ROUTERS = [
@@ -25,6 +26,7 @@ ROUTERS = [
     deadlines.router,
     people.router,
     findings.router,
+    signing.router,
 ]
 
 console_router = APIRouter()

@@ -79,13 +79,17 @@ def inspection_visible(session: Session, person: Person, inspection: Inspection)
     return campaign_visible(session, person, campaign) or may_decide(session, person, inspection, campaign)
 
 
-def document_visible(session: Session, person: Person, document: Document) -> bool:
-    """A document of one inspection: as the inspection; a campaign's document (decision, plan, report): as it."""
-    if document.inspection_id is not None:
-        inspection = session.get(Inspection, document.inspection_id)
+def subject_visible(session: Session, person: Person, *, inspection_id: int | None, campaign_id: int) -> bool:
+    """What belongs to one inspection: as the inspection; to a campaign (its decision, plan, report): as it."""
+    if inspection_id is not None:
+        inspection = session.get(Inspection, inspection_id)
         return inspection is not None and inspection_visible(session, person, inspection)
-    campaign = session.get(Campaign, document.campaign_id)
+    campaign = session.get(Campaign, campaign_id)
     return campaign is not None and campaign_visible(session, person, campaign)
+
+
+def document_visible(session: Session, person: Person, document: Document) -> bool:
+    return subject_visible(session, person, inspection_id=document.inspection_id, campaign_id=document.campaign_id)
 
 
 def deadline_visible(session: Session, person: Person, deadline: Deadline) -> bool:

@@ -53,6 +53,7 @@ NAV: tuple[tuple[str, str, tuple[PersonRole, ...]], ...] = (
     ("/console/campaigns", "Đợt kiểm tra", STAFF),
     ("/console/deadlines", "Hạn xử lý", STAFF),
     ("/console/documents", "Tài liệu", STAFF),
+    ("/console/signing", "Văn bản chờ ký số", STAFF),
     ("/console/people", "Người và đoàn", ()),
 )
 HEADINGS = {400: "Yêu cầu không hợp lệ", 403: "Không có quyền", 404: "Không tìm thấy", 405: "Không được phép",
