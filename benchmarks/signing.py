@@ -7,9 +7,14 @@ SHA-256), with a signature timestamp from the TSA and the chain's revocation dat
 tests' certomancer PKI on loopback (``benchmarks/pki.py``), the same PKCS#12 keys, a fresh validation context per
 document (hard-fail revocation, fetching allowed), the same field names and boxes.
 
-- **project**: ``find_signature_block`` (the title and name lines found in the PDF), ``person_box``/``seal_box``, then
-  ``sign_pdf`` twice with the Appendix I appearance (the signature image; the seal image with the organisation, e-mail
-  and the ISO 8601 signing time, drawn by reportlab in Liberation Serif), keys opened through ``SignerKey``.
+- **project**: the issuing sequence's document work (``services.documents.signing_steps``, what
+  ``services.documents.signed_issuing`` runs around its transactions) on the draft rendered with its number and date
+  as empty fields: the person's certification signature (``certify_draft``: the signature block found in the PDF, the
+  Appendix I signature image, the seal's field reserved), the Art.32 check of that signature (``person_signature_problem``:
+  validated offline from what it embeds), the number and date filled in and the organisation's signature
+  (``fill_and_seal``: the seal image with the organisation, e-mail and ISO 8601 signing time, drawn by reportlab in
+  Liberation Serif); keys opened through ``SignerKey``. More work than the bare script does, all of it what an issued
+  signed document needs.
 - **bare**: what a pyHanko script costs: the boxes handed to it (computed before the clock starts), each key loaded once,
   ``PdfSigner`` with pyHanko's own stamps: the same images as backgrounds and, on the seal, the same lines in pyHanko's
   built-in font (without diacritics: it has no Vietnamese; ``pyHanko[opentype]`` is not installed).
@@ -41,8 +46,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from benchmarks.pki import PASSPHRASE, TestPki, seal_png, signature_png
 from services.documents import render_pdf
-from services.documents.signing import (PERSON_REASON, SEAL_REASON, Appearance, Box, find_signature_block,
-                                        person_box, seal_box, sign_pdf, validation_context, verify_pdf)
+from services.documents.signing import (PERSON_REASON, SEAL_REASON, Box, find_signature_block, person_box, seal_box,
+                                        validation_context, verify_pdf)
+from services.documents.signing_steps import certify_draft, fill_and_seal, person_signature_problem
 
 TITLE = "TRƯỞNG ĐOÀN KIỂM TRA"  # the minutes' signer line (templates/bien_ban_kiem_tra.toml)
 ORGANISATION, EMAIL = "Sở Nội vụ tỉnh Cao Bằng", "snv@caobang.gov.vn"
@@ -55,6 +61,7 @@ class Unsigned:
     """One rendered minutes: its bytes, whose name closes it, and (for the bare script) where the boxes are."""
 
     pdf: bytes
+    draft: bytes  # the same minutes rendered with empty number and date fields (the issuing sequence's draft)
     name: str
     page: int
     person: Box
@@ -66,31 +73,35 @@ def load_unsigned(contexts: list[dict[str, Any]], folder: Path, n: int) -> list[
     out = []
     for i, ctx in enumerate(contexts[:n]):
         pdf = render_pdf("bien_ban_kiem_tra", ctx, folder / f"unsigned-{i:05d}.pdf").path.read_bytes()
+        draft = render_pdf("bien_ban_kiem_tra", {**ctx, "number": ""}, folder / f"draft-{i:05d}.pdf",
+                           fillable=True).path.read_bytes()
         name = ctx["team"]["head"]["full_name"]
         block = find_signature_block(pdf, TITLE, name)
         person = person_box(block)
-        out.append(Unsigned(pdf, name, block.page, person, seal_box(person)))
+        out.append(Unsigned(pdf, draft, name, block.page, person, seal_box(person)))
     return out
 
 
 class ProjectSigning:
-    """The project's path: boxes found in the PDF, ``sign_pdf`` with the Appendix I appearance, keys by ``SignerKey``."""
+    """The project's path: the issuing sequence's document work (see the module), keys by ``SignerKey``."""
 
     def __init__(self, pki: TestPki) -> None:
         self.pki = pki
-        self.person_look = Appearance.person(signature_png())
-        self.seal_look = Appearance.seal(seal_png(), ORGANISATION, EMAIL)
+        self.signature = signature_png()
+        self.seal = seal_png()
         self.seal_key = pki.key("so-noi-vu", ORGANISATION)
 
     def __call__(self, doc: Unsigned) -> bytes:
-        block = find_signature_block(doc.pdf, TITLE, doc.name)
-        person = person_box(block)
         context = validation_context([self.pki.root])
-        once = sign_pdf(doc.pdf, self.pki.key("giam-doc", doc.name), field=PERSON_FIELD, box=person, page=block.page,
-                        appearance=self.person_look, timestamper_url=self.pki.tsa_url, validation_context=context)
-        return sign_pdf(once, self.seal_key, field=SEAL_FIELD, box=seal_box(person), page=block.page,
-                        appearance=self.seal_look, timestamper_url=self.pki.tsa_url, validation_context=context,
-                        seal=True)
+        signed = certify_draft(doc.draft, self.pki.key("giam-doc", doc.name), title=TITLE, name=doc.name,
+                               signature_png=self.signature, tsa_url=self.pki.tsa_url, context=context)
+        problem = person_signature_problem(signed, name="Bế Thanh Tịnh",  # the test certificate's holder
+                                           trust_roots=[self.pki.root])
+        if problem is not None:
+            raise SystemExit(f"the person's signature does not hold: {problem}")
+        return fill_and_seal(signed, number_text="Số: 01/BB-KT", date_text="Cao Bằng, ngày 05 tháng 12 năm 2026",
+                             title=TITLE, name=doc.name, seal_key=self.seal_key, seal_png=self.seal,
+                             organisation=ORGANISATION, email=EMAIL, tsa_url=self.pki.tsa_url, context=context)
 
 
 def _ascii(text: str) -> str:

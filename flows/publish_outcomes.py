@@ -5,9 +5,10 @@ from typing import Any
 
 from prefect import flow, task
 
-from models import InspectionStatus
+from models import Document, InspectionStatus
 from flows.portal_delivery import deliver as deliver_to_portal
 from services.reports.campaign_report import issue_campaign_report
+from services.reports.signed_report import waiting_vi
 from services.rules.calendar import today_in_vietnam
 from services.stages import publishing, records
 from services.stages.common import SYSTEM_ACTOR
@@ -25,8 +26,13 @@ def publish(campaign_code: str, inspection_ids: list[int]) -> dict[str, Any]:
     result = publishing.publish_outcomes(settings, campaign_code, inspection_ids)
     if result.details["campaign_closed"]:
         # the report (báo cáo kết quả kiểm tra) once the campaign is over; issuing again returns the stored one
+        # (signed digitally: its draft waits for the signer, nothing else is written until it is issued)
         report = issue_campaign_report(settings, campaign_code, issued_on=today_in_vietnam(), actor=SYSTEM_ACTOR)
-        result.details["report"] = report.number
+        if isinstance(report, Document):
+            result.details["report"] = report.number
+        else:
+            result.waiting += 1
+            result.details.update(report=None, report_waiting_vi=waiting_vi(report), report_request=report.id)
     return result.as_dict()
 
 

@@ -21,9 +21,10 @@ RULES_DIR = PROJECT_ROOT / "services" / "rules" / "data"
 
 DEMO_TOKEN_SECRET = "demo-only-not-a-secret"  # public on purpose: derives the demo's tokens, refused in production
 # the document types the digital issuing sequence handles (services.documents.signed_issuing): the decisions a competent
-# official signs (to inspect; to sanction, published and reported); the others are printed and signed by hand until
-# their stages handle a pending signature (records and minutes carry the violator's and witnesses' signatures too)
-SIGNABLE_DOCUMENTS = frozenset({"sanction_decision", "inspection_decision"})
+# official signs (to inspect; to sanction, published and reported) and the campaign's report its lead agency's lãnh đạo
+# signs; the others are printed and signed by hand until their stages handle a pending signature (records and minutes
+# carry the violator's and witnesses' signatures too)
+SIGNABLE_DOCUMENTS = frozenset({"sanction_decision", "inspection_decision", "report"})
 
 
 class Settings(BaseSettings):

@@ -12,9 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models import Person
+from models import Document, DocumentCounter, DocumentType, Person
 from services.db import session_scope
 from services.settings import Settings
 from tests.pki_support import PASSPHRASE, TestPki, seal_png, signature_png
@@ -48,9 +48,25 @@ def signing_on(settings: Settings, pki: TestPki, monkeypatch: pytest.MonkeyPatch
                                        "signing_seal_email": "snv@caobang.gov.vn"})
 
 
+def issued_of(settings: Settings, doc_type: DocumentType) -> list[Document]:
+    """The issued documents of a type, by revision then id, detached."""
+    with session_scope(settings) as session:
+        rows = list(session.exec(select(Document).where(Document.doc_type == doc_type)
+                                 .order_by(col(Document.revision), col(Document.id))).all())
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def counter_of(settings: Settings, doc_type: DocumentType) -> list[int]:
+    """The last number taken in each series of a type (empty: none taken)."""
+    with session_scope(settings) as session:
+        return [c.last_seq for c in session.exec(select(DocumentCounter).where(DocumentCounter.doc_type == doc_type.value))]
+
+
 def p12_of(settings: Settings, code: str) -> Path:
     assert settings.signing_keys_path is not None
     return settings.signing_keys_path / f"{code}.p12"
 
 
-__all__ = ["HOLDER", "ORGANISATION", "PASSPHRASE", "p12_of", "signing_on"]
+__all__ = ["HOLDER", "ORGANISATION", "PASSPHRASE", "counter_of", "issued_of", "p12_of", "signing_on"]

@@ -33,6 +33,16 @@ class Waiting:
     request_id: int
 
 
+def adopt_and_draft(signing: Settings, inspection_id: int) -> None:
+    """The competent official adopts the proposed amounts on SIGNED_ON; the decision is drafted for their signature."""
+    with session_scope(signing) as session:
+        person = competent_official(session, inspection_id)
+        amounts = {v.id or 0: v.proposed_amount
+                   for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
+        decisions.record_decision(session, person, inspection_id, DecisionIn(amounts=amounts, decided_on=SIGNED_ON))
+    assert sanctions.decide_for_inspection(signing, inspection_id) == Outcome.WAITING
+
+
 def decision_waiting(settings: Settings, worlds: Worlds, pki: TestPki, monkeypatch: pytest.MonkeyPatch,
                      code: str) -> Waiting:
     tokens = worlds.copy(settings, create_scheduled_campaign, code=code)
@@ -43,12 +53,7 @@ def decision_waiting(settings: Settings, worlds: Worlds, pki: TestPki, monkeypat
         official = competent_official(session, inspection_id).code
     signing = signing_on(settings, pki, monkeypatch, official)
     pin_today(monkeypatch, SIGNED_ON)
-    with session_scope(signing) as session:
-        person = competent_official(session, inspection_id)
-        amounts = {v.id or 0: v.proposed_amount
-                   for v in session.exec(select(Violation).where(Violation.inspection_id == inspection_id))}
-        decisions.record_decision(session, person, inspection_id, DecisionIn(amounts=amounts, decided_on=SIGNED_ON))
-    assert sanctions.decide_for_inspection(signing, inspection_id) == Outcome.WAITING
+    adopt_and_draft(signing, inspection_id)
     with session_scope(signing) as session:
         request = session.exec(select(SigningRequest).where(SigningRequest.inspection_id == inspection_id)).one()
         assert request.state == SigningState.AWAITING_SIGNATURE and request.signer_code == official

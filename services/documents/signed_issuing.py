@@ -14,13 +14,12 @@
    stored, immutable).
 
 Signing reads and writes the database in short transactions and signs outside them. The stage that drafts a document
-and what follows its issue (deadlines, delivery, publication) are the stages' (``services.stages.signed_documents``).
+and what follows its issue (deadlines, delivery, publication) are the stages' (``services.issuing.signed_documents``).
 """
 from __future__ import annotations
 
 import hashlib
 import io
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -37,15 +36,15 @@ from services.documents import render_pdf, template_version
 from services.documents.format import long_date
 from services.documents.issuing import _reserve, find_document
 from services.documents.numbering import Series, format_number, mark_used
-from services.documents.signing import (Appearance, SignerKey, SigningError, find_signature_block, load_certificates,
-                                        person_box, seal_box, sign_pdf, validation_context, verify_pdf)
-from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD, fill_fields
+from services.documents.signing import SignerKey, SigningError, load_certificates, validation_context
+from services.documents.signing_steps import (PERSON_FIELD, SEAL_FIELD, certify_draft, fill_and_seal, person_signature_problem,
+                                              same_person)
 from services.documents.storage import write_atomic
 from services.errors import Conflict, Forbidden
+from services.rules.calendar import VIETNAM
+from services.rules.deadline_rules import nth_working_day_after
 from services.settings import Settings
 
-PERSON_FIELD = "ChuKyNguoiCoThamQuyen"
-SEAL_FIELD = "ChuKyCoQuan"
 
 
 @dataclass(frozen=True)
@@ -124,12 +123,6 @@ def read_checked(settings: Settings, relative: str, sha256: str) -> bytes:
     return data
 
 
-def same_person(a: str, b: str) -> bool:
-    def norm(s: str) -> str:
-        return " ".join(unicodedata.normalize("NFC", s).casefold().split())
-    return norm(a) == norm(b)
-
-
 def _last_signer(pdf: bytes) -> tuple[str, str]:
     """The common name and a description (subject, serial) of the last signature's certificate."""
     signature = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures[-1]
@@ -194,14 +187,8 @@ def sign_with_key(settings: Settings, request: SigningRequest, draft: bytes, key
     """The person's certification signature on the draft (outside any transaction). Raises :class:`SigningError`."""
     if not settings.signing_tsa_url:
         raise SigningError("chưa cấu hình dịch vụ cấp dấu thời gian (KIEMTRA_SIGNING_TSA_URL)")
-    try:
-        block = find_signature_block(draft, request.signer_title, request.signer_name)
-    except LookupError as exc:
-        raise SigningError(str(exc)) from None
-    person = person_box(block)  # the seal's field is made with the certification: only filling it may follow
-    return sign_pdf(draft, key, field=PERSON_FIELD, box=person, page=block.page,
-                    appearance=Appearance.person(signature_png), timestamper_url=settings.signing_tsa_url,
-                    validation_context=trust(settings), certify=True, reserve={SEAL_FIELD: seal_box(person)})
+    return certify_draft(draft, key, title=request.signer_title, name=request.signer_name, signature_png=signature_png,
+                         tsa_url=settings.signing_tsa_url, context=trust(settings))
 
 
 def refuse(session: Session, request_id: int, *, person_code: str, reason: str) -> SigningRequest:
@@ -219,11 +206,11 @@ def refuse(session: Session, request_id: int, *, person_code: str, reason: str) 
 
 def _check_person_signature(settings: Settings, request: SigningRequest, signed: bytes) -> None:
     """Art.32 cl.2(d): the organisation signs only what the competent person signed — their signature, intact, trusted."""
-    result = verify_pdf(signed, load_certificates(settings.signing_trust_root_paths))
-    person = result.signatures[0] if result.signatures else None
-    if person is None or not result.ok or not same_person(person.signer, request.signer_name):
+    problem = person_signature_problem(signed, name=request.signer_name,
+                                       trust_roots=load_certificates(settings.signing_trust_root_paths))
+    if problem is not None:
         raise Conflict(f"Văn bản chưa có chữ ký số hợp lệ của {request.signer_name}: không cấp số, không đóng dấu. "
-                       f"{result.summary}", request_id=request.id)
+                       f"{problem}", request_id=request.id)
 
 
 def issue_signed(session: Session, settings: Settings, request: SigningRequest, *, on: date, seal_key: SignerKey,
@@ -249,9 +236,11 @@ def issue_signed(session: Session, settings: Settings, request: SigningRequest, 
     if existing is not None:
         return _link(session, request, existing, actor)
     number = format_number(reservation.seq, request.symbol)
-    final = _seal(settings, request, fill_fields(signed, {NUMBER_FIELD: f"Số: {number}",
-                                                          DATE_FIELD: f"{request.place}, {long_date(on)}"}),
-                  seal_key, seal_png)
+    assert settings.signing_tsa_url
+    final = fill_and_seal(signed, number_text=f"Số: {number}", date_text=f"{request.place}, {long_date(on)}",
+                          title=request.signer_title, name=request.signer_name, seal_key=seal_key, seal_png=seal_png,
+                          organisation=seal_key.name or request.issuer_name, email=settings.signing_seal_email,
+                          tsa_url=settings.signing_tsa_url, context=trust(settings))
     rel = Path(str(on.year)) / request.issuer_code / f"{doc_type.value}-{reservation.seq:05d}.pdf"
     write_atomic(settings.documents_path / rel, final)
     doc = Document(doc_type=doc_type, subject_key=request.subject_key, issuer_code=request.issuer_code,
@@ -268,14 +257,6 @@ def issue_signed(session: Session, settings: Settings, request: SigningRequest, 
     return _link(session, request, doc, actor)
 
 
-def _seal(settings: Settings, request: SigningRequest, filled: bytes, seal_key: SignerKey, seal_png: bytes) -> bytes:
-    assert settings.signing_tsa_url
-    block = find_signature_block(filled, request.signer_title, request.signer_name)
-    return sign_pdf(filled, seal_key, field=SEAL_FIELD, box=seal_box(person_box(block)), page=block.page,  # reserved
-                    appearance=Appearance.seal(seal_png, seal_key.name or request.issuer_name, settings.signing_seal_email),
-                    timestamper_url=settings.signing_tsa_url, validation_context=trust(settings), seal=True)
-
-
 def _link(session: Session, request: SigningRequest, doc: Document, actor: str) -> Document:
     if request.state != SigningState.ISSUED:
         request.state, request.document_id, request.updated_at, request.last_error = SigningState.ISSUED, doc.id, utcnow(), ""
@@ -284,6 +265,12 @@ def _link(session: Session, request: SigningRequest, doc: Document, actor: str) 
                      from_state=SigningState.SIGNED.value, to_state=SigningState.ISSUED.value,
                      reason=f"Cấp số {doc.number}, ngày {doc.issued_on:%d/%m/%Y}, ký số cơ quan và ban hành")
     return doc
+
+
+def issue_by(request: SigningRequest) -> date:
+    """NĐ 30/2020 Art.18: a signed document is issued the day it is signed or the next working day."""
+    signed_on = (request.signed_at or request.requested_at).astimezone(VIETNAM).date()
+    return nth_working_day_after(signed_on, 1)
 
 
 def waiting_requests(session: Session, *, signer_code: str | None = None) -> list[SigningRequest]:
@@ -295,6 +282,6 @@ def waiting_requests(session: Session, *, signer_code: str | None = None) -> lis
     return list(session.exec(query.order_by(col(SigningRequest.requested_at), col(SigningRequest.id))).all())
 
 
-__all__ = ["Draft", "PERSON_FIELD", "SEAL_FIELD", "STATE_VI", "current_request", "issue_signed", "read_checked", "same_person",
-           "record_failure", "refuse", "request_signature", "sign_with_key", "signing_enabled", "store_person_signature",
-           "trust", "waiting_request", "waiting_requests"]
+__all__ = ["Draft", "PERSON_FIELD", "SEAL_FIELD", "STATE_VI", "current_request", "issue_by", "issue_signed",
+           "read_checked", "record_failure", "refuse", "request_signature", "same_person", "sign_with_key",
+           "signing_enabled", "store_person_signature", "trust", "waiting_request", "waiting_requests"]

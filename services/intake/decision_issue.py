@@ -16,8 +16,7 @@ from sqlmodel import Session, col, select
 from models import DocumentType, Inspection, SigningRequest, SigningState, Violation
 from services.db import session_scope
 from services.documents.issuing import latest_document
-from services.documents.signed_issuing import current_request
-from services.documents.signing_look import VIETNAM
+from services.documents.signed_issuing import current_request, issue_by
 from services.errors import KiemtraError
 from services.intake.decisions import explanation_window
 from services.intake.schemas import DecisionIssue
@@ -51,13 +50,6 @@ def issue_state(session: Session, inspection_id: int, reason: str = "") -> Decis
                              decision_url=f"/console/documents/{decision.id}", record_url=record_url)
     why, issuable_from = _why_waiting(session, inspection_id, reason)
     return DecisionIssue(outcome="waiting", record_url=record_url, waiting_reason=why, issuable_from=issuable_from)
-
-
-def issue_by(request: SigningRequest) -> date:
-    """NĐ 30/2020 Art.18: a signed document is issued the day it is signed or the next working day."""
-    from services.rules.deadline_rules import nth_working_day_after
-    signed_on = (request.signed_at or request.requested_at).astimezone(VIETNAM).date()
-    return nth_working_day_after(signed_on, 1)
 
 
 def signing_vi(request: SigningRequest) -> str:

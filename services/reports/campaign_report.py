@@ -16,7 +16,10 @@ The figures agree with each other: the deadlines are created from the stored sta
 (:func:`services.stages.deadlines.create_from_state`, in :func:`issue_campaign_report`), so every sanction decision
 is counted once among those to comply with, and each is "đã chấp hành" exactly when its ``comply`` deadline is
 met. An XLSX with the same figures (one sheet per table, :func:`services.documents.xlsx.write_report_xlsx`) is
-written beside the PDF when the report is issued.
+written beside the PDF when the report is issued. Where the report is signed digitally (``report`` in
+``KIEMTRA_SIGNING_DOCUMENTS``) it goes through the NĐ 30/2020 issuing sequence instead: drafted, signed by its signer,
+then numbered, dated, sealed and issued, its XLSX written then from the signed draft's figures
+(:mod:`services.reports.signed_report`); nothing else is written while it waits.
 
 The report is a snapshot on its date: :func:`issue_campaign_report` issues revision 1 once (issuing again
 returns the stored one, services.documents.issuing); a later state is reported by a new revision (``revision=2``).
@@ -31,19 +34,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from models import (Agency, Campaign, CampaignKind, Document, DocumentType, Establishment, Inspection, InspectionStatus,
-                    Person, PersonRole, Selection)
+                    Selection, SigningRequest)
 from services.db import session_scope
 from services.documents.format import signer_of
 from services.documents.issuing import find_document, issue_document
+from services.documents.signed_issuing import signing_enabled
 from services.documents.xlsx import write_report_xlsx
 from services.reports import campaign_figures as figures
+from services.reports import signed_report
 from services.reports.campaign_figures import VISITED
+from services.reports.signed_report import report_signer, xlsx_path
 from services.reports.report_wording import (TOP_ACTS, causes_vi, percent_vi, recommendations_vi, responsibilities_vi,
                                              subject_vi, visits_vi)
 from services.rules.procedure import Procedure, procedure_for
@@ -80,8 +85,7 @@ def report_context(session: Session, campaign: Campaign, *, issued_on: date,
     establishments = {e.id: e for e in session.exec(select(Establishment).where(
         col(Establishment.id).in_(ids)))} if ids else {}
     violators = {i.establishment_id for _, _, i in rows}
-    lead = session.exec(select(Person).where(Person.role == PersonRole.LEAD, Person.agency_id == campaign.lead_agency_id)
-                        .order_by(Person.code)).first()
+    lead = report_signer(session, campaign)
     decisions = figures.latest_decisions(session, campaign)
     lead_agency = session.get(Agency, campaign.lead_agency_id)
     assert lead_agency is not None
@@ -123,14 +127,13 @@ def report_context(session: Session, campaign: Campaign, *, issued_on: date,
     }
 
 
-def xlsx_path(settings: Settings, doc: Document) -> Path:
-    """Where the report's figures are, beside its PDF."""
-    return (settings.documents_path / doc.path).with_suffix(".xlsx")
-
-
 def issue_campaign_report(settings: Settings, campaign_code: str, *, issued_on: date, actor: str = ACTOR,
-                          recommendations: Sequence[str] | None = None, revision: int = 1) -> Document:
-    """Issue the campaign's report (once per revision; issuing again returns the stored one), with its XLSX.
+                          recommendations: Sequence[str] | None = None, revision: int = 1,
+                          redraft: bool = False) -> Document | SigningRequest:
+    """Issue the campaign's report (once per revision; issuing again returns the stored one), with its XLSX; where the
+    report is signed digitally (``report`` in ``KIEMTRA_SIGNING_DOCUMENTS``), its draft put to its signer
+    (:mod:`services.reports.signed_report`) and returned until the report is issued; ``redraft``: a refused draft
+    drawn again.
 
     The deadlines the stored state calls for are created first, so the compliance the report gives covers every
     decision; the XLSX is written from the very context the PDF is rendered from.
@@ -140,24 +143,30 @@ def issue_campaign_report(settings: Settings, campaign_code: str, *, issued_on: 
     with session_scope(settings) as session:
         campaign = get_campaign(session, campaign_code)
         assert campaign.id is not None
+        subject, symbol = f"campaign:{campaign.id}", symbol_of(procedure_for(issued_on))
         context = report_context(session, campaign, issued_on=issued_on, recommendations=recommendations)
         previous = None
         if revision > 1:
-            previous = find_document(session, doc_type=DocumentType.REPORT, subject_key=f"campaign:{campaign.id}",
-                                     revision=revision - 1)
+            previous = find_document(session, doc_type=DocumentType.REPORT, subject_key=subject, revision=revision - 1)
+        if signing_enabled(settings, DocumentType.REPORT) and \
+                find_document(session, doc_type=DocumentType.REPORT, subject_key=subject, revision=revision) is None:
+            return signed_report.draft_report(session, settings, campaign, context, revision=revision, previous=previous,
+                                              symbol=symbol, template=TEMPLATE, actor=actor, redraft=redraft)
 
         def build(number: str) -> dict[str, Any]:
             built.update(context, number=number)
             return built
 
-        doc = issue_document(session, settings, doc_type=DocumentType.REPORT, subject_key=f"campaign:{campaign.id}",
-                             issuer_code=context["issuer"]["code"], symbol=symbol_of(procedure_for(issued_on)),
+        doc = issue_document(session, settings, doc_type=DocumentType.REPORT, subject_key=subject,
+                             issuer_code=context["issuer"]["code"], symbol=symbol,
                              year=issued_on.year, campaign_id=campaign.id, inspection_id=None, template=TEMPLATE,
                              build_context=build, actor=actor,
                              revision=revision, supersedes_id=previous.id if previous else None)
-        if built:  # issued now: its figures beside it (a stored report keeps the XLSX written with it)
-            write_report_xlsx(built, xlsx_path(settings, doc))
-        return doc
+    if built:  # issued now: its figures beside it (a stored report keeps the XLSX written with it)
+        write_report_xlsx(built, xlsx_path(settings, doc))
+    else:  # a signed report whose XLSX was not written yet (its issue interrupted): from its draft's figures
+        signed_report.after_issue(settings, doc)
+    return doc
 
 
 __all__ = ["DEFAULT_SYMBOL", "TEMPLATE", "issue_campaign_report", "report_context", "symbol_of", "xlsx_path"]

@@ -43,6 +43,7 @@ FAKE_SHA = "ab" * 32
 
 # What each console route is about; the matrix's expectations follow from it.
 SCOPED, LIST, LEAD_ONLY, ADMIN_ONLY, REPORT = "scoped", "list", "lead-only", "admin-only", "report"
+OWN = "own"  # the person's own items named in the form (signing at once: only the signer's drafts, else 403)
 KINDS: dict[tuple[str, str], str] = {
     ("GET", "/console/"): LIST,
     ("GET", "/console/campaigns"): LIST,
@@ -75,6 +76,7 @@ KINDS: dict[tuple[str, str], str] = {
     ("GET", "/console/signing"): LIST,
     ("GET", "/console/signing/{request_id}/draft"): SCOPED,
     ("POST", "/console/signing/{request_id}/sign"): SCOPED,
+    ("POST", "/console/signing/batch"): OWN,
     ("POST", "/console/signing/{request_id}/refuse"): SCOPED,
     ("POST", "/console/signing/{request_id}/redraft"): SCOPED,
     ("GET", "/console/people"): ADMIN_ONLY,  # leads read it too; officials never
@@ -270,8 +272,8 @@ def expected_for(kind: str, person: str, method: str) -> tuple[int, ...]:
         return (404,)
     if kind in (ADMIN_ONLY, LEAD_ONLY):  # a lead reads the people page and creates campaigns of their own agency
         return (200,) if lead and method == "GET" else (403,)
-    if kind == REPORT:
-        return (403,)  # the periodic report is the leading agency's
+    if kind in (REPORT, OWN):
+        return (403,)  # the periodic report is the leading agency's; the batch signing is the signer's own
     return (200,)  # a list: shown, without the campaign (checked by the caller)
 
 

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from sqlmodel import col, select
 
-from models import (Document, DocumentCounter, DocumentDelivery, DocumentType, Inspection, InspectionStatus,
+from models import (Document, DocumentDelivery, DocumentType, Inspection, InspectionStatus,
                     NationalFeedMessage, SigningRequest, SigningState)
 from services.db import session_scope
 from services.documents.signing import SignerKey, verify_pdf
@@ -22,14 +22,15 @@ from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD, field_va
 from services.errors import Conflict, Forbidden
 from services.intake.decision_issue import issue_state
 from services.settings import Settings
-from services.stages import sanctions, signed_documents
+from services.stages import sanctions
+from services.issuing import signed_documents
 from services.stages.common import Outcome
 from tests.cases import d, pin_today
 from tests.factories import create_scheduled_campaign
 from tests.pdf_text import flattened_text
 from tests.pki_support import PASSPHRASE, TestPki, pki, signature_png  # noqa: F401 (a fixture)
 from tests.conftest import Worlds
-from tests.signing_support import HOLDER, signing_on
+from tests.signing_support import HOLDER, counter_of, issued_of, signing_on
 from tests.signing_world import SIGNED_ON, decision_waiting
 
 pytestmark = pytest.mark.slow
@@ -64,17 +65,11 @@ def _request(settings: Settings, inspection_id: int) -> SigningRequest:
 
 
 def _decisions(settings: Settings) -> list[Document]:
-    with session_scope(settings) as session:
-        rows = list(session.exec(select(Document).where(Document.doc_type == DocumentType.SANCTION_DECISION)).all())
-        for row in rows:
-            session.expunge(row)
-        return rows
+    return issued_of(settings, DocumentType.SANCTION_DECISION)
 
 
 def _counter(settings: Settings) -> list[int]:
-    with session_scope(settings) as session:
-        return [c.last_seq for c in session.exec(select(DocumentCounter).where(
-            DocumentCounter.doc_type == DocumentType.SANCTION_DECISION.value))]
+    return counter_of(settings, DocumentType.SANCTION_DECISION)
 
 
 def test_the_decision_is_drafted_signed_numbered_sealed_and_issued(case: tuple[Settings, int, str], pki: TestPki  # noqa: F811
@@ -315,3 +310,35 @@ def test_the_settings_refuse_types_the_sequence_cannot_sign_and_a_missing_tsa(se
                                  "signing_tsa_url": "http://tsa.invalid"})
     with pytest.raises(ValidationError, match="KIEMTRA_SIGNING_TSA_URL"):
         Settings.model_validate({**settings.model_dump(), "signing_documents": ["sanction_decision"]})
+
+
+def test_the_sweeper_issues_a_signed_draft_and_escalates_one_past_its_day(case: tuple[Settings, int, str], pki: TestPki,  # noqa: F811
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """NĐ 30/2020 Art.18: issued the day it is signed or the next working day; the sweeper retries the văn thư's step
+    and escalates once what is still not issued after that day."""
+    from datetime import timedelta
+
+    from models import AuditEvent, Notification
+    from services.documents.signed_issuing import issue_by
+    from services.issuing.signing_sweep import sweep_signed
+
+    settings, inspection_id, code = case
+    monkeypatch.delenv("KIEMTRA_SIGNING_SEAL_PKCS12")
+    signed = signed_documents.sign(settings, _request(settings, inspection_id).id or 0, person_code=code,
+                                   key=_key(settings, code), signature_png=signature_png(), via="t")
+    assert isinstance(signed, SigningRequest)
+    due = issue_by(signed)
+    assert sweep_signed(settings, due).as_dict() == {"issued": 0, "waiting": 1, "late": 0}  # not late on its day
+    assert sweep_signed(settings, due + timedelta(days=1)).as_dict() == {"issued": 0, "waiting": 1, "late": 1}
+    assert sweep_signed(settings, due + timedelta(days=2)).as_dict() == {"issued": 0, "waiting": 1, "late": 0}  # once
+    with session_scope(settings) as session:
+        late = session.exec(select(AuditEvent).where(AuditEvent.action == "signed_issue_late")).all()
+        assert len(late) == 1 and "Điều 18 Nghị định 30/2020/NĐ-CP" in late[0].reason
+        sent_to = {n.recipient_ref for n in session.exec(select(Notification).where(col(Notification.idempotency_key).startswith(
+            f"signing:{signed.id}:late:"))).all()}
+        assert sent_to == {"SNV-LEAD", code}, sent_to  # the leading agency's leads and the signer
+    monkeypatch.setenv("KIEMTRA_SIGNING_SEAL_PKCS12", str(pki.pkcs12("so-noi-vu")))
+    assert sweep_signed(settings, due + timedelta(days=3)).as_dict() == {"issued": 1, "waiting": 0, "late": 0}
+    with session_scope(settings) as session:
+        inspection = session.get(Inspection, inspection_id)
+        assert inspection is not None and inspection.status == InspectionStatus.SANCTIONED

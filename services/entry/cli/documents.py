@@ -5,7 +5,7 @@ each check stored (``DocumentVerification``). Exit status 1 when any document fa
 ``kiemtra documents unused-numbers``: the numbers reserved but never issued (services.documents.numbering), exit
 status 1 when there is one.
 
-Digital signatures (NĐ 30/2020 Art.13–18, 32; services.stages.signed_documents): ``kiemtra documents
+Digital signatures (NĐ 30/2020 Art.13–18, 32; services.issuing.signed_documents): ``kiemtra documents
 awaiting-signature`` lists the drafts not issued yet; ``sign`` is the competent person's signature (a PKCS#12 file, its
 passphrase from ``KIEMTRA_SIGNING_PASSPHRASE`` or asked without echo, or the token of ``KIEMTRA_SIGNING_SIGNER_*``),
 after which the document is numbered, sealed and issued when the organisation's key is configured; ``refuse-signing``
@@ -14,7 +14,7 @@ when the signed draft still waits for its number and seal."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -134,7 +134,7 @@ def awaiting_signature(by: Annotated[str | None, typer.Option(help="chỉ các d
     nhất, nếu có, ở cột cuối)."""
     from services.db import migrate
     from services.documents.signed_issuing import STATE_VI
-    from services.stages.signed_documents import waiting
+    from services.issuing.signed_documents import waiting
 
     settings = get_settings()
     migrate(settings)
@@ -189,8 +189,55 @@ def _issued_or_waiting(result: SigningRequest | Document) -> None:
     raise typer.Exit(2)
 
 
+SigningIds = Annotated[list[int] | None, typer.Argument(help="số dự thảo (một hoặc nhiều): cột 'Số' của "
+                                                        "`kiemtra documents awaiting-signature`", show_default=False)]
+
+
+def _sign_many(settings: Settings, request_ids: list[int], by: str, key: SignerKey, png: bytes) -> None:
+    """Several drafts with one key: one line per draft; exit status 1 when any was not issued."""
+    from services.issuing.signing_batch import sign_many
+
+    with user_errors():
+        outcomes = sign_many(settings, request_ids, person_code=by, key=key, signature_png=png, via="dòng lệnh")
+    for o in outcomes:
+        if o.issued and o.issued_on is not None:
+            console.print(f"{o.request_id}: đã ban hành số {escape(o.number)}, ngày {o.issued_on:%d/%m/%Y} — {escape(o.title)}",
+                          soft_wrap=True)
+        else:
+            console.print(f"{o.request_id}: CHƯA ban hành — {escape(o.title)}: {escape(o.error)}", soft_wrap=True)
+    failed = sum(1 for o in outcomes if not o.issued)
+    console.print(f"Đã ban hành {len(outcomes) - failed}/{len(outcomes)} văn bản.")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _to_sign(settings: Settings, request_ids: list[int], every: bool, by: str) -> list[int]:
+    """The drafts named, or with ``--all`` every draft waiting for ``by``'s signature (oldest first)."""
+    from models import SigningState
+    from services.issuing.signed_documents import waiting
+
+    if every == bool(request_ids):
+        raise KiemtraError("Hãy ghi số dự thảo cần ký, hoặc --all để ký mọi dự thảo đang chờ người này ký (không dùng cả hai).")
+    if request_ids:
+        return request_ids
+    found = [r.id or 0 for r in waiting(settings, signer_code=by) if r.state == SigningState.AWAITING_SIGNATURE]
+    if not found:
+        raise KiemtraError(f"Không có dự thảo nào đang chờ {by} ký.")
+    return found
+
+
+def _signer_of_all(session: Any, ids: list[int], by: str) -> None:
+    """Every draft named exists and is ``by``'s to sign, else nothing is signed."""
+    from models import SigningRequest
+
+    others = [i for i in ids if getattr(session.get(SigningRequest, i), "signer_code", None) != by]
+    if others:
+        raise KiemtraError(f"Dự thảo số {', '.join(map(str, others))} không có hoặc không phải do {by} ký: "
+                           "không văn bản nào được ký.")
+
+
 @documents_app.command("sign")
-def sign(request_id: SigningId, by: SignerCode,
+def sign(by: SignerCode, request_ids: SigningIds = None,
          pkcs12: Annotated[Path | None, typer.Option(help="tệp khóa PKCS#12 (.p12/.pfx) của người ký; mật khẩu lấy từ biến "
                                                           f"{PASSPHRASE_ENV} hoặc được hỏi (không hiện khi gõ). Không có: "
                                                           "thiết bị ký cấu hình bởi KIEMTRA_SIGNING_SIGNER_*",
@@ -198,24 +245,32 @@ def sign(request_id: SigningId, by: SignerCode,
          signature_image: Annotated[Path | None, typer.Option(help="ảnh chữ ký (PNG); mặc định <MÃ>.png trong "
                                                                    "KIEMTRA_SIGNING_KEYS_DIR",
                                                               exists=True, dir_okay=False, readable=True)] = None,
+         every: Annotated[bool, typer.Option("--all", help="ký mọi dự thảo đang chờ người có mã --by ký (tối đa 50)")] = False,
          ) -> None:
-    """Người có thẩm quyền ký số dự thảo; văn bản được cấp số, ký số cơ quan và ban hành ngay khi đã cấu hình khóa của
-    cơ quan. Mã thoát 1 khi không ký được, 2 khi đã ký nhưng chưa ban hành."""
+    """Người có thẩm quyền ký số dự thảo (một, nhiều số, hoặc --all: mật khẩu nhập một lần); văn bản được cấp số, ký số
+    cơ quan và ban hành ngay khi đã cấu hình khóa của cơ quan. Ký một dự thảo: mã thoát 1 khi không ký được, 2 khi đã ký
+    nhưng chưa ban hành; ký nhiều: mỗi dự thảo một dòng, mã thoát 1 khi có dự thảo chưa ban hành."""
     from services.db import migrate, session_scope
     from services.documents.signed_issuing import waiting_request
     from services.documents.signing_keys import SigningKeyError
-    from services.stages.signed_documents import sign as sign_request
+    from services.issuing.signed_documents import sign as sign_request
 
     settings = get_settings()
     migrate(settings)
     with user_errors():
-        with session_scope(settings) as session:  # the draft waits, and ``by`` is its signer: asked before any key
-            waiting_request(session, request_id, by)
+        ids = _to_sign(settings, list(request_ids or []), every, by)
+        with session_scope(settings) as session:  # ``by`` signs them (and one draft waits): asked before any key
+            if len(ids) == 1:
+                waiting_request(session, ids[0], by)
+            _signer_of_all(session, ids, by)
         try:
             key = _signer_key(pkcs12)
         except SigningKeyError as exc:
             raise KiemtraError(f"Không mở được khóa ký: {exc}.") from None
         png = _signature_image(settings, by, signature_image)
+        if len(ids) > 1 or every:
+            return _sign_many(settings, ids, by, key, png)
+        request_id = ids[0]
         result = sign_request(settings, request_id, person_code=by, key=key, signature_png=png, via="dòng lệnh")
     _issued_or_waiting(result)
 
@@ -242,7 +297,7 @@ def issue_signed(request_id: SigningId, by: Annotated[str, typer.Option(help="m�
     khóa của cơ quan KIEMTRA_SIGNING_SEAL_*, dịch vụ dấu thời gian không trả lời…). Mã thoát 1 khi không ban hành được, 2
     khi vẫn phải chờ."""
     from services.db import migrate
-    from services.stages.signed_documents import issue
+    from services.issuing.signed_documents import issue
 
     settings = get_settings()
     migrate(settings)

@@ -38,15 +38,21 @@ def stats(province: Annotated[str, typer.Option(help="mã tỉnh, ví dụ 04")]
 @report_app.command("campaign")
 def campaign(code: str, on: Annotated[str | None, typer.Option(help="ngày báo cáo YYYY-MM-DD (mặc định hôm nay)")] = None,
              by: Annotated[str, typer.Option(help="mã người lập", callback=one_line)] = "SNV-LEAD") -> None:
-    """Ban hành báo cáo kết quả đợt kiểm tra (PDF có biểu đồ); lần sau trả lại báo cáo đã ban hành."""
+    """Ban hành báo cáo kết quả đợt kiểm tra (PDF có biểu đồ); lần sau trả lại báo cáo đã ban hành. Khi báo cáo được ký
+    số: trình ký dự thảo và thoát với mã 2 cho đến khi báo cáo được ký và ban hành."""
+    from models import SigningRequest
     from services.db import migrate
     from services.reports.campaign_report import issue_campaign_report
+    from services.reports.signed_report import waiting_vi
     from services.rules.calendar import today_in_vietnam
 
     settings = get_settings()
     migrate(settings)
     with user_errors():
         doc = issue_campaign_report(settings, code, issued_on=parse_date(on) if on else today_in_vietnam(), actor=by)
+    if isinstance(doc, SigningRequest):
+        console.print(waiting_vi(doc))
+        raise typer.Exit(2)
     console.print(f"Báo cáo số {doc.number}: {settings.documents_path / doc.path}")
 
 

@@ -31,7 +31,7 @@ from services.entry.http.deps import PersonDep, mapped_errors
 from services.errors import Forbidden, NotFound, Refused
 from services.intake.schemas import error_responses
 from services.settings import Settings
-from services.stages import signed_documents
+from services.issuing import signed_documents
 from services.text_policy import check_text
 
 router = APIRouter(prefix="/api/signing", tags=["signing"])

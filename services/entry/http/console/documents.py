@@ -162,7 +162,10 @@ async def issue_report(code: str, request: Request, user: UserDep) -> Response:
     with db(request) as session:
         _campaign(session, code)
     settings: Settings = request.app.state.settings
-    await run_in_threadpool(issue_campaign_report, settings, code, issued_on=today_in_vietnam(), actor=user.person.code)
+    done = await run_in_threadpool(issue_campaign_report, settings, code, issued_on=today_in_vietnam(),
+                                   actor=user.person.code)
+    if not isinstance(done, Document):  # signed digitally: its draft waits for its signer ("Văn bản chờ ký số")
+        return see_other(f"/console/signing?trinh_ky={done.id}")
     return see_other(f"/console/campaigns/{quote(code, safe='')}/documents?issued=1")
 
 

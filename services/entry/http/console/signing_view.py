@@ -17,12 +17,13 @@ from datetime import date, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import Campaign, DeadlineKind, DocumentType, Inspection, Person, PersonRole, SigningRequest, SigningState
+from models import Campaign, DeadlineKind, Document, DocumentType, Inspection, Person, PersonRole, SigningRequest, SigningState
 from models.base import utcnow
 from services.documents.signed_issuing import STATE_VI, current_request, waiting_requests
 from services.entry.http.console.access_rules import subject_visible
 from services.errors import Forbidden, NotFound
 from services.stages.decision_time_bar import decision_limits
+from services.issuing.signing_batch import MAX_BATCH, SignOutcome
 
 REFUSED_DAYS = 30
 LIMIT_VI = {DeadlineKind.SANCTION_DECISION: "Hạn ra quyết định xử phạt", DeadlineKind.LIMITATION: "Thời hiệu xử phạt"}
@@ -127,3 +128,21 @@ def signing_page(session: Session, person: Person) -> SigningPage:
 def waiting_count(session: Session, person: Person) -> int:
     """The drafts waiting for ``person``'s signature (the menu's count)."""
     return len([r for r in waiting_requests(session, signer_code=person.code) if r.state == SigningState.AWAITING_SIGNATURE])
+
+
+def batch_outcomes(session: Session, person: Person, request_ids: list[int]) -> list[SignOutcome]:
+    """What became of the drafts ``person`` signed at once, read back from the database (only their own drafts)."""
+    out = []
+    for request_id in request_ids[:MAX_BATCH]:
+        row = session.get(SigningRequest, request_id)
+        if row is None or row.signer_code != person.code:
+            continue
+        doc = session.get(Document, row.document_id) if row.document_id is not None else None
+        if row.state == SigningState.ISSUED and doc is not None:
+            out.append(SignOutcome(request_id, row.title, number=doc.number, issued_on=doc.issued_on, document_id=doc.id))
+        elif row.state == SigningState.SIGNED:
+            out.append(SignOutcome(request_id, row.title, error="Đã ký số; chờ văn thư cấp số, ghi ngày và ký số của cơ quan "
+                                                                f"(đóng dấu). {row.last_error}".strip()))
+        else:
+            out.append(SignOutcome(request_id, row.title, error=row.last_error or f"Chưa ký ({STATE_VI[row.state]})."))
+    return out

@@ -201,6 +201,10 @@ def go_on(settings: Settings, doc: Document, *, actor: str) -> None:
     """What the stage does once its document is issued (idempotent: the stage's own step, run again)."""
     from services.publishing.register import write_register
     from services.stages import sanctions
+    if doc.doc_type == DocumentType.REPORT:  # the campaign's report: its XLSX, from the signed draft's figures
+        from services.reports.signed_report import after_issue
+        after_issue(settings, doc)
+        return
     if doc.doc_type == DocumentType.INSPECTION_DECISION:
         from services.stages.schedule_docs import issue_schedule_documents
         with session_scope(settings) as session:
@@ -249,6 +253,13 @@ def redraft(settings: Settings, request_id: int, *, actor: str) -> SigningReques
             campaign = session.get(Campaign, request.campaign_id)
             code = campaign.code if campaign is not None else ""
         issue_schedule_documents(settings, code, actor=actor, redraft=True)
+    elif request.doc_type == DocumentType.REPORT:
+        from services.reports.campaign_report import issue_campaign_report
+        with session_scope(settings) as session:
+            campaign = session.get(Campaign, request.campaign_id)
+            code = campaign.code if campaign is not None else ""
+        issue_campaign_report(settings, code, issued_on=today_in_vietnam(), actor=actor, revision=request.revision,
+                              redraft=True)
     with session_scope(settings) as session:
         again = si.current_request(session, doc_type=request.doc_type, subject_key=request.subject_key,
                                    revision=request.revision)
