@@ -342,3 +342,23 @@ def test_the_sweeper_issues_a_signed_draft_and_escalates_one_past_its_day(case: 
     with session_scope(settings) as session:
         inspection = session.get(Inspection, inspection_id)
         assert inspection is not None and inspection.status == InspectionStatus.SANCTIONED
+
+
+def test_a_signed_decision_passes_the_check_before_publication_and_is_published(case: tuple[Settings, int, str]) -> None:
+    """The issued file (a certification, the fields filled, the seal) is what the publishing stage checks: valid at
+    B-LT against the trust roots, so the outcome is published once it is final."""
+    from datetime import timedelta
+
+    from models import DocumentVerification, Publication
+    from services.stages import publishing
+
+    settings, inspection_id, code = case
+    doc = signed_documents.sign(settings, _request(settings, inspection_id).id or 0, person_code=code,
+                                key=_key(settings, code), signature_png=signature_png(), via="t")
+    assert isinstance(doc, Document) and doc.issued_on is not None
+    later = doc.issued_on + timedelta(days=60)  # past any publication delay
+    assert publishing.publish_for_inspection(settings, inspection_id, today=later) == Outcome.PUBLISHED
+    with session_scope(settings) as session:
+        (check,) = session.exec(select(DocumentVerification).where(DocumentVerification.document_id == doc.id)).all()
+        assert check.ok and check.hash_ok and check.signatures == 2 and check.level == "B-LT", check.summary
+        assert session.exec(select(Publication).where(Publication.document_id == doc.id)).one() is not None
