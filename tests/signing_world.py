@@ -59,3 +59,12 @@ def decision_waiting(settings: Settings, worlds: Worlds, pki: TestPki, monkeypat
         assert request.state == SigningState.AWAITING_SIGNATURE and request.signer_code == official
         request_id = request.id or 0
     return Waiting(signing, tokens, inspection_id, official, request_id)
+
+
+def request_of(waiting: Waiting) -> SigningRequest:
+    """The draft as it is stored now (detached)."""
+    with session_scope(waiting.settings) as session:
+        request = session.get(SigningRequest, waiting.request_id)
+        assert request is not None
+        session.expunge(request)
+        return request

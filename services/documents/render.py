@@ -84,7 +84,6 @@ from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplat
 from services.documents.blocks import _blocks
 from services.documents.format import expand
 from services.documents.layout import _Layout
-from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD, HeaderField
 from services.documents.storage import write_atomic
 from services.documents.styles import ALL, FONT, FRAME_WIDTH, MARGINS, _fonts, _paragraph_of, _style, _table_style
 from services.documents.template_spec import _PAGE_SIZES, _validate
@@ -169,7 +168,8 @@ def _header(lay: _Layout, header: Mapping[str, Any], *, fillable: bool = False) 
              HRFlowable(width=sub_width, thickness=0.6, color="black", spaceBefore=4)]
     number: Flowable
     place: Flowable
-    if fillable:
+    if fillable:  # pyHanko (which fills the fields later) loads only for a draft, not for every render
+        from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD, HeaderField
         number, place = HeaderField(NUMBER_FIELD, _style(13).leading), HeaderField(DATE_FIELD, _style(13).leading)
     else:
         number = lay.para(header["number"], _style(13, "center", after=0))
@@ -184,6 +184,7 @@ def _header(lay: _Layout, header: Mapping[str, Any], *, fillable: bool = False) 
 def header_values(template: str, context: Mapping[str, Any]) -> dict[str, str]:
     """What the header of ``template`` prints as its number and its place and date for ``context``: the values
     :func:`services.documents.signing_fields.fill_fields` writes into a ``fillable`` rendering of it."""
+    from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD
     header, scopes = _template(template)["header"], [context]
     return {NUMBER_FIELD: expand(header["number"], scopes, template=template)[1],
             DATE_FIELD: expand(header["place_date"], scopes, template=template)[1]}

@@ -33,13 +33,14 @@ from models import Document, DocumentType, SigningRequest, SigningState
 from models.base import utcnow
 from services import audit
 from services.documents import render_pdf, template_version
-from services.documents.format import long_date
+from services.documents.render import header_values
+from services.documents.signing_fields import DATE_FIELD, NUMBER_FIELD
 from services.documents.issuing import _reserve, find_document
 from services.documents.numbering import Series, format_number, mark_used
 from services.documents.signing import SignerKey, SigningError, load_certificates, validation_context
 from services.documents.signing_steps import (PERSON_FIELD, SEAL_FIELD, certify_draft, fill_and_seal, person_signature_problem,
                                               same_person)
-from services.documents.storage import write_atomic
+from services.documents.storage import read_stored, write_atomic
 from services.errors import Conflict, Forbidden
 from services.rules.calendar import VIETNAM
 from services.rules.deadline_rules import nth_working_day_after
@@ -116,11 +117,8 @@ def request_signature(session: Session, settings: Settings, draft: Draft, *, act
 
 
 def read_checked(settings: Settings, relative: str, sha256: str) -> bytes:
-    """A stored draft or signed file, refused when it is not the one recorded."""
-    data = _path(settings, relative).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise Conflict(f"Tệp {relative} đã bị thay đổi sau khi lưu: không ký, không ban hành.", path=relative)
-    return data
+    """A stored draft or signed file, refused when it is not the one recorded (nothing is signed or issued from it)."""
+    return read_stored(settings.documents_path, relative, sha256)
 
 
 def _last_signer(pdf: bytes) -> tuple[str, str]:
@@ -237,7 +235,9 @@ def issue_signed(session: Session, settings: Settings, request: SigningRequest, 
         return _link(session, request, existing, actor)
     number = format_number(reservation.seq, request.symbol)
     assert settings.signing_tsa_url
-    final = fill_and_seal(signed, number_text=f"Số: {number}", date_text=f"{request.place}, {long_date(on)}",
+    # the words the template's header prints (one source: a printed render of the same document reads the same)
+    header = header_values(request.template, {"number": number, "issued_on": on, "issuer": {"place": request.place}})
+    final = fill_and_seal(signed, number_text=header[NUMBER_FIELD], date_text=header[DATE_FIELD],
                           title=request.signer_title, name=request.signer_name, seal_key=seal_key, seal_png=seal_png,
                           organisation=seal_key.name or request.issuer_name, email=settings.signing_seal_email,
                           tsa_url=settings.signing_tsa_url, context=trust(settings))

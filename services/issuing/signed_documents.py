@@ -32,7 +32,7 @@ from services.documents.remote_signing import finish_remote, prepare_remote
 from services.documents.signing import Appearance, SignerKey, SigningError, SigningKeyError, find_signature_block, \
     key_from_env, person_box, seal_box
 from services.documents.storage import write_atomic
-from services.errors import Conflict, KiemtraError
+from services.errors import Conflict, KiemtraError, Refused
 from services.rules.calendar import today_in_vietnam
 from services.rules.procedure import procedure_for
 from services.settings import Settings
@@ -89,11 +89,19 @@ def sign(settings: Settings, request_id: int, *, person_code: str, key: SignerKe
     return issue(settings, request_id, actor=person_code)
 
 
-def _certificates(pem_text: str) -> list[x509.Certificate]:
+def _certificates(pem_text: str, field: str = "certificate_pem") -> list[x509.Certificate]:
+    """Each PEM block a certificate, read in full (a damaged one is refused here, naming the field, not later)."""
     data = pem_text.encode()
     if not pem.detect(data):
-        raise Conflict("Chứng thư số phải ở dạng PEM (-----BEGIN CERTIFICATE-----).", field="certificate")
-    return [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+        raise Refused("Chứng thư số không hợp lệ.", errors=[f"{field}: phải ở dạng PEM (-----BEGIN CERTIFICATE-----)"])
+    try:
+        certs = [x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+        for cert in certs:
+            cert.native  # noqa: B018 (parsed in full)
+    except (ValueError, TypeError):
+        raise Refused("Chứng thư số không hợp lệ.",
+                      errors=[f"{field}: không đọc được chứng thư số (PEM hỏng hoặc không phải chứng thư)"]) from None
+    return certs
 
 
 def prepare_remote_signature(settings: Settings, request_id: int, *, person_code: str, certificate_pem: str,
@@ -128,7 +136,7 @@ def prepare_remote_signature(settings: Settings, request_id: int, *, person_code
 
 
 def _chain(chain_pem: str) -> list[x509.Certificate]:
-    return _certificates(chain_pem) if chain_pem.strip() else []
+    return _certificates(chain_pem, "chain_pem") if chain_pem.strip() else []
 
 
 def complete_remote_signature(settings: Settings, request_id: int, *, person_code: str,

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from models import Document, DocumentType, SigningRequest, SigningState
+from models import Document, DocumentType, SigningState
 from services.db import session_scope
 from services.documents.signing import verify_pdf
 from services.entry.cli.app import app
@@ -14,7 +14,7 @@ from services.settings import Settings
 from tests.conftest import Worlds
 from tests.pki_support import PASSPHRASE, TestPki, pki  # noqa: F401 (a fixture)
 from tests.signing_support import p12_of
-from tests.signing_world import Waiting, decision_waiting
+from tests.signing_world import Waiting, decision_waiting, request_of
 
 pytestmark = pytest.mark.slow
 CODE = "KYSO-CLI"
@@ -33,14 +33,6 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def state(waiting: Waiting) -> SigningRequest:
-    with session_scope(waiting.settings) as session:
-        request = session.get(SigningRequest, waiting.request_id)
-        assert request is not None
-        session.expunge(request)
-        return request
-
-
 def test_listed_then_signed_with_a_pkcs12_file_and_issued(waiting: Waiting, pki: TestPki,  # noqa: F811
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     code, out = run("awaiting-signature", "--by", waiting.official)
@@ -52,7 +44,7 @@ def test_listed_then_signed_with_a_pkcs12_file_and_issued(waiting: Waiting, pki:
     monkeypatch.setenv("KIEMTRA_SIGNING_PASSPHRASE", "sai-mat-khau")
     code, out = run("sign", str(waiting.request_id), "--by", waiting.official, "--pkcs12", p12)
     assert code == 1 and "sai mật khẩu" in " ".join(out.split()) and "sai-mat-khau" not in out, out
-    assert state(waiting).state == SigningState.AWAITING_SIGNATURE
+    assert request_of(waiting).state == SigningState.AWAITING_SIGNATURE
     code, out = run("sign", str(waiting.request_id), "--by", "SNV-TT01", "--pkcs12", p12)
     assert code == 1 and "Chỉ" in out and "được ký" in out, out
 
@@ -65,7 +57,7 @@ def test_listed_then_signed_with_a_pkcs12_file_and_issued(waiting: Waiting, pki:
         stored = (waiting.settings.documents_path / doc.path).read_bytes()
     check = verify_pdf(stored, [pki.root])
     assert check.ok and len(check.signatures) == 2, check.summary
-    assert state(waiting).state == SigningState.ISSUED
+    assert request_of(waiting).state == SigningState.ISSUED
     code, out = run("issue-signed", str(waiting.request_id), "--by", "SNV-VT")  # a retry finds it issued
     assert code == 0 and doc.number in out, out
 
@@ -77,10 +69,10 @@ def test_refusing_needs_a_reason(waiting: Waiting) -> None:
         assert code == 1 and "Phải ghi lý do từ chối ký" in out, out
     code, out = run("refuse-signing", rid, "--by", waiting.official, "--reason", "Sai\x00 mức phạt")
     assert code == 1 and "--reason" in out, out
-    assert state(waiting).state == SigningState.AWAITING_SIGNATURE
+    assert request_of(waiting).state == SigningState.AWAITING_SIGNATURE
     code, out = run("refuse-signing", rid, "--by", waiting.official, "--reason", "Mức phạt chưa đúng, đề nghị soạn lại.")
     assert code == 0 and "Đã từ chối ký" in out, out
-    request = state(waiting)
+    request = request_of(waiting)
     assert request.state == SigningState.REFUSED and request.refusal_reason == "Mức phạt chưa đúng, đề nghị soạn lại."
     code, out = run("issue-signed", rid, "--by", "SNV-VT")
     assert code == 1 and "chưa được người có thẩm quyền ký" in out, out

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 from sqlmodel import col, select
 
-from models import (Document, DocumentDelivery, DocumentType, Inspection, InspectionStatus,
+from models import (Document, DocumentDelivery, DocumentType, FeedEvent, Inspection, InspectionStatus,
                     NationalFeedMessage, SigningRequest, SigningState)
 from services.db import session_scope
 from services.documents.signing import SignerKey, verify_pdf
@@ -104,7 +104,8 @@ def test_the_decision_is_drafted_signed_numbered_sealed_and_issued(case: tuple[S
         inspection = session.get(Inspection, inspection_id)
         assert inspection is not None and inspection.status == InspectionStatus.SANCTIONED
         assert session.exec(select(DocumentDelivery).where(DocumentDelivery.document_id == doc.id)).first() is not None
-        assert session.exec(select(NationalFeedMessage)).first() is not None or not settings.national_feed_url
+        (queued,) = session.exec(select(NationalFeedMessage)).all()  # queued whether or not the feed is configured
+        assert queued.document_id == doc.id and queued.event == FeedEvent.ISSUED
         assert session.get(SigningRequest, request.id).state == SigningState.ISSUED
     assert sanctions.decide_for_inspection(settings, inspection_id) == Outcome.ALREADY
     assert _counter(settings) == [1]
@@ -362,3 +363,20 @@ def test_a_signed_decision_passes_the_check_before_publication_and_is_published(
         (check,) = session.exec(select(DocumentVerification).where(DocumentVerification.document_id == doc.id)).all()
         assert check.ok and check.hash_ok and check.signatures == 2 and check.level == "B-LT", check.summary
         assert session.exec(select(Publication).where(Publication.document_id == doc.id)).one() is not None
+
+
+def test_a_draft_changed_on_disk_is_never_signed(case: tuple[Settings, int, str]) -> None:
+    """The official signs the draft that was put to them, byte for byte: a file changed in the store is refused in
+    Vietnamese, nothing is signed, numbered or issued, and the draft still waits."""
+    from services.errors import NotStored
+
+    settings, inspection_id, code = case
+    request = _request(settings, inspection_id)
+    path = settings.documents_path / request.draft_path
+    path.write_bytes(path.read_bytes().replace(b"/Title", b"/Titlf", 1))
+    with pytest.raises(NotStored, match="không khớp với bản đã lưu"):
+        signed_documents.sign(settings, request.id or 0, person_code=code, key=_key(settings, code),
+                              signature_png=signature_png(), via="t")
+    after = _request(settings, inspection_id)
+    assert after.state == SigningState.AWAITING_SIGNATURE and after.signed_path is None
+    assert _decisions(settings) == [] and _counter(settings) == []

@@ -21,7 +21,7 @@ from services.entry.http.server import start_in_thread
 from services.settings import Settings
 from tests.conftest import Worlds
 from tests.pki_support import TestPki, pki  # noqa: F401 (a fixture)
-from tests.signing_world import Waiting, decision_waiting
+from tests.signing_world import Waiting, decision_waiting, request_of
 
 pytestmark = pytest.mark.slow
 CODE = "KYSO-API"
@@ -129,7 +129,9 @@ def test_other_people_are_refused(http: httpx.Client, waiting: Waiting, pki: Tes
     assert http.post(f"/api/signing/{rid}/refuse", headers=lead, json={"reason": "Không đồng ý"}).status_code == 403
     damaged = http.post(f"/api/signing/{rid}/prepare", headers=auth(waiting, waiting.official),
                         json={"certificate_pem": "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n-----END CERTIFICATE-----\n"})
-    assert damaged.status_code == 422 and damaged.json()["detail"].startswith("certificate_pem: không đọc được"), damaged.text
+    assert damaged.status_code == 422 and damaged.json()["errors"] == [
+        "certificate_pem: không đọc được chứng thư số (PEM hỏng hoặc không phải chứng thư)"], damaged.text
+    assert request_of(waiting).remote == {}  # nothing of the attempt kept
     blank = http.post(f"/api/signing/{rid}/refuse", headers=auth(waiting, waiting.official), json={"reason": "   "})
     assert blank.status_code == 422 and blank.json()["errors"] == ["reason: phải ghi lý do từ chối ký"], blank.text
     refused = http.post(f"/api/signing/{rid}/refuse", headers=auth(waiting, waiting.official),

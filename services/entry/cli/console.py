@@ -3,7 +3,7 @@ step (:func:`next_step`), refusals printed in Vietnamese, dates typed by people,
 option (:func:`one_line`, :func:`free_text`: ``typer.Option(callback=...)``)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -33,6 +33,17 @@ def print_table(table: Table) -> None:
         return
     natural = Measurement.get(console, console.options.update_width(WIDEST), table).maximum
     Console(file=console.file, width=max(console.width, natural), color_system=None, highlight=False).print(table)
+
+
+def print_rows(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    """A table of plain texts printed whole (:func:`print_table`); every cell escaped, so a stored text (an error, a
+    name) is never read as rich markup."""
+    table = Table(title=escape(title))
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    print_table(table)
 
 
 def next_step(*steps: str) -> None:

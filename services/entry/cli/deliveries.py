@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_rows, user_errors
 from services.settings import get_settings
 
 deliveries_app = typer.Typer(help="Gửi biên bản, quyết định cho người vi phạm bằng thư điện tử: danh sách, gửi, gửi lại.",
@@ -27,13 +26,10 @@ def list_deliveries(status: Annotated[str | None, typer.Option(
     if not rows:
         console.print("Không có lượt gửi văn bản nào.")
         return
-    table = Table(title="Gửi văn bản cho người vi phạm")
-    for column in ("Mã", "Trạng thái", "Văn bản", "Gửi tới", "Số lần thử", "Đã gửi lúc", "Lỗi gần nhất"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(str(r["id"]), r["status"], r["document"], r["to"], str(r["attempts"]), r["sent_at"] or "",
-                      r["last_error"])
-    print_table(table)
+    print_rows("Gửi văn bản cho người vi phạm",
+               ("Mã", "Trạng thái", "Văn bản", "Gửi tới", "Số lần thử", "Đã gửi lúc", "Lỗi gần nhất"),
+               ((str(r["id"]), r["status"], r["document"], r["to"], str(r["attempts"]), r["sent_at"] or "", r["last_error"])
+                for r in rows))
 
 
 @deliveries_app.command("send")

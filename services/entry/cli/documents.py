@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from services.entry.cli.console import console, free_text, next_step, one_line, print_table, user_errors
+from services.entry.cli.console import console, free_text, next_step, one_line, print_rows, user_errors
 from services.errors import KiemtraError
 from services.settings import Settings, get_settings
 
@@ -75,14 +74,9 @@ def verify(campaign: Annotated[str | None, typer.Option(help="các văn bản c�
     if not checks:
         console.print("Không có văn bản nào đã ban hành phù hợp.")
         raise typer.Exit(1 if number is not None else 0)
-    table = Table(title="Kiểm tra văn bản đã ban hành")
-    for column in ("Số, ký hiệu", "Loại văn bản", "Mã băm SHA-256", "Chữ ký số", "Kết quả"):
-        table.add_column(column)
-    for check in checks:
-        kind = DOC_TYPE_VI.get(DocumentType(check.doc_type), check.doc_type)
-        table.add_row(escape(check.number), kind, _hash_text(check), escape(_signature_text(check)),
-                      "đạt" if check.ok else "KHÔNG ĐẠT")
-    print_table(table)
+    print_rows("Kiểm tra văn bản đã ban hành", ("Số, ký hiệu", "Loại văn bản", "Mã băm SHA-256", "Chữ ký số", "Kết quả"),
+               ((check.number, DOC_TYPE_VI.get(DocumentType(check.doc_type), check.doc_type), _hash_text(check),
+                 _signature_text(check), "đạt" if check.ok else "KHÔNG ĐẠT") for check in checks))
     failed = [c for c in checks if not c.ok]
     for check in failed:
         console.print(f"[bold red]Không đạt:[/] văn bản số {escape(check.number)} "
@@ -142,13 +136,9 @@ def awaiting_signature(by: Annotated[str | None, typer.Option(help="chỉ các d
     if not rows:
         console.print("Không có dự thảo nào chờ ký số hoặc chờ ban hành.")
         return
-    table = Table(title="Dự thảo chờ ký số, chờ ban hành")
-    for column in ("Số", "Văn bản", "Người ký", "Ngày soạn", "Trạng thái", "Lỗi gần nhất"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(str(row.id), escape(row.title), escape(f"{row.signer_name} ({row.signer_code})"),
-                      f"{row.drafted_on:%d/%m/%Y}", STATE_VI[row.state], escape(row.last_error))
-    print_table(table)
+    print_rows("Dự thảo chờ ký số, chờ ban hành", ("Số", "Văn bản", "Người ký", "Ngày soạn", "Trạng thái", "Lỗi gần nhất"),
+               ((str(row.id), row.title, f"{row.signer_name} ({row.signer_code})", f"{row.drafted_on:%d/%m/%Y}",
+                 STATE_VI[row.state], row.last_error) for row in rows))
     next_step("ký: kiemtra documents sign SỐ --by MÃ [--pkcs12 TỆP]",
               "từ chối ký: kiemtra documents refuse-signing SỐ --by MÃ --reason \"<lý do>\"")
 

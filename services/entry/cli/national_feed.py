@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_rows, user_errors
 from services.settings import get_settings
 
 national_feed_app = typer.Typer(help="Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính: hàng chờ, tin gửi lỗi, gửi lại.",
@@ -41,13 +40,10 @@ def list_messages(status: Annotated[str | None, typer.Option(help="chỉ tin ở
     if not rows:
         console.print("Không có tin nào.")
         return
-    table = Table(title="Tin gửi Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính")
-    for column in ("Mã tin", "Sự kiện", "Quyết định", "Trạng thái", "Số lần thử", "Mã tiếp nhận", "Lỗi gần nhất"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(str(r["id"]), EVENT_VI.get(r["event"], r["event"]), r["decision"],
-                      STATUS_VI.get(r["status"], r["status"]), str(r["attempts"]), r["receiver_ref"], r["last_error"])
-    print_table(table)
+    print_rows("Tin gửi Cơ sở dữ liệu quốc gia về xử lý vi phạm hành chính",
+               ("Mã tin", "Sự kiện", "Quyết định", "Trạng thái", "Số lần thử", "Mã tiếp nhận", "Lỗi gần nhất"),
+               ((str(r["id"]), EVENT_VI.get(r["event"], r["event"]), r["decision"], STATUS_VI.get(r["status"], r["status"]),
+                 str(r["attempts"]), r["receiver_ref"], r["last_error"]) for r in rows))
 
 
 @national_feed_app.command("retry")

@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from services.entry.cli.console import console, free_text, one_line, print_table, user_errors
+from services.entry.cli.console import console, free_text, one_line, print_rows, user_errors
 from services.settings import get_settings
 
 portal_app = typer.Typer(help="Cổng thông tin điện tử của tỉnh: tin gửi lỗi, gửi lại.", no_args_is_help=True)
@@ -24,12 +23,8 @@ def dead() -> None:
     if not rows:
         console.print("Không có tin gửi lỗi.")
         return
-    table = Table(title="Tin gửi cổng thông tin bị lỗi")
-    for column in ("Mã tin", "Loại", "Quyết định", "Số lần thử", "Lỗi gần nhất"):
-        table.add_column(column)
-    for r in rows:
-        table.add_row(str(r["id"]), r["event"], str(r["decision"]), str(r["attempts"]), r["last_error"])
-    print_table(table)
+    print_rows("Tin gửi cổng thông tin bị lỗi", ("Mã tin", "Loại", "Quyết định", "Số lần thử", "Lỗi gần nhất"),
+               ((str(r["id"]), r["event"], str(r["decision"]), str(r["attempts"]), r["last_error"]) for r in rows))
 
 
 @portal_app.command("retry")

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from asn1crypto import pem, x509
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -28,7 +27,7 @@ from models import Document, Person, PersonRole, SigningRequest, SigningState
 from services.db import session_scope
 from services.documents import signed_issuing as si
 from services.entry.http.deps import PersonDep, mapped_errors
-from services.errors import Forbidden, NotFound, Refused
+from services.errors import Forbidden, NotFound
 from services.intake.schemas import error_responses
 from services.settings import Settings
 from services.issuing import signed_documents
@@ -139,23 +138,9 @@ def prepare(request_id: SigningId, body: PrepareIn, request: Request, person: Pe
     settings = _settings(request)
     with mapped_errors():
         _visible(settings, person, request_id, sign=True)
-        _readable("certificate_pem", body.certificate_pem)
-        _readable("chain_pem", body.chain_pem)
         prepared = signed_documents.prepare_remote_signature(settings, request_id, person_code=person.code,
                                                               certificate_pem=body.certificate_pem, chain_pem=body.chain_pem)
     return PreparedOut(**prepared)
-
-
-def _readable(field: str, text: str) -> None:
-    """Each PEM block of ``text`` a certificate asn1crypto can read (else the signing would fail on it later)."""
-    data = text.encode()
-    if not data.strip() or not pem.detect(data):
-        return  # no PEM at all: the signing step says so, in its own words
-    try:
-        for _, _, der in pem.unarmor(data, multiple=True):
-            x509.Certificate.load(der).native  # noqa: B018 (parsed in full: a damaged certificate fails here)
-    except (ValueError, TypeError):
-        raise Refused(f"{field}: không đọc được chứng thư số (PEM hỏng hoặc không phải chứng thư).", field=field) from None
 
 
 @router.post("/{request_id}/complete", response_model=SignedOut, responses=WRITE_ERRORS)

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import tempfile
 import unicodedata
 from dataclasses import dataclass
@@ -31,7 +30,8 @@ from services.documents.verification_store import UNCHECKED_VI, latest_verificat
 from services.entry.http.console.access_rules import leads_a_campaign, visible_campaigns
 from services.entry.http.console.base import db, read_post, render, require, see_other, UserDep
 from services.entry.http.console.decision_view import DOC_TYPE_VI
-from services.errors import Forbidden, NotFound, NotStored
+from services.documents.storage import read_stored
+from services.errors import Forbidden, NotFound
 from services.reports import exports
 from services.reports.campaign_report import issue_campaign_report, xlsx_path
 from services.reports.periodic_report import ANNUAL, HALF_YEAR, export_periodic_report
@@ -65,18 +65,6 @@ def _campaign(session: Session, code: str) -> Campaign:
     if campaign is None:
         raise NotFound(f"Không có đợt kiểm tra mã {code}.")
     return campaign
-
-
-def _stored(settings: Settings, relative: str, sha256: str | None) -> bytes:
-    """A file of the document store, refused when it is outside the store, missing or not the bytes issued."""
-    root = settings.documents_path.resolve()
-    path = (root / relative).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
-        raise NotStored("Không tìm thấy tệp của văn bản trong kho lưu trữ; hãy báo quản trị hệ thống.")
-    data = path.read_bytes()
-    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
-        raise NotStored("Tệp của văn bản trong kho lưu trữ không khớp với bản đã ban hành; hãy báo quản trị hệ thống.")
-    return data
 
 
 def _document(session: Session, document_id: int) -> Document:
@@ -177,7 +165,7 @@ def document_pdf(document_id: DocumentId, request: Request, user: UserDep) -> Re
     require(user, *READERS)
     with db(request) as session:
         doc = _document(session, document_id)
-    data = _stored(request.app.state.settings, doc.path, doc.sha256)
+    data = read_stored(request.app.state.settings.documents_path, doc.path, doc.sha256)
     return download(data, PDF, f"{_file_name(doc)}.pdf")
 
 
@@ -190,7 +178,7 @@ def document_xlsx(document_id: DocumentId, request: Request, user: UserDep) -> R
         raise NotFound("Văn bản này không có bảng số liệu Excel.")
     settings: Settings = request.app.state.settings
     relative = xlsx_path(settings, doc).relative_to(settings.documents_path).as_posix()
-    return download(_stored(settings, relative, None), XLSX, f"{_file_name(doc)} - số liệu.xlsx")
+    return download(read_stored(settings.documents_path, relative, None), XLSX, f"{_file_name(doc)} - số liệu.xlsx")
 
 
 @router.get("/campaigns/{code}/exports/{name}.xlsx")
